@@ -1,0 +1,76 @@
+package dev.tokenguard.budget;
+
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.DoubleAdder;
+
+/**
+ * One session: one scope instance of the default budget's scope (one thread, one MDC value, one
+ * window of the global scope). The session log writes one file per session; every line carries
+ * the session's id and the next value of its sequence.
+ */
+public final class Session {
+    private final String id;
+    private final String scopeKey;
+    private final String threadName;
+    private final AtomicLong seq = new AtomicLong();
+    private final AtomicLong inputTokens = new AtomicLong();
+    private final AtomicLong outputTokens = new AtomicLong();
+    private final DoubleAdder costUsd = new DoubleAdder();
+    private volatile boolean priced;
+
+    /**
+     * @param id         unique within the process and across restarts (not yet sanitized for a file name)
+     * @param scopeKey   the scope instance, e.g. {@code thread:worker-3#41}
+     * @param threadName the name of the thread that started the session
+     */
+    public Session(String id, String scopeKey, String threadName) {
+        this.id = id;
+        this.scopeKey = scopeKey;
+        this.threadName = threadName;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public String scopeKey() {
+        return scopeKey;
+    }
+
+    public String threadName() {
+        return threadName;
+    }
+
+    /** The next line number of this session's log: 1, 2, 3... */
+    public long nextSeq() {
+        return seq.incrementAndGet();
+    }
+
+    /** Adds a call's usage to the session's totals (reported by {@code session_end}). */
+    public void add(long input, long output, Double cost) {
+        inputTokens.addAndGet(input);
+        outputTokens.addAndGet(output);
+        if (cost != null) {
+            costUsd.add(cost);
+            priced = true;
+        }
+    }
+
+    public long inputTokens() {
+        return inputTokens.get();
+    }
+
+    public long outputTokens() {
+        return outputTokens.get();
+    }
+
+    /** Total cost of the session's priced calls, or null when no call was priced. */
+    public Double costUsd() {
+        return priced ? costUsd.sum() : null;
+    }
+
+    @Override
+    public String toString() {
+        return "Session[" + id + "]";
+    }
+}
