@@ -1,0 +1,99 @@
+package dev.tokenguard.agent;
+
+import dev.tokenguard.bootstrap.TokenGuardBridge;
+import dev.tokenguard.config.TokenGuardConfig;
+import dev.tokenguard.core.AgentLog;
+import dev.tokenguard.core.Governor;
+import dev.tokenguard.instrumentation.CallSite;
+import dev.tokenguard.instrumentation.SdkInstrumentation;
+import dev.tokenguard.instrumentation.openai.OpenAiInstrumentation;
+import net.bytebuddy.agent.builder.AgentBuilder;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.dynamic.DynamicType;
+import net.bytebuddy.utility.JavaModule;
+
+import java.lang.instrument.ClassFileTransformer;
+import java.lang.instrument.Instrumentation;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import static net.bytebuddy.matcher.ElementMatchers.isSynthetic;
+import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
+
+/** Builds the Byte Buddy agent: the instrumentations, the ignore list, the start-up lines. */
+public final class AgentInstaller {
+
+    private AgentInstaller() {
+    }
+
+    /** All instrumentations the agent ships. */
+    static List<SdkInstrumentation> instrumentations() {
+        return List.of(new OpenAiInstrumentation());
+    }
+
+    static ClassFileTransformer install(TokenGuardConfig config, Instrumentation instrumentation) {
+        Governor governor = AgentRuntime.start(config).governor();
+        return install(governor, instrumentation);
+    }
+
+    /**
+     * Installs the instrumentations feeding {@code governor}; used by the agent and by in-process
+     * tests. Returns the transformer so that tests can remove it.
+     */
+    public static ClassFileTransformer install(Governor governor, Instrumentation instrumentation) {
+        List<SdkInstrumentation> all = instrumentations();
+        Map<String, CallSite> sites = new HashMap<>();
+        for (SdkInstrumentation sdk : all) {
+            sites.putAll(sdk.sites(governor));
+        }
+        TokenGuardBridge.install(new CallDispatch(sites));
+
+        AgentBuilder builder = new AgentBuilder.Default()
+                .disableClassFormatChanges()
+                .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
+                .with(AgentBuilder.RedefinitionStrategy.DiscoveryStrategy.Reiterating.INSTANCE)
+                .with(new StartupLines(all))
+                .ignore(nameStartsWith("dev.tokenguard.")
+                        .or(nameStartsWith("net.bytebuddy."))
+                        .or(nameStartsWith("java."))
+                        .or(nameStartsWith("javax."))
+                        .or(nameStartsWith("jdk."))
+                        .or(nameStartsWith("sun."))
+                        .or(nameStartsWith("com.sun."))
+                        .or(isSynthetic()));
+        for (SdkInstrumentation sdk : all) {
+            builder = builder.type(sdk.types(), new SdkPresence(sdk)).transform(sdk.transformer());
+        }
+        return builder.installOn(instrumentation);
+    }
+
+    /** One line per instrumented SDK, the first time one of its classes is instrumented; errors once. */
+    private static final class StartupLines extends AgentBuilder.Listener.Adapter {
+        private final List<SdkInstrumentation> instrumentations;
+        private final Set<String> announced = ConcurrentHashMap.newKeySet();
+
+        StartupLines(List<SdkInstrumentation> instrumentations) {
+            this.instrumentations = instrumentations;
+        }
+
+        @Override
+        public void onTransformation(TypeDescription type, ClassLoader loader, JavaModule module, boolean loaded,
+                                     DynamicType dynamicType) {
+            for (SdkInstrumentation sdk : instrumentations) {
+                if (sdk.types().matches(type) && announced.add(sdk.sdkName())) {
+                    AgentLog.info("TokenGuard: governing " + sdk.sdkName() + " "
+                            + new SdkPresence(sdk).version(loader));
+                }
+            }
+        }
+
+        @Override
+        public void onError(String typeName, ClassLoader loader, JavaModule module, boolean loaded,
+                            Throwable throwable) {
+            AgentLog.failure("instrument " + typeName, throwable);
+        }
+    }
+}

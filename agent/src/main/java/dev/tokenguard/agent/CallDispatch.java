@@ -1,0 +1,51 @@
+package dev.tokenguard.agent;
+
+import dev.tokenguard.bootstrap.CallHooks;
+import dev.tokenguard.core.AgentLog;
+import dev.tokenguard.instrumentation.CallSite;
+import dev.tokenguard.instrumentation.GovernedCall;
+
+import java.util.Map;
+
+/**
+ * Routes what the advice reports to the call site it came from. Every internal failure is caught
+ * here and reported once: the call then proceeds as if the agent were not there.
+ */
+final class CallDispatch implements CallHooks {
+    private final Map<String, CallSite> sites;
+
+    CallDispatch(Map<String, CallSite> sites) {
+        this.sites = Map.copyOf(sites);
+    }
+
+    @Override
+    public Object enter(String site, Object target, Object request) {
+        try {
+            CallSite callSite = sites.get(site);
+            return callSite == null ? null : callSite.enter(target, request);
+        } catch (RuntimeException | LinkageError e) {
+            AgentLog.failure("enter " + site, e);
+            return null;
+        }
+    }
+
+    @Override
+    public Object request(Object call, Object request) {
+        try {
+            return call instanceof GovernedCall governed ? governed.request(request) : request;
+        } catch (RuntimeException | LinkageError e) {
+            AgentLog.failure("request", e);
+            return request;
+        }
+    }
+
+    @Override
+    public Object exit(Object call, Object returned, Throwable thrown) {
+        try {
+            return call instanceof GovernedCall governed ? governed.exit(returned, thrown) : returned;
+        } catch (RuntimeException | LinkageError e) {
+            AgentLog.failure("exit", e);
+            return returned;
+        }
+    }
+}

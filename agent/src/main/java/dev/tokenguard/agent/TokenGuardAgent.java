@@ -1,0 +1,53 @@
+package dev.tokenguard.agent;
+
+import dev.tokenguard.config.ConfigException;
+import dev.tokenguard.config.ConfigLoader;
+import dev.tokenguard.config.TokenGuardConfig;
+import dev.tokenguard.core.AgentLog;
+
+import java.lang.instrument.Instrumentation;
+
+/**
+ * The agent's entry points: {@code premain} for {@code -javaagent}, {@code agentmain} for attaching
+ * to a running JVM. Neither ever throws into the JVM: whatever goes wrong, one line on stderr and
+ * the application starts uninstrumented.
+ */
+public final class TokenGuardAgent {
+    /** Set once the agent is installed in this JVM; a second installation does nothing. */
+    static final String INSTALLED_PROPERTY = "dev.tokenguard.installed";
+
+    private TokenGuardAgent() {
+    }
+
+    public static void premain(String arguments, Instrumentation instrumentation) {
+        start(arguments, instrumentation);
+    }
+
+    public static void agentmain(String arguments, Instrumentation instrumentation) {
+        start(arguments, instrumentation);
+    }
+
+    private static synchronized void start(String arguments, Instrumentation instrumentation) {
+        try {
+            if (System.getProperty(INSTALLED_PROPERTY) != null) {
+                return;
+            }
+            TokenGuardConfig config;
+            try {
+                config = ConfigLoader.load(arguments, System.getProperties(), System.getenv());
+            } catch (ConfigException e) {
+                AgentLog.error(e.getMessage());
+                return;
+            }
+            if (!config.enabled()) {
+                return;
+            }
+            System.setProperty(INSTALLED_PROPERTY, AgentVersion.get());
+            // the public exception and the bridge must be bootstrap classes before anything refers to them
+            BootstrapInjector.inject(instrumentation);
+            AgentInstaller.install(config, instrumentation);
+        } catch (Throwable t) {
+            System.err.println("TokenGuard: could not start (" + t + "); the application runs uninstrumented");
+        }
+    }
+}

@@ -1,0 +1,26 @@
+package dev.tokenguard.bootstrap;
+
+/**
+ * What the inlined advice calls through {@link TokenGuardBridge}. Only JDK types cross this
+ * interface, so the advice can live in any class loader while the implementation lives in the
+ * agent's.
+ */
+public interface CallHooks {
+
+    /**
+     * Called before an instrumented SDK method runs.
+     *
+     * @param site    the instrumented method, {@code declaring type.method name}
+     * @param target  the SDK object whose method is called
+     * @param request the method's request argument
+     * @return a call handle for {@link #exit}, a {@code BudgetExhaustedException} to refuse the call,
+     *         or null when the call is not governed
+     */
+    Object enter(String site, Object target, Object request);
+
+    /** The request to send instead of {@code request} (the same object when nothing changes). */
+    Object request(Object call, Object request);
+
+    /** Called when the SDK method returns or throws; returns the value to hand to the caller. */
+    Object exit(Object call, Object returned, Throwable thrown);
+}

@@ -1,0 +1,48 @@
+package dev.tokenguard.bootstrap;
+
+import dev.tokenguard.api.BudgetExhaustedException;
+
+/**
+ * The one class that inlined advice refers to. It lives on the bootstrap class path, so every
+ * class loader sees it; the agent installs the {@link CallHooks} that do the work.
+ */
+public final class TokenGuardBridge {
+    private static volatile CallHooks hooks;
+
+    private TokenGuardBridge() {
+    }
+
+    /** Installs the hooks; the first installation wins. Returns whether this call installed them. */
+    public static synchronized boolean install(CallHooks newHooks) {
+        if (hooks != null) {
+            return false;
+        }
+        hooks = newHooks;
+        return true;
+    }
+
+    /** Whether hooks are installed (a second agent installation checks this). */
+    public static boolean installed() {
+        return hooks != null;
+    }
+
+    public static Object enter(String site, Object target, Object request) {
+        CallHooks h = hooks;
+        return h == null ? null : h.enter(site, target, request);
+    }
+
+    public static Object request(Object call, Object request) {
+        CallHooks h = hooks;
+        return h == null || call == null || call instanceof Throwable ? request : h.request(call, request);
+    }
+
+    public static Object exit(Object call, Object returned, Throwable thrown) {
+        CallHooks h = hooks;
+        return h == null || call == null || call instanceof Throwable ? returned : h.exit(call, returned, thrown);
+    }
+
+    /** The exception the instrumented method ends with: the refusal when the call was refused. */
+    public static Throwable thrown(Object call, Throwable thrown) {
+        return call instanceof BudgetExhaustedException refusal ? refusal : thrown;
+    }
+}

@@ -1,0 +1,102 @@
+package dev.tokenguard.core;
+
+import dev.tokenguard.api.BudgetExhaustedException;
+import dev.tokenguard.budget.BudgetEngine;
+import dev.tokenguard.budget.CallScope;
+import dev.tokenguard.budget.ChargeResult;
+import dev.tokenguard.budget.Refusal;
+import dev.tokenguard.budget.Session;
+import dev.tokenguard.budget.ThresholdCrossing;
+import dev.tokenguard.sessionlog.SessionLogWriter;
+
+import java.time.Clock;
+import java.time.Instant;
+
+/**
+ * The call pipeline every instrumentation feeds: before a call, resolve its scope and refuse it
+ * when a budget is exhausted; after it, charge its tokens, log it and hand it to telemetry.
+ * Instrumentations know SDKs; the governor knows only {@link CallRequest} and {@link Usage}.
+ */
+public final class Governor {
+    private final BudgetEngine engine;
+    private final SessionLogWriter log;
+    private final Telemetry telemetry;
+    private final Clock clock;
+
+    /**
+     * @param engine    the budget engine
+     * @param log       the session log, or null when it is switched off
+     * @param telemetry where calls go besides the log
+     * @param clock     the wall clock for call start times
+     */
+    public Governor(BudgetEngine engine, SessionLogWriter log, Telemetry telemetry, Clock clock) {
+        this.engine = engine;
+        this.log = log;
+        this.telemetry = telemetry;
+        this.clock = clock;
+    }
+
+    /**
+     * Starts a call on the calling thread.
+     *
+     * @return the call to finish later, or the {@link BudgetExhaustedException} to throw instead of
+     *         making the request, or null when an internal failure leaves the call ungoverned
+     */
+    public Object begin(CallRequest request) {
+        try {
+            CallScope scope = engine.enter();
+            Refusal refusal = engine.check(scope);
+            if (refusal != null) {
+                return refuse(request, scope, refusal);
+            }
+            return new LlmCall(this, request, scope, clock.instant(), System.nanoTime());
+        } catch (RuntimeException | Error e) {
+            AgentLog.failure("governor.begin", e);
+            return null;
+        }
+    }
+
+    private BudgetExhaustedException refuse(CallRequest request, CallScope scope, Refusal refusal) {
+        Session session = scope.session();
+        if (log != null) {
+            log.budgetExceeded(session, refusal.budgetName(), refusal.used(), refusal.limit(), request.provider(),
+                    request.requestModel());
+        }
+        telemetry.callRefused(request, session, refusal);
+        return new BudgetExhaustedException(refusal.budgetName(), refusal.scopeKey(), refusal.used(),
+                refusal.limit(), request.describe());
+    }
+
+    /** Charges and records a finished call; called once per call by {@link LlmCall}. */
+    void finish(LlmCall call, Usage usage, Throwable error) {
+        try {
+            CallRequest request = call.request();
+            long durationNanos = System.nanoTime() - call.startNanos();
+            Double cost = null; // the price table comes with cost budgets
+            CallRecord record = new CallRecord(request.provider(), request.operation(), request.requestModel(),
+                    usage.responseModel(), usage.responseId(), usage.inputTokens(), usage.outputTokens(),
+                    usage.cacheReadTokens(), usage.cacheWriteTokens(), usage.reasoningTokens(), call.start(),
+                    durationNanos, request.streaming(), error == null ? null : error.getClass().getName(),
+                    usage.source(), usage.finishReasons(), request.serverAddress(), request.serverPort(), cost);
+            long input = CallRecord.orZero(record.inputTokens());
+            long output = CallRecord.orZero(record.outputTokens());
+            ChargeResult charge = engine.charge(call.scope(), input, output, cost);
+            Session session = call.scope().session();
+            Telemetry.SpanIds ids = telemetry.callFinished(record, session, charge);
+            if (log != null) {
+                log.llmCall(session, record, charge.states(), ids.traceId(), ids.spanId(), null, null);
+                for (ThresholdCrossing crossing : charge.crossings()) {
+                    log.budgetWarning(session, crossing.budgetName(), crossing.threshold(), crossing.used(),
+                            crossing.limit());
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            AgentLog.failure("governor.finish", e);
+        }
+    }
+
+    /** Current time, for instrumentations that measure. */
+    Instant now() {
+        return clock.instant();
+    }
+}

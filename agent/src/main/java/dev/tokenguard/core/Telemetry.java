@@ -1,0 +1,37 @@
+package dev.tokenguard.core;
+
+import dev.tokenguard.budget.ChargeResult;
+import dev.tokenguard.budget.Refusal;
+import dev.tokenguard.budget.Session;
+
+/**
+ * Where finished and refused calls go besides the budget and the session log: the OpenTelemetry
+ * exporter plugs in here. Implementations never throw.
+ */
+public interface Telemetry {
+
+    /** Trace and span id of the span a call became, as the session log records them. */
+    record SpanIds(String traceId, String spanId) {
+    }
+
+    SpanIds NO_SPAN = new SpanIds(null, null);
+
+    /** A call finished (successfully or not) and was charged. */
+    SpanIds callFinished(CallRecord record, Session session, ChargeResult charge);
+
+    /** A call was refused before it left the JVM. */
+    SpanIds callRefused(CallRequest request, Session session, Refusal refusal);
+
+    /** No telemetry. */
+    Telemetry NONE = new Telemetry() {
+        @Override
+        public SpanIds callFinished(CallRecord record, Session session, ChargeResult charge) {
+            return NO_SPAN;
+        }
+
+        @Override
+        public SpanIds callRefused(CallRequest request, Session session, Refusal refusal) {
+            return NO_SPAN;
+        }
+    };
+}

@@ -1,0 +1,194 @@
+package dev.tokenguard.instrumentation.stainless;
+
+import dev.tokenguard.instrumentation.ObservedSpliterator;
+import dev.tokenguard.instrumentation.StreamObserver;
+
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+
+/**
+ * Wraps the raw responses of the Stainless-generated SDKs (openai-java, anthropic-java), whose
+ * {@code *ServiceImpl$WithRawResponseImpl} methods return an {@code HttpResponseFor<T>} that the
+ * app (or the SDK's own non-raw layer) parses later, and whose streams are a
+ * {@code StreamResponse<T>}. The wrappers are JDK proxies of the SDK's own interfaces, defined in
+ * the SDK's class loader, so the agent never links against SDK classes; every method not
+ * observed is passed through unchanged.
+ */
+public final class StainlessResponses {
+
+    private StainlessResponses() {
+    }
+
+    /**
+     * Wraps an {@code HttpResponseFor}: {@code parse()} goes through {@code listener}, a close
+     * without a parse is reported.
+     *
+     * @param response      the SDK's raw response
+     * @param interfaceName the SDK's {@code HttpResponseFor} interface, e.g. {@code com.openai.core.http.HttpResponseFor}
+     * @return the wrapper, or {@code response} itself when it does not implement that interface
+     */
+    public static Object wrapResponse(Object response, String interfaceName, ResponseListener listener) {
+        Class<?> type = interfaceOf(response, interfaceName);
+        if (type == null) {
+            return response;
+        }
+        return Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type},
+                new ResponseHandler(response, listener));
+    }
+
+    /**
+     * Wraps a {@code StreamResponse}: its {@code stream()} is observed element by element, and its
+     * end, close or failure is reported once.
+     */
+    public static Object wrapStream(Object streamResponse, String interfaceName, StreamObserver observer) {
+        Class<?> type = interfaceOf(streamResponse, interfaceName);
+        if (type == null) {
+            return streamResponse;
+        }
+        return Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type},
+                new StreamHandler(streamResponse, observer));
+    }
+
+    private static Class<?> interfaceOf(Object value, String interfaceName) {
+        if (value == null) {
+            return null;
+        }
+        for (Class<?> c = value.getClass(); c != null; c = c.getSuperclass()) {
+            Class<?> found = find(c.getInterfaces(), interfaceName);
+            if (found != null) {
+                return found;
+            }
+        }
+        return null;
+    }
+
+    private static Class<?> find(Class<?>[] interfaces, String name) {
+        for (Class<?> i : interfaces) {
+            if (i.getName().equals(name)) {
+                return i;
+            }
+            Class<?> inner = find(i.getInterfaces(), name);
+            if (inner != null) {
+                return inner;
+            }
+        }
+        return null;
+    }
+
+    static Object invoke(Object target, Method method, Object[] args) throws Throwable {
+        try {
+            return method.invoke(target, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
+    private static final class ResponseHandler implements InvocationHandler {
+        private final Object delegate;
+        private final ResponseListener listener;
+        private volatile boolean parsed;
+        private volatile Object parsedValue;
+
+        ResponseHandler(Object delegate, ResponseListener listener) {
+            this.delegate = delegate;
+            this.listener = listener;
+        }
+
+        @Override
+        public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+            String name = method.getName();
+            int arity = args == null ? 0 : args.length;
+            if (arity == 0 && name.equals("parse")) {
+                return parse(method);
+            }
+            if (arity == 0 && name.equals("close")) {
+                invoke(delegate, method, null);
+                if (!parsed) {
+                    listener.closedUnparsed();
+                }
+                return null;
+            }
+            if (arity == 1 && name.equals("equals")) {
+                return proxy == args[0];
+            }
+            if (arity == 0 && name.equals("hashCode")) {
+                return System.identityHashCode(proxy);
+            }
+            return invoke(delegate, method, args);
+        }
+
+        private Object parse(Method method) throws Throwable {
+            if (parsed) {
+                return parsedValue;
+            }
+            synchronized (this) {
+                if (parsed) {
+                    return parsedValue;
+                }
+                Object value;
+                try {
+                    value = invoke(delegate, method, null);
+                } catch (Throwable error) {
+                    listener.parseFailed(error);
+                    throw error;
+                }
+                Object result;
+                try {
+                    result = listener.parsed(value);
+                } catch (RuntimeException e) {
+                    result = value;
+                }
+                parsedValue = result;
+                parsed = true;
+                return result;
+            }
+        }
+    }
+
+    private static final class StreamHandler implements InvocationHandler {
+        private final Object delegate;
+        private final StreamObserver observer;
+        private final AtomicBoolean ended = new AtomicBoolean();
+
+        StreamHandler(Object delegate, StreamObserver observer) {
+            this.delegate = delegate;
+            this.observer = observer;
+        }
+
+        @Override
+        public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+            String name = method.getName();
+            int arity = args == null ? 0 : args.length;
+            if (arity == 0 && name.equals("stream")) {
+                Stream<?> source = (Stream<?>) invoke(delegate, method, null);
+                return observe(source);
+            }
+            if (arity == 0 && name.equals("close")) {
+                try {
+                    return invoke(delegate, method, null);
+                } finally {
+                    if (ended.compareAndSet(false, true)) {
+                        observer.onEnd(null);
+                    }
+                }
+            }
+            if (arity == 1 && name.equals("equals")) {
+                return proxy == args[0];
+            }
+            if (arity == 0 && name.equals("hashCode")) {
+                return System.identityHashCode(proxy);
+            }
+            return invoke(delegate, method, args);
+        }
+
+        private <T> Stream<T> observe(Stream<T> source) {
+            ObservedSpliterator<T> observed = new ObservedSpliterator<>(source.spliterator(), observer, ended);
+            return StreamSupport.stream(observed, source.isParallel()).onClose(source::close);
+        }
+    }
+}
