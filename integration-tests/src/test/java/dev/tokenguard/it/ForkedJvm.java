@@ -1,0 +1,126 @@
+package dev.tokenguard.it;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * Starts a scenario in a new JVM with the built agent jar on a real {@code -javaagent} flag, the
+ * test class path (real SDKs, the app's own libraries), and a working directory of its own.
+ */
+final class ForkedJvm {
+    static final Path AGENT_JAR = Path.of(System.getProperty("tokenguard.agent.jar",
+            "../agent/target/tokenguard-agent.jar")).toAbsolutePath().normalize();
+
+    /** What a forked JVM printed and how it ended. */
+    record Result(int exitCode, List<String> stdout, List<String> stderr) {
+        /** stdout lines that start with {@code prefix}. */
+        List<String> lines(String prefix) {
+            return stdout.stream().filter(l -> l.startsWith(prefix)).collect(Collectors.toList());
+        }
+
+        /** Lines the agent printed (its own prefix), on either stream. */
+        List<String> agentLines() {
+            List<String> all = new ArrayList<>();
+            for (String l : stderr) {
+                if (l.startsWith("[tokenguard]") || l.startsWith("TokenGuard")) {
+                    all.add(l);
+                }
+            }
+            for (String l : stdout) {
+                if (l.startsWith("[tokenguard]") || l.startsWith("TokenGuard")) {
+                    all.add("(stdout) " + l);
+                }
+            }
+            return all;
+        }
+
+        @Override
+        public String toString() {
+            return "exit " + exitCode + "\n--- stdout\n" + String.join("\n", stdout) + "\n--- stderr\n"
+                    + String.join("\n", stderr);
+        }
+    }
+
+    private ForkedJvm() {
+    }
+
+    /**
+     * @param workDir    the JVM's working directory (the session log lands in {@code workDir/tokenguard-sessions})
+     * @param agentArgs  arguments after {@code -javaagent:...=}, or null to run without the agent
+     * @param jvmOptions more JVM options ({@code -D...})
+     * @param env        more environment variables
+     * @param mainClass  the scenario's main class
+     * @param args       its arguments
+     */
+    static Result run(Path workDir, String agentArgs, List<String> jvmOptions, Map<String, String> env,
+                      String mainClass, String... args) throws IOException, InterruptedException {
+        return run(workDir, agentArgs, jvmOptions, env, applicationClassPath(), mainClass, args);
+    }
+
+    /** As {@link #run(Path, String, List, Map, String, String...)}, with the given class path. */
+    static Result run(Path workDir, String agentArgs, List<String> jvmOptions, Map<String, String> env,
+                      String classPath, String mainClass, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        if (agentArgs != null) {
+            if (!Files.isRegularFile(AGENT_JAR)) {
+                throw new IllegalStateException("agent jar not built: " + AGENT_JAR);
+            }
+            command.add("-javaagent:" + AGENT_JAR + (agentArgs.isEmpty() ? "" : "=" + agentArgs));
+        }
+        command.add("-Xshare:auto");
+        command.add("-XX:TieredStopAtLevel=1");
+        command.addAll(jvmOptions);
+        command.add("-cp");
+        command.add(classPath);
+        command.add(mainClass);
+        command.addAll(Arrays.asList(args));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
+        builder.environment().keySet().removeIf(k -> k.startsWith("TOKENGUARD_") || k.startsWith("OTEL_")
+                || k.equals("OPENAI_API_KEY"));
+        builder.environment().putAll(env);
+        Path out = Files.createTempFile(workDir, "stdout", ".txt");
+        Path err = Files.createTempFile(workDir, "stderr", ".txt");
+        builder.redirectOutput(out.toFile()).redirectError(err.toFile());
+        Process process = builder.start();
+        if (!process.waitFor(180, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new IllegalStateException("scenario " + mainClass + " did not end within 180 s");
+        }
+        List<String> stdout = Files.readAllLines(out, StandardCharsets.UTF_8);
+        List<String> stderr = Files.readAllLines(err, StandardCharsets.UTF_8);
+        Files.delete(out);
+        Files.delete(err);
+        return new Result(process.exitValue(), stdout, stderr);
+    }
+
+    /** The application class path with openai-java replaced by the jars in {@code openAiJars}. */
+    static String classPathWithOpenAi(Path openAiJars) throws IOException {
+        List<String> entries = new ArrayList<>();
+        for (String entry : applicationClassPath().split(File.pathSeparator)) {
+            if (!Path.of(entry).getFileName().toString().startsWith("openai-java")) {
+                entries.add(entry);
+            }
+        }
+        try (var jars = Files.list(openAiJars)) {
+            jars.filter(p -> p.toString().endsWith(".jar")).forEach(p -> entries.add(p.toString()));
+        }
+        return String.join(File.pathSeparator, entries);
+    }
+
+    /** The test class path without the agent's own build output (the agent comes only through -javaagent). */
+    static String applicationClassPath() {
+        return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(entry -> !entry.contains("tokenguard-agent") && !entry.replace('\\', '/').contains("agent/target"))
+                .collect(Collectors.joining(File.pathSeparator));
+    }
+}

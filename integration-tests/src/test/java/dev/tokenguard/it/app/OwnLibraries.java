@@ -1,0 +1,25 @@
+package dev.tokenguard.it.app;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import net.bytebuddy.ByteBuddy;
+import net.bytebuddy.implementation.FixedValue;
+import net.bytebuddy.matcher.ElementMatchers;
+
+import java.util.Map;
+
+/** The app's own Byte Buddy (older than the agent's) and Jackson, used as an app would. */
+final class OwnLibraries {
+
+    private OwnLibraries() {
+    }
+
+    static void use() throws Exception {
+        Class<?> generated = new ByteBuddy().subclass(Object.class)
+                .method(ElementMatchers.named("toString")).intercept(FixedValue.value("made by the app's Byte Buddy"))
+                .make().load(OwnLibraries.class.getClassLoader()).getLoaded();
+        String made = generated.getDeclaredConstructor().newInstance().toString();
+        String json = new ObjectMapper().writeValueAsString(Map.of("made", made));
+        System.out.println("LIBS bytebuddy=" + ByteBuddy.class.getPackage().getImplementationVersion()
+                + " jackson=" + ObjectMapper.class.getPackage().getImplementationVersion() + " json=" + json);
+    }
+}
