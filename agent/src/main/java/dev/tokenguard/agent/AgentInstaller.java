@@ -26,6 +26,9 @@ import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
 /** Builds the Byte Buddy agent: the instrumentations, the ignore list, the start-up lines. */
 public final class AgentInstaller {
 
+    private static final CallDispatch DISPATCH = new CallDispatch();
+    private static ClassFileTransformer transformer;
+
     private AgentInstaller() {
     }
 
@@ -41,15 +44,20 @@ public final class AgentInstaller {
 
     /**
      * Installs the instrumentations feeding {@code governor}; used by the agent and by in-process
-     * tests. Returns the transformer so that tests can remove it.
+     * tests. The classes are instrumented once per JVM; a later call only routes the calls to the
+     * new governor.
      */
-    public static ClassFileTransformer install(Governor governor, Instrumentation instrumentation) {
+    public static synchronized ClassFileTransformer install(Governor governor, Instrumentation instrumentation) {
         List<SdkInstrumentation> all = instrumentations();
         Map<String, CallSite> sites = new HashMap<>();
         for (SdkInstrumentation sdk : all) {
             sites.putAll(sdk.sites(governor));
         }
-        TokenGuardBridge.install(new CallDispatch(sites));
+        DISPATCH.use(sites);
+        if (transformer != null) {
+            return transformer;
+        }
+        TokenGuardBridge.install(DISPATCH);
 
         AgentBuilder builder = new AgentBuilder.Default()
                 .disableClassFormatChanges()
@@ -67,7 +75,8 @@ public final class AgentInstaller {
         for (SdkInstrumentation sdk : all) {
             builder = builder.type(sdk.types(), new SdkPresence(sdk)).transform(sdk.transformer());
         }
-        return builder.installOn(instrumentation);
+        transformer = builder.installOn(instrumentation);
+        return transformer;
     }
 
     /** One line per instrumented SDK, the first time one of its classes is instrumented; errors once. */

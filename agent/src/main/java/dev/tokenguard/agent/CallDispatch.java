@@ -12,10 +12,11 @@ import java.util.Map;
  * here and reported once: the call then proceeds as if the agent were not there.
  */
 final class CallDispatch implements CallHooks {
-    private final Map<String, CallSite> sites;
+    private volatile Map<String, CallSite> sites = Map.of();
 
-    CallDispatch(Map<String, CallSite> sites) {
-        this.sites = Map.copyOf(sites);
+    /** Routes calls to {@code newSites} from now on. */
+    void use(Map<String, CallSite> newSites) {
+        sites = Map.copyOf(newSites);
     }
 
     @Override

@@ -1,0 +1,184 @@
+package dev.tokenguard.instrumentation.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.http.HttpResponseFor;
+import com.openai.core.http.StreamResponse;
+import com.openai.errors.RateLimitException;
+import com.openai.models.ChatModel;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import dev.tokenguard.agent.AgentInstaller;
+import dev.tokenguard.api.BudgetExhaustedException;
+import dev.tokenguard.budget.BudgetEngine;
+import dev.tokenguard.budget.BudgetSpec;
+import dev.tokenguard.budget.EnforcementMode;
+import dev.tokenguard.budget.MdcSource;
+import dev.tokenguard.budget.ScopeSpec;
+import dev.tokenguard.budget.Session;
+import dev.tokenguard.budget.SessionListener;
+import dev.tokenguard.core.Governor;
+import dev.tokenguard.core.Telemetry;
+import dev.tokenguard.sample.stub.FakeOpenAiServer;
+import dev.tokenguard.sessionlog.SessionLogWriter;
+import net.bytebuddy.agent.ByteBuddyAgent;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The openai-java instrumentation in this JVM: the real SDK, the fake server, the real engine and log. */
+class OpenAiInstrumentationTest {
+    @TempDir
+    Path dir;
+    FakeOpenAiServer server;
+    OpenAIClient client;
+    BudgetEngine engine;
+    SessionLogWriter log;
+
+    void install(long maxTokens) {
+        log = new SessionLogWriter(dir, "test", ProcessHandle.current().pid(), Clock.systemUTC(), line -> {
+            throw new AssertionError(line);
+        });
+        SessionListener listener = new SessionListener() {
+            @Override
+            public void sessionStarted(Session session) {
+                log.sessionStart(session);
+            }
+
+            @Override
+            public void sessionEnded(Session session, String reason) {
+                log.sessionEnd(session, reason);
+            }
+        };
+        BudgetSpec spec = new BudgetSpec(BudgetSpec.DEFAULT_NAME, ScopeSpec.THREAD, maxTokens, null, null, null, null,
+                new double[] {0.75, 0.9, 0.95}, EnforcementMode.ENFORCE);
+        engine = new BudgetEngine(List.of(spec), Clock.systemUTC(), MdcSource.NONE, listener);
+        AgentInstaller.install(new Governor(engine, log, Telemetry.NONE, Clock.systemUTC()), ByteBuddyAgent.install());
+    }
+
+    @BeforeEach
+    void start() {
+        server = FakeOpenAiServer.start();
+        client = OpenAIOkHttpClient.builder().baseUrl(server.baseUrl()).apiKey("sk-secret-do-not-log").maxRetries(0)
+                .build();
+    }
+
+    @AfterEach
+    void stop() {
+        client.close();
+        server.close();
+        engine.close();
+        log.close();
+    }
+
+    static ChatCompletionCreateParams chat(String text) {
+        return ChatCompletionCreateParams.builder().model(ChatModel.GPT_4O).addUserMessage(text).build();
+    }
+
+    List<JsonNode> events(String event) throws Exception {
+        List<JsonNode> all = new ArrayList<>();
+        ObjectMapper json = new ObjectMapper();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                for (String line : Files.readAllLines(f)) {
+                    JsonNode node = json.readTree(line);
+                    if (node.get("event").asText().equals(event)) {
+                        all.add(node);
+                    }
+                }
+            }
+        }
+        return all;
+    }
+
+    @Test
+    void aSyncChatIsChargedWithTheReportedUsage() throws Exception {
+        install(1_000_000);
+        ChatCompletion completion = client.chat().completions().create(chat("hello"));
+        List<JsonNode> calls = events("llm_call");
+        assertEquals(1, calls.size());
+        JsonNode call = calls.get(0);
+        assertEquals(completion.usage().orElseThrow().promptTokens(), call.get("input_tokens").asLong());
+        assertEquals(completion.usage().orElseThrow().completionTokens(), call.get("output_tokens").asLong());
+        assertEquals("gpt-4o", call.get("request_model").asText());
+        assertEquals("chat", call.get("operation").asText());
+        assertEquals("provider", call.get("usage_source").asText());
+        assertTrue(!Files.readString(Files.list(dir).findFirst().orElseThrow()).contains("sk-secret"),
+                "the API key never reaches the log");
+    }
+
+    @Test
+    void aRawResponseParsedByTheAppIsChargedOnce() throws Exception {
+        install(1_000_000);
+        HttpResponseFor<ChatCompletion> raw = client.chat().completions().withRawResponse().create(chat("raw"));
+        assertEquals(200, raw.statusCode());
+        ChatCompletion first = raw.parse();
+        ChatCompletion second = raw.parse();
+        assertTrue(first == second, "parse stays memoised");
+        assertEquals(1, events("llm_call").size());
+        assertEquals(server.totalInputTokens(), events("llm_call").get(0).get("input_tokens").asLong());
+    }
+
+    @Test
+    void anExhaustedBudgetRefusesBeforeAnyRequestLeaves() throws Exception {
+        install(1);
+        client.chat().completions().create(chat("the only call"));
+        int served = server.requestCount();
+        BudgetExhaustedException refusal = assertThrows(BudgetExhaustedException.class,
+                () -> client.chat().completions().create(chat("refused")));
+        assertEquals(served, server.requestCount());
+        assertEquals("default", refusal.budgetName());
+        assertTrue(refusal.scope().startsWith("thread:"), refusal.scope());
+        assertEquals(1, refusal.limitTokens());
+        assertEquals(1, events("budget_exceeded").size());
+        assertThrows(BudgetExhaustedException.class,
+                () -> client.chat().completions().createStreaming(chat("refused too")));
+        assertEquals(served, server.requestCount());
+    }
+
+    @Test
+    void aStreamIsChargedOnceWithTheProviderUsageAndTheAppSeesNoUsageChunk() throws Exception {
+        install(1_000_000);
+        int chunks = 0;
+        int usageChunks = 0;
+        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(chat("stream"))) {
+            for (ChatCompletionChunk chunk : (Iterable<ChatCompletionChunk>) stream.stream()::iterator) {
+                chunks++;
+                usageChunks += chunk.usage().isPresent() || chunk.choices().isEmpty() ? 1 : 0;
+            }
+        }
+        assertTrue(chunks > 1);
+        assertEquals(0, usageChunks);
+        List<JsonNode> calls = events("llm_call");
+        assertEquals(1, calls.size());
+        assertEquals(server.totalInputTokens() + server.totalOutputTokens(), calls.get(0).get("total_tokens").asLong());
+        assertTrue(calls.get(0).get("streaming").asBoolean());
+    }
+
+    @Test
+    void aFailedCallIsLoggedAsAnErrorAndChargesNothing() throws Exception {
+        install(1_000_000);
+        server.setFailNext(429);
+        assertThrows(RateLimitException.class, () -> client.chat().completions().create(chat("limited")));
+        List<JsonNode> calls = events("llm_call");
+        assertEquals(1, calls.size());
+        assertEquals("error", calls.get(0).get("status").asText());
+        assertEquals(RateLimitException.class.getName(), calls.get(0).get("error_type").asText());
+        assertTrue(calls.get(0).get("input_tokens").isNull());
+    }
+}
