@@ -62,7 +62,7 @@ public final class UsageReport {
             printTable(out, "session", totals.sessions, all);
             printTable(out, "model", totals.models, null);
             printTable(out, "provider", totals.providers, null);
-            if (totals.partiallyPriced()) {
+            if (all.priced > 0 && all.unpriced > 0) { // any row marked * implies this
                 out.println();
                 out.println("* cost of priced calls only: some calls used models missing from the price table");
             }
@@ -134,10 +134,6 @@ public final class UsageReport {
                 }
                 default -> stats(sessions, session); // the session shows up even without calls
             }
-        }
-
-        boolean partiallyPriced() {
-            return sessions.values().stream().anyMatch(s -> s.priced > 0 && s.unpriced > 0);
         }
 
         private static Stats stats(Map<String, Stats> map, String key) {
