@@ -1,0 +1,534 @@
+package dev.tokenguard.sessionlog;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import dev.tokenguard.budget.BudgetState;
+import dev.tokenguard.budget.Session;
+import dev.tokenguard.core.CallRecord;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+
+/**
+ * Appends the JSONL session log: one file per session under one directory, one JSON object per
+ * line.
+ *
+ * <p>Every line is encoded in memory, then written with one write on a channel opened in append
+ * mode, so it reaches the operating system before the method returns (no buffering across calls).
+ * Lines of one session are serialized by a lock per file; the session's {@code seq} is taken under
+ * that lock, so line order in the file equals {@code seq} order.
+ *
+ * <p>The writer never throws to its callers: every I/O failure drops the line and is reported once
+ * per kind through the error reporter given at construction.
+ */
+public final class SessionLogWriter implements AutoCloseable {
+
+    /** At most this many files are open at once; the least recently used is closed beyond it. */
+    static final int MAX_OPEN_FILES = 256;
+    /** Captured prompt and completion text is cut to this many characters. */
+    static final int MAX_CONTENT_CHARS = 4_000;
+    /** The longest file name {@link #fileNameFor} returns, extension included. */
+    static final int MAX_FILE_NAME_CHARS = 150;
+
+    private static final String EXTENSION = ".jsonl";
+    private static final int HASH_HEX_CHARS = 16;
+    private static final String HASH_MARK = "-h";
+    private static final Pattern LOOKS_HASHED = Pattern.compile(".*-h[0-9a-f]{" + HASH_HEX_CHARS + "}");
+    private static final DateTimeFormatter TIMESTAMP =
+            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
+    private static final byte[] NEWLINE = {'\n'};
+
+    private final Path dir;
+    private final String agentVersion;
+    private final long pid;
+    private final Clock clock;
+    private final Consumer<String> errorReporter;
+    private final JsonFactory json;
+    private final boolean posix;
+
+    private final ConcurrentHashMap<String, SessionFile> files = new ConcurrentHashMap<>();
+    /** Files with an open channel, least recently used first. Guarded by itself. */
+    private final LinkedHashMap<SessionFile, Boolean> openFiles = new LinkedHashMap<>(64, 0.75f, true);
+    private final Set<String> reportedKinds = ConcurrentHashMap.newKeySet();
+    private volatile boolean dirReady;
+
+    /**
+     * @param dir           the session-log directory; created on first use (owner-only where we create it)
+     * @param agentVersion  written by {@code session_start}
+     * @param pid           the process id, written by {@code session_start}
+     * @param clock         the source of every line's {@code ts}
+     * @param errorReporter receives one line per distinct kind of failure; never sees a secret
+     */
+    public SessionLogWriter(Path dir, String agentVersion, long pid, Clock clock, Consumer<String> errorReporter) {
+        this.dir = Objects.requireNonNull(dir, "dir").toAbsolutePath().normalize();
+        this.agentVersion = agentVersion;
+        this.pid = pid;
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.errorReporter = Objects.requireNonNull(errorReporter, "errorReporter");
+        this.json = JsonFactory.builder().enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8).build();
+        this.posix = this.dir.getFileSystem().supportedFileAttributeViews().contains("posix");
+    }
+
+    /** The directory this writer writes to (absolute, normalized). */
+    public Path dir() {
+        return dir;
+    }
+
+    /** Event {@code session_start}: {@code scope}, {@code thread}, {@code pid}, {@code agent_version}. */
+    public void sessionStart(Session s) {
+        append(s, "session_start", false, g -> {
+            g.writeStringField("scope", s.scopeKey());
+            g.writeStringField("thread", s.threadName());
+            g.writeNumberField("pid", pid);
+            g.writeStringField("agent_version", agentVersion);
+        });
+    }
+
+    /**
+     * Event {@code llm_call}, every field of the contract in its order. {@code promptContent} and
+     * {@code completionContent} are written (as {@code prompt} and {@code completion}, cut to
+     * {@value #MAX_CONTENT_CHARS} characters) only when non-null, that is when content capture is on.
+     */
+    public void llmCall(Session s, CallRecord r, List<BudgetState> budgets, String traceId, String spanId,
+                        String promptContent, String completionContent) {
+        if (r == null) {
+            report("null-record", "TokenGuard: session log: an llm_call without a call record was dropped"
+                    + " (session " + (s == null ? null : s.id()) + ")");
+            return;
+        }
+        append(s, "llm_call", false, g -> {
+            g.writeStringField("provider", r.provider());
+            g.writeStringField("operation", r.operation());
+            g.writeStringField("request_model", r.requestModel());
+            g.writeStringField("response_model", r.responseModel());
+            writeNumber(g, "input_tokens", r.inputTokens());
+            writeNumber(g, "output_tokens", r.outputTokens());
+            writeNumber(g, "total_tokens", r.totalTokens());
+            writeNumber(g, "cache_read_tokens", r.cacheReadTokens());
+            writeNumber(g, "cache_write_tokens", r.cacheWriteTokens());
+            writeNumber(g, "reasoning_tokens", r.reasoningTokens());
+            g.writeNumberField("duration_ms", r.durationMillis());
+            g.writeBooleanField("streaming", r.streaming());
+            g.writeStringField("status", r.status());
+            g.writeStringField("error_type", r.errorType());
+            writeNumber(g, "cost_usd", r.costUsd());
+            g.writeStringField("usage_source", r.usageSource() == null ? null : r.usageSource().wireName());
+            g.writeArrayFieldStart("budget");
+            if (budgets != null) {
+                for (BudgetState b : budgets) {
+                    if (b == null) {
+                        continue;
+                    }
+                    g.writeStartObject();
+                    g.writeStringField("name", b.name());
+                    g.writeNumberField("used", b.used());
+                    writeLimit(g, b.limit());
+                    g.writeEndObject();
+                }
+            }
+            g.writeEndArray();
+            g.writeStringField("trace_id", traceId);
+            g.writeStringField("span_id", spanId);
+            if (promptContent != null) {
+                g.writeStringField("prompt", truncate(promptContent));
+            }
+            if (completionContent != null) {
+                g.writeStringField("completion", truncate(completionContent));
+            }
+        });
+    }
+
+    /** Event {@code budget_warning}: {@code budget}, {@code threshold}, {@code used}, {@code limit}. */
+    public void budgetWarning(Session s, String budget, double threshold, long used, long limit) {
+        append(s, "budget_warning", false, g -> {
+            g.writeStringField("budget", budget);
+            writeNumber(g, "threshold", threshold);
+            g.writeNumberField("used", used);
+            writeLimit(g, limit);
+        });
+    }
+
+    /** Event {@code budget_exceeded} for a refused call: {@code budget}, {@code used}, {@code limit}, {@code provider}, {@code request_model}. */
+    public void budgetExceeded(Session s, String budget, long used, long limit, String provider, String requestModel) {
+        append(s, "budget_exceeded", false, g -> {
+            g.writeStringField("budget", budget);
+            g.writeNumberField("used", used);
+            writeLimit(g, limit);
+            g.writeStringField("provider", provider);
+            g.writeStringField("request_model", requestModel);
+        });
+    }
+
+    /**
+     * Event {@code session_end} with the session's totals, then closes the session's file.
+     *
+     * @param reason {@code thread_end}, {@code shutdown} or {@code window_reset}
+     */
+    public void sessionEnd(Session s, String reason) {
+        append(s, "session_end", true, g -> {
+            g.writeStringField("reason", reason);
+            long input = s.inputTokens();
+            long output = s.outputTokens();
+            g.writeNumberField("input_tokens", input);
+            g.writeNumberField("output_tokens", output);
+            g.writeNumberField("total_tokens", input + output);
+            writeNumber(g, "cost_usd", s.costUsd());
+        });
+    }
+
+    /**
+     * Closes every open file. Writes no {@code session_end} (the budget engine does that). A line
+     * written after this reopens its file in append mode.
+     */
+    @Override
+    public void close() {
+        for (SessionFile f : files.values()) {
+            f.lock.lock();
+            try {
+                closeChannel(f);
+            } finally {
+                f.lock.unlock();
+            }
+        }
+    }
+
+    /** How many files are open right now (for tests and diagnostics). */
+    int openFileCount() {
+        synchronized (openFiles) {
+            return openFiles.size();
+        }
+    }
+
+    /**
+     * The file name of a session's log: the id with every character outside {@code [A-Za-z0-9._-]}
+     * (and a leading {@code .}) replaced by {@code _}, then {@code .jsonl}. When anything had to be
+     * replaced or cut, or the id is empty, a hash of the whole id is appended ({@code -h} and 16 hex
+     * digits), so that distinct ids keep distinct names; the name never exceeds
+     * {@value #MAX_FILE_NAME_CHARS} characters and is never {@code .} or {@code ..}.
+     */
+    public static String fileNameFor(String sessionId) {
+        String id = sessionId == null ? "" : sessionId;
+        StringBuilder name = new StringBuilder(Math.min(id.length(), MAX_FILE_NAME_CHARS));
+        boolean changed = id.isEmpty();
+        for (int i = 0; i < id.length(); i++) {
+            char c = id.charAt(i);
+            boolean safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '-' || c == '_' || (c == '.' && i > 0);
+            name.append(safe ? c : '_');
+            changed |= !safe;
+        }
+        int maxPlain = MAX_FILE_NAME_CHARS - EXTENSION.length();
+        if (!changed && name.length() <= maxPlain && !LOOKS_HASHED.matcher(name).matches()) {
+            return name.append(EXTENSION).toString();
+        }
+        int maxPrefix = maxPlain - HASH_MARK.length() - HASH_HEX_CHARS;
+        if (name.length() > maxPrefix) {
+            name.setLength(maxPrefix);
+        }
+        return name.append(HASH_MARK).append(hash(id)).append(EXTENSION).toString();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    /** Writes an event's own fields after the common ones. */
+    @FunctionalInterface
+    private interface Fields {
+        void write(JsonGenerator g) throws IOException;
+    }
+
+    /** One session file: its lock, and its channel while open. */
+    private static final class SessionFile {
+        final Path path;
+        final ReentrantLock lock = new ReentrantLock();
+        /** Guarded by lock. */
+        FileChannel channel;
+        /** A write failed part-way: the next line starts with a newline. Guarded by lock. */
+        boolean partialLine;
+        /** session_end was written and the file dropped from the map. Guarded by lock. */
+        boolean retired;
+
+        SessionFile(Path path) {
+            this.path = path;
+        }
+    }
+
+    private void append(Session s, String event, boolean endSession, Fields fields) {
+        if (s == null) {
+            report("null-session", "TokenGuard: session log: a " + event + " event without a session was dropped");
+            return;
+        }
+        try {
+            String name = fileNameFor(s.id());
+            while (true) {
+                SessionFile f = files.computeIfAbsent(name, n -> new SessionFile(dir.resolve(n)));
+                f.lock.lock();
+                try {
+                    if (f.retired) {
+                        continue; // session_end raced us; a fresh entry serializes with any other writer
+                    }
+                    writeLine(f, s, event, fields);
+                    if (endSession) {
+                        closeChannel(f);
+                        f.retired = true;
+                        files.remove(name, f);
+                    }
+                } finally {
+                    f.lock.unlock();
+                }
+                break;
+            }
+            evictLeastRecentlyUsed();
+        } catch (RuntimeException e) {
+            report("internal:" + e.getClass().getName(), "TokenGuard: session log: internal error writing "
+                    + event + " (" + describe(e) + "); the line was dropped, the application is unaffected");
+        }
+    }
+
+    /** Called with f.lock held. */
+    private void writeLine(SessionFile f, Session s, String event, Fields fields) {
+        FileChannel channel;
+        try {
+            channel = openChannel(f);
+        } catch (IOException e) {
+            return; // reported by openChannel
+        }
+        byte[] line;
+        try {
+            line = encode(s, s.nextSeq(), event, fields);
+        } catch (IOException e) {
+            report("encode:" + e.getClass().getName(), "TokenGuard: session log: cannot encode a " + event
+                    + " line (" + describe(e) + "); the line was dropped");
+            return;
+        }
+        ByteBuffer buffer = ByteBuffer.wrap(line);
+        if (f.partialLine) {
+            buffer = ByteBuffer.allocate(line.length + 1).put(NEWLINE).put(line).flip();
+        }
+        try {
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+            f.partialLine = false;
+        } catch (IOException e) {
+            f.partialLine = true;
+            closeChannel(f);
+            report("write:" + e.getClass().getName(), "TokenGuard: session log: cannot write to " + f.path
+                    + " (" + describe(e) + "); lines are dropped until writing succeeds again");
+        }
+    }
+
+    /** Called with f.lock held. */
+    private FileChannel openChannel(SessionFile f) throws IOException {
+        FileChannel channel = f.channel;
+        if (channel == null || !channel.isOpen()) {
+            ensureDir();
+            try {
+                try {
+                    channel = openAppend(f.path);
+                } catch (NoSuchFileException e) {
+                    dirReady = false; // the directory went away: create it again, once
+                    ensureDir();
+                    channel = openAppend(f.path);
+                }
+            } catch (IOException e) {
+                report("open:" + e.getClass().getName(), "TokenGuard: session log: cannot open " + f.path
+                        + " for appending (" + describe(e) + "); lines are dropped until it can be opened");
+                throw e;
+            }
+            f.channel = channel;
+        }
+        synchronized (openFiles) {
+            openFiles.put(f, Boolean.TRUE); // also marks it most recently used
+        }
+        return channel;
+    }
+
+    private FileChannel openAppend(Path path) throws IOException {
+        Set<OpenOption> options = Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND, LinkOption.NOFOLLOW_LINKS);
+        if (posix) {
+            FileAttribute<?> ownerOnly = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+            return FileChannel.open(path, options, ownerOnly);
+        }
+        return FileChannel.open(path, options);
+    }
+
+    private void ensureDir() throws IOException {
+        if (dirReady) {
+            return;
+        }
+        try {
+            if (Files.exists(dir) && !Files.isDirectory(dir)) {
+                throw new FileSystemException(dir.toString(), null, "exists but is not a directory");
+            }
+            if (!Files.isDirectory(dir)) {
+                Path parent = dir.getParent();
+                if (parent != null && !Files.isDirectory(parent)) {
+                    Files.createDirectories(parent);
+                }
+                try {
+                    if (posix) {
+                        Files.createDirectory(dir,
+                                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                    } else {
+                        Files.createDirectory(dir);
+                    }
+                } catch (FileAlreadyExistsException e) {
+                    if (!Files.isDirectory(dir)) {
+                        throw e;
+                    }
+                }
+            }
+        } catch (IOException e) {
+            report("dir:" + e.getClass().getName(), "TokenGuard: session log: cannot create the directory " + dir
+                    + " (" + describe(e) + "); session-log lines are dropped until it exists;"
+                    + " set tokenguard.session-log.dir to a writable directory");
+            throw e;
+        }
+        dirReady = true;
+    }
+
+    /** Called with f.lock held. */
+    private void closeChannel(SessionFile f) {
+        FileChannel channel = f.channel;
+        f.channel = null;
+        synchronized (openFiles) {
+            openFiles.remove(f);
+        }
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                report("close:" + e.getClass().getName(), "TokenGuard: session log: cannot close " + f.path
+                        + " (" + describe(e) + ")");
+            }
+        }
+    }
+
+    /** Closes least recently used files until at most MAX_OPEN_FILES are open. Called with no lock held. */
+    private void evictLeastRecentlyUsed() {
+        while (true) {
+            SessionFile victim;
+            synchronized (openFiles) {
+                if (openFiles.size() <= MAX_OPEN_FILES) {
+                    return;
+                }
+                victim = openFiles.keySet().iterator().next();
+            }
+            victim.lock.lock();
+            try {
+                closeChannel(victim); // removes it from openFiles, so the loop ends
+            } finally {
+                victim.lock.unlock();
+            }
+        }
+    }
+
+    private byte[] encode(Session s, long seq, String event, Fields fields) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(512);
+        try (JsonGenerator g = json.createGenerator(out)) {
+            g.writeStartObject();
+            g.writeStringField("ts", TIMESTAMP.format(clock.instant()));
+            g.writeStringField("session", s.id());
+            g.writeNumberField("seq", seq);
+            g.writeStringField("event", event);
+            fields.write(g);
+            g.writeEndObject();
+        }
+        out.write('\n');
+        return out.toByteArray();
+    }
+
+    private static void writeNumber(JsonGenerator g, String field, Long value) throws IOException {
+        if (value == null) {
+            g.writeNullField(field);
+        } else {
+            g.writeNumberField(field, value.longValue());
+        }
+    }
+
+    private static void writeNumber(JsonGenerator g, String field, Double value) throws IOException {
+        if (value == null || value.isNaN() || value.isInfinite()) {
+            g.writeNullField(field);
+        } else {
+            g.writeNumberField(field, value.doubleValue());
+        }
+    }
+
+    /** A negative limit means the budget has no token limit: written as null. */
+    private static void writeLimit(JsonGenerator g, long limit) throws IOException {
+        writeNumber(g, "limit", limit < 0 ? null : limit);
+    }
+
+    static String truncate(String content) {
+        if (content.length() <= MAX_CONTENT_CHARS) {
+            return content;
+        }
+        int cut = MAX_CONTENT_CHARS;
+        if (Character.isHighSurrogate(content.charAt(cut - 1)) && Character.isLowSurrogate(content.charAt(cut))) {
+            cut--; // never split a surrogate pair
+        }
+        return content.substring(0, cut) + "...[truncated by TokenGuard: " + content.length() + " chars in total]";
+    }
+
+    private void report(String kind, String message) {
+        if (reportedKinds.add(kind)) {
+            try {
+                errorReporter.accept(message);
+            } catch (RuntimeException ignored) {
+                // the reporter must not break the host either
+            }
+        }
+    }
+
+    private static String describe(Exception e) {
+        return e.getMessage() == null ? e.getClass().getName() : e.getClass().getName() + ": " + e.getMessage();
+    }
+
+    private static String hash(String id) {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+        byte[] chars = new byte[id.length() * 2]; // UTF-16 code units, so lone surrogates stay distinct
+        for (int i = 0; i < id.length(); i++) {
+            chars[2 * i] = (byte) (id.charAt(i) >>> 8);
+            chars[2 * i + 1] = (byte) id.charAt(i);
+        }
+        byte[] digest = sha.digest(chars);
+        StringBuilder hex = new StringBuilder(HASH_HEX_CHARS);
+        for (int i = 0; i < HASH_HEX_CHARS / 2; i++) {
+            hex.append(Character.forDigit((digest[i] >> 4) & 0xF, 16)).append(Character.forDigit(digest[i] & 0xF, 16));
+        }
+        return hex.toString();
+    }
+}
