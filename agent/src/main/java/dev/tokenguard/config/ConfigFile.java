@@ -99,7 +99,7 @@ final class ConfigFile {
         }
         if (!root.isObject()) {
             throw new ConfigException(null, "cannot use config file " + file + ": its top level is a "
-                    + root.getNodeType().toString().toLowerCase(Locale.ROOT) + "; expected YAML that maps keys to values,"
+                    + (root.isArray() ? "list" : "plain value") + "; expected YAML that maps keys to values,"
                     + " e.g. tokenguard: {budget: {max-tokens: 50000}}");
         }
         flatten("", root, out, file);

@@ -386,7 +386,8 @@ public final class ConfigLoader {
         return new TokenGuardConfig(true, mode, budgets, value(merged, ConfigOptions.WARNINGS_INJECT),
                 value(merged, ConfigOptions.SESSION_LOG_ENABLED), value(merged, ConfigOptions.SESSION_LOG_DIR),
                 value(merged, ConfigOptions.SESSION_LOG_CAPTURE_CONTENT), value(merged, ConfigOptions.PRICING_FILE),
-                value(merged, ConfigOptions.OTEL_ENABLED), value(merged, ConfigOptions.HTTP_ENDPOINTS), merged);
+                value(merged, ConfigOptions.OTEL_ENABLED),
+                java.util.Objects.requireNonNullElse(value(merged, ConfigOptions.HTTP_ENDPOINTS), List.of()), merged);
     }
 
     private static BudgetSpec namedBudget(String name, Map<String, Setting> keys, ScopeSpec scope, Duration window,

@@ -24,7 +24,15 @@ final class Redaction {
         if (looksSecret(key)) {
             return "(hidden)";
         }
-        String s = maskUserInfo(value).replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t");
+        StringBuilder sb = new StringBuilder();
+        for (char c : maskUserInfo(value).toCharArray()) {
+            if (Character.isISOControl(c)) {
+                sb.append(String.format("\\u%04x", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        String s = sb.toString();
         return s.length() > MAX_SHOWN ? s.substring(0, MAX_SHOWN) + "..." : s;
     }
 
