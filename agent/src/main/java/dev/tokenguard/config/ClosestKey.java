@@ -9,16 +9,17 @@ final class ClosestKey {
 
     /**
      * The candidate closest to {@code typed}: one with the same last segment (after the last '.' or '_') wins
-     * ({@code tokenguard.budget.mode} -> {@code tokenguard.mode}), otherwise the smallest edit distance.
+     * ({@code tokenguard.budget.mode} -> {@code tokenguard.mode}), then one in the same group
+     * ({@code tokenguard.otel.exporter} -> {@code tokenguard.otel.enabled}), then the smallest edit distance.
      */
     static String among(String typed, Collection<String> candidates, char separator) {
         String lastSegment = typed.substring(typed.lastIndexOf(separator) + 1);
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
         for (String c : candidates) {
-            int d = distance(typed, c);
+            int d = distance(typed, c) - 100 * commonLeadingSegments(typed, c, separator);
             if (!lastSegment.isEmpty() && c.substring(c.lastIndexOf(separator) + 1).equals(lastSegment)) {
-                d -= 1000;
+                d -= 10_000;
             }
             if (d < bestDistance) {
                 bestDistance = d;
@@ -26,6 +27,16 @@ final class ClosestKey {
             }
         }
         return best;
+    }
+
+    private static int commonLeadingSegments(String a, String b, char separator) {
+        String[] x = a.split(java.util.regex.Pattern.quote(String.valueOf(separator)));
+        String[] y = b.split(java.util.regex.Pattern.quote(String.valueOf(separator)));
+        int n = 0;
+        while (n < x.length - 1 && n < y.length - 1 && x[n].equals(y[n])) {
+            n++;
+        }
+        return n;
     }
 
     /** Levenshtein distance. */

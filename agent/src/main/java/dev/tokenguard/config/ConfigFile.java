@@ -63,13 +63,27 @@ final class ConfigFile {
             JsonLocation at = e.getLocation();
             String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
             throw new ConfigException(ConfigOptions.CONFIG_FILE.key(), "cannot parse config file " + file + where + ": "
-                    + e.getOriginalMessage() + "; expected YAML that maps keys to values, e.g. tokenguard: {budget: {max-tokens: 50000}}");
+                    + problem(e.getOriginalMessage()) + "; expected YAML that maps keys to values, e.g. tokenguard: {budget: {max-tokens: 50000}}");
         } catch (IOException e) {
             throw unreadable(file, namedBy, e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(ConfigOptions.CONFIG_FILE.key(), "cannot parse config file " + file + ": "
                     + e.getMessage() + "; expected key=value lines of a .properties file");
         }
+    }
+
+    /**
+     * The parser's own words without the indented lines, which quote the file's content and point a caret at it
+     * (the location is given separately, and the content may hold values that are not ours to print).
+     */
+    private static String problem(String parserMessage) {
+        List<String> lines = new ArrayList<>();
+        for (String line : String.valueOf(parserMessage).split("\\R")) {
+            if (!line.isBlank() && !Character.isWhitespace(line.charAt(0))) {
+                lines.add(line.strip());
+            }
+        }
+        return lines.isEmpty() ? "not valid YAML" : String.join(", ", lines);
     }
 
     private static ConfigException unreadable(Path file, String namedBy, String why) {

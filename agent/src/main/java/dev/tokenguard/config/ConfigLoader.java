@@ -206,7 +206,7 @@ public final class ConfigLoader {
                 ? "; OpenTelemetry export is configured with the standard OTEL_* environment variables or otel.*"
                 + " system properties, not tokenguard.otel.*" : "";
         throw new ConfigException(key, "unknown configuration key " + key + " (from " + s.source()
-                + "): did you mean " + closestKey(key) + "?" + hint);
+                + "): the closest known key is " + closestKey(key) + hint);
     }
 
     private static String closestKey(String key) {
@@ -227,8 +227,8 @@ public final class ConfigLoader {
             String guess = ConfigOptions.NAMED_BUDGET_KEYS.containsKey(rest)
                     ? ConfigOptions.BUDGET_PREFIX + rest + " (the default budget) or " : "";
             throw new ConfigException(key, "unknown configuration key " + key + " (from " + s.source()
-                    + "): did you mean " + guess + ConfigOptions.BUDGETS_PREFIX + "<name>." + (rest.isEmpty() ? "<key>" : rest)
-                    + "? A named budget's keys have the form tokenguard.budgets.<name>.<key>");
+                    + "): a named budget's keys have the form tokenguard.budgets.<name>.<key>; the closest known key is "
+                    + guess + ConfigOptions.BUDGETS_PREFIX + "<name>." + (rest.isEmpty() ? "<key>" : rest));
         }
         String name = rest.substring(0, dot);
         String sub = rest.substring(dot + 1);
@@ -244,8 +244,8 @@ public final class ConfigLoader {
         if (!ConfigOptions.NAMED_BUDGET_KEYS.containsKey(sub)) {
             String closest = ClosestKey.among(sub, ConfigOptions.NAMED_BUDGET_KEYS.keySet(), '-');
             throw new ConfigException(key, "unknown budget key '" + sub + "' in " + key + " (from " + s.source()
-                    + "): did you mean " + ConfigOptions.BUDGETS_PREFIX + name + "." + closest + "? A named budget's"
-                    + " keys are " + String.join(", ", ConfigOptions.NAMED_BUDGET_KEYS.keySet()));
+                    + "): the closest known key is " + ConfigOptions.BUDGETS_PREFIX + name + "." + closest
+                    + "; a named budget's keys are " + String.join(", ", ConfigOptions.NAMED_BUDGET_KEYS.keySet()));
         }
     }
 
@@ -286,8 +286,8 @@ public final class ConfigLoader {
             }
         }
         String suggestion = best != null ? best : ENV_BUDGETS_PREFIX + (rest.isEmpty() ? "<NAME>" : rest) + "_MAX_TOKENS";
-        throw new ConfigException(null, "unknown environment variable " + variable + ": did you mean " + suggestion
-                + "? A named budget's variables have the form TOKENGUARD_BUDGETS_<NAME>_<KEY>, <KEY> one of "
+        throw new ConfigException(null, "unknown environment variable " + variable + ": the closest known form is "
+                + suggestion + "; a named budget's variables are TOKENGUARD_BUDGETS_<NAME>_<KEY>, <KEY> one of "
                 + String.join(", ", subs.stream().map(ConfigLoader::environmentName).sorted().toList()));
     }
 
@@ -300,8 +300,8 @@ public final class ConfigLoader {
         }
         String closest = ClosestKey.among(name, names, '_');
         return new ConfigException(null, "unknown environment variable " + name + ": no TokenGuard key maps to it;"
-                + " did you mean " + closest + " (" + ConfigOptions.find(envKey(closest)).map(ConfigOption::key).orElse("")
-                + ")? Named budgets use TOKENGUARD_BUDGETS_<NAME>_<KEY>");
+                + " the closest known one is " + closest + " (" + envKey(closest) + "); named budgets use"
+                + " TOKENGUARD_BUDGETS_<NAME>_<KEY>");
     }
 
     private static String envKey(String envName) {
@@ -396,6 +396,10 @@ public final class ConfigLoader {
         Long maxInput = parse(ConfigOptions.BUDGET_MAX_INPUT_TOKENS, keys.get("max-input-tokens"), null);
         Long maxOutput = parse(ConfigOptions.BUDGET_MAX_OUTPUT_TOKENS, keys.get("max-output-tokens"), null);
         Double maxCost = parse(ConfigOptions.BUDGET_MAX_COST_USD, keys.get("max-cost-usd"), null);
+        BudgetSpec budget = new BudgetSpec(name, parse(ConfigOptions.BUDGET_SCOPE, keys.get("scope"), scope), maxTokens,
+                maxInput, maxOutput, maxCost, parse(ConfigOptions.BUDGET_WINDOW, keys.get("window"), window),
+                parse(ConfigOptions.BUDGET_WARN_AT, keys.get("warn-at"), warnAt),
+                parse(ConfigOptions.MODE, keys.get("mode"), mode));
         if (maxTokens == null && maxInput == null && maxOutput == null && maxCost == null) {
             String prefix = ConfigOptions.BUDGETS_PREFIX + name + ".";
             Setting any = keys.values().iterator().next();
@@ -403,9 +407,6 @@ public final class ConfigLoader {
                     + " from " + any.source() + "): expected at least one of " + prefix + "max-tokens, " + prefix
                     + "max-input-tokens, " + prefix + "max-output-tokens or " + prefix + "max-cost-usd");
         }
-        return new BudgetSpec(name, parse(ConfigOptions.BUDGET_SCOPE, keys.get("scope"), scope), maxTokens, maxInput,
-                maxOutput, maxCost, parse(ConfigOptions.BUDGET_WINDOW, keys.get("window"), window),
-                parse(ConfigOptions.BUDGET_WARN_AT, keys.get("warn-at"), warnAt),
-                parse(ConfigOptions.MODE, keys.get("mode"), mode));
+        return budget;
     }
 }

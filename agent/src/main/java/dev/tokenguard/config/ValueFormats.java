@@ -157,11 +157,11 @@ final class ValueFormats {
             throw new IllegalArgumentException("must be at least 1m");
         }
         if (minutes < MINUTES_PER_DAY && MINUTES_PER_DAY % minutes != 0) {
-            throw new IllegalArgumentException("a window shorter than a day must divide 24h evenly, so that windows"
-                    + " start at the same UTC times every day (1m, 5m, 10m, 15m, 30m, 1h, 2h, 3h, 4h, 6h, 8h, 12h, ...)");
+            throw new IllegalArgumentException("it does not divide 24h evenly (windows restart at the same UTC times"
+                    + " every day)");
         }
         if (minutes > MINUTES_PER_DAY && minutes % MINUTES_PER_DAY != 0) {
-            throw new IllegalArgumentException("a window longer than a day must be a whole number of days");
+            throw new IllegalArgumentException("it is longer than a day but not a whole number of days");
         }
         return Duration.ofMinutes(minutes);
     }

@@ -267,7 +267,16 @@ class ConfigSourcesTest {
     void malformedYamlIsOneLineNamingTheFile() throws Exception {
         Path file = write("tg.yaml", "tokenguard:\n  mode: [warn\n  budget: {\n");
         String m = sources().prop("tokenguard.config.file", file.toString()).error();
-        assertContains(m, "cannot parse config file " + file, "line ", "expected YAML that maps keys to values");
+        assertContains(m, "cannot parse config file " + file + " at line 3, column 9: while parsing a flow sequence",
+                "expected YAML that maps keys to values");
+        assertFalse(m.contains("^"), "no caret lines quoted from the parser: " + m);
+    }
+
+    @Test
+    void duplicateYamlKeyIsAnErrorWithItsLine() throws Exception {
+        Path file = write("tg.yaml", "tokenguard:\n  mode: warn\n  mode: enforce\n");
+        String m = sources().prop("tokenguard.config.file", file.toString()).error();
+        assertContains(m, "cannot parse config file " + file + " at line 3", "Duplicate field 'mode'");
     }
 
     @Test
