@@ -1,0 +1,157 @@
+package dev.tokenguard.config;
+
+import dev.tokenguard.budget.EnforcementMode;
+import dev.tokenguard.budget.ScopeSpec;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Every configuration option, declared once: key, expected form, default and meaning. The loader reads these, and
+ * the configuration table in README.md is {@link #markdownTable()} (a test keeps the two identical).
+ */
+public final class ConfigOptions {
+    public static final String PREFIX = "tokenguard.";
+    /** Prefix of the default budget's keys. */
+    public static final String BUDGET_PREFIX = "tokenguard.budget.";
+    /** Prefix of named budgets' keys: {@code tokenguard.budgets.<name>.<key>}. */
+    public static final String BUDGETS_PREFIX = "tokenguard.budgets.";
+    /**
+     * System properties under this prefix belong to the agent itself (e.g. a guard against double installation), not
+     * to the user: the loader ignores them.
+     */
+    public static final String INTERNAL_PREFIX = "tokenguard.internal.";
+
+    private static final String TOKENS = "a positive whole number of tokens, e.g. `100000`, `100_000`, `250k` or `2M`"
+            + " (k = 1,000, M = 1,000,000), or `none`";
+    private static final String LIST = "separated by `,` (or `;`, which agent arguments need)";
+
+    public static final ConfigOption<Boolean> ENABLED = option("tokenguard.enabled", "`true` or `false`", "true",
+            "`false`: the agent installs nothing", ValueFormats::bool);
+    public static final ConfigOption<EnforcementMode> MODE = option("tokenguard.mode", "`enforce` or `warn`", "enforce",
+            "`enforce`: refuse calls on an exhausted budget; `warn`: never throw, only warn and log."
+                    + " Also the mode of named budgets that set none", ValueFormats::mode);
+    public static final ConfigOption<Long> BUDGET_MAX_TOKENS = option("tokenguard.budget.max-tokens", TOKENS, "100000",
+            "total (input + output) tokens per scope", ValueFormats::tokens);
+    public static final ConfigOption<Long> BUDGET_MAX_INPUT_TOKENS = option("tokenguard.budget.max-input-tokens",
+            TOKENS, null, "input tokens per scope", ValueFormats::tokens);
+    public static final ConfigOption<Long> BUDGET_MAX_OUTPUT_TOKENS = option("tokenguard.budget.max-output-tokens",
+            TOKENS, null, "output tokens per scope", ValueFormats::tokens);
+    public static final ConfigOption<Double> BUDGET_MAX_COST_USD = option("tokenguard.budget.max-cost-usd",
+            "a positive amount of US dollars, e.g. `5` or `2.50`, or `none`", null,
+            "estimated cost per scope, from the price table", ValueFormats::cost);
+    public static final ConfigOption<ScopeSpec> BUDGET_SCOPE = option("tokenguard.budget.scope",
+            "`thread`, `global` or `mdc:<key>`, e.g. `mdc:tenant`", "thread",
+            "`thread`, `global`, `mdc:<key>` (SLF4J/Logback/Log4j2 MDC value; falls back to thread when absent)",
+            ValueFormats::scope);
+    public static final ConfigOption<Duration> BUDGET_WINDOW = option("tokenguard.budget.window",
+            "`<n>m`, `<n>h` or `<n>d`, at least `1m`, e.g. `30m`, `1h`, `1d`, `7d`; shorter than a day it must divide"
+                    + " 24h evenly, longer it must be whole days; or `none`", null,
+            "usage resets at each fixed window boundary (UTC; windows are aligned to midnight UTC)",
+            ValueFormats::window);
+    public static final ConfigOption<double[]> BUDGET_WARN_AT = option("tokenguard.budget.warn-at",
+            "fractions in (0, 1] " + LIST + ", e.g. `0.75,0.90,0.95`, or `none` for no warnings", "0.75,0.90,0.95",
+            "warning thresholds, fractions of the limit", ValueFormats::warnAt);
+    public static final ConfigOption<String> NAMED_BUDGETS = option("tokenguard.budgets.<name>.<key>",
+            "`<name>`: letters, digits, `_` and `-`, not `default`; `<key>`: a `tokenguard.budget.*` key above, or `mode`",
+            null,
+            "more named budgets with the same keys; a call is charged to every budget and refused if any enforcing"
+                    + " budget is exhausted. Unset `scope`, `window`, `warn-at` and `mode` are the default budget's"
+                    + " (`mode`: `tokenguard.mode`); unset limits are none, and each named budget needs at least one"
+                    + " limit. Environment form: `TOKENGUARD_BUDGETS_<NAME>_<KEY>`, e.g."
+                    + " `TOKENGUARD_BUDGETS_BATCH_MAX_TOKENS` (`<NAME>` is matched to a name used in another source,"
+                    + " otherwise lower-cased)",
+            Function.identity());
+    public static final ConfigOption<Boolean> WARNINGS_INJECT = option("tokenguard.warnings.inject", "`true` or `false`",
+            "false", "`true`: after a threshold is crossed, the next request of that scope carries a short system"
+                    + " message telling the model how much budget is left", ValueFormats::bool);
+    public static final ConfigOption<Boolean> SESSION_LOG_ENABLED = option("tokenguard.session-log.enabled",
+            "`true` or `false`", "true", "write JSONL", ValueFormats::bool);
+    public static final ConfigOption<Path> SESSION_LOG_DIR = option("tokenguard.session-log.dir", "a directory path",
+            "tokenguard-sessions", "where the JSONL session logs go; a relative path is relative to the working directory",
+            ValueFormats::path);
+    public static final ConfigOption<Boolean> SESSION_LOG_CAPTURE_CONTENT = option(
+            "tokenguard.session-log.capture-content", "`true` or `false`", "false",
+            "also log prompts and completions (truncated)", ValueFormats::bool);
+    public static final ConfigOption<Path> PRICING_FILE = option("tokenguard.pricing.file",
+            "path of a readable JSON file, or `none`", null,
+            "JSON price table that overrides or extends the built-in one", ValueFormats::readableFile);
+    public static final ConfigOption<Boolean> OTEL_ENABLED = option("tokenguard.otel.enabled", "`true` or `false`", "true",
+            "export spans and metrics (the export itself is configured with the standard `OTEL_*` variables /"
+                    + " `otel.*` properties)", ValueFormats::bool);
+    public static final ConfigOption<List<HttpEndpoint>> HTTP_ENDPOINTS = option("tokenguard.http.endpoints",
+            "absolute http or https base URLs " + LIST + ", each optionally `=provider`,"
+                    + " e.g. `http://llm.internal:8000=openai`, or `none`", null,
+            "base URLs that the raw-HTTP fallback governs besides the providers' own hosts (self-hosted, proxied or"
+                    + " gateway endpoints)", ValueFormats::endpoints);
+    public static final ConfigOption<Path> CONFIG_FILE = option("tokenguard.config.file",
+            "path of a `.properties`, `.yaml` or `.yml` file, or `none`", null,
+            "a file of further settings, below environment variables in precedence; keys with or without the"
+                    + " `tokenguard.` prefix, YAML nested or flat. Only an agent argument, system property or"
+                    + " environment variable can name it", ValueFormats::configFile);
+
+    /** Every option, in table order. */
+    public static final List<ConfigOption<?>> ALL = List.of(ENABLED, MODE, BUDGET_MAX_TOKENS, BUDGET_MAX_INPUT_TOKENS,
+            BUDGET_MAX_OUTPUT_TOKENS, BUDGET_MAX_COST_USD, BUDGET_SCOPE, BUDGET_WINDOW, BUDGET_WARN_AT, NAMED_BUDGETS,
+            WARNINGS_INJECT, SESSION_LOG_ENABLED, SESSION_LOG_DIR, SESSION_LOG_CAPTURE_CONTENT, PRICING_FILE,
+            OTEL_ENABLED, HTTP_ENDPOINTS, CONFIG_FILE);
+
+    /** The keys a named budget may set ({@code tokenguard.budgets.<name>.<key>}), each with the option whose form it has. */
+    static final Map<String, ConfigOption<?>> NAMED_BUDGET_KEYS;
+
+    static {
+        Map<String, ConfigOption<?>> m = new LinkedHashMap<>();
+        for (ConfigOption<?> o : ALL) {
+            if (o.key().startsWith(BUDGET_PREFIX)) {
+                m.put(o.key().substring(BUDGET_PREFIX.length()), o);
+            }
+        }
+        m.put("mode", MODE);
+        NAMED_BUDGET_KEYS = java.util.Collections.unmodifiableMap(m);
+    }
+
+    private ConfigOptions() {
+    }
+
+    private static <T> ConfigOption<T> option(String key, String expectedForm, String defaultText, String description,
+                                              Function<String, T> parser) {
+        return new ConfigOption<>(key, expectedForm, defaultText, description, parser);
+    }
+
+    /** The option with exactly this key (templates excluded). */
+    public static Optional<ConfigOption<?>> find(String key) {
+        for (ConfigOption<?> o : ALL) {
+            if (!o.isTemplate() && o.key().equals(key)) {
+                return Optional.of(o);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The keys a named budget may set: {@code max-tokens}, ..., {@code warn-at}, {@code mode}. */
+    public static List<String> namedBudgetKeys() {
+        return List.copyOf(NAMED_BUDGET_KEYS.keySet());
+    }
+
+    /** The configuration table of README.md: key, default, expected form, meaning; one row per option. */
+    public static String markdownTable() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("| key | default | expected form | meaning |\n");
+        sb.append("|---|---|---|---|\n");
+        for (ConfigOption<?> o : ALL) {
+            String def = o.isTemplate() ? "" : o.defaultText() == null ? "none" : "`" + o.defaultText() + "`";
+            sb.append("| `").append(o.key()).append("` | ").append(def).append(" | ")
+                    .append(cell(o.expectedFormMarkdown())).append(" | ").append(cell(o.description())).append(" |\n");
+        }
+        return sb.toString();
+    }
+
+    private static String cell(String text) {
+        return text.replace("|", "\\|");
+    }
+}

@@ -1,0 +1,280 @@
+package dev.tokenguard.config;
+
+import dev.tokenguard.budget.EnforcementMode;
+import dev.tokenguard.budget.ScopeSpec;
+
+import java.math.BigDecimal;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Parsers for the value forms of the configuration options. Each takes trimmed, non-blank text and either returns
+ * the value or throws {@link IllegalArgumentException} whose message is the specific reason (possibly empty); the
+ * caller adds the key, the value, the source and the expected form.
+ */
+final class ValueFormats {
+    /** Written for an optional value to mean "not set", overriding a lower-precedence source or a default. */
+    static final String NONE = "none";
+
+    private static final Pattern TOKENS = Pattern.compile("([0-9]+(?:_[0-9]+)*)(?:\\.([0-9]+))?([kKmM]?)");
+    private static final Pattern COST = Pattern.compile("[0-9]*\\.?[0-9]+");
+    private static final Pattern WINDOW = Pattern.compile("([0-9]+)([mhd])");
+    private static final Pattern PROVIDER = Pattern.compile("[a-z0-9][a-z0-9._-]*");
+    private static final long MINUTES_PER_DAY = 24 * 60;
+
+    private ValueFormats() {
+    }
+
+    static boolean isNone(String text) {
+        return NONE.equalsIgnoreCase(text);
+    }
+
+    static Boolean bool(String text) {
+        if (text.equalsIgnoreCase("true")) {
+            return Boolean.TRUE;
+        }
+        if (text.equalsIgnoreCase("false")) {
+            return Boolean.FALSE;
+        }
+        throw new IllegalArgumentException("");
+    }
+
+    static EnforcementMode mode(String text) {
+        return switch (text.toLowerCase(Locale.ROOT)) {
+            case "enforce" -> EnforcementMode.ENFORCE;
+            case "warn" -> EnforcementMode.WARN;
+            default -> throw new IllegalArgumentException("");
+        };
+    }
+
+    /** A positive whole number of tokens: digits, optionally grouped with {@code _}, optionally {@code k} (x1000) or {@code M} (x1000000). */
+    static Long tokens(String text) {
+        if (isNone(text)) {
+            return null;
+        }
+        if (text.startsWith("-")) {
+            throw new IllegalArgumentException("must be greater than 0");
+        }
+        if (text.matches("[0-9]{1,3}(,[0-9]{3})+")) {
+            throw new IllegalArgumentException("',' separates list items; group digits with '_' instead, e.g. 100_000");
+        }
+        Matcher m = TOKENS.matcher(text);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("");
+        }
+        String digits = m.group(1).replace("_", "") + (m.group(2) == null ? "" : "." + m.group(2));
+        BigDecimal n = new BigDecimal(digits);
+        String suffix = m.group(3).toLowerCase(Locale.ROOT);
+        if (suffix.equals("k")) {
+            n = n.movePointRight(3);
+        } else if (suffix.equals("m")) {
+            n = n.movePointRight(6);
+        }
+        if (n.signum() == 0) {
+            throw new IllegalArgumentException("must be greater than 0");
+        }
+        if (n.stripTrailingZeros().scale() > 0) {
+            throw new IllegalArgumentException("not a whole number of tokens");
+        }
+        try {
+            return n.longValueExact();
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("too large, at most " + Long.MAX_VALUE);
+        }
+    }
+
+    /** A positive amount of US dollars, plain decimal notation. */
+    static Double cost(String text) {
+        if (isNone(text)) {
+            return null;
+        }
+        if (text.startsWith("-")) {
+            throw new IllegalArgumentException("must be greater than 0");
+        }
+        if (text.startsWith("$")) {
+            throw new IllegalArgumentException("write the amount without a currency sign");
+        }
+        if (!COST.matcher(text).matches()) {
+            throw new IllegalArgumentException("");
+        }
+        BigDecimal amount = new BigDecimal(text);
+        if (amount.signum() == 0) {
+            throw new IllegalArgumentException("must be greater than 0");
+        }
+        double d = amount.doubleValue();
+        if (Double.isInfinite(d)) {
+            throw new IllegalArgumentException("too large");
+        }
+        return d;
+    }
+
+    static ScopeSpec scope(String text) {
+        if (text.equals("mdc:")) {
+            throw new IllegalArgumentException("an MDC scope needs the MDC key after 'mdc:'");
+        }
+        try {
+            return ScopeSpec.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("");
+        }
+    }
+
+    /**
+     * A window of {@code <n>m}, {@code <n>h} or {@code <n>d}, at least one minute. Windows start at fixed UTC
+     * boundaries, so a window shorter than a day must divide the day evenly and a longer one must be whole days.
+     */
+    static Duration window(String text) {
+        if (isNone(text)) {
+            return null;
+        }
+        Matcher m = WINDOW.matcher(text);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("");
+        }
+        long minutes;
+        try {
+            long n = Long.parseLong(m.group(1));
+            long unit = switch (m.group(2)) {
+                case "m" -> 1;
+                case "h" -> 60;
+                default -> MINUTES_PER_DAY;
+            };
+            minutes = Math.multiplyExact(n, unit);
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new IllegalArgumentException("too large");
+        }
+        if (minutes < 1) {
+            throw new IllegalArgumentException("must be at least 1m");
+        }
+        if (minutes < MINUTES_PER_DAY && MINUTES_PER_DAY % minutes != 0) {
+            throw new IllegalArgumentException("it does not divide 24h evenly (windows restart at the same UTC times"
+                    + " every day)");
+        }
+        if (minutes > MINUTES_PER_DAY && minutes % MINUTES_PER_DAY != 0) {
+            throw new IllegalArgumentException("it is longer than a day but not a whole number of days");
+        }
+        return Duration.ofMinutes(minutes);
+    }
+
+    /** Fractions in (0, 1], separated by ',' or ';', returned deduplicated and ascending. */
+    static double[] warnAt(String text) {
+        if (isNone(text)) {
+            return new double[0];
+        }
+        TreeSet<Double> fractions = new TreeSet<>();
+        for (String item : items(text)) {
+            BigDecimal f;
+            try {
+                f = new BigDecimal(item);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("'" + item + "' is not a number");
+            }
+            if (f.signum() <= 0 || f.compareTo(BigDecimal.ONE) > 0) {
+                String hint = f.compareTo(BigDecimal.ONE) > 0 && f.compareTo(BigDecimal.valueOf(100)) <= 0
+                        ? " (write percentages as fractions, e.g. 0.75 for 75 %)" : "";
+                throw new IllegalArgumentException(item + " is not in (0, 1]" + hint);
+            }
+            fractions.add(f.doubleValue());
+        }
+        return fractions.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    static Path path(String text) {
+        try {
+            return Path.of(text);
+        } catch (InvalidPathException e) {
+            throw new IllegalArgumentException("not a valid path: " + e.getReason());
+        }
+    }
+
+    /** A path that names an existing, readable regular file. */
+    static Path readableFile(String text) {
+        if (isNone(text)) {
+            return null;
+        }
+        Path p = path(text);
+        if (!Files.exists(p)) {
+            throw new IllegalArgumentException("no such file");
+        }
+        if (!Files.isRegularFile(p)) {
+            throw new IllegalArgumentException("not a regular file");
+        }
+        if (!Files.isReadable(p)) {
+            throw new IllegalArgumentException("not readable");
+        }
+        return p;
+    }
+
+    /** The path of a config file: a .properties, .yaml or .yml file (existence is checked when it is read). */
+    static Path configFile(String text) {
+        if (isNone(text)) {
+            return null;
+        }
+        Path p = path(text);
+        if (ConfigFile.Format.of(p) == null) {
+            throw new IllegalArgumentException("unknown file type");
+        }
+        return p;
+    }
+
+    /** Absolute http(s) base URLs separated by ',' or ';', each optionally followed by {@code =provider}. */
+    static List<HttpEndpoint> endpoints(String text) {
+        if (isNone(text)) {
+            return List.of();
+        }
+        List<HttpEndpoint> endpoints = new ArrayList<>();
+        for (String item : items(text)) {
+            String url = item;
+            String provider = null;
+            int eq = item.lastIndexOf('=');
+            if (eq >= 0) {
+                url = item.substring(0, eq).trim();
+                provider = item.substring(eq + 1).trim().toLowerCase(Locale.ROOT);
+                if (!PROVIDER.matcher(provider).matches()) {
+                    throw new IllegalArgumentException("'" + provider + "' is not a provider name such as openai");
+                }
+            }
+            URI uri;
+            try {
+                uri = new URI(url);
+            } catch (URISyntaxException e) {
+                throw new IllegalArgumentException("'" + Redaction.maskUserInfo(url) + "' is not a URL");
+            }
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            if (!uri.isAbsolute() || !(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
+                throw new IllegalArgumentException("'" + Redaction.maskUserInfo(url) + "' is not an absolute http or https URL");
+            }
+            if (uri.getRawUserInfo() != null) {
+                throw new IllegalArgumentException("a base URL must not carry user info (credentials)");
+            }
+            if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+                throw new IllegalArgumentException("'" + url + "' has a query or fragment; give the base URL only");
+            }
+            endpoints.add(new HttpEndpoint(uri.normalize(), provider));
+        }
+        return List.copyOf(endpoints);
+    }
+
+    /** Splits a list value on ',' or ';' (';' is what agent arguments need, where ',' separates arguments). */
+    static List<String> items(String text) {
+        List<String> items = new ArrayList<>();
+        for (String item : text.split("[,;]", -1)) {
+            String t = item.trim();
+            if (t.isEmpty()) {
+                throw new IllegalArgumentException("empty list item");
+            }
+            items.add(t);
+        }
+        return items;
+    }
+}

@@ -1,0 +1,43 @@
+package dev.tokenguard.config;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** README.md's configuration table is exactly {@link ConfigOptions#markdownTable()}. */
+class ReadmeConfigTableTest {
+    private static final String START = "<!-- config-table:start -->";
+    private static final String END = "<!-- config-table:end -->";
+
+    @Test
+    void readmeHoldsTheGeneratedTable() throws Exception {
+        // Maven runs tests in the module directory; the README is at the repository root.
+        Path readme = Path.of("..", "README.md");
+        assertTrue(Files.isRegularFile(readme), "no README.md at " + readme.toAbsolutePath().normalize());
+        String text = Files.readString(readme).replace("\r\n", "\n");
+        int start = text.indexOf(START);
+        int end = text.indexOf(END);
+        assertTrue(start >= 0 && end > start, "README.md needs the table between " + START + " and " + END);
+        assertEquals(text.indexOf(START), text.lastIndexOf(START), "one table only");
+        String table = text.substring(start + START.length(), end).strip() + "\n";
+        assertEquals(ConfigOptions.markdownTable(), table,
+                "README.md's configuration table is out of date; replace it with ConfigOptions.markdownTable()");
+    }
+
+    @Test
+    void tableHasOneRowPerOptionIncludingNamedBudgetsAndConfigFile() {
+        String[] lines = ConfigOptions.markdownTable().split("\n");
+        assertEquals(2 + ConfigOptions.ALL.size(), lines.length);
+        String table = ConfigOptions.markdownTable();
+        assertTrue(table.contains("| `tokenguard.budgets.<name>.<key>` |"));
+        assertTrue(table.contains("| `tokenguard.config.file` | none |"));
+        assertTrue(table.contains("| `tokenguard.budget.max-tokens` | `100000` |"));
+        for (String line : lines) {
+            assertEquals(6, line.split("(?<!\\\\)\\|", -1).length, "four columns: " + line);
+        }
+    }
+}
