@@ -32,9 +32,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code POST /v1/responses} (plain and streaming) and {@code POST /v1/embeddings}. Anything else
  * is a 404 with OpenAI's error body; a body that is not a JSON object is a 400.
  *
- * <p>Token counts vary per request but are deterministic (see {@code UsageCalculator}); each
- * request is recorded with the usage the server reported, or computed but did not report.
- * Request headers are recorded in memory for tests and never printed or logged.
+ * <p>Token counts vary per request but are deterministic. With {@code n} the request's sequence
+ * number: input = prompt characters / 4 + 1 + (n * 7 % 11); output = 20 + (n * 37 % 50), capped by
+ * {@code max_completion_tokens} / {@code max_tokens} / {@code max_output_tokens} (the answer then
+ * ends with finish reason {@code length} or status {@code incomplete}); cached = input / 2 on every
+ * third request; reasoning = output / 4 for models starting with {@code o} or {@code gpt-5};
+ * embeddings have output 0. The answer text has about as many words as visible output tokens.
+ * Each request is recorded with the usage the server reported, or computed but did not report
+ * (a chat stream without {@code stream_options.include_usage}).
+ *
+ * <p>Request headers are recorded in memory for tests and never printed or logged.
  *
  * <p>Thread-safe; all threads are daemon threads, so a forgotten server never keeps a JVM alive.
  */
@@ -159,6 +166,17 @@ public final class FakeOpenAiServer implements AutoCloseable {
         }
     }
 
+    /** Forgets every recorded request, resets the totals and the sequence, and cancels injected failures. */
+    public void reset() {
+        synchronized (failureLock) {
+            failRemaining = 0;
+        }
+        requests.clear();
+        inputTokens.set(0);
+        outputTokens.set(0);
+        sequence.set(0);
+    }
+
     @Override
     public void close() {
         server.stop(0);
@@ -232,6 +250,16 @@ public final class FakeOpenAiServer implements AutoCloseable {
             }
         } catch (IOException e) {
             // the client went away (e.g. closed a stream early); nothing to answer
+        } catch (RuntimeException e) {
+            // a request this stub cannot handle: answer like OpenAI's 500 rather than dropping the connection
+            if (exchange.getResponseCode() == -1) {
+                try {
+                    sendJson(exchange, 500, OpenAiPayloads.error("The fake OpenAI server could not handle this "
+                            + "request: " + e, "server_error", null, null), 0);
+                } catch (IOException ignored) {
+                    // the client went away
+                }
+            }
         }
     }
 
@@ -240,7 +268,8 @@ public final class FakeOpenAiServer implements AutoCloseable {
         OptionalLong max = maxTokens(request, "max_completion_tokens", "max_tokens");
         StubUsage usage = UsageCalculator.forGeneration(
                 n, UsageCalculator.promptChars(request.get("messages")), model, max);
-        String text = UsageCalculator.answerText(usage.outputTokens() - usage.reasoningTokens());
+        String text = UsageCalculator.answerText(UsageCalculator.lastUserText(request.get("messages")),
+                usage.outputTokens() - usage.reasoningTokens());
         String finishReason = UsageCalculator.capped(n, max) ? "length" : "stop";
         if (!streaming) {
             record(n, exchange, headers, body, 200, false, true, usage);
@@ -265,7 +294,8 @@ public final class FakeOpenAiServer implements AutoCloseable {
         long chars = UsageCalculator.promptChars(request.get("instructions"))
                 + UsageCalculator.promptChars(request.get("input"));
         StubUsage usage = UsageCalculator.forGeneration(n, chars, model, max);
-        String text = UsageCalculator.answerText(usage.outputTokens() - usage.reasoningTokens());
+        String text = UsageCalculator.answerText(UsageCalculator.lastUserText(request.get("input")),
+                usage.outputTokens() - usage.reasoningTokens());
         String status = UsageCalculator.capped(n, max) ? "incomplete" : "completed";
         record(n, exchange, headers, body, 200, streaming, true, usage);
         if (!streaming) {
@@ -287,7 +317,7 @@ public final class FakeOpenAiServer implements AutoCloseable {
         int inputs = input.isArray() && input.size() > 0 && !input.get(0).isNumber() ? input.size() : 1;
         StubUsage usage = UsageCalculator.forEmbeddings(n, UsageCalculator.promptChars(input));
         boolean base64 = "base64".equals(request.path("encoding_format").asText());
-        int dimensions = request.path("dimensions").asInt(EMBEDDING_DIMENSIONS);
+        int dimensions = Math.min(4096, request.path("dimensions").asInt(EMBEDDING_DIMENSIONS));
         record(n, exchange, headers, body, 200, false, true, usage);
         sendJson(exchange, 200, OpenAiPayloads.embeddings(n, model, inputs, Math.max(1, dimensions), base64, usage), n);
     }

@@ -22,9 +22,9 @@ import java.util.OptionalLong;
 final class UsageCalculator {
 
     private static final String[] WORDS = (
-            "Customer reports that the account page fails after the last update and asks for a quick fix "
-            + "so the team should check the logs restore access confirm the order and refund the billing "
-            + "issue today then close the ticket with a short note to the customer").split(" ");
+            "so the customer asks for a quick fix and the team should check the logs restore access "
+            + "confirm the order and refund the billing issue today then close the ticket with a short "
+            + "note to the customer").split(" ");
 
     private UsageCalculator() {
     }
@@ -61,20 +61,67 @@ final class UsageCalculator {
     }
 
     /**
-     * An answer of about {@code visibleTokens} tokens: that many common English words minus one,
-     * then a full stop (each word and the stop being about one token in OpenAI's encodings).
+     * An answer of about {@code visibleTokens} tokens: that many words minus one, then a full stop
+     * (a common English word and the stop being about one token each in OpenAI's encodings). The
+     * words start with up to ten words of {@code seed} (the user's last message), so that answers
+     * differ per prompt, and go on with a fixed support-desk phrase.
      */
-    static String answerText(long visibleTokens) {
+    static String answerText(String seed, long visibleTokens) {
         long words = Math.max(1, visibleTokens - 1);
+        List<String> seedWords = new ArrayList<>();
+        for (String word : seed.strip().split("\\s+")) {
+            if (!word.isEmpty() && seedWords.size() < 10) {
+                seedWords.add(word);
+            }
+        }
         StringBuilder text = new StringBuilder();
         for (int i = 0; i < words; i++) {
-            String word = WORDS[i % WORDS.length];
+            String word = i < seedWords.size() ? seedWords.get(i) : WORDS[(i - seedWords.size()) % WORDS.length];
             if (i > 0) {
                 text.append(' ');
             }
             text.append(word);
         }
         return text.append('.').toString();
+    }
+
+    /**
+     * The text of the last user message: {@code input} itself when it is a string, else the content
+     * of the last array element whose role is {@code user} (or that has no role).
+     */
+    static String lastUserText(JsonNode input) {
+        if (input == null || input.isNull() || input.isMissingNode()) {
+            return "";
+        }
+        if (input.isTextual()) {
+            return input.asText();
+        }
+        if (input.isArray()) {
+            for (int i = input.size() - 1; i >= 0; i--) {
+                JsonNode item = input.get(i);
+                String role = item.path("role").asText("user");
+                if (role.equals("user")) {
+                    return text(item.get("content"));
+                }
+            }
+        }
+        return "";
+    }
+
+    private static String text(JsonNode content) {
+        if (content == null || content.isNull()) {
+            return "";
+        }
+        if (content.isTextual()) {
+            return content.asText();
+        }
+        StringBuilder text = new StringBuilder();
+        for (JsonNode part : content) {
+            if (part.path("text").isTextual()) {
+                text.append(text.length() > 0 ? " " : "").append(part.get("text").asText());
+            }
+        }
+        return text.toString();
     }
 
     /** Splits a text into about {@code parts} consecutive pieces at word boundaries (spaces kept). */

@@ -99,7 +99,7 @@ class FakeOpenAiServerTest {
         ChatCompletion.Choice choice = completion.choices().get(0);
         assertEquals(ChatCompletion.Choice.FinishReason.STOP, choice.finishReason());
         String content = choice.message().content().orElseThrow();
-        assertTrue(content.startsWith("Customer "), content);
+        assertTrue(content.startsWith("My invoice shows a double charge for March. so the customer"), content);
 
         assertEquals(1, server.requestCount());
         RecordedRequest recorded = server.lastRequest();
@@ -180,7 +180,7 @@ class FakeOpenAiServerTest {
         assertEquals("gpt-4.1-mini-2025-04-14", response.model().asChat().asString());
         String text = response.output().get(0).message().orElseThrow()
                 .content().get(0).outputText().orElseThrow().text();
-        assertTrue(text.startsWith("Customer "), text);
+        assertTrue(text.startsWith("The mobile app crashes when I open settings. so"), text);
 
         RecordedRequest recorded = server.lastRequest();
         assertEquals("/v1/responses", recorded.path());
@@ -394,17 +394,95 @@ class FakeOpenAiServerTest {
         assertEquals("you must provide a model parameter",
                 JSON.readTree(noModel.body()).get("error").get("message").asText());
 
+        HttpResponse<String> oddShape = http.send(HttpRequest.newBuilder(
+                        URI.create(server.baseUrl() + "/chat/completions"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\": \"gpt-4o\", \"messages\": [1, \"x\", {\"content\": 5}]}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, oddShape.statusCode(), oddShape.body());
+        assertTrue(server.lastRequest().usage().inputTokens() >= 1);
+
         HttpResponse<String> get = http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/chat/completions"))
                 .GET().build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(404, get.statusCode());
     }
 
     @Test
-    void malformedJsonThroughTheSdkIsABadRequestException() {
+    void missingModelThroughTheSdkIsABadRequestException() {
         OpenAIServiceException e = assertThrows(BadRequestException.class, () -> client.chat().completions().create(
                 ChatCompletionCreateParams.builder().model(ChatModel.GPT_4O_MINI).messages(List.of()).build()
                         .toBuilder().putAdditionalBodyProperty("model", com.openai.core.JsonValue.from("")).build()));
         assertEquals("invalid_request_error", e.type().orElseThrow());
+    }
+
+    @Test
+    void aStreamClosedEarlyIsStillRecordedAndTheServerKeepsServing() {
+        ChatCompletionChunk first;
+        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions()
+                .createStreaming(chat("gpt-4o-mini", "close me early"))) {
+            first = stream.stream().findFirst().orElseThrow();
+        }
+        assertEquals(ChatCompletionChunk.Choice.Delta.Role.ASSISTANT, first.choices().get(0).delta().role().orElseThrow());
+        RecordedRequest recorded = server.lastRequest();
+        assertTrue(recorded.streaming());
+        assertNotNull(recorded.usage());
+        assertEquals(recorded.usage().outputTokens(), server.totalOutputTokens());
+
+        client.chat().completions().create(chat("gpt-4o-mini", "still there?")).validate();
+        assertEquals(2, server.requestCount());
+    }
+
+    @Test
+    void concurrentRequestsAreAllRecordedWithExactTotals() throws Exception {
+        int threads = 6;
+        int callsPerThread = 5;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        List<java.util.concurrent.Future<long[]>> futures = new java.util.ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int thread = t;
+            futures.add(pool.submit(() -> {
+                long[] sums = new long[2];
+                for (int i = 0; i < callsPerThread; i++) {
+                    CompletionUsage usage = client.chat().completions()
+                            .create(chat("gpt-4o-mini", "thread " + thread + " call " + i)).usage().orElseThrow();
+                    sums[0] += usage.promptTokens();
+                    sums[1] += usage.completionTokens();
+                }
+                return sums;
+            }));
+        }
+        long input = 0;
+        long output = 0;
+        for (java.util.concurrent.Future<long[]> future : futures) {
+            long[] sums = future.get();
+            input += sums[0];
+            output += sums[1];
+        }
+        pool.shutdown();
+        assertEquals(threads * callsPerThread, server.requestCount());
+        assertEquals(threads * callsPerThread, server.requests().size());
+        assertEquals(input, server.totalInputTokens());
+        assertEquals(output, server.totalOutputTokens());
+        assertEquals(threads * callsPerThread,
+                server.requests().stream().map(RecordedRequest::sequence).distinct().count());
+    }
+
+    @Test
+    void resetForgetsEverything() {
+        client.chat().completions().create(chat("gpt-4o-mini", "hi"));
+        server.setFailNext(500, 3);
+        server.reset();
+        assertEquals(0, server.requestCount());
+        assertEquals(0, server.totalTokens());
+        assertTrue(server.requests().isEmpty());
+        client.chat().completions().create(chat("gpt-4o-mini", "hi")).validate();
+        assertEquals(1, server.lastRequest().sequence());
+    }
+
+    @Test
+    void setFailNextRejectsNonErrorStatuses() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> server.setFailNext(200));
+        assertEquals("setFailNext status must be an HTTP error status 400..599, got 200", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> server.setFailNext(429, -1));
     }
 
     @Test
