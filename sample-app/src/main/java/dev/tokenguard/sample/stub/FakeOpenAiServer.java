@@ -1,0 +1,410 @@
+package dev.tokenguard.sample.stub;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An offline stand-in for the OpenAI API on a loopback port, answering with OpenAI's real JSON and
+ * SSE shapes, so that the real openai-java SDK (or any HTTP client) can talk to it.
+ *
+ * <p>Endpoints: {@code POST /v1/chat/completions} (plain and {@code "stream": true}, with the
+ * usage-only final chunk only when {@code stream_options.include_usage} is true),
+ * {@code POST /v1/responses} (plain and streaming) and {@code POST /v1/embeddings}. Anything else
+ * is a 404 with OpenAI's error body; a body that is not a JSON object is a 400.
+ *
+ * <p>Token counts vary per request but are deterministic. With {@code n} the request's sequence
+ * number: input = prompt characters / 4 + 1 + (n * 7 % 11); output = 20 + (n * 37 % 50), capped by
+ * {@code max_completion_tokens} / {@code max_tokens} / {@code max_output_tokens} (the answer then
+ * ends with finish reason {@code length} or status {@code incomplete}); cached = input / 2 on every
+ * third request; reasoning = output / 4 for models starting with {@code o} or {@code gpt-5};
+ * embeddings have output 0. The answer text has about as many words as visible output tokens.
+ * Each request is recorded with the usage the server reported, or computed but did not report
+ * (a chat stream without {@code stream_options.include_usage}).
+ *
+ * <p>Request headers are recorded in memory for tests and never printed or logged.
+ *
+ * <p>Thread-safe; all threads are daemon threads, so a forgotten server never keeps a JVM alive.
+ */
+public final class FakeOpenAiServer implements AutoCloseable {
+
+    private static final int EMBEDDING_DIMENSIONS = 8;
+    private static final AtomicInteger SERVERS = new AtomicInteger();
+
+    private final HttpServer server;
+    private final ExecutorService executor;
+    private final AtomicInteger sequence = new AtomicInteger();
+    private final AtomicLong inputTokens = new AtomicLong();
+    private final AtomicLong outputTokens = new AtomicLong();
+    private final List<RecordedRequest> requests = new CopyOnWriteArrayList<>();
+    private final Object failureLock = new Object();
+    private int failStatus;
+    private int failRemaining;
+
+    private FakeOpenAiServer(HttpServer server, ExecutorService executor) {
+        this.server = server;
+        this.executor = executor;
+    }
+
+    /** Binds 127.0.0.1 on a free port and starts serving. */
+    public static FakeOpenAiServer start() {
+        int id = SERVERS.incrementAndGet();
+        AtomicInteger threads = new AtomicInteger();
+        ExecutorService executor = Executors.newCachedThreadPool(task -> {
+            Thread thread = new Thread(task, "fake-openai-" + id + "-worker-" + threads.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        HttpServer httpServer;
+        try {
+            httpServer = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        } catch (IOException e) {
+            executor.shutdownNow();
+            throw new UncheckedIOException("FakeOpenAiServer could not bind a loopback port: " + e.getMessage(), e);
+        }
+        FakeOpenAiServer fake = new FakeOpenAiServer(httpServer, executor);
+        httpServer.createContext("/", fake::handle);
+        httpServer.setExecutor(executor);
+        // The JDK's dispatcher thread inherits the daemon flag of the thread that starts the server.
+        Thread starter = new Thread(httpServer::start, "fake-openai-" + id + "-starter");
+        starter.setDaemon(true);
+        starter.start();
+        try {
+            starter.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            fake.close();
+            throw new IllegalStateException("interrupted while starting FakeOpenAiServer", e);
+        }
+        return fake;
+    }
+
+    /** The base URL an OpenAI client takes, e.g. {@code http://127.0.0.1:54321/v1}. */
+    public String baseUrl() {
+        return "http://127.0.0.1:" + port() + "/v1";
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    /** Physical requests received on the model endpoints, failed ones included. */
+    public int requestCount() {
+        return sequence.get();
+    }
+
+    /** Sum of the input tokens reported (or computed but not reported) for every answered request. */
+    public long totalInputTokens() {
+        return inputTokens.get();
+    }
+
+    /** Sum of the output tokens reported (or computed but not reported) for every answered request. */
+    public long totalOutputTokens() {
+        return outputTokens.get();
+    }
+
+    /** {@code totalInputTokens() + totalOutputTokens()}. */
+    public long totalTokens() {
+        return totalInputTokens() + totalOutputTokens();
+    }
+
+    /** Every request received on the model endpoints, in arrival order (an immutable snapshot). */
+    public List<RecordedRequest> requests() {
+        List<RecordedRequest> snapshot = new ArrayList<>(requests);
+        snapshot.sort((a, b) -> Integer.compare(a.sequence(), b.sequence()));
+        return List.copyOf(snapshot);
+    }
+
+    /** The most recent request on a model endpoint. */
+    public RecordedRequest lastRequest() {
+        List<RecordedRequest> all = requests();
+        if (all.isEmpty()) {
+            throw new IllegalStateException("FakeOpenAiServer has received no request on a model endpoint yet");
+        }
+        return all.get(all.size() - 1);
+    }
+
+    /** The next request on a model endpoint is answered with this HTTP status and OpenAI's error body. */
+    public void setFailNext(int status) {
+        setFailNext(status, 1);
+    }
+
+    /**
+     * The next {@code times} requests on the model endpoints are answered with this HTTP status and
+     * OpenAI's error body (the SDK retries 408, 409, 429 and 5xx by default, so a test of a retried
+     * failure fails as many requests as the client's retries plus one).
+     */
+    public void setFailNext(int status, int times) {
+        if (status < 400 || status > 599) {
+            throw new IllegalArgumentException("setFailNext status must be an HTTP error status 400..599, got " + status);
+        }
+        if (times < 0) {
+            throw new IllegalArgumentException("setFailNext times must be >= 0, got " + times);
+        }
+        synchronized (failureLock) {
+            failStatus = status;
+            failRemaining = times;
+        }
+    }
+
+    /** Forgets every recorded request, resets the totals and the sequence, and cancels injected failures. */
+    public void reset() {
+        synchronized (failureLock) {
+            failRemaining = 0;
+        }
+        requests.clear();
+        inputTokens.set(0);
+        outputTokens.set(0);
+        sequence.set(0);
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+
+    @Override
+    public String toString() {
+        return "FakeOpenAiServer[" + baseUrl() + ", requests=" + requestCount() + "]";
+    }
+
+    // ---- request handling ----
+
+    private enum Endpoint { CHAT, RESPONSES, EMBEDDINGS }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String method = exchange.getRequestMethod();
+            String path = exchange.getRequestURI().getPath();
+            Endpoint endpoint = switch (path) {
+                case "/v1/chat/completions" -> Endpoint.CHAT;
+                case "/v1/responses" -> Endpoint.RESPONSES;
+                case "/v1/embeddings" -> Endpoint.EMBEDDINGS;
+                default -> null;
+            };
+            byte[] raw = exchange.getRequestBody().readAllBytes();
+            if (endpoint == null || !"POST".equals(method)) {
+                sendJson(exchange, 404, OpenAiPayloads.error(
+                        "Invalid URL (" + method + " " + path + ")", "invalid_request_error", null, null), 0);
+                return;
+            }
+            int n = sequence.incrementAndGet();
+            String body = new String(raw, StandardCharsets.UTF_8);
+            Map<String, List<String>> headers = lowerCaseHeaders(exchange);
+            ObjectNode request = parseObject(body);
+            if (request == null) {
+                fail(exchange, n, method, path, headers, body, false, 400, OpenAiPayloads.error(
+                        "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+                                + "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what "
+                                + "was sent was not valid JSON.)", "invalid_request_error", null, null));
+                return;
+            }
+            boolean streaming = request.path("stream").asBoolean(false) && endpoint != Endpoint.EMBEDDINGS;
+            String model = request.path("model").asText("");
+            if (model.isEmpty()) {
+                fail(exchange, n, method, path, headers, body, streaming, 400, OpenAiPayloads.error(
+                        "you must provide a model parameter", "invalid_request_error", null, null));
+                return;
+            }
+            String missing = switch (endpoint) {
+                case CHAT -> request.path("messages").isArray() ? null : "messages";
+                case EMBEDDINGS -> request.has("input") ? null : "input";
+                case RESPONSES -> null;
+            };
+            if (missing != null) {
+                fail(exchange, n, method, path, headers, body, streaming, 400, OpenAiPayloads.error(
+                        "Missing required parameter: '" + missing + "'.", "invalid_request_error", missing,
+                        "missing_required_parameter"));
+                return;
+            }
+            int injected = takeInjectedFailure();
+            if (injected != 0) {
+                fail(exchange, n, method, path, headers, body, streaming, injected,
+                        OpenAiPayloads.errorForStatus(injected, model));
+                return;
+            }
+            switch (endpoint) {
+                case CHAT -> chat(exchange, n, request, model, streaming, headers, body);
+                case RESPONSES -> responses(exchange, n, request, model, streaming, headers, body);
+                case EMBEDDINGS -> embeddings(exchange, n, request, model, headers, body);
+            }
+        } catch (IOException e) {
+            // the client went away (e.g. closed a stream early); nothing to answer
+        } catch (RuntimeException e) {
+            // a request this stub cannot handle: answer like OpenAI's 500 rather than dropping the connection
+            if (exchange.getResponseCode() == -1) {
+                try {
+                    sendJson(exchange, 500, OpenAiPayloads.error("The fake OpenAI server could not handle this "
+                            + "request: " + e, "server_error", null, null), 0);
+                } catch (IOException ignored) {
+                    // the client went away
+                }
+            }
+        }
+    }
+
+    private void chat(HttpExchange exchange, int n, ObjectNode request, String model, boolean streaming,
+                      Map<String, List<String>> headers, String body) throws IOException {
+        OptionalLong max = maxTokens(request, "max_completion_tokens", "max_tokens");
+        StubUsage usage = UsageCalculator.forGeneration(
+                n, UsageCalculator.promptChars(request.get("messages")), model, max);
+        String text = UsageCalculator.answerText(UsageCalculator.lastUserText(request.get("messages")),
+                usage.outputTokens() - usage.reasoningTokens());
+        String finishReason = UsageCalculator.capped(n, max) ? "length" : "stop";
+        if (!streaming) {
+            record(n, exchange, headers, body, 200, false, true, usage);
+            sendJson(exchange, 200, OpenAiPayloads.chatCompletion(n, model, text, finishReason, usage), n);
+            return;
+        }
+        boolean includeUsage = request.path("stream_options").path("include_usage").asBoolean(false);
+        record(n, exchange, headers, body, 200, true, includeUsage, usage);
+        List<ObjectNode> chunks = OpenAiPayloads.chatChunks(
+                n, model, UsageCalculator.split(text, 5), finishReason, includeUsage, usage);
+        try (OutputStream out = startStream(exchange, n)) {
+            for (ObjectNode chunk : chunks) {
+                writeEvent(out, null, OpenAiPayloads.JSON.writeValueAsString(chunk));
+            }
+            writeEvent(out, null, "[DONE]");
+        }
+    }
+
+    private void responses(HttpExchange exchange, int n, ObjectNode request, String model, boolean streaming,
+                           Map<String, List<String>> headers, String body) throws IOException {
+        OptionalLong max = maxTokens(request, "max_output_tokens");
+        long chars = UsageCalculator.promptChars(request.get("instructions"))
+                + UsageCalculator.promptChars(request.get("input"));
+        StubUsage usage = UsageCalculator.forGeneration(n, chars, model, max);
+        String text = UsageCalculator.answerText(UsageCalculator.lastUserText(request.get("input")),
+                usage.outputTokens() - usage.reasoningTokens());
+        String status = UsageCalculator.capped(n, max) ? "incomplete" : "completed";
+        record(n, exchange, headers, body, 200, streaming, true, usage);
+        if (!streaming) {
+            sendJson(exchange, 200, OpenAiPayloads.response(n, request, status, text, usage), n);
+            return;
+        }
+        List<ObjectNode> events = OpenAiPayloads.responseEvents(
+                n, request, UsageCalculator.split(text, 4), text, status, usage);
+        try (OutputStream out = startStream(exchange, n)) {
+            for (ObjectNode event : events) {
+                writeEvent(out, event.path("type").asText(), OpenAiPayloads.JSON.writeValueAsString(event));
+            }
+        }
+    }
+
+    private void embeddings(HttpExchange exchange, int n, ObjectNode request, String model,
+                            Map<String, List<String>> headers, String body) throws IOException {
+        JsonNode input = request.get("input");
+        int inputs = input.isArray() && input.size() > 0 && !input.get(0).isNumber() ? input.size() : 1;
+        StubUsage usage = UsageCalculator.forEmbeddings(n, UsageCalculator.promptChars(input));
+        boolean base64 = "base64".equals(request.path("encoding_format").asText());
+        int dimensions = Math.min(4096, request.path("dimensions").asInt(EMBEDDING_DIMENSIONS));
+        record(n, exchange, headers, body, 200, false, true, usage);
+        sendJson(exchange, 200, OpenAiPayloads.embeddings(n, model, inputs, Math.max(1, dimensions), base64, usage), n);
+    }
+
+    // ---- plumbing ----
+
+    private void fail(HttpExchange exchange, int n, String method, String path, Map<String, List<String>> headers,
+                      String body, boolean streaming, int status, ObjectNode error) throws IOException {
+        requests.add(new RecordedRequest(n, method, path, headers, body, status, streaming, false, null));
+        if (status == 429 || status >= 500) {
+            exchange.getResponseHeaders().set("retry-after-ms", "10");
+        }
+        sendJson(exchange, status, error, n);
+    }
+
+    private void record(int n, HttpExchange exchange, Map<String, List<String>> headers, String body, int status,
+                        boolean streaming, boolean usageReported, StubUsage usage) {
+        inputTokens.addAndGet(usage.inputTokens());
+        outputTokens.addAndGet(usage.outputTokens());
+        requests.add(new RecordedRequest(n, exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
+                headers, body, status, streaming, usageReported, usage));
+    }
+
+    private int takeInjectedFailure() {
+        synchronized (failureLock) {
+            if (failRemaining <= 0) {
+                return 0;
+            }
+            failRemaining--;
+            return failStatus;
+        }
+    }
+
+    private static OptionalLong maxTokens(ObjectNode request, String... fields) {
+        for (String field : fields) {
+            JsonNode value = request.get(field);
+            if (value != null && value.canConvertToLong()) {
+                return OptionalLong.of(value.asLong());
+            }
+        }
+        return OptionalLong.empty();
+    }
+
+    private static ObjectNode parseObject(String body) {
+        try {
+            JsonNode node = OpenAiPayloads.JSON.readTree(body);
+            return node instanceof ObjectNode object ? object : null;
+        } catch (JsonProcessingException e) {
+            return null;
+        }
+    }
+
+    private static Map<String, List<String>> lowerCaseHeaders(HttpExchange exchange) {
+        Map<String, List<String>> headers = new LinkedHashMap<>();
+        exchange.getRequestHeaders().forEach((name, values) ->
+                headers.computeIfAbsent(name.toLowerCase(Locale.ROOT), k -> new ArrayList<>()).addAll(values));
+        headers.replaceAll((name, values) -> List.copyOf(values));
+        return headers;
+    }
+
+    private static void sendJson(HttpExchange exchange, int status, ObjectNode body, int n) throws IOException {
+        byte[] bytes = OpenAiPayloads.JSON.writeValueAsBytes(body);
+        exchange.getResponseHeaders().set("content-type", "application/json");
+        if (n > 0) {
+            exchange.getResponseHeaders().set("x-request-id", "req_stub" + n);
+        }
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    private static OutputStream startStream(HttpExchange exchange, int n) throws IOException {
+        exchange.getResponseHeaders().set("content-type", "text/event-stream; charset=utf-8");
+        exchange.getResponseHeaders().set("cache-control", "no-cache");
+        exchange.getResponseHeaders().set("x-request-id", "req_stub" + n);
+        exchange.sendResponseHeaders(200, 0);
+        return exchange.getResponseBody();
+    }
+
+    private static void writeEvent(OutputStream out, String event, String data) throws IOException {
+        StringBuilder frame = new StringBuilder();
+        if (event != null) {
+            frame.append("event: ").append(event).append('\n');
+        }
+        frame.append("data: ").append(data).append("\n\n");
+        out.write(frame.toString().getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+}
