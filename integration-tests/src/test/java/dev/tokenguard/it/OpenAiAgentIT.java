@@ -59,7 +59,7 @@ class OpenAiAgentIT {
 
     /** Per request, total tokens the server reported, in order. */
     List<Long> servedTotals() {
-        return server.requests().stream().map(r -> r.inputTokens() + r.outputTokens()).toList();
+        return server.requests().stream().filter(r -> r.usage() != null).map(r -> r.usage().totalTokens()).toList();
     }
 
     @ParameterizedTest
@@ -80,7 +80,7 @@ class OpenAiAgentIT {
         List<String> refused = result.lines("REFUSED ");
         assertEquals(3, refused.size(), result::toString);
         assertTrue(refused.get(0).startsWith("REFUSED dev.tokenguard.api.BudgetExhaustedException Token budget "
-                + "'default' exhausted for scope thread:main#1: " + String.format("%,d", all) + " of 1,200 tokens used; "
+                + "'default' exhausted for scope thread:main#1: " + String.format(java.util.Locale.ROOT, "%,d", all) + " of 1,200 tokens used; "
                 + "refused openai chat gpt-4o-mini"), refused.get(0));
         assertTrue(refused.get(0).endsWith("loader=null"), "the exception is the bootstrap class: " + refused.get(0));
 
@@ -256,7 +256,7 @@ class OpenAiAgentIT {
         String out = new String(process.getInputStream().readAllBytes());
         assertEquals(0, process.waitFor(), out);
         long total = server.totalInputTokens() + server.totalOutputTokens();
-        assertTrue(out.contains(String.valueOf(total)) || out.contains(String.format("%,d", total)), out);
+        assertTrue(out.contains(String.valueOf(total)) || out.contains(String.format(java.util.Locale.ROOT, "%,d", total)), out);
         assertTrue(out.contains("gpt-4o-mini") && out.contains("openai"), out);
     }
 }
