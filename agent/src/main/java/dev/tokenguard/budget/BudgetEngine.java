@@ -1,0 +1,408 @@
+package dev.tokenguard.budget;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * The budget engine: resolves each call's scope instances, refuses calls whose enforcing budget is
+ * exhausted, charges tokens and cost exactly under concurrency, reports threshold crossings, resets
+ * windows and runs the sessions of the default budget's scope instances.
+ *
+ * <p>Usage per call: {@link #enter()} on the calling thread, {@link #check} before the request,
+ * {@link #charge} once with the provider's usage afterwards (possibly on another thread).
+ * The charge path takes no lock: each scope instance counts with atomic adds. Threads are never
+ * started here; the agent calls {@link #reapEndedThreads()} periodically.
+ */
+public final class BudgetEngine {
+    private static final List<ThresholdCrossing> NO_CROSSINGS = List.of();
+    private static final String GLOBAL_KEY = "global";
+
+    private final BudgetLimits[] budgets;
+    private final Clock clock;
+    private final MdcSource mdc;
+    private volatile SessionListener listener;
+    private volatile boolean closed;
+
+    private final ThreadLocal<ThreadScope> threadScope = new ThreadLocal<>();
+    private final Set<ThreadScope> threadScopes = ConcurrentHashMap.newKeySet();
+    private final AtomicReferenceArray<ScopeInstance> globals;
+    private final List<ConcurrentHashMap<String, ScopeInstance>> mdcScopes;
+    private final AtomicInteger live = new AtomicInteger();
+    private final Object reaping = new Object();
+
+    /**
+     * @param budgets  the budgets, the default one ({@code default}) first: its scope defines sessions
+     * @param clock    the time source for windows
+     * @param mdc      the MDC for {@code mdc:} scopes ({@link MdcSource#NONE} when there is none)
+     * @param listener told when sessions start and end
+     * @throws IllegalArgumentException when there is no budget, a name repeats or a limit is unusable
+     */
+    public BudgetEngine(List<BudgetSpec> budgets, Clock clock, MdcSource mdc, SessionListener listener) {
+        Objects.requireNonNull(budgets, "budgets");
+        if (budgets.isEmpty()) {
+            throw new IllegalArgumentException("no budget given; expected at least the default budget '"
+                    + BudgetSpec.DEFAULT_NAME + "'");
+        }
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.mdc = mdc == null ? MdcSource.NONE : mdc;
+        this.listener = listener == null ? SessionListener.NONE : listener;
+        this.budgets = new BudgetLimits[budgets.size()];
+        this.mdcScopes = new ArrayList<>(budgets.size());
+        Set<String> names = new HashSet<>();
+        for (int i = 0; i < budgets.size(); i++) {
+            BudgetSpec spec = Objects.requireNonNull(budgets.get(i), "budget " + i);
+            if (!names.add(spec.name())) {
+                throw new IllegalArgumentException("budget name '" + spec.name()
+                        + "' is configured twice; expected each name once");
+            }
+            this.budgets[i] = new BudgetLimits(spec, i);
+            mdcScopes.add(spec.scope().kind() == ScopeSpec.Kind.MDC ? new ConcurrentHashMap<>() : null);
+        }
+        this.globals = new AtomicReferenceArray<>(budgets.size());
+    }
+
+    /** The budgets, in configuration order. */
+    public List<BudgetSpec> budgets() {
+        List<BudgetSpec> specs = new ArrayList<>(budgets.length);
+        for (BudgetLimits b : budgets) {
+            specs.add(b.spec);
+        }
+        return specs;
+    }
+
+    /**
+     * Resolves the calling thread's scope instance of every budget and the session, creating them
+     * (and starting the session) on first use; ends the session and starts the next one when the
+     * default budget's window passed a boundary.
+     */
+    public CallScope enter() {
+        long now = clock.millis();
+        ScopeInstance[] instances = new ScopeInstance[budgets.length];
+        ThreadScope ts = null;
+        for (int i = 0; i < budgets.length; i++) {
+            BudgetLimits b = budgets[i];
+            switch (b.scopeKind) {
+                case GLOBAL -> instances[i] = global(b, now);
+                case MDC -> {
+                    String value = mdc.get(b.mdcKey);
+                    if (value == null || value.isEmpty()) {
+                        ts = ts != null ? ts : threadScope();
+                        instances[i] = threadInstance(ts, b, now);
+                    } else {
+                        instances[i] = mdcInstance(b, value, now);
+                    }
+                }
+                default -> {
+                    ts = ts != null ? ts : threadScope();
+                    instances[i] = threadInstance(ts, b, now);
+                }
+            }
+        }
+        UsageWindow w = instances[0].resolve(budgets[0].windowIndex(now), listener);
+        return new CallScope(instances, w.session);
+    }
+
+    /**
+     * Returns null when the call may proceed; otherwise the first enforcing budget of the call that is
+     * exhausted ({@code used >= limit} on any of its limits: total, input, output, cost).
+     * Budgets in {@code WARN} mode never refuse.
+     */
+    public Refusal check(CallScope scope) {
+        long now = clock.millis();
+        for (ScopeInstance s : scope.instances) {
+            BudgetLimits b = s.limits;
+            if (!b.enforce) {
+                continue;
+            }
+            UsageWindow w = s.current();
+            boolean stale = isStale(s, w, now);
+            for (int d = 0; d < BudgetLimits.DIMENSIONS; d++) {
+                long limit = b.limits[d];
+                if (limit == BudgetLimits.NO_LIMIT) {
+                    continue;
+                }
+                long used = stale ? 0 : w.used(d);
+                if (used >= limit) {
+                    return new Refusal(b.name, s.key, used, limit, BudgetLimits.kind(d));
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Charges one call's usage to every budget of the call ({@code total = input + output}).
+     *
+     * @param costUsd the call's estimated cost, or null when the model is not priced
+     * @return each budget's state after the charge and every threshold this charge crossed
+     * @throws IllegalArgumentException when a token count is negative
+     */
+    public ChargeResult charge(CallScope scope, long inputTokens, long outputTokens, Double costUsd) {
+        if (inputTokens < 0 || outputTokens < 0) {
+            throw new IllegalArgumentException("token counts must be >= 0; got input " + inputTokens
+                    + ", output " + outputTokens);
+        }
+        long total = Math.addExact(inputTokens, outputTokens);
+        long cost = BudgetLimits.toNanoUsd(costUsd);
+        boolean priced = costUsd != null;
+        long now = clock.millis();
+        ScopeInstance[] instances = scope.instances;
+        BudgetState[] states = new BudgetState[instances.length];
+        List<ThresholdCrossing> crossings = NO_CROSSINGS;
+        SessionListener l = listener;
+        for (int i = 0; i < instances.length; i++) {
+            ScopeInstance s = instances[i];
+            BudgetLimits b = s.limits;
+            UsageWindow w = s.enter(b.windowIndex(now), l);
+            boolean gated = w != null;
+            if (!gated) {
+                w = s.current(); // released (thread ended, or shutdown): still counted, no session to add to
+            }
+            long totalBefore;
+            long inputBefore;
+            long outputBefore;
+            long costBefore;
+            try {
+                totalBefore = w.add(BudgetLimits.TOTAL, total);
+                inputBefore = w.add(BudgetLimits.INPUT, inputTokens);
+                outputBefore = w.add(BudgetLimits.OUTPUT, outputTokens);
+                costBefore = priced ? w.add(BudgetLimits.COST, cost) : 0;
+                if (w.session != null) {
+                    if (gated) {
+                        w.session.add(inputTokens, outputTokens, costUsd);
+                    }
+                    scope.session(w.session);
+                }
+            } finally {
+                if (gated) {
+                    w.leave();
+                }
+            }
+            if (b.thresholds.length > 0) {
+                crossings = crossings(b, s.key, w, crossings,
+                        totalBefore, total, inputBefore, inputTokens, outputBefore, outputTokens,
+                        costBefore, priced ? cost : 0);
+            }
+            states[i] = state(b, s.key, totalBefore + total, inputBefore + inputTokens, outputBefore + outputTokens);
+        }
+        return new ChargeResult(Arrays.asList(states), crossings);
+    }
+
+    /** The current state of each budget of the call, in configuration order. */
+    public List<BudgetState> states(CallScope scope) {
+        long now = clock.millis();
+        BudgetState[] states = new BudgetState[scope.instances.length];
+        for (int i = 0; i < states.length; i++) {
+            ScopeInstance s = scope.instances[i];
+            UsageWindow w = s.current();
+            if (isStale(s, w, now)) {
+                states[i] = state(s.limits, s.key, 0, 0, 0);
+            } else {
+                states[i] = state(s.limits, s.key, w.used(BudgetLimits.TOTAL), w.used(BudgetLimits.INPUT),
+                        w.used(BudgetLimits.OUTPUT));
+            }
+        }
+        return Arrays.asList(states);
+    }
+
+    /** The number of scope instances currently held, over all budgets. */
+    public int liveScopes() {
+        return live.get();
+    }
+
+    /**
+     * Releases the scope instances of threads that have ended and ends their sessions with reason
+     * {@code thread_end}. Call it periodically from one background thread.
+     *
+     * @return the number of scope instances released
+     */
+    public int reapEndedThreads() {
+        synchronized (reaping) {
+            int released = 0;
+            for (ThreadScope ts : threadScopes) {
+                if (ts.isEnded()) {
+                    threadScopes.remove(ts);
+                    released += releaseAll(ts, SessionListener.THREAD_END, listener);
+                    ts.clear();
+                }
+            }
+            return released;
+        }
+    }
+
+    /**
+     * Ends every live session with reason {@code shutdown} and releases every scope instance. Calls
+     * after this are still counted and checked, but start and end no session.
+     */
+    public void close() {
+        synchronized (reaping) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            SessionListener l = listener;
+            listener = SessionListener.NONE;
+            for (ThreadScope ts : threadScopes) {
+                releaseAll(ts, SessionListener.SHUTDOWN, l);
+            }
+            threadScopes.clear();
+            for (int i = 0; i < budgets.length; i++) {
+                ScopeInstance g = globals.get(i);
+                if (g != null && g.release(SessionListener.SHUTDOWN, l)) {
+                    live.decrementAndGet();
+                }
+                ConcurrentHashMap<String, ScopeInstance> byValue = mdcScopes.get(i);
+                if (byValue != null) {
+                    for (ScopeInstance s : byValue.values()) {
+                        if (s.release(SessionListener.SHUTDOWN, l)) {
+                            live.decrementAndGet();
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private int releaseAll(ThreadScope ts, String reason, SessionListener l) {
+        int released = 0;
+        for (int i = 0; i < ts.size(); i++) {
+            ScopeInstance s = ts.get(i);
+            if (s != null && s.release(reason, l)) {
+                live.decrementAndGet();
+                released++;
+            }
+        }
+        return released;
+    }
+
+    private boolean isStale(ScopeInstance s, UsageWindow w, long now) {
+        return !s.isReleased() && w.index < s.limits.windowIndex(now);
+    }
+
+    private ThreadScope threadScope() {
+        ThreadScope ts = threadScope.get();
+        if (ts == null) {
+            ts = new ThreadScope(Thread.currentThread(), budgets.length);
+            threadScope.set(ts);
+            if (!closed) {
+                threadScopes.add(ts);
+            }
+        }
+        return ts;
+    }
+
+    private ScopeInstance threadInstance(ThreadScope ts, BudgetLimits b, long now) {
+        ScopeInstance s = ts.get(b.index);
+        if (s == null) {
+            s = new ScopeInstance(ts.key, b, b.windowIndex(now));
+            ts.set(b.index, s);
+            live.incrementAndGet();
+        }
+        return s;
+    }
+
+    private ScopeInstance global(BudgetLimits b, long now) {
+        ScopeInstance s = globals.get(b.index);
+        if (s == null) {
+            ScopeInstance created = new ScopeInstance(GLOBAL_KEY, b, b.windowIndex(now));
+            if (globals.compareAndSet(b.index, null, created)) {
+                live.incrementAndGet();
+                return created;
+            }
+            s = globals.get(b.index);
+        }
+        return s;
+    }
+
+    private ScopeInstance mdcInstance(BudgetLimits b, String value, long now) {
+        ConcurrentHashMap<String, ScopeInstance> byValue = mdcScopes.get(b.index);
+        ScopeInstance s = byValue.get(value);
+        if (s == null) {
+            s = byValue.computeIfAbsent(value, v -> {
+                live.incrementAndGet();
+                return new ScopeInstance("mdc:" + b.mdcKey + "=" + v, b, b.windowIndex(now));
+            });
+        }
+        return s;
+    }
+
+    private static List<ThresholdCrossing> crossings(BudgetLimits b, String key, UsageWindow w,
+                                                     List<ThresholdCrossing> found,
+                                                     long totalBefore, long total, long inputBefore, long input,
+                                                     long outputBefore, long output, long costBefore, long cost) {
+        List<ThresholdCrossing> out = found;
+        for (int t = 0; t < b.thresholds.length; t++) {
+            long[] points = b.points[t];
+            int crossed = -1;
+            long used = 0;
+            if (crosses(points[BudgetLimits.TOTAL], totalBefore, total)) {
+                crossed = BudgetLimits.TOTAL;
+                used = totalBefore + total;
+            } else if (crosses(points[BudgetLimits.INPUT], inputBefore, input)) {
+                crossed = BudgetLimits.INPUT;
+                used = inputBefore + input;
+            } else if (crosses(points[BudgetLimits.OUTPUT], outputBefore, output)) {
+                crossed = BudgetLimits.OUTPUT;
+                used = outputBefore + output;
+            } else if (crosses(points[BudgetLimits.COST], costBefore, cost)) {
+                crossed = BudgetLimits.COST;
+                used = costBefore + cost;
+            }
+            if (crossed >= 0 && w.markReported(t)) {
+                if (out == NO_CROSSINGS) {
+                    out = new ArrayList<>(4);
+                }
+                out.add(new ThresholdCrossing(b.name, key, b.thresholds[t], used, b.limits[crossed],
+                        BudgetLimits.kind(crossed)));
+            }
+        }
+        return out;
+    }
+
+    /** True when {@code before < point <= before + amount}; a point of -1 (no limit) is never crossed. */
+    private static boolean crosses(long point, long before, long amount) {
+        return point >= 0 && before < point && point - before <= amount;
+    }
+
+    static BudgetState state(BudgetLimits b, String key, long total, long input, long output) {
+        long[] limits = b.limits;
+        if (limits[BudgetLimits.TOTAL] != BudgetLimits.NO_LIMIT) {
+            return new BudgetState(b.name, key, total, limits[BudgetLimits.TOTAL]);
+        }
+        long li = limits[BudgetLimits.INPUT];
+        long lo = limits[BudgetLimits.OUTPUT];
+        if (li != BudgetLimits.NO_LIMIT && lo != BudgetLimits.NO_LIMIT) {
+            return compareFractions(input, li, output, lo) >= 0
+                    ? new BudgetState(b.name, key, input, li)
+                    : new BudgetState(b.name, key, output, lo);
+        }
+        if (li != BudgetLimits.NO_LIMIT) {
+            return new BudgetState(b.name, key, input, li);
+        }
+        if (lo != BudgetLimits.NO_LIMIT) {
+            return new BudgetState(b.name, key, output, lo);
+        }
+        return new BudgetState(b.name, key, total, BudgetLimits.NO_LIMIT);
+    }
+
+    /** Compares a/b with c/d exactly (all >= 0; a zero denominator makes a fraction infinite). */
+    static int compareFractions(long a, long b, long c, long d) {
+        if (b == 0 || d == 0) {
+            return Boolean.compare(b == 0 && a > 0, d == 0 && c > 0);
+        }
+        long hi1 = Math.multiplyHigh(a, d);
+        long hi2 = Math.multiplyHigh(c, b);
+        if (hi1 != hi2) {
+            return Long.compare(hi1, hi2);
+        }
+        return Long.compareUnsigned(a * d, c * b);
+    }
+}
