@@ -80,7 +80,7 @@ public final class StainlessResponses {
         return null;
     }
 
-    static Object invoke(Object target, Method method, Object[] args) throws Throwable {
+    static Object call(Object target, Method method, Object[] args) throws Throwable {
         try {
             return method.invoke(target, args);
         } catch (InvocationTargetException e) {
@@ -107,7 +107,7 @@ public final class StainlessResponses {
                 return parse(method);
             }
             if (arity == 0 && name.equals("close")) {
-                invoke(delegate, method, null);
+                call(delegate, method, null);
                 if (!parsed) {
                     listener.closedUnparsed();
                 }
@@ -119,7 +119,7 @@ public final class StainlessResponses {
             if (arity == 0 && name.equals("hashCode")) {
                 return System.identityHashCode(proxy);
             }
-            return invoke(delegate, method, args);
+            return call(delegate, method, args);
         }
 
         private Object parse(Method method) throws Throwable {
@@ -132,7 +132,7 @@ public final class StainlessResponses {
                 }
                 Object value;
                 try {
-                    value = invoke(delegate, method, null);
+                    value = call(delegate, method, null);
                 } catch (Throwable error) {
                     listener.parseFailed(error);
                     throw error;
@@ -165,12 +165,12 @@ public final class StainlessResponses {
             String name = method.getName();
             int arity = args == null ? 0 : args.length;
             if (arity == 0 && name.equals("stream")) {
-                Stream<?> source = (Stream<?>) invoke(delegate, method, null);
+                Stream<?> source = (Stream<?>) call(delegate, method, null);
                 return observe(source);
             }
             if (arity == 0 && name.equals("close")) {
                 try {
-                    return invoke(delegate, method, null);
+                    return call(delegate, method, null);
                 } finally {
                     if (ended.compareAndSet(false, true)) {
                         observer.onEnd(null);
@@ -183,7 +183,7 @@ public final class StainlessResponses {
             if (arity == 0 && name.equals("hashCode")) {
                 return System.identityHashCode(proxy);
             }
-            return invoke(delegate, method, args);
+            return call(delegate, method, args);
         }
 
         private <T> Stream<T> observe(Stream<T> source) {
