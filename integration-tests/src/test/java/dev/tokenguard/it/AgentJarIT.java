@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The agent jar holds only TokenGuard's classes and relocated third-party ones, and says it is an agent. */
 class AgentJarIT {
     static final Pattern ALLOWED = Pattern.compile("dev/|dev/tokenguard/.*|META-INF/|META-INF/licenses/.*|META-INF/MANIFEST\\.MF"
-            + "|META-INF/services/dev\\.tokenguard\\.shaded\\..*|META-INF/(LICENSE|NOTICE)(\\.txt|\\.md)?"
+            + "|META-INF/services/|META-INF/services/dev\\.tokenguard\\.shaded\\..*|META-INF/(LICENSE|NOTICE)(\\.txt|\\.md)?"
             + "|META-INF/[A-Za-z-]*(LICENSE|NOTICE)[A-Za-z.-]*");
 
     @Test

@@ -19,7 +19,7 @@ final class OwnLibraries {
                 .make().load(OwnLibraries.class.getClassLoader()).getLoaded();
         String made = generated.getDeclaredConstructor().newInstance().toString();
         String json = new ObjectMapper().writeValueAsString(Map.of("made", made));
-        System.out.println("LIBS bytebuddy=" + ByteBuddy.class.getPackage().getImplementationVersion()
+        System.out.println("LIBS bytebuddy=" + ByteBuddy.class.getProtectionDomain().getCodeSource().getLocation()
                 + " jackson=" + ObjectMapper.class.getPackage().getImplementationVersion() + " json=" + json);
     }
 }
