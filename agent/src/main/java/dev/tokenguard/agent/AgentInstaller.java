@@ -93,8 +93,7 @@ public final class AgentInstaller {
                                      DynamicType dynamicType) {
             for (SdkInstrumentation sdk : instrumentations) {
                 if (sdk.types().matches(type) && announced.add(sdk.sdkName())) {
-                    AgentLog.info("TokenGuard: governing " + sdk.sdkName() + " "
-                            + new SdkPresence(sdk).version(loader));
+                    AgentLog.info("TokenGuard: governing " + new SdkPresence(sdk).describe(loader));
                 }
             }
         }

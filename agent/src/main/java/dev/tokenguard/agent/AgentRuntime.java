@@ -36,7 +36,8 @@ final class AgentRuntime {
                 clock, AgentLog::error)
                 : null;
         BudgetEngine engine = new BudgetEngine(config.budgets(), clock, new ThreadContextMdc(), sessionsTo(log));
-        Governor governor = new Governor(engine, log, Telemetry.NONE, clock);
+        Governor governor = new Governor(engine, log, Telemetry.NONE, clock,
+                new Governor.Settings(config.injectWarnings(), config.captureContent()));
         AgentRuntime runtime = new AgentRuntime(engine, log, governor);
         runtime.startReaper();
         Runtime.getRuntime().addShutdownHook(new Thread(runtime::shutdown, "tokenguard-shutdown"));

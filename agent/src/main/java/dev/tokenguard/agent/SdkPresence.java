@@ -49,8 +49,7 @@ final class SdkPresence implements ElementMatcher<ClassLoader> {
             if (loader.getResource(resource(required)) == null) {
                 if (!reportedUnsupported) {
                     reportedUnsupported = true;
-                    AgentLog.info("TokenGuard: " + instrumentation.sdkName() + " " + version(loader)
-                            + " found but not supported (no " + required + "); its calls are not governed");
+                    AgentLog.info("TokenGuard: " + describe(loader) + " found but not supported (no " + required + "); its calls are not governed");
                 }
                 return false;
             }
@@ -58,7 +57,13 @@ final class SdkPresence implements ElementMatcher<ClassLoader> {
         return true;
     }
 
-    /** The SDK's version from its jar manifest, or "(unknown version)". */
+    /** The SDK's name and, where its jar manifest tells, version, e.g. {@code openai-java 4.101.0}. */
+    String describe(ClassLoader loader) {
+        String version = version(loader);
+        return version == null ? instrumentation.sdkName() : instrumentation.sdkName() + " " + version;
+    }
+
+    /** The SDK's version from its jar manifest, or null (a fat jar may have dropped it). */
     String version(ClassLoader loader) {
         URL url = loader == null ? null : loader.getResource(resource(instrumentation.markerClass()));
         if (url != null) {
@@ -77,7 +82,7 @@ final class SdkPresence implements ElementMatcher<ClassLoader> {
                 // fall through
             }
         }
-        return "(unknown version)";
+        return null;
     }
 
     static String resource(String className) {

@@ -11,6 +11,9 @@ import dev.tokenguard.sessionlog.SessionLogWriter;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The call pipeline every instrumentation feeds: before a call, resolve its scope and refuse it
@@ -18,10 +21,24 @@ import java.time.Instant;
  * Instrumentations know SDKs; the governor knows only {@link CallRequest} and {@link Usage}.
  */
 public final class Governor {
+    /**
+     * Optional behaviour.
+     *
+     * @param injectWarnings after a threshold is crossed, the next request of the scope carries a
+     *                       short system message saying how much budget is left
+     * @param captureContent the session log also records prompts and completions (truncated)
+     */
+    public record Settings(boolean injectWarnings, boolean captureContent) {
+        public static final Settings DEFAULT = new Settings(false, false);
+    }
+
     private final BudgetEngine engine;
     private final SessionLogWriter log;
     private final Telemetry telemetry;
     private final Clock clock;
+    private final Settings settings;
+    /** Budget notices waiting for the next request of a scope, by the default budget's scope key. */
+    private final Map<String, String> pendingNotices = new ConcurrentHashMap<>();
 
     /**
      * @param engine    the budget engine
@@ -30,10 +47,15 @@ public final class Governor {
      * @param clock     the wall clock for call start times
      */
     public Governor(BudgetEngine engine, SessionLogWriter log, Telemetry telemetry, Clock clock) {
+        this(engine, log, telemetry, clock, Settings.DEFAULT);
+    }
+
+    public Governor(BudgetEngine engine, SessionLogWriter log, Telemetry telemetry, Clock clock, Settings settings) {
         this.engine = engine;
         this.log = log;
         this.telemetry = telemetry;
         this.clock = clock;
+        this.settings = settings;
     }
 
     /**
@@ -49,7 +71,9 @@ public final class Governor {
             if (refusal != null) {
                 return refuse(request, scope, refusal);
             }
-            return new LlmCall(this, request, scope, clock.instant(), System.nanoTime());
+            String notice = settings.injectWarnings() ? pendingNotices.remove(scope.scopeKey()) : null;
+            return new LlmCall(this, request, scope, clock.instant(), System.nanoTime(), notice,
+                    settings.captureContent());
         } catch (RuntimeException | Error e) {
             AgentLog.failure("governor.begin", e);
             return null;
@@ -84,15 +108,29 @@ public final class Governor {
             Session session = call.scope().session();
             Telemetry.SpanIds ids = telemetry.callFinished(record, session, charge);
             if (log != null) {
-                log.llmCall(session, record, charge.states(), ids.traceId(), ids.spanId(), null, null);
+                log.llmCall(session, record, charge.states(), ids.traceId(), ids.spanId(), call.promptContent(),
+                        call.completionContent());
                 for (ThresholdCrossing crossing : charge.crossings()) {
                     log.budgetWarning(session, crossing.budgetName(), crossing.threshold(), crossing.used(),
                             crossing.limit());
                 }
             }
+            if (settings.injectWarnings() && !charge.crossings().isEmpty()) {
+                ThresholdCrossing last = charge.crossings().get(charge.crossings().size() - 1);
+                pendingNotices.put(call.scope().scopeKey(), notice(last));
+            }
         } catch (RuntimeException | Error e) {
             AgentLog.failure("governor.finish", e);
         }
+    }
+
+    /** The short system message a request carries after {@code crossing} (with {@code warnings.inject}). */
+    static String notice(ThresholdCrossing crossing) {
+        long left = Math.max(0, crossing.limit() - crossing.used());
+        return String.format(Locale.ROOT, "Budget notice: %d%% of this conversation's token budget is used "
+                        + "(%,d of %,d tokens, %,d left). Keep answers short; further requests are refused once "
+                        + "the budget is used up.", Math.round(crossing.threshold() * 100), crossing.used(),
+                crossing.limit(), left);
     }
 
     /** Current time, for instrumentations that measure. */

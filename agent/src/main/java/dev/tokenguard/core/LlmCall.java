@@ -16,13 +16,51 @@ public final class LlmCall {
     private final Instant start;
     private final long startNanos;
     private final AtomicBoolean finished = new AtomicBoolean();
+    private final String notice;
+    private final boolean capturesContent;
+    private volatile String promptContent;
+    private volatile String completionContent;
 
-    LlmCall(Governor governor, CallRequest request, CallScope scope, Instant start, long startNanos) {
+    LlmCall(Governor governor, CallRequest request, CallScope scope, Instant start, long startNanos, String notice,
+            boolean capturesContent) {
         this.governor = governor;
         this.request = request;
         this.scope = scope;
         this.start = start;
         this.startNanos = startNanos;
+        this.notice = notice;
+        this.capturesContent = capturesContent;
+    }
+
+    /**
+     * The budget notice this request should carry as a system message ({@code warnings.inject}),
+     * or null.
+     */
+    public String notice() {
+        return notice;
+    }
+
+    /** Whether the session log records this call's prompt and completion. */
+    public boolean capturesContent() {
+        return capturesContent;
+    }
+
+    /** The call's prompt, for the session log when content is captured. */
+    public void prompt(String prompt) {
+        this.promptContent = prompt;
+    }
+
+    /** The call's completion, for the session log when content is captured. */
+    public void completion(String completion) {
+        this.completionContent = completion;
+    }
+
+    String promptContent() {
+        return promptContent;
+    }
+
+    String completionContent() {
+        return completionContent;
     }
 
     /** Finishes the call with what the response reported. Later calls do nothing. */

@@ -45,18 +45,27 @@ final class OpenAiCall implements GovernedCall, ResponseListener, StreamObserver
 
     @Override
     public Object request(Object request) {
-        if (site.api != OpenAiSite.Api.CHAT || !site.streaming || OpenAiRequests.includesUsage(request)) {
-            return request;
+        Object adjusted = request;
+        if (site.api == OpenAiSite.Api.CHAT && site.streaming && !OpenAiRequests.includesUsage(request)) {
+            try {
+                adjusted = OpenAiRequests.withIncludeUsage(adjusted);
+                hideUsageChunk = true;
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                AgentLog.failure("openai.include_usage", e);
+            }
         }
-        try {
-            Object adjusted = OpenAiRequests.withIncludeUsage(request);
-            hideUsageChunk = true;
-            params = adjusted;
-            return adjusted;
-        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-            AgentLog.failure("openai.include_usage", e);
-            return request;
+        if (call.notice() != null) {
+            try {
+                adjusted = OpenAiRequests.withNotice(adjusted, site.api, call.notice());
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                AgentLog.failure("openai.notice", e);
+            }
         }
+        if (call.capturesContent()) {
+            call.prompt(OpenAiRequests.promptText(adjusted));
+        }
+        params = adjusted;
+        return adjusted;
     }
 
     @Override
@@ -99,6 +108,13 @@ final class OpenAiCall implements GovernedCall, ResponseListener, StreamObserver
     public Object parsed(Object value) {
         if (site.streaming) {
             return StainlessResponses.wrapStream(value, STREAM_RESPONSE, this);
+        }
+        if (call.capturesContent()) {
+            call.completion(switch (site.api) {
+                case CHAT -> OpenAiUsage.completionText(value);
+                case RESPONSES -> OpenAiUsage.responseText(value);
+                case EMBEDDINGS -> null;
+            });
         }
         call.finish(switch (site.api) {
             case CHAT -> OpenAiUsage.ofChatCompletion(value);
@@ -163,6 +179,9 @@ final class OpenAiCall implements GovernedCall, ResponseListener, StreamObserver
 
     @Override
     public void onEnd(Throwable error) {
+        if (call.capturesContent() && streamedText != null) {
+            call.completion(streamedText.toString());
+        }
         Usage usage = finalUsage != null ? finalUsage : estimate(streamedText);
         if (error != null) {
             call.fail(error, usage);

@@ -82,10 +82,42 @@ final class OpenAiRequests {
     }
 
     /**
-     * A local estimate of a request's input tokens: the text of its messages / input, by the
-     * model's encoding, plus a small per-message overhead. Null when the request cannot be read.
+     * The same request carrying {@code notice} as a system message: an added system message for
+     * chat completions, appended instructions for the Responses API.
      */
-    static Long estimateInputTokens(Object params, String model) {
+    static Object withNotice(Object params, OpenAiSite.Api api, String notice) throws ReflectiveOperationException {
+        Object builder = params.getClass().getMethod("toBuilder").invoke(params);
+        if (api == OpenAiSite.Api.CHAT) {
+            builder.getClass().getMethod("addSystemMessage", String.class).invoke(builder, notice);
+        } else if (api == OpenAiSite.Api.RESPONSES) {
+            Object existing = SdkObjects.get(params, "instructions");
+            String instructions = existing instanceof String s && !s.isBlank() ? s + "\n\n" + notice : notice;
+            builder.getClass().getMethod("instructions", String.class).invoke(builder, instructions);
+        } else {
+            return params;
+        }
+        return builder.getClass().getMethod("build").invoke(builder);
+    }
+
+    /** The prompt of a request as JSON text (its messages / input / instructions), or null. */
+    static String promptText(Object params) {
+        JsonNode body = body(params);
+        if (body == null) {
+            return null;
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode prompt = JSON.createObjectNode();
+        for (String field : PROMPT_FIELDS) {
+            if (body.has(field)) {
+                prompt.set(field, body.get(field));
+            }
+        }
+        return prompt.toString();
+    }
+
+    private static final String[] PROMPT_FIELDS = {"instructions", "messages", "input"};
+
+    /** The request body as openai-java would send it, or null when it cannot be read. */
+    private static JsonNode body(Object params) {
         try {
             Object body = SdkObjects.get(params, "_body");
             if (body == null) {
@@ -95,19 +127,30 @@ final class OpenAiRequests {
                     params.getClass().getClassLoader());
             Object mapper = mappers.getMethod("jsonMapper").invoke(null);
             Method write = mapper.getClass().getMethod("writeValueAsString", Object.class);
-            JsonNode json = JSON.readTree((String) write.invoke(mapper, body));
-            StringBuilder text = new StringBuilder();
-            int parts = 0;
-            for (String field : new String[] {"messages", "input", "instructions"}) {
-                JsonNode node = json.get(field);
-                if (node != null) {
-                    parts += collectText(node, text);
-                }
-            }
-            return TokenEstimator.estimate(model, text) + (long) TokenEstimator.PER_MESSAGE_OVERHEAD * parts;
+            return JSON.readTree((String) write.invoke(mapper, body));
         } catch (ReflectiveOperationException | RuntimeException | java.io.IOException | LinkageError e) {
             return null;
         }
+    }
+
+    /**
+     * A local estimate of a request's input tokens: the text of its messages / input, by the
+     * model's encoding, plus a small per-message overhead. Null when the request cannot be read.
+     */
+    static Long estimateInputTokens(Object params, String model) {
+        JsonNode json = body(params);
+        if (json == null) {
+            return null;
+        }
+        StringBuilder text = new StringBuilder();
+        int parts = 0;
+        for (String field : PROMPT_FIELDS) {
+            JsonNode node = json.get(field);
+            if (node != null) {
+                parts += collectText(node, text);
+            }
+        }
+        return TokenEstimator.estimate(model, text) + (long) TokenEstimator.PER_MESSAGE_OVERHEAD * parts;
     }
 
     private static int collectText(JsonNode node, StringBuilder text) {

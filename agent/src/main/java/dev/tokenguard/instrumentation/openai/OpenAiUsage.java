@@ -71,6 +71,43 @@ public final class OpenAiUsage {
         return text == null ? null : text.toString();
     }
 
+    /** The text of a chat completion's choices (their message contents), or null. */
+    public static String completionText(Object completion) {
+        Object choices = get(completion, "choices");
+        if (!(choices instanceof List<?> list) || list.isEmpty()) {
+            return null;
+        }
+        StringBuilder text = new StringBuilder();
+        for (Object choice : list) {
+            Object content = get(get(choice, "message"), "content");
+            if (content instanceof String s) {
+                text.append(s);
+            }
+        }
+        return text.length() == 0 ? null : text.toString();
+    }
+
+    /** The output text of a Responses API {@code Response} (its messages' output_text parts), or null. */
+    public static String responseText(Object response) {
+        Object output = get(response, "output");
+        if (!(output instanceof List<?> items)) {
+            return null;
+        }
+        StringBuilder text = new StringBuilder();
+        for (Object item : items) {
+            Object content = get(get(item, "message"), "content");
+            if (content instanceof List<?> parts) {
+                for (Object part : parts) {
+                    Object t = get(get(part, "outputText"), "text");
+                    if (t instanceof String s) {
+                        text.append(s);
+                    }
+                }
+            }
+        }
+        return text.length() == 0 ? null : text.toString();
+    }
+
     /** Usage of a Responses API {@code Response}. */
     public static Usage ofResponse(Object response) {
         Object usage = get(response, "usage");

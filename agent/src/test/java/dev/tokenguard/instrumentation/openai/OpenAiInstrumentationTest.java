@@ -51,6 +51,10 @@ class OpenAiInstrumentationTest {
     SessionLogWriter log;
 
     void install(long maxTokens) {
+        install(maxTokens, Governor.Settings.DEFAULT);
+    }
+
+    void install(long maxTokens, Governor.Settings settings) {
         log = new SessionLogWriter(dir, "test", ProcessHandle.current().pid(), Clock.systemUTC(), line -> {
             throw new AssertionError(line);
         });
@@ -68,7 +72,8 @@ class OpenAiInstrumentationTest {
         BudgetSpec spec = new BudgetSpec(BudgetSpec.DEFAULT_NAME, ScopeSpec.THREAD, maxTokens, null, null, null, null,
                 new double[] {0.75, 0.9, 0.95}, EnforcementMode.ENFORCE);
         engine = new BudgetEngine(List.of(spec), Clock.systemUTC(), MdcSource.NONE, listener);
-        AgentInstaller.install(new Governor(engine, log, Telemetry.NONE, Clock.systemUTC()), ByteBuddyAgent.install());
+        AgentInstaller.install(new Governor(engine, log, Telemetry.NONE, Clock.systemUTC(), settings),
+                ByteBuddyAgent.install());
     }
 
     @BeforeEach
@@ -180,5 +185,25 @@ class OpenAiInstrumentationTest {
         assertEquals("error", calls.get(0).get("status").asText());
         assertEquals(RateLimitException.class.getName(), calls.get(0).get("error_type").asText());
         assertTrue(calls.get(0).get("input_tokens").isNull());
+    }
+
+    @Test
+    void afterAThresholdTheNextRequestCarriesABudgetNoticeAndContentIsCaptured() throws Exception {
+        install(400, new Governor.Settings(true, true));
+        int calls = 0;
+        while (events("budget_warning").isEmpty() && calls < 20) {
+            client.chat().completions().create(chat("tell me about printers " + calls));
+            calls++;
+            assertTrue(!server.lastRequest().body().contains("Budget notice"), "no notice before a threshold");
+        }
+        assertTrue(!events("budget_warning").isEmpty(), "a threshold was crossed");
+        ChatCompletion after = client.chat().completions().create(chat("and scanners?"));
+        String sent = server.lastRequest().body();
+        assertTrue(sent.contains("Budget notice") && sent.contains("token budget is used"), sent);
+        assertTrue(!after.choices().isEmpty());
+
+        JsonNode last = events("llm_call").get(events("llm_call").size() - 1);
+        assertTrue(last.get("prompt").asText().contains("and scanners?"), last.toString());
+        assertEquals(after.choices().get(0).message().content().orElseThrow(), last.get("completion").asText());
     }
 }
