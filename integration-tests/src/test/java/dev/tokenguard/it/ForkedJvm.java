@@ -63,12 +63,12 @@ final class ForkedJvm {
      */
     static Result run(Path workDir, String agentArgs, List<String> jvmOptions, Map<String, String> env,
                       String mainClass, String... args) throws IOException, InterruptedException {
-        return run(workDir, agentArgs, jvmOptions, env, applicationClassPath(), mainClass, args);
+        return runWithClassPath(workDir, agentArgs, jvmOptions, env, applicationClassPath(), mainClass, args);
     }
 
     /** As {@link #run(Path, String, List, Map, String, String...)}, with the given class path. */
-    static Result run(Path workDir, String agentArgs, List<String> jvmOptions, Map<String, String> env,
-                      String classPath, String mainClass, String... args) throws IOException, InterruptedException {
+    static Result runWithClassPath(Path workDir, String agentArgs, List<String> jvmOptions, Map<String, String> env,
+                                   String classPath, String mainClass, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         if (agentArgs != null) {

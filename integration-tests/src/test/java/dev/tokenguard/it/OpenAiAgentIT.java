@@ -238,7 +238,7 @@ class OpenAiAgentIT {
         Path oldest = Path.of(System.getProperty("tokenguard.openai.oldest.dir"));
         String version = System.getProperty("tokenguard.openai.oldest.version");
         List<String> args = List.of("stream", server.baseUrl(), "200");
-        ForkedJvm.Result result = ForkedJvm.run(work, "budget.max-tokens=800", List.of(), Map.of(),
+        ForkedJvm.Result result = ForkedJvm.runWithClassPath(work, "budget.max-tokens=800", List.of(), Map.of(),
                 ForkedJvm.classPathWithOpenAi(oldest), APP, args.toArray(String[]::new));
         assertEquals(0, result.exitCode(), result::toString);
         assertEquals(List.of("[tokenguard] TokenGuard: governing openai-java " + version), result.agentLines());
@@ -258,5 +258,33 @@ class OpenAiAgentIT {
         long total = server.totalInputTokens() + server.totalOutputTokens();
         assertTrue(out.contains(String.valueOf(total)) || out.contains(String.format(java.util.Locale.ROOT, "%,d", total)), out);
         assertTrue(out.contains("gpt-4o-mini") && out.contains("openai"), out);
+    }
+
+    @Test
+    void anIsolatedClassLoaderIsGovernedAndSeesTheSameRefusalClass() throws Exception {
+        ForkedJvm.Result result = run("budget.max-tokens=700", "isolated-loader", 100);
+        assertEquals(0, result.exitCode(), result::toString);
+        assertOnlyExpectedAgentLines(result);
+        assertEquals(List.of("ISOLATED app-loader=isolated same-class=true"), result.lines("ISOLATED "));
+        List<String> refused = result.lines("REFUSED ");
+        assertEquals(3, refused.size(), result::toString);
+        assertTrue(refused.get(0).endsWith("loader=null"), refused.get(0));
+        assertEquals(server.requestCount(), result.lines("OK ").size());
+        assertEquals(server.totalInputTokens() + server.totalOutputTokens(), logs().sum("llm_call", "total_tokens"));
+    }
+
+    @Test
+    void theSampleAppAsTheReadmeRunsItWarnsThenRefuses() throws Exception {
+        Path sampleJar = Path.of(System.getProperty("tokenguard.sample.jar")).toAbsolutePath();
+        ForkedJvm.Result result = ForkedJvm.runWithClassPath(work, "budget.max-tokens=900", List.of(), Map.of(),
+                sampleJar.toString(), "dev.tokenguard.sample.SampleApp");
+        assertEquals(0, result.exitCode(), result::toString);
+        assertEquals(List.of("[tokenguard] TokenGuard: governing openai-java"), result.agentLines());
+        assertTrue(result.stdout().stream().anyMatch(l -> l.startsWith("refused: Token budget 'default' exhausted "
+                + "for scope thread:main#1")), result::toString);
+        SessionLogs logs = logs();
+        assertEquals(List.of(0.75, 0.9, 0.95), logs.of("budget_warning").stream()
+                .map(w -> w.get("threshold").asDouble()).toList());
+        assertEquals(1, logs.of("budget_exceeded").size());
     }
 }

@@ -67,6 +67,7 @@ public final class ScenarioApp {
                 org.slf4j.MDC.put("tenant", args[3]);
                 repeat(calls, i -> syncChat(client, i));
             }
+            case "isolated-loader" -> isolatedLoader(baseUrl, calls);
             case "own-libraries" -> {
                 OwnLibraries.use();
                 repeat(calls, i -> syncChat(client, i));
@@ -198,6 +199,28 @@ public final class ScenarioApp {
                 .model(EmbeddingModel.TEXT_EMBEDDING_3_SMALL).input("ticket " + i + " about a broken keyboard")
                 .build());
         return response.usage().promptTokens() + " 0";
+    }
+
+    /**
+     * Runs the sync scenario inside a class loader that does not delegate to the application class
+     * loader (as an application server's or a plugin system's isolated loader), and checks that
+     * the refusal type it sees is the one every loader sees.
+     */
+    static void isolatedLoader(String baseUrl, int calls) throws Exception {
+        String[] entries = System.getProperty("java.class.path").split(java.io.File.pathSeparator);
+        java.net.URL[] urls = new java.net.URL[entries.length];
+        for (int i = 0; i < entries.length; i++) {
+            urls[i] = java.nio.file.Path.of(entries[i]).toUri().toURL();
+        }
+        try (java.net.URLClassLoader isolated = new java.net.URLClassLoader("isolated", urls,
+                ClassLoader.getPlatformClassLoader())) {
+            Class<?> app = Class.forName(ScenarioApp.class.getName(), true, isolated);
+            System.out.println("ISOLATED app-loader=" + app.getClassLoader().getName() + " same-class="
+                    + (Class.forName("dev.tokenguard.api.BudgetExhaustedException", false, isolated)
+                    == Class.forName("dev.tokenguard.api.BudgetExhaustedException")));
+            app.getMethod("main", String[].class).invoke(null,
+                    (Object) new String[] {"sync", baseUrl, String.valueOf(calls)});
+        }
     }
 
     static void threads(OpenAIClient client, int threads, int callsPerThread) throws InterruptedException {
