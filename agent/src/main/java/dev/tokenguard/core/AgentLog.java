@@ -14,19 +14,18 @@ public final class AgentLog {
     private static final String PREFIX = "[tokenguard] ";
     private static final Set<String> REPORTED = ConcurrentHashMap.newKeySet();
     private static final AtomicLong FAILURES = new AtomicLong();
-    private static volatile PrintStream out = System.err;
 
     private AgentLog() {
     }
 
     /** An INFO line; used only for the start-up lines. */
     public static void info(String message) {
-        out.println(PREFIX + message);
+        out().println(PREFIX + message);
     }
 
     /** A configuration or start-up error, printed as given (already one clear line). */
     public static void error(String message) {
-        out.println(message.startsWith("TokenGuard") ? message : PREFIX + message);
+        out().println(message.startsWith("TokenGuard") ? message : PREFIX + message);
     }
 
     /**
@@ -38,7 +37,7 @@ public final class AgentLog {
     public static void failure(String kind, Throwable error) {
         FAILURES.incrementAndGet();
         if (REPORTED.add(kind)) {
-            out.println(PREFIX + "internal error (" + kind + "), the call proceeds ungoverned where needed; "
+            out().println(PREFIX + "internal error (" + kind + "), the call proceeds ungoverned where needed; "
                     + "further errors of this kind are counted, not printed: " + describe(error));
         }
     }
@@ -47,7 +46,7 @@ public final class AgentLog {
     public static void failure(String kind, String message) {
         FAILURES.incrementAndGet();
         if (REPORTED.add(kind)) {
-            out.println(PREFIX + message);
+            out().println(PREFIX + message);
         }
     }
 
@@ -67,8 +66,8 @@ public final class AgentLog {
         return line.length() > 300 ? line.substring(0, 300) + "..." : line;
     }
 
-    /** For tests: send the log elsewhere. */
-    static void redirect(PrintStream stream) {
-        out = stream;
+    /** Where lines go: the JVM's stderr as it is when the line is written. */
+    private static PrintStream out() {
+        return System.err;
     }
 }
