@@ -80,49 +80,81 @@ public final class StainlessResponses {
         return null;
     }
 
-    static Object call(Object target, Method method, Object[] args) throws Throwable {
-        try {
-            return method.invoke(target, args);
-        } catch (InvocationTargetException e) {
-            throw e.getCause();
+    /**
+     * A proxy handler that passes every call to its delegate except the no-argument methods it
+     * observes; the proxy's identity stands for itself in {@code equals} and {@code hashCode}.
+     */
+    private abstract static class Delegating implements InvocationHandler {
+        final Object delegate;
+
+        Delegating(Object delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public final Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+            int arity = args == null ? 0 : args.length;
+            if (arity == 0) {
+                switch (method.getName()) {
+                    case "hashCode":
+                        return System.identityHashCode(proxy);
+                    case "close":
+                        return close(method);
+                    default:
+                        if (observes(method.getName())) {
+                            return observed(method);
+                        }
+                }
+            } else if (arity == 1 && method.getName().equals("equals")) {
+                return proxy == args[0];
+            }
+            return call(method, args);
+        }
+
+        /** Whether the no-argument method {@code name} is observed. */
+        abstract boolean observes(String name);
+
+        /** The observed no-argument method was called. */
+        abstract Object observed(Method method) throws Throwable;
+
+        /** {@code close()} was called. */
+        abstract Object close(Method method) throws Throwable;
+
+        final Object call(Method method, Object[] args) throws Throwable {
+            try {
+                return method.invoke(delegate, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
         }
     }
 
-    private static final class ResponseHandler implements InvocationHandler {
-        private final Object delegate;
+    private static final class ResponseHandler extends Delegating {
         private final ResponseListener listener;
         private volatile boolean parsed;
         private volatile Object parsedValue;
 
         ResponseHandler(Object delegate, ResponseListener listener) {
-            this.delegate = delegate;
+            super(delegate);
             this.listener = listener;
         }
 
         @Override
-        public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
-            String name = method.getName();
-            int arity = args == null ? 0 : args.length;
-            if (arity == 0 && name.equals("parse")) {
-                return parse(method);
-            }
-            if (arity == 0 && name.equals("close")) {
-                call(delegate, method, null);
-                if (!parsed) {
-                    listener.closedUnparsed();
-                }
-                return null;
-            }
-            if (arity == 1 && name.equals("equals")) {
-                return proxy == args[0];
-            }
-            if (arity == 0 && name.equals("hashCode")) {
-                return System.identityHashCode(proxy);
-            }
-            return call(delegate, method, args);
+        boolean observes(String name) {
+            return name.equals("parse");
         }
 
-        private Object parse(Method method) throws Throwable {
+        @Override
+        Object close(Method method) throws Throwable {
+            call(method, null);
+            if (!parsed) {
+                listener.closedUnparsed();
+            }
+            return null;
+        }
+
+        @Override
+        Object observed(Method parse) throws Throwable {
             if (parsed) {
                 return parsedValue;
             }
@@ -132,7 +164,7 @@ public final class StainlessResponses {
                 }
                 Object value;
                 try {
-                    value = call(delegate, method, null);
+                    value = call(parse, null);
                 } catch (Throwable error) {
                     listener.parseFailed(error);
                     throw error;
@@ -150,40 +182,34 @@ public final class StainlessResponses {
         }
     }
 
-    private static final class StreamHandler implements InvocationHandler {
-        private final Object delegate;
+    private static final class StreamHandler extends Delegating {
         private final StreamObserver observer;
         private final AtomicBoolean ended = new AtomicBoolean();
 
         StreamHandler(Object delegate, StreamObserver observer) {
-            this.delegate = delegate;
+            super(delegate);
             this.observer = observer;
         }
 
         @Override
-        public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
-            String name = method.getName();
-            int arity = args == null ? 0 : args.length;
-            if (arity == 0 && name.equals("stream")) {
-                Stream<?> source = (Stream<?>) call(delegate, method, null);
-                return observe(source);
-            }
-            if (arity == 0 && name.equals("close")) {
-                try {
-                    return call(delegate, method, null);
-                } finally {
-                    if (ended.compareAndSet(false, true)) {
-                        observer.onEnd(null);
-                    }
+        boolean observes(String name) {
+            return name.equals("stream");
+        }
+
+        @Override
+        Object observed(Method stream) throws Throwable {
+            return observe((Stream<?>) call(stream, null));
+        }
+
+        @Override
+        Object close(Method method) throws Throwable {
+            try {
+                return call(method, null);
+            } finally {
+                if (ended.compareAndSet(false, true)) {
+                    observer.onEnd(null);
                 }
             }
-            if (arity == 1 && name.equals("equals")) {
-                return proxy == args[0];
-            }
-            if (arity == 0 && name.equals("hashCode")) {
-                return System.identityHashCode(proxy);
-            }
-            return call(delegate, method, args);
         }
 
         private <T> Stream<T> observe(Stream<T> source) {
