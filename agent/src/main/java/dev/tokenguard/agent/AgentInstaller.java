@@ -7,6 +7,7 @@ import dev.tokenguard.core.Governor;
 import dev.tokenguard.instrumentation.CallSite;
 import dev.tokenguard.instrumentation.SdkInstrumentation;
 import dev.tokenguard.instrumentation.openai.OpenAiInstrumentation;
+import dev.tokenguard.pricing.PriceTable;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.DynamicType;
@@ -37,8 +38,8 @@ public final class AgentInstaller {
         return List.of(new OpenAiInstrumentation());
     }
 
-    static ClassFileTransformer install(TokenGuardConfig config, Instrumentation instrumentation) {
-        Governor governor = AgentRuntime.start(config).governor();
+    static ClassFileTransformer install(TokenGuardConfig config, PriceTable prices, Instrumentation instrumentation) {
+        Governor governor = AgentRuntime.start(config, prices).governor();
         return install(governor, instrumentation);
     }
 

@@ -7,6 +7,7 @@ import dev.tokenguard.config.TokenGuardConfig;
 import dev.tokenguard.core.AgentLog;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.core.Telemetry;
+import dev.tokenguard.pricing.PriceTable;
 import dev.tokenguard.sessionlog.SessionLogWriter;
 
 import java.time.Clock;
@@ -29,7 +30,7 @@ final class AgentRuntime {
         this.governor = governor;
     }
 
-    static AgentRuntime start(TokenGuardConfig config) {
+    static AgentRuntime start(TokenGuardConfig config, PriceTable prices) {
         Clock clock = Clock.systemUTC();
         SessionLogWriter log = config.sessionLogEnabled()
                 ? new SessionLogWriter(config.sessionLogDir(), AgentVersion.get(), ProcessHandle.current().pid(),
@@ -37,7 +38,7 @@ final class AgentRuntime {
                 : null;
         BudgetEngine engine = new BudgetEngine(config.budgets(), clock, new ThreadContextMdc(), sessionsTo(log));
         Governor governor = new Governor(engine, log, Telemetry.NONE, clock,
-                new Governor.Settings(config.injectWarnings(), config.captureContent()));
+                new Governor.Settings(config.injectWarnings(), config.captureContent(), prices));
         AgentRuntime runtime = new AgentRuntime(engine, log, governor);
         runtime.startReaper();
         Runtime.getRuntime().addShutdownHook(new Thread(runtime::shutdown, "tokenguard-shutdown"));

@@ -4,6 +4,8 @@ import dev.tokenguard.config.ConfigException;
 import dev.tokenguard.config.ConfigLoader;
 import dev.tokenguard.config.TokenGuardConfig;
 import dev.tokenguard.core.AgentLog;
+import dev.tokenguard.pricing.PriceTable;
+import dev.tokenguard.pricing.PricingException;
 
 import java.lang.instrument.Instrumentation;
 
@@ -33,19 +35,26 @@ public final class TokenGuardAgent {
                 return;
             }
             TokenGuardConfig config;
+            PriceTable prices;
             try {
                 config = ConfigLoader.load(arguments, System.getProperties(), System.getenv());
+                if (!config.enabled()) {
+                    return;
+                }
+                prices = config.pricingFile().isPresent()
+                        ? PriceTable.builtInWith(config.pricingFile().get()) : PriceTable.builtIn();
             } catch (ConfigException e) {
                 AgentLog.error(e.getMessage());
                 return;
-            }
-            if (!config.enabled()) {
+            } catch (PricingException e) {
+                AgentLog.error("TokenGuard: " + e.getMessage() + "; TokenGuard is disabled, the application runs "
+                        + "uninstrumented");
                 return;
             }
             System.setProperty(INSTALLED_PROPERTY, AgentVersion.get());
             // the public exception and the bridge must be bootstrap classes before anything refers to them
             BootstrapInjector.inject(instrumentation);
-            AgentInstaller.install(config, instrumentation);
+            AgentInstaller.install(config, prices, instrumentation);
         } catch (Throwable t) {
             System.err.println("TokenGuard: could not start (" + t + "); the application runs uninstrumented");
         }

@@ -2,11 +2,13 @@ package dev.tokenguard.core;
 
 import dev.tokenguard.api.BudgetExhaustedException;
 import dev.tokenguard.budget.BudgetEngine;
+import dev.tokenguard.budget.BudgetState;
 import dev.tokenguard.budget.CallScope;
 import dev.tokenguard.budget.ChargeResult;
 import dev.tokenguard.budget.Refusal;
 import dev.tokenguard.budget.Session;
 import dev.tokenguard.budget.ThresholdCrossing;
+import dev.tokenguard.pricing.PriceTable;
 import dev.tokenguard.sessionlog.SessionLogWriter;
 
 import java.time.Clock;
@@ -27,9 +29,10 @@ public final class Governor {
      * @param injectWarnings after a threshold is crossed, the next request of the scope carries a
      *                       short system message saying how much budget is left
      * @param captureContent the session log also records prompts and completions (truncated)
+     * @param prices         the price table that gives each call its {@code cost_usd}, or null for none
      */
-    public record Settings(boolean injectWarnings, boolean captureContent) {
-        public static final Settings DEFAULT = new Settings(false, false);
+    public record Settings(boolean injectWarnings, boolean captureContent, PriceTable prices) {
+        public static final Settings DEFAULT = new Settings(false, false, null);
     }
 
     private final BudgetEngine engine;
@@ -87,6 +90,21 @@ public final class Governor {
                     request.requestModel());
         }
         telemetry.callRefused(request, session, refusal);
+        if (!refusal.kind().isTokens()) {
+            // a cost limit: the exception speaks of tokens, so it carries the budget's token state and
+            // names the cost in the refused call's description
+            long used = 0;
+            long limit = -1;
+            for (BudgetState state : engine.states(scope)) {
+                if (state.name().equals(refusal.budgetName())) {
+                    used = state.used();
+                    limit = state.limit();
+                }
+            }
+            return new BudgetExhaustedException(refusal.budgetName(), refusal.scopeKey(), used, limit,
+                    String.format(Locale.ROOT, "%s (cost limit: $%.4f of $%.4f used)", request.describe(),
+                            refusal.used() / 1e9, refusal.limit() / 1e9));
+        }
         return new BudgetExhaustedException(refusal.budgetName(), refusal.scopeKey(), refusal.used(),
                 refusal.limit(), request.describe());
     }
@@ -96,7 +114,7 @@ public final class Governor {
         try {
             CallRequest request = call.request();
             long durationNanos = System.nanoTime() - call.startNanos();
-            Double cost = null; // the price table comes with cost budgets
+            Double cost = cost(request, usage);
             CallRecord record = new CallRecord(request.provider(), request.operation(), request.requestModel(),
                     usage.responseModel(), usage.responseId(), usage.inputTokens(), usage.outputTokens(),
                     usage.cacheReadTokens(), usage.cacheWriteTokens(), usage.reasoningTokens(), call.start(),
@@ -122,6 +140,21 @@ public final class Governor {
         } catch (RuntimeException | Error e) {
             AgentLog.failure("governor.finish", e);
         }
+    }
+
+    private Double cost(CallRequest request, Usage usage) {
+        PriceTable prices = settings.prices();
+        if (prices == null) {
+            return null;
+        }
+        String model = usage.responseModel() != null ? usage.responseModel() : request.requestModel();
+        Double cost = prices.cost(request.provider(), model, usage.inputTokens(), usage.outputTokens(),
+                usage.cacheReadTokens(), usage.cacheWriteTokens(), usage.reasoningTokens());
+        if (cost == null && usage.responseModel() != null && request.requestModel() != null) {
+            cost = prices.cost(request.provider(), request.requestModel(), usage.inputTokens(), usage.outputTokens(),
+                    usage.cacheReadTokens(), usage.cacheWriteTokens(), usage.reasoningTokens());
+        }
+        return cost;
     }
 
     /** The short system message a request carries after {@code crossing} (with {@code warnings.inject}). */

@@ -189,7 +189,7 @@ class OpenAiInstrumentationTest {
 
     @Test
     void afterAThresholdTheNextRequestCarriesABudgetNoticeAndContentIsCaptured() throws Exception {
-        install(400, new Governor.Settings(true, true));
+        install(400, new Governor.Settings(true, true, null));
         int calls = 0;
         while (events("budget_warning").isEmpty() && calls < 20) {
             client.chat().completions().create(chat("tell me about printers " + calls));
