@@ -6,15 +6,23 @@ import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdkBuilder;
 import io.opentelemetry.sdk.autoconfigure.internal.AutoConfigureUtil;
 import io.opentelemetry.sdk.autoconfigure.spi.internal.DefaultConfigProperties;
-import io.opentelemetry.sdk.common.CompletableResultCode;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
 
 /**
  * TokenGuard's own OpenTelemetry SDK, configured like any OTel SDK from the standard {@code otel.*}
@@ -34,9 +42,11 @@ import java.util.concurrent.TimeUnit;
  * signal-specific endpoints are given. The service name is {@code otel.service.name} /
  * {@code OTEL_SERVICE_NAME}, else OTel's {@code unknown_service:java}.
  *
- * <p>Constructing an {@code OtelSetup} only reads the two maps. {@link #start()} does the work (loads
- * the SDK classes and SPI providers, detects the resource, starts one batch-span-processor thread and
- * one periodic-metric-reader thread: tens of milliseconds): call it off the app's startup path.
+ * <p>Constructing an {@code OtelSetup} only reads the two maps (no OTel class is loaded). {@link #start()}
+ * does the work: it loads the SDK classes and SPI providers, detects the resource and starts one
+ * batch-span-processor thread and one periodic-metric-reader thread, about half a second on a cold JVM
+ * (measured from the shaded agent jar), mostly class loading. Call it from a background thread, off the
+ * app's startup path.
  * Exports are asynchronous with a bounded queue (2048 spans by default), so an endpoint that is down or
  * hangs drops telemetry but never slows the app. Call {@link #shutdown(Duration)} at JVM shutdown to
  * flush; the SDK's own shutdown hook is not registered.
@@ -53,6 +63,7 @@ public final class OtelSetup {
     private String problem;
     private OpenTelemetrySdk sdk;
     private OpenTelemetry openTelemetry;
+    private Logger sdkLogger; // strong reference: JUL forgets the settings of unreferenced loggers
 
     private OtelSetup(Map<String, String> properties, boolean enabled, String problem) {
         this.properties = properties;
@@ -79,6 +90,8 @@ public final class OtelSetup {
      * @param environment      the environment variables (usually {@code System.getenv()})
      */
     public static OtelSetup fromEnvironment(Map<String, String> systemProperties, Map<String, String> environment) {
+        Objects.requireNonNull(systemProperties, "systemProperties must not be null; pass Map.of() for none");
+        Objects.requireNonNull(environment, "environment must not be null; pass Map.of() for none");
         Map<String, String> properties = new LinkedHashMap<>();
         // lowest precedence first: our defaults, then the environment, then system properties
         environment.forEach((key, value) -> {
@@ -149,7 +162,8 @@ public final class OtelSetup {
     /**
      * Builds the SDK on first call (see the class comment for the cost) and returns it; later calls
      * return the same instance. Returns {@link OpenTelemetry#noop()} when export is off or the SDK
-     * rejected the configuration (then {@link #problem()} says why). Never throws.
+     * rejected the configuration (then {@link #problem()} says why). Never throws. The SDK's own
+     * {@code java.util.logging} output is left as it is; see {@link #start(Consumer)}.
      */
     public synchronized OpenTelemetry start() {
         if (openTelemetry != null) {
@@ -170,14 +184,91 @@ public final class OtelSetup {
             openTelemetry = sdk;
         } catch (RuntimeException | LinkageError e) {
             problem = "OpenTelemetry export is off: the otel.* / OTEL_* configuration was rejected: "
-                    + e.getMessage();
+                    + withoutHeaderValues(String.valueOf(e.getMessage()));
             openTelemetry = OpenTelemetry.noop();
         }
         return openTelemetry;
     }
 
+    /** Header values (API keys, auth tokens) never reach a message, whatever the SDK puts in its own. */
+    private String withoutHeaderValues(String message) {
+        String safe = message;
+        for (Map.Entry<String, String> entry : properties.entrySet()) {
+            if (entry.getKey().endsWith(".headers")) {
+                safe = safe.replace(entry.getValue(), "<redacted>");
+                for (String header : entry.getValue().split(",")) {
+                    int equals = header.indexOf('=');
+                    String value = header.substring(equals + 1).trim();
+                    if (!value.isEmpty()) {
+                        safe = safe.replace(value, "<redacted>");
+                    }
+                }
+            }
+        }
+        return safe;
+    }
+
     /**
-     * Flushes and stops the SDK, waiting at most {@code timeout} (e.g. 5 s at JVM shutdown).
+     * Like {@link #start()}, but first takes over the OTel SDK's own {@code java.util.logging} output
+     * (export failures, retries, configuration notes): nothing of it reaches the app's console, and the
+     * first warning or error is handed to {@code problems} as one line, once ("collector down" is then
+     * reported once, not every few seconds). Meant for the agent, whose copy of the SDK is relocated, so
+     * this touches only TokenGuard's own SDK loggers. Does nothing to logging when export is off.
+     *
+     * @param problems receives at most one line; exceptions it throws are ignored
+     */
+    public synchronized OpenTelemetry start(Consumer<String> problems) {
+        if (enabled && openTelemetry == null && sdkLogger == null) {
+            String api = OpenTelemetry.class.getPackageName(); // "io.opentelemetry.api", maybe relocated
+            sdkLogger = Logger.getLogger(api.substring(0, api.lastIndexOf('.')));
+            sdkLogger.setUseParentHandlers(false);
+            sdkLogger.setLevel(Level.WARNING);
+            sdkLogger.addHandler(new ReportOnce(problems));
+        }
+        return start();
+    }
+
+    /** Hands the first warning-or-worse record to the reporter, as one line; drops everything else. */
+    private static final class ReportOnce extends Handler {
+        private final Consumer<String> reporter;
+        private final AtomicBoolean reported = new AtomicBoolean();
+
+        ReportOnce(Consumer<String> reporter) {
+            this.reporter = reporter;
+        }
+
+        @Override
+        public void publish(LogRecord record) {
+            if (record == null || record.getLevel().intValue() < Level.WARNING.intValue()
+                    || !reported.compareAndSet(false, true)) {
+                return;
+            }
+            try {
+                String message = new SimpleFormatter().formatMessage(record).replaceAll("\\s+", " ").trim();
+                Throwable thrown = record.getThrown();
+                if (thrown != null) {
+                    message += " (" + thrown.getClass().getName()
+                            + (thrown.getMessage() == null ? "" : ": " + thrown.getMessage()) + ")";
+                }
+                reporter.accept("OpenTelemetry export problem (reported once): " + message);
+            } catch (RuntimeException ignored) {
+                // the reporter must not break the SDK's exporter thread
+            }
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /**
+     * Flushes and stops the SDK, waiting at most {@code timeout} (e.g. 5 s at JVM shutdown). The SDK's
+     * own shutdown can block for longer (its metric reader waits up to 5 s twice), so it runs on a
+     * daemon thread that is left behind when the time is up.
      *
      * @return {@code true} when everything was flushed and stopped in time (or nothing was started)
      */
@@ -189,7 +280,23 @@ public final class OtelSetup {
         if (started == null) {
             return true;
         }
-        CompletableResultCode result = started.shutdown().join(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        return result.isDone() && result.isSuccess();
+        long millis = Math.max(1, timeout.toMillis());
+        CountDownLatch done = new CountDownLatch(1);
+        AtomicBoolean success = new AtomicBoolean();
+        Thread stopper = new Thread(() -> {
+            try {
+                success.set(started.shutdown().join(millis, TimeUnit.MILLISECONDS).isSuccess());
+            } finally {
+                done.countDown();
+            }
+        }, "tokenguard-otel-shutdown");
+        stopper.setDaemon(true);
+        stopper.start();
+        try {
+            return done.await(millis, TimeUnit.MILLISECONDS) && success.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 }
