@@ -26,6 +26,7 @@ public final class GenAiAttributes {
     public static final String BUDGET_SCOPE = "tokenguard.budget.scope";
     public static final String BUDGET_USED_TOKENS = "tokenguard.budget.used_tokens";
     public static final String BUDGET_LIMIT_TOKENS = "tokenguard.budget.limit_tokens";
+    public static final String BUDGET_THRESHOLD = "tokenguard.budget.threshold";
     public static final String BUDGET_WARNING_EVENT = "tokenguard.budget.warning";
 
     public static final String METRIC_TOKEN_USAGE = "gen_ai.client.token.usage";

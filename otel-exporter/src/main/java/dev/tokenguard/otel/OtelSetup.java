@@ -1,0 +1,302 @@
+package dev.tokenguard.otel;
+
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
+import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdkBuilder;
+import io.opentelemetry.sdk.autoconfigure.internal.AutoConfigureUtil;
+import io.opentelemetry.sdk.autoconfigure.spi.internal.DefaultConfigProperties;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
+
+/**
+ * TokenGuard's own OpenTelemetry SDK, configured like any OTel SDK from the standard {@code otel.*}
+ * system properties and {@code OTEL_*} environment variables (SDK autoconfigure), and kept apart from
+ * the app's: it is never registered as {@code GlobalOpenTelemetry}.
+ *
+ * <p>Export is on only when an OTLP endpoint is configured ({@code otel.exporter.otlp.endpoint},
+ * {@code otel.exporter.otlp.traces.endpoint} or {@code otel.exporter.otlp.metrics.endpoint}, or their
+ * {@code OTEL_EXPORTER_OTLP_*ENDPOINT} variables). Otherwise {@link #start()} returns a no-op
+ * {@link OpenTelemetry}: nothing is sent, nothing is logged, no thread is started.
+ *
+ * <p>Only the {@code http/protobuf} OTLP protocol is supported (the agent ships the JDK HTTP sender
+ * only, which cannot speak gRPC); asking for {@code grpc} disables export and {@link #problem()} says
+ * why. Where the user did not say otherwise, TokenGuard defaults to: protocol {@code http/protobuf}
+ * (the OTel SDK's own default is gRPC), export timeout 5 s, batch span processor export timeout 10 s,
+ * logs exporter {@code none}, and no exporter for a signal that has no endpoint of its own when only
+ * signal-specific endpoints are given. The service name is {@code otel.service.name} /
+ * {@code OTEL_SERVICE_NAME}, else OTel's {@code unknown_service:java}.
+ *
+ * <p>Constructing an {@code OtelSetup} only reads the two maps (no OTel class is loaded). {@link #start()}
+ * does the work: it loads the SDK classes and SPI providers, detects the resource and starts one
+ * batch-span-processor thread and one periodic-metric-reader thread, about half a second on a cold JVM
+ * (measured from the shaded agent jar), mostly class loading. Call it from a background thread, off the
+ * app's startup path.
+ * Exports are asynchronous with a bounded queue (2048 spans by default), so an endpoint that is down or
+ * hangs drops telemetry but never slows the app. Call {@link #shutdown(Duration)} at JVM shutdown to
+ * flush; the SDK's own shutdown hook is not registered.
+ */
+public final class OtelSetup {
+
+    static final List<String> ENDPOINT_KEYS = List.of("otel.exporter.otlp.endpoint",
+            "otel.exporter.otlp.traces.endpoint", "otel.exporter.otlp.metrics.endpoint");
+    private static final String PROTOCOL_KEY = "otel.exporter.otlp.protocol";
+    private static final String HTTP_PROTOBUF = "http/protobuf";
+
+    private final Map<String, String> properties;
+    private final boolean enabled;
+    private String problem;
+    private OpenTelemetrySdk sdk;
+    private OpenTelemetry openTelemetry;
+    private Logger sdkLogger; // strong reference: JUL forgets the settings of unreferenced loggers
+
+    private OtelSetup(Map<String, String> properties, boolean enabled, String problem) {
+        this.properties = properties;
+        this.enabled = enabled;
+        this.problem = problem;
+    }
+
+    /** {@link #fromEnvironment} with this JVM's system properties and environment. */
+    public static OtelSetup fromSystem() {
+        Map<String, String> systemProperties = new HashMap<>();
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith("otel.")) {
+                systemProperties.put(name, System.getProperty(name));
+            }
+        }
+        return fromEnvironment(systemProperties, System.getenv());
+    }
+
+    /**
+     * Reads the OTel configuration; cheap (no SDK class is loaded, nothing is started).
+     *
+     * @param systemProperties the {@code otel.*} system properties (usually {@code System.getProperties()}
+     *                         as a map); these win over the environment
+     * @param environment      the environment variables (usually {@code System.getenv()})
+     */
+    public static OtelSetup fromEnvironment(Map<String, String> systemProperties, Map<String, String> environment) {
+        Objects.requireNonNull(systemProperties, "systemProperties must not be null; pass Map.of() for none");
+        Objects.requireNonNull(environment, "environment must not be null; pass Map.of() for none");
+        Map<String, String> properties = new LinkedHashMap<>();
+        // lowest precedence first: our defaults, then the environment, then system properties
+        environment.forEach((key, value) -> {
+            if (key != null && value != null && key.startsWith("OTEL_")) {
+                properties.put(key.toLowerCase(Locale.ROOT).replace('_', '.'), value);
+            }
+        });
+        systemProperties.forEach((key, value) -> {
+            if (key != null && value != null && key.startsWith("otel.")) {
+                properties.put(key.toLowerCase(Locale.ROOT).replace('-', '.'), value);
+            }
+        });
+        properties.values().removeIf(String::isBlank);
+
+        if ("true".equalsIgnoreCase(properties.get("otel.sdk.disabled"))) {
+            return new OtelSetup(Map.of(), false, null);
+        }
+        boolean general = properties.containsKey(ENDPOINT_KEYS.get(0));
+        boolean traces = properties.containsKey(ENDPOINT_KEYS.get(1));
+        boolean metrics = properties.containsKey(ENDPOINT_KEYS.get(2));
+        if (!general && !traces && !metrics) {
+            return new OtelSetup(Map.of(), false, null);
+        }
+        for (String key : List.of(PROTOCOL_KEY, "otel.exporter.otlp.traces.protocol",
+                "otel.exporter.otlp.metrics.protocol")) {
+            String protocol = properties.get(key);
+            if (protocol != null && !protocol.equals(HTTP_PROTOBUF)) {
+                return new OtelSetup(Map.of(), false, "OpenTelemetry export is off: " + key + "=" + protocol
+                        + " is not supported; TokenGuard exports OTLP over " + HTTP_PROTOBUF + " only. Set "
+                        + key + "=" + HTTP_PROTOBUF + " (OTEL_" + key.substring(5).replace('.', '_')
+                        .toUpperCase(Locale.ROOT) + ") and point the endpoint at the collector's OTLP/HTTP port,"
+                        + " usually 4318");
+            }
+        }
+        Map<String, String> withDefaults = new HashMap<>();
+        withDefaults.put(PROTOCOL_KEY, HTTP_PROTOBUF);
+        withDefaults.put("otel.exporter.otlp.timeout", "5000");
+        withDefaults.put("otel.bsp.export.timeout", "10000");
+        withDefaults.put("otel.logs.exporter", "none");
+        if (!general && !traces) {
+            withDefaults.put("otel.traces.exporter", "none");
+        }
+        if (!general && !metrics) {
+            withDefaults.put("otel.metrics.exporter", "none");
+        }
+        withDefaults.putAll(properties);
+        return new OtelSetup(Map.copyOf(withDefaults), true, null);
+    }
+
+    /** Whether an endpoint is configured and supported, so that {@link #start()} builds a real SDK. */
+    public boolean enabled() {
+        return enabled;
+    }
+
+    /**
+     * Why export is off although the user asked for it (unsupported protocol, or a configuration the
+     * SDK rejected at {@link #start()}); one line for the agent to print once. Empty otherwise.
+     */
+    public synchronized Optional<String> problem() {
+        return Optional.ofNullable(problem);
+    }
+
+    /** The effective {@code otel.*} properties the SDK is built from (defaults included). */
+    Map<String, String> properties() {
+        return properties;
+    }
+
+    /**
+     * Builds the SDK on first call (see the class comment for the cost) and returns it; later calls
+     * return the same instance. Returns {@link OpenTelemetry#noop()} when export is off or the SDK
+     * rejected the configuration (then {@link #problem()} says why). Never throws. The SDK's own
+     * {@code java.util.logging} output is left as it is; see {@link #start(Consumer)}.
+     */
+    public synchronized OpenTelemetry start() {
+        if (openTelemetry != null) {
+            return openTelemetry;
+        }
+        if (!enabled) {
+            openTelemetry = OpenTelemetry.noop();
+            return openTelemetry;
+        }
+        try {
+            AutoConfiguredOpenTelemetrySdkBuilder builder = AutoConfiguredOpenTelemetrySdk.builder()
+                    .disableShutdownHook()
+                    .setServiceClassLoader(OtelSetup.class.getClassLoader());
+            // our maps are the whole configuration: the SDK must not read System properties or env itself
+            AutoConfigureUtil.setConfigPropertiesCustomizer(builder,
+                    ignored -> DefaultConfigProperties.createFromMap(properties));
+            sdk = builder.build().getOpenTelemetrySdk();
+            openTelemetry = sdk;
+        } catch (RuntimeException | LinkageError e) {
+            problem = "OpenTelemetry export is off: the otel.* / OTEL_* configuration was rejected: "
+                    + withoutHeaderValues(String.valueOf(e.getMessage()));
+            openTelemetry = OpenTelemetry.noop();
+        }
+        return openTelemetry;
+    }
+
+    /** Header values (API keys, auth tokens) never reach a message, whatever the SDK puts in its own. */
+    private String withoutHeaderValues(String message) {
+        String safe = message;
+        for (Map.Entry<String, String> entry : properties.entrySet()) {
+            if (entry.getKey().endsWith(".headers")) {
+                safe = safe.replace(entry.getValue(), "<redacted>");
+                for (String header : entry.getValue().split(",")) {
+                    int equals = header.indexOf('=');
+                    String value = header.substring(equals + 1).trim();
+                    if (!value.isEmpty()) {
+                        safe = safe.replace(value, "<redacted>");
+                    }
+                }
+            }
+        }
+        return safe;
+    }
+
+    /**
+     * Like {@link #start()}, but first takes over the OTel SDK's own {@code java.util.logging} output
+     * (export failures, retries, configuration notes): nothing of it reaches the app's console, and the
+     * first warning or error is handed to {@code problems} as one line, once ("collector down" is then
+     * reported once, not every few seconds). Meant for the agent, whose copy of the SDK is relocated, so
+     * this touches only TokenGuard's own SDK loggers. Does nothing to logging when export is off.
+     *
+     * @param problems receives at most one line; exceptions it throws are ignored
+     */
+    public synchronized OpenTelemetry start(Consumer<String> problems) {
+        if (enabled && openTelemetry == null && sdkLogger == null) {
+            String api = OpenTelemetry.class.getPackageName(); // "io.opentelemetry.api", maybe relocated
+            sdkLogger = Logger.getLogger(api.substring(0, api.lastIndexOf('.')));
+            sdkLogger.setUseParentHandlers(false);
+            sdkLogger.setLevel(Level.WARNING);
+            sdkLogger.addHandler(new ReportOnce(problems));
+        }
+        return start();
+    }
+
+    /** Hands the first warning-or-worse record to the reporter, as one line; drops everything else. */
+    private static final class ReportOnce extends Handler {
+        private final Consumer<String> reporter;
+        private final AtomicBoolean reported = new AtomicBoolean();
+
+        ReportOnce(Consumer<String> reporter) {
+            this.reporter = reporter;
+        }
+
+        @Override
+        public void publish(LogRecord record) {
+            if (record == null || record.getLevel().intValue() < Level.WARNING.intValue()
+                    || !reported.compareAndSet(false, true)) {
+                return;
+            }
+            try {
+                String message = new SimpleFormatter().formatMessage(record).replaceAll("\\s+", " ").trim();
+                Throwable thrown = record.getThrown();
+                if (thrown != null) {
+                    message += " (" + thrown.getClass().getName()
+                            + (thrown.getMessage() == null ? "" : ": " + thrown.getMessage()) + ")";
+                }
+                reporter.accept("OpenTelemetry export problem (reported once): " + message);
+            } catch (RuntimeException ignored) {
+                // the reporter must not break the SDK's exporter thread
+            }
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /**
+     * Flushes and stops the SDK, waiting at most {@code timeout} (e.g. 5 s at JVM shutdown). The SDK's
+     * own shutdown can block for longer (its metric reader waits up to 5 s twice), so it runs on a
+     * daemon thread that is left behind when the time is up.
+     *
+     * @return {@code true} when everything was flushed and stopped in time (or nothing was started)
+     */
+    public boolean shutdown(Duration timeout) {
+        OpenTelemetrySdk started;
+        synchronized (this) {
+            started = sdk;
+        }
+        if (started == null) {
+            return true;
+        }
+        long millis = Math.max(1, timeout.toMillis());
+        CountDownLatch done = new CountDownLatch(1);
+        AtomicBoolean success = new AtomicBoolean();
+        Thread stopper = new Thread(() -> {
+            try {
+                success.set(started.shutdown().join(millis, TimeUnit.MILLISECONDS).isSuccess());
+            } finally {
+                done.countDown();
+            }
+        }, "tokenguard-otel-shutdown");
+        stopper.setDaemon(true);
+        stopper.start();
+        try {
+            return done.await(millis, TimeUnit.MILLISECONDS) && success.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+}
