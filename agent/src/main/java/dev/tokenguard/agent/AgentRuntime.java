@@ -7,10 +7,15 @@ import dev.tokenguard.config.TokenGuardConfig;
 import dev.tokenguard.core.AgentLog;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.core.Telemetry;
+import dev.tokenguard.otel.OtelSetup;
 import dev.tokenguard.pricing.PriceTable;
 import dev.tokenguard.sessionlog.SessionLogWriter;
 
 import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
 
 /**
  * The agent's running parts: the budget engine, the session log, the governor that feeds both,
@@ -19,15 +24,30 @@ import java.time.Clock;
  */
 final class AgentRuntime {
     static final long REAP_INTERVAL_MILLIS = 1_000;
+    static final Duration SHUTDOWN_FLUSH = Duration.ofSeconds(5);
 
     private final BudgetEngine engine;
     private final SessionLogWriter log;
     private final Governor governor;
+    private final Telemetry telemetry;
 
-    private AgentRuntime(BudgetEngine engine, SessionLogWriter log, Governor governor) {
+    private AgentRuntime(BudgetEngine engine, SessionLogWriter log, Governor governor, Telemetry telemetry) {
         this.engine = engine;
         this.log = log;
         this.governor = governor;
+        this.telemetry = telemetry;
+    }
+
+    /** The JVM's {@code otel.*} system properties, which configure export as they configure the OTel SDK. */
+    private static Map<String, String> otelProperties() {
+        Map<String, String> otel = new HashMap<>();
+        Properties system = System.getProperties();
+        for (String name : system.stringPropertyNames()) {
+            if (name.startsWith("otel.")) {
+                otel.put(name, system.getProperty(name));
+            }
+        }
+        return otel;
     }
 
     static AgentRuntime start(TokenGuardConfig config, PriceTable prices) {
@@ -37,9 +57,12 @@ final class AgentRuntime {
                 clock, AgentLog::error)
                 : null;
         BudgetEngine engine = new BudgetEngine(config.budgets(), clock, new ThreadContextMdc(), sessionsTo(log));
-        Governor governor = new Governor(engine, log, Telemetry.NONE, clock,
+        Telemetry telemetry = config.otelEnabled()
+                ? OtelTelemetry.start(OtelSetup.fromEnvironment(otelProperties(), System.getenv()), clock)
+                : Telemetry.NONE;
+        Governor governor = new Governor(engine, log, telemetry, clock,
                 new Governor.Settings(config.injectWarnings(), config.captureContent(), prices));
-        AgentRuntime runtime = new AgentRuntime(engine, log, governor);
+        AgentRuntime runtime = new AgentRuntime(engine, log, governor, telemetry);
         runtime.startReaper();
         Runtime.getRuntime().addShutdownHook(new Thread(runtime::shutdown, "tokenguard-shutdown"));
         return runtime;
@@ -93,6 +116,9 @@ final class AgentRuntime {
         } finally {
             if (log != null) {
                 log.close();
+            }
+            if (telemetry instanceof OtelTelemetry otel) {
+                otel.shutdown(SHUTDOWN_FLUSH);
             }
         }
     }

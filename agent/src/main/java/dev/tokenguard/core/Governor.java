@@ -70,26 +70,27 @@ public final class Governor {
     public Object begin(CallRequest request) {
         try {
             CallScope scope = engine.enter();
+            Object parent = telemetry.currentParent();
             Refusal refusal = engine.check(scope);
             if (refusal != null) {
-                return refuse(request, scope, refusal);
+                return refuse(request, scope, refusal, parent);
             }
             String notice = settings.injectWarnings() ? pendingNotices.remove(scope.scopeKey()) : null;
             return new LlmCall(this, request, scope, clock.instant(), System.nanoTime(), notice,
-                    settings.captureContent());
+                    settings.captureContent(), parent);
         } catch (RuntimeException | Error e) {
             AgentLog.failure("governor.begin", e);
             return null;
         }
     }
 
-    private BudgetExhaustedException refuse(CallRequest request, CallScope scope, Refusal refusal) {
+    private BudgetExhaustedException refuse(CallRequest request, CallScope scope, Refusal refusal, Object parent) {
         Session session = scope.session();
         if (log != null) {
             log.budgetExceeded(session, refusal.budgetName(), refusal.used(), refusal.limit(), request.provider(),
                     request.requestModel());
         }
-        telemetry.callRefused(request, session, refusal);
+        telemetry.callRefused(request, session, refusal, parent);
         if (!refusal.kind().isTokens()) {
             // a cost limit: the exception speaks of tokens, so it carries the budget's token state and
             // names the cost in the refused call's description
@@ -124,7 +125,7 @@ public final class Governor {
             long output = CallRecord.orZero(record.outputTokens());
             ChargeResult charge = engine.charge(call.scope(), input, output, cost);
             Session session = call.scope().session();
-            Telemetry.SpanIds ids = telemetry.callFinished(record, session, charge);
+            Telemetry.SpanIds ids = telemetry.callFinished(record, session, charge, call.parent());
             if (log != null) {
                 log.llmCall(session, record, charge.states(), ids.traceId(), ids.spanId(), call.promptContent(),
                         call.completionContent());

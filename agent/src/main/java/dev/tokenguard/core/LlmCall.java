@@ -20,9 +20,11 @@ public final class LlmCall {
     private final boolean capturesContent;
     private volatile String promptContent;
     private volatile String completionContent;
+    private final Object parent;
 
     LlmCall(Governor governor, CallRequest request, CallScope scope, Instant start, long startNanos, String notice,
-            boolean capturesContent) {
+            boolean capturesContent, Object parent) {
+        this.parent = parent;
         this.governor = governor;
         this.request = request;
         this.scope = scope;
@@ -53,6 +55,10 @@ public final class LlmCall {
     /** The call's completion, for the session log when content is captured. */
     public void completion(String completion) {
         this.completionContent = completion;
+    }
+
+    Object parent() {
+        return parent;
     }
 
     String promptContent() {

@@ -16,21 +16,29 @@ public interface Telemetry {
 
     SpanIds NO_SPAN = new SpanIds(null, null);
 
+    /**
+     * Called on the calling thread when a call starts: the application's current trace context
+     * that the call's span will be a child of, or null.
+     */
+    default Object currentParent() {
+        return null;
+    }
+
     /** A call finished (successfully or not) and was charged. */
-    SpanIds callFinished(CallRecord record, Session session, ChargeResult charge);
+    SpanIds callFinished(CallRecord record, Session session, ChargeResult charge, Object parent);
 
     /** A call was refused before it left the JVM. */
-    SpanIds callRefused(CallRequest request, Session session, Refusal refusal);
+    SpanIds callRefused(CallRequest request, Session session, Refusal refusal, Object parent);
 
     /** No telemetry. */
     Telemetry NONE = new Telemetry() {
         @Override
-        public SpanIds callFinished(CallRecord record, Session session, ChargeResult charge) {
+        public SpanIds callFinished(CallRecord record, Session session, ChargeResult charge, Object parent) {
             return NO_SPAN;
         }
 
         @Override
-        public SpanIds callRefused(CallRequest request, Session session, Refusal refusal) {
+        public SpanIds callRefused(CallRequest request, Session session, Refusal refusal, Object parent) {
             return NO_SPAN;
         }
     };

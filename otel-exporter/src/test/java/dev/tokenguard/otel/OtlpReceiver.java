@@ -13,14 +13,17 @@ import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-/** A loopback OTLP/HTTP (protobuf) receiver that decodes what arrives on /v1/traces and /v1/metrics. */
-final class OtlpReceiver implements AutoCloseable {
-    final List<ExportTraceServiceRequest> traces = new CopyOnWriteArrayList<>();
-    final List<ExportMetricsServiceRequest> metrics = new CopyOnWriteArrayList<>();
-    final List<String> contentTypes = new CopyOnWriteArrayList<>();
+/**
+ * A loopback OTLP/HTTP (protobuf) receiver that decodes what arrives on /v1/traces and /v1/metrics
+ * with the real OTLP protobuf classes. Shared with the forked-JVM tests through this module's test jar.
+ */
+public final class OtlpReceiver implements AutoCloseable {
+    public final List<ExportTraceServiceRequest> traces = new CopyOnWriteArrayList<>();
+    public final List<ExportMetricsServiceRequest> metrics = new CopyOnWriteArrayList<>();
+    public final List<String> contentTypes = new CopyOnWriteArrayList<>();
     private final HttpServer server;
 
-    OtlpReceiver() throws IOException {
+    public OtlpReceiver() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/v1/traces", exchange -> {
             traces.add(ExportTraceServiceRequest.parseFrom(body(exchange)));
@@ -33,7 +36,7 @@ final class OtlpReceiver implements AutoCloseable {
         server.start();
     }
 
-    String endpoint() {
+    public String endpoint() {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }
 

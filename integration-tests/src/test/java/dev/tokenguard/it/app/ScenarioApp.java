@@ -68,6 +68,7 @@ public final class ScenarioApp {
                 repeat(calls, i -> syncChat(client, i));
             }
             case "isolated-loader" -> isolatedLoader(baseUrl, calls);
+            case "otel-parent" -> AppTracing.inAppSpan(() -> repeat(calls, i -> syncChat(client, i)));
             case "own-libraries" -> {
                 OwnLibraries.use();
                 repeat(calls, i -> syncChat(client, i));

@@ -1,0 +1,201 @@
+package dev.tokenguard.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tokenguard.otel.OtlpReceiver;
+import dev.tokenguard.sample.stub.FakeOpenAiServer;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.opentelemetry.proto.common.v1.AnyValue;
+import io.opentelemetry.proto.common.v1.KeyValue;
+import io.opentelemetry.proto.metrics.v1.HistogramDataPoint;
+import io.opentelemetry.proto.metrics.v1.Metric;
+import io.opentelemetry.proto.trace.v1.Span;
+import io.opentelemetry.proto.trace.v1.Status;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Spans and metrics of a forked JVM, received as real OTLP/HTTP protobuf by a loopback receiver. */
+class OtelExportIT {
+    static final String APP = "dev.tokenguard.it.app.ScenarioApp";
+
+    @TempDir
+    Path work;
+    FakeOpenAiServer server;
+    OtlpReceiver receiver;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = FakeOpenAiServer.start();
+        receiver = new OtlpReceiver();
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+        receiver.close();
+    }
+
+    List<String> otelOptions() {
+        return List.of("-Dotel.exporter.otlp.endpoint=" + receiver.endpoint(), "-Dotel.service.name=scenario-app",
+                "-Dotel.metric.export.interval=500", "-Dotel.bsp.schedule.delay=200");
+    }
+
+    List<Span> spans() {
+        List<Span> spans = new ArrayList<>();
+        for (ExportTraceServiceRequest request : receiver.traces) {
+            request.getResourceSpansList().forEach(rs -> rs.getScopeSpansList()
+                    .forEach(ss -> spans.addAll(ss.getSpansList())));
+        }
+        return spans;
+    }
+
+    static Map<String, AnyValue> attributes(List<KeyValue> keyValues) {
+        return keyValues.stream().collect(Collectors.toMap(KeyValue::getKey, KeyValue::getValue, (a, b) -> b));
+    }
+
+    static String hex(com.google.protobuf.ByteString bytes) {
+        return HexFormat.of().formatHex(bytes.toByteArray());
+    }
+
+    static String describe(Span span) {
+        return span.getName() + " trace=" + hex(span.getTraceId()) + " id=" + hex(span.getSpanId()) + " parent="
+                + hex(span.getParentSpanId());
+    }
+
+    @Test
+    void everyCallAndRefusalIsASpanWithTheGenAiAttributesAndTheTokenMetricsAddUp() throws Exception {
+        List<String> args = List.of("sync", server.baseUrl(), "100");
+        ForkedJvm.Result result = ForkedJvm.run(work, "budget.max-tokens=900", otelOptions(), Map.of(), APP,
+                args.toArray(String[]::new));
+        assertEquals(0, result.exitCode(), result::toString);
+        assertEquals(List.of("[tokenguard] TokenGuard: governing openai-java 4.101.0"), result.agentLines());
+        int served = server.requestCount();
+
+        List<Span> spans = spans();
+        List<Span> ok = spans.stream().filter(s -> s.getStatus().getCode() != Status.StatusCode.STATUS_CODE_ERROR)
+                .toList();
+        List<Span> refused = spans.stream()
+                .filter(s -> s.getStatus().getCode() == Status.StatusCode.STATUS_CODE_ERROR).toList();
+        assertEquals(served, ok.size(), spans::toString);
+        assertEquals(3, refused.size());
+        long input = 0;
+        long output = 0;
+        int warnings = 0;
+        for (Span span : ok) {
+            assertEquals("chat gpt-4o-mini", span.getName());
+            assertEquals(Span.SpanKind.SPAN_KIND_CLIENT, span.getKind());
+            Map<String, AnyValue> a = attributes(span.getAttributesList());
+            assertEquals("chat", a.get("gen_ai.operation.name").getStringValue());
+            assertEquals("openai", a.get("gen_ai.provider.name").getStringValue());
+            assertEquals("gpt-4o-mini", a.get("gen_ai.request.model").getStringValue());
+            assertEquals("gpt-4o-mini-2024-07-18", a.get("gen_ai.response.model").getStringValue());
+            assertEquals("127.0.0.1", a.get("server.address").getStringValue());
+            assertEquals(server.port(), a.get("server.port").getIntValue());
+            assertEquals("default", a.get("tokenguard.budget.name").getStringValue());
+            assertEquals(900, a.get("tokenguard.budget.limit_tokens").getIntValue());
+            assertFalse(a.containsKey("gen_ai.system"), "gen_ai.system is deprecated");
+            input += a.get("gen_ai.usage.input_tokens").getIntValue();
+            output += a.get("gen_ai.usage.output_tokens").getIntValue();
+            warnings += (int) span.getEventsList().stream()
+                    .filter(e -> e.getName().equals("tokenguard.budget.warning")).count();
+            assertTrue(span.getEndTimeUnixNano() >= span.getStartTimeUnixNano());
+        }
+        assertEquals(server.totalInputTokens(), input);
+        assertEquals(server.totalOutputTokens(), output);
+        assertEquals(3, warnings);
+        for (Span span : refused) {
+            assertEquals("dev.tokenguard.api.BudgetExhaustedException",
+                    attributes(span.getAttributesList()).get("error.type").getStringValue());
+        }
+
+        Set<String> spanIds = spans.stream().map(s -> hex(s.getSpanId())).collect(Collectors.toSet());
+        for (JsonNode call : SessionLogs.read(work.resolve("tokenguard-sessions")).of("llm_call")) {
+            assertTrue(spanIds.contains(call.get("span_id").asText()), "JSONL span ids are the exported ones: "
+                    + call);
+        }
+
+        Map<String, Long> tokenSums = new java.util.HashMap<>();
+        long durationPoints = 0;
+        for (var request : receiver.metrics) {
+            for (var rm : request.getResourceMetricsList()) {
+                for (var sm : rm.getScopeMetricsList()) {
+                    for (Metric metric : sm.getMetricsList()) {
+                        if (metric.getName().equals("gen_ai.client.token.usage")) {
+                            assertEquals("{token}", metric.getUnit());
+                            for (HistogramDataPoint p : metric.getHistogram().getDataPointsList()) {
+                                String type = attributes(p.getAttributesList()).get("gen_ai.token.type")
+                                        .getStringValue();
+                                tokenSums.merge(type, (long) p.getSum(), Math::max);
+                            }
+                        } else if (metric.getName().equals("gen_ai.client.operation.duration")) {
+                            assertEquals("s", metric.getUnit());
+                            durationPoints += metric.getHistogram().getDataPointsCount();
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(server.totalInputTokens(), tokenSums.get("input"), "cumulative input token histogram sum");
+        assertEquals(server.totalOutputTokens(), tokenSums.get("output"));
+        assertTrue(durationPoints > 0);
+    }
+
+    @Test
+    void theLlmSpanIsAChildOfTheAppsOwnSpan() throws Exception {
+        List<String> args = List.of("otel-parent", server.baseUrl(), "2");
+        ForkedJvm.Result result = ForkedJvm.run(work, "", otelOptions(), Map.of(), APP, args.toArray(String[]::new));
+        assertEquals(0, result.exitCode(), result::toString);
+        String[] app = result.lines("APP_SPAN ").get(0).split(" ");
+        assertFalse(app[1].matches("0+"), result::toString);
+        List<Span> spans = spans();
+        assertEquals(2, spans.size(), spans::toString);
+        for (Span span : spans) {
+            assertEquals(app[1], hex(span.getTraceId()));
+            assertEquals(app[2], hex(span.getParentSpanId()));
+        }
+    }
+
+    @Test
+    void besideTheOpenTelemetryJavaAgentBothWorkAndTheSpansShareTheTrace() throws Exception {
+        Path otelAgent = Path.of(System.getProperty("tokenguard.otel.javaagent"));
+        assertTrue(Files.isRegularFile(otelAgent), otelAgent::toString);
+        Path sampleJar = Path.of(System.getProperty("tokenguard.sample.jar")).toAbsolutePath();
+        List<String> options = new ArrayList<>(List.of("-javaagent:" + otelAgent, "-Dotel.metrics.exporter=none",
+                "-Dotel.logs.exporter=none"));
+        options.addAll(otelOptions());
+        ForkedJvm.Result result = ForkedJvm.runWithClassPath(work, "budget.max-tokens=100000", options, Map.of(),
+                sampleJar.toString(), "dev.tokenguard.sample.SampleApp", "--tickets", "2");
+        assertEquals(0, result.exitCode(), result::toString);
+        assertEquals(List.of("[tokenguard] TokenGuard: governing openai-java"), result.agentLines());
+
+        List<Span> spans = spans();
+        List<Span> ours = spans.stream().filter(s -> attributes(s.getAttributesList())
+                .containsKey("tokenguard.budget.name")).toList();
+        List<Span> theirs = spans.stream().filter(s -> !attributes(s.getAttributesList())
+                .containsKey("tokenguard.budget.name")).toList();
+        // tickets 1 and 2 are a chat call and a chat stream: both agents instrument those
+        assertEquals(2, ours.size(), spans::toString);
+        assertFalse(theirs.isEmpty(), "the OpenTelemetry agent exports its own spans too");
+        Map<String, Span> theirsById = theirs.stream().collect(Collectors.toMap(s -> hex(s.getSpanId()), s -> s));
+        for (Span span : ours) {
+            Span parent = theirsById.get(hex(span.getParentSpanId()));
+            assertTrue(parent != null, "our span's parent is one of the OpenTelemetry agent's spans: "
+                    + describe(span) + " among " + spans.stream().map(OtelExportIT::describe).toList() + "\n" + result);
+            assertEquals(hex(parent.getTraceId()), hex(span.getTraceId()));
+        }
+    }
+}
