@@ -1,0 +1,302 @@
+package dev.tokenguard.bench;
+
+import dev.tokenguard.sample.stub.FakeOpenAiServer;
+
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * The benchmark: the sample app and a sync openai-java load with no agent, with TokenGuard and with
+ * the OpenTelemetry Java agent, side by side (alternating, same JVM flags, same loopback fake
+ * server), the retained heap per idle budget scope, and JMH of the budget engine. Prints one table
+ * and writes it, as Markdown, to {@code bench.out}.
+ *
+ * <p>System properties (set by the {@code bench} profile of the integration-tests pom):
+ * {@code bench.agent.jar}, {@code bench.sample.jar}, {@code bench.otel.jar}, {@code bench.otel.version},
+ * {@code bench.work} (a scratch directory), {@code bench.out}, {@code bench.quick} ({@code true}: a
+ * smoke run of about a minute whose numbers mean little).
+ */
+public final class Bench {
+    /** The same JVM flags for every variant (startup runs use the JVM's defaults plus this heap). */
+    static final List<String> COMMON_FLAGS = List.of("-Xms512m", "-Xmx512m");
+    static final String NONE = "none";
+    static final String TOKENGUARD = "tokenguard";
+    static final String OTEL = "otel-agent";
+
+    record Variant(String name, List<String> flags) {
+    }
+
+    record Settings(int startupRuns, int callRounds, int warmUp, int measured, int total, int mdcScopes,
+                    int loggedScopes, int threads, int jmhWarmups, int jmhIterations, TimeValue jmhTime) {
+        static Settings of(boolean quick) {
+            return quick
+                    ? new Settings(2, 1, 2_000, 2_000, 5_000, 10_000, 1_000, 200, 1, 2, TimeValue.milliseconds(500))
+                    : new Settings(11, 3, 20_000, 30_000, 100_000, 100_000, 20_000, 2_000, 3, 5, TimeValue.seconds(1));
+        }
+    }
+
+    private final Path work;
+    private final Path sampleJar;
+    private final Path agentJar;
+    private final List<Variant> variants;
+    private final Settings settings;
+    private final String otelVersion;
+
+    Bench(Path work, Path agentJar, Path sampleJar, Path otelJar, String otelVersion, Settings settings) {
+        this.work = work;
+        this.agentJar = agentJar;
+        this.sampleJar = sampleJar;
+        this.settings = settings;
+        this.otelVersion = otelVersion;
+        this.variants = List.of(
+                new Variant(NONE, List.of()),
+                // JSONL session log on (the default); a budget that never refuses
+                new Variant(TOKENGUARD, List.of("-javaagent:" + agentJar + "=budget.max-tokens=1000000000000")),
+                // every exporter off: the instrumentation still creates spans and metrics, nothing is sent
+                new Variant(OTEL, List.of("-javaagent:" + otelJar, "-Dotel.traces.exporter=none",
+                        "-Dotel.metrics.exporter=none", "-Dotel.logs.exporter=none", "-Dotel.service.name=bench")));
+    }
+
+    public static void main(String[] args) throws Exception {
+        boolean quick = Boolean.parseBoolean(System.getProperty("bench.quick", "false"));
+        Path agentJar = existing("bench.agent.jar");
+        Path sampleJar = existing("bench.sample.jar");
+        Path otelJar = existing("bench.otel.jar");
+        Path work = Files.createDirectories(Path.of(required("bench.work")).toAbsolutePath());
+        Path out = Path.of(required("bench.out")).toAbsolutePath();
+        Bench bench = new Bench(work, agentJar, sampleJar, otelJar, System.getProperty("bench.otel.version", "?"),
+                Settings.of(quick));
+        String table = bench.run();
+        System.out.println();
+        System.out.println(table);
+        Files.createDirectories(out.getParent());
+        Files.writeString(out, table, StandardCharsets.UTF_8);
+        System.out.println("written to " + out);
+    }
+
+    String run() throws Exception {
+        Map<String, List<Double>> startup = startup();
+        Map<String, Map<String, List<Double>>> calls = perCall();
+        Map<String, Double> scopes = idleScopes();
+        Map<String, Double> jmh = jmh();
+        return new Report(settings, otelVersion, startup, calls, scopes, jmh).markdown();
+    }
+
+    /** Milliseconds from process start to the first completed call of the sample app, per variant. */
+    Map<String, List<Double>> startup() throws IOException, InterruptedException {
+        Map<String, List<Double>> ms = emptyResults();
+        for (int round = 0; round < settings.startupRuns(); round++) {
+            for (Variant v : rotated(round)) {
+                List<String> command = new ArrayList<>();
+                command.add(javaExecutable());
+                command.addAll(v.flags());
+                command.addAll(COMMON_FLAGS);
+                command.addAll(List.of("-jar", sampleJar.toString(), "--tickets", "1"));
+                Path dir = Files.createDirectories(work.resolve("startup-" + v.name() + "-" + round));
+                ProcessBuilder builder = cleanEnvironment(new ProcessBuilder(command).directory(dir.toFile()))
+                        .redirectError(dir.resolve("stderr.txt").toFile());
+                long start = System.nanoTime();
+                Process process = builder.start();
+                double firstCall = -1;
+                List<String> lines = new ArrayList<>();
+                try (BufferedReader reader = new BufferedReader(
+                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                    for (String line = reader.readLine(); line != null; line = reader.readLine()) {
+                        if (firstCall < 0 && line.startsWith("T-")) {
+                            firstCall = (System.nanoTime() - start) / 1e6;
+                        }
+                        lines.add(line);
+                    }
+                }
+                int exit = waitFor(process, "the sample app (" + v.name() + ")");
+                if (exit != 0 || firstCall < 0) {
+                    throw new IllegalStateException("the sample app under " + v.name() + " exited " + exit
+                            + " without a completed call; stdout:\n" + String.join("\n", lines)
+                            + "\nstderr in " + dir.resolve("stderr.txt"));
+                }
+                ms.get(v.name()).add(firstCall);
+                System.out.printf(Locale.ROOT, "startup %-10s round %2d: first call after %.0f ms%n", v.name(),
+                        round + 1, firstCall);
+            }
+        }
+        return ms;
+    }
+
+    /** Per variant, per {@link CallLoad} result key, one value per round. */
+    Map<String, Map<String, List<Double>>> perCall() throws IOException, InterruptedException {
+        Map<String, Map<String, List<Double>>> results = new LinkedHashMap<>();
+        variants.forEach(v -> results.put(v.name(), new LinkedHashMap<>()));
+        ScheduledExecutorService forgetter = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "bench-forget-requests");
+            t.setDaemon(true);
+            return t;
+        });
+        try (FakeOpenAiServer server = FakeOpenAiServer.start()) {
+            // the stub records every request; forget them so that its memory stays flat
+            forgetter.scheduleAtFixedRate(server::reset, 1, 1, TimeUnit.SECONDS);
+            for (int round = 0; round < settings.callRounds(); round++) {
+                for (Variant v : rotated(round)) {
+                    List<String> command = new ArrayList<>();
+                    command.add(javaExecutable());
+                    command.addAll(v.flags());
+                    command.addAll(COMMON_FLAGS);
+                    command.addAll(List.of("-cp", forkClassPath(false), CallLoad.class.getName(), server.baseUrl(),
+                            String.valueOf(settings.warmUp()), String.valueOf(settings.measured()),
+                            String.valueOf(settings.total())));
+                    Path dir = Files.createDirectories(work.resolve("calls-" + v.name() + "-" + round));
+                    Map<String, Double> r = results(command, dir, "per-call load (" + v.name() + ")");
+                    r.forEach((k, value) -> results.get(v.name()).computeIfAbsent(k, x -> new ArrayList<>()).add(value));
+                    System.out.printf(Locale.ROOT, "calls   %-10s round %d: %.0f calls/s, p50 %.0f us, p99 %.0f us, "
+                                    + "%.0f B/call, heap after %d calls %.1f MB%n", v.name(), round + 1,
+                            r.get("calls_per_s"), r.get("p50_us"), r.get("p99_us"), r.get("alloc_bytes_per_call"),
+                            settings.total(), r.get("heap_after_bytes") / 1e6);
+                }
+            }
+        } finally {
+            forgetter.shutdownNow();
+        }
+        return results;
+    }
+
+    Map<String, Double> idleScopes() throws IOException, InterruptedException {
+        Path dir = Files.createDirectories(work.resolve("idle-scopes"));
+        List<String> command = new ArrayList<>();
+        command.add(javaExecutable());
+        command.addAll(COMMON_FLAGS);
+        command.addAll(List.of("-cp", forkClassPath(true), IdleScopes.class.getName(),
+                String.valueOf(settings.mdcScopes()), String.valueOf(settings.loggedScopes()),
+                String.valueOf(settings.threads()), dir.resolve("sessions").toString()));
+        Map<String, Double> r = results(command, dir, "idle scopes");
+        System.out.println("scopes  " + r);
+        return r;
+    }
+
+    Map<String, Double> jmh() throws Exception {
+        Map<String, Double> r = new LinkedHashMap<>();
+        for (int threads : new int[] {1, 2}) {
+            Options options = new OptionsBuilder()
+                    .include(BudgetEngineBench.class.getName() + "\\.")
+                    .forks(1).threads(threads)
+                    .warmupIterations(settings.jmhWarmups()).warmupTime(settings.jmhTime())
+                    .measurementIterations(settings.jmhIterations()).measurementTime(settings.jmhTime())
+                    .jvmArgs(COMMON_FLAGS.toArray(String[]::new))
+                    .shouldFailOnError(true)
+                    .build();
+            Collection<RunResult> results = new Runner(options).run();
+            for (RunResult result : results) {
+                String method = result.getParams().getBenchmark();
+                method = method.substring(method.lastIndexOf('.') + 1);
+                r.put(method + "@" + threads, result.getPrimaryResult().getScore());
+            }
+        }
+        return r;
+    }
+
+    private Map<String, Double> results(List<String> command, Path dir, String what)
+            throws IOException, InterruptedException {
+        Path stdout = dir.resolve("stdout.txt");
+        Path stderr = dir.resolve("stderr.txt");
+        Process process = cleanEnvironment(new ProcessBuilder(command).directory(dir.toFile()))
+                .redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+        int exit = waitFor(process, what);
+        List<String> lines = Files.readAllLines(stdout, StandardCharsets.UTF_8);
+        if (exit != 0) {
+            throw new IllegalStateException(what + " exited " + exit + "; stdout:\n" + String.join("\n", lines)
+                    + "\nstderr:\n" + Files.readString(stderr, StandardCharsets.UTF_8));
+        }
+        Map<String, Double> r = new LinkedHashMap<>();
+        for (String line : lines) {
+            if (line.startsWith("RESULT ")) {
+                String[] parts = line.split(" ");
+                r.put(parts[1], Double.parseDouble(parts[2]));
+            }
+        }
+        return r;
+    }
+
+    private List<Variant> rotated(int round) {
+        List<Variant> order = new ArrayList<>(variants);
+        java.util.Collections.rotate(order, -(round % order.size()));
+        return order;
+    }
+
+    private Map<String, List<Double>> emptyResults() {
+        Map<String, List<Double>> m = new LinkedHashMap<>();
+        variants.forEach(v -> m.put(v.name(), new ArrayList<>()));
+        return m;
+    }
+
+    /**
+     * This JVM's class path less the benchmark's own tools (JMH) and, unless {@code withAgent}, less
+     * the agent jar: an application's class path, as in the forked-JVM tests.
+     */
+    private String forkClassPath(boolean withAgent) {
+        return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(e -> !e.contains("jmh") && !e.contains("jopt-simple") && !e.contains("commons-math3"))
+                .filter(e -> !e.contains("tokenguard-agent") && !e.replace('\\', '/').contains("agent/target"))
+                .collect(Collectors.collectingAndThen(Collectors.toList(), l -> {
+                    if (withAgent) {
+                        l.add(agentJar.toString());
+                    }
+                    return String.join(File.pathSeparator, l);
+                }));
+    }
+
+    private static ProcessBuilder cleanEnvironment(ProcessBuilder builder) {
+        builder.environment().keySet().removeIf(k -> k.startsWith("TOKENGUARD_") || k.startsWith("OTEL_")
+                || k.startsWith("OPENAI_") || k.equals("JAVA_TOOL_OPTIONS") || k.equals("JDK_JAVA_OPTIONS"));
+        return builder;
+    }
+
+    private static int waitFor(Process process, String what) throws InterruptedException {
+        if (!process.waitFor(10, TimeUnit.MINUTES)) {
+            process.destroyForcibly();
+            throw new IllegalStateException(what + " did not end within 10 minutes");
+        }
+        return process.exitValue();
+    }
+
+    private static String javaExecutable() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    private static String required(String key) {
+        String value = System.getProperty(key);
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException("system property " + key + " is not set; run the benchmark with "
+                    + "mvn -q -Pbench -DskipTests verify -pl integration-tests -am");
+        }
+        return value;
+    }
+
+    private static Path existing(String key) {
+        Path p = Path.of(required(key)).toAbsolutePath().normalize();
+        if (!Files.isRegularFile(p)) {
+            throw new IllegalArgumentException(key + " names " + p + ", which is not a file; build it first with "
+                    + "mvn -q -Pbench -DskipTests verify -pl integration-tests -am");
+        }
+        return p;
+    }
+}

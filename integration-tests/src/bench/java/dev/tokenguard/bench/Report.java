@@ -1,0 +1,143 @@
+package dev.tokenguard.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Turns the benchmark's measurements into one Markdown table with each target and whether it is met. */
+final class Report {
+    private final Bench.Settings settings;
+    private final String otelVersion;
+    private final Map<String, List<Double>> startup;
+    private final Map<String, Map<String, List<Double>>> calls;
+    private final Map<String, Double> scopes;
+    private final Map<String, Double> jmh;
+    private final List<String> rows = new ArrayList<>();
+
+    Report(Bench.Settings settings, String otelVersion, Map<String, List<Double>> startup,
+           Map<String, Map<String, List<Double>>> calls, Map<String, Double> scopes, Map<String, Double> jmh) {
+        this.settings = settings;
+        this.otelVersion = otelVersion;
+        this.startup = startup;
+        this.calls = calls;
+        this.scopes = scopes;
+        this.jmh = jmh;
+    }
+
+    String markdown() {
+        row("metric", "none", "tokenguard", "otel-agent " + otelVersion, "target", "met?");
+        row("---", "---:", "---:", "---:", "---", "---");
+
+        double sNone = median(startup.get(Bench.NONE));
+        double sTg = median(startup.get(Bench.TOKENGUARD));
+        double sOtel = median(startup.get(Bench.OTEL));
+        row("startup: JVM start to first completed call, ms (median of " + settings.startupRuns() + ")",
+                withRange(startup.get(Bench.NONE), "%.0f"), withRange(startup.get(Bench.TOKENGUARD), "%.0f"),
+                withRange(startup.get(Bench.OTEL), "%.0f"), "", "");
+        double addTg = sTg - sNone;
+        double addOtel = sOtel - sNone;
+        row("startup added vs none, ms", "", f("%+.0f", addTg) + " (" + f("%.1f", 100 * addTg / addOtel) + " % of otel's)",
+                f("%+.0f", addOtel), "tokenguard's added <= 1/20 of otel's (" + f("%.0f", addOtel / 20) + " ms)",
+                met(addTg <= addOtel / 20));
+
+        double cNone = medianOf(Bench.NONE, "calls_per_s");
+        double cTg = medianOf(Bench.TOKENGUARD, "calls_per_s");
+        double cOtel = medianOf(Bench.OTEL, "calls_per_s");
+        row("sync chat calls/s, zero-delay server (median of " + settings.callRounds() + " runs of "
+                        + settings.measured() + " calls)",
+                withRange(calls.get(Bench.NONE).get("calls_per_s"), "%.0f"),
+                withRange(calls.get(Bench.TOKENGUARD).get("calls_per_s"), "%.0f"),
+                withRange(calls.get(Bench.OTEL).get("calls_per_s"), "%.0f"), "", "");
+        double lossTg = 100 * (1 - cTg / cNone);
+        double lossOtel = 100 * (1 - cOtel / cNone);
+        row("throughput lost vs none", "", f("%.1f %%", lossTg), f("%.1f %%", lossOtel),
+                "<= 2 % and below otel's", met(lossTg <= 2 && lossTg < lossOtel));
+        for (String key : List.of("p50_us", "p99_us")) {
+            double none = medianOf(Bench.NONE, key);
+            row("per-call latency " + key.replace("_us", "") + ", us (added vs none)", f("%.0f", none),
+                    added(medianOf(Bench.TOKENGUARD, key), none), added(medianOf(Bench.OTEL, key), none), "", "");
+        }
+        double aNone = medianOf(Bench.NONE, "alloc_bytes_per_call");
+        row("allocated bytes per call, all threads (added vs none)", f("%.0f", aNone),
+                added(medianOf(Bench.TOKENGUARD, "alloc_bytes_per_call"), aNone),
+                added(medianOf(Bench.OTEL, "alloc_bytes_per_call"), aNone), "", "");
+        double hNone = medianOf(Bench.NONE, "heap_after_bytes") / 1e6;
+        row("used heap after " + settings.total() + " calls and a full GC, MB (added vs none)", f("%.1f", hNone),
+                added(medianOf(Bench.TOKENGUARD, "heap_after_bytes") / 1e6, hNone, "%.1f"),
+                added(medianOf(Bench.OTEL, "heap_after_bytes") / 1e6, hNone, "%.1f"), "", "");
+        row("heap growth from warm-up to " + settings.total() + " calls, KB",
+                f("%.0f", medianOf(Bench.NONE, "heap_growth_bytes") / 1e3),
+                f("%.0f", medianOf(Bench.TOKENGUARD, "heap_growth_bytes") / 1e3),
+                f("%.0f", medianOf(Bench.OTEL, "heap_growth_bytes") / 1e3), "", "");
+
+        scopeRow("retained bytes per idle mdc scope, engine (" + settings.mdcScopes() + " scopes)", "mdc_scope_bytes");
+        scopeRow("retained bytes per idle mdc scope, engine + JSONL session log (" + settings.loggedScopes()
+                + " scopes)", "mdc_scope_logged_bytes");
+        scopeRow("retained bytes per idle thread scope, engine (" + settings.threads() + " parked threads)",
+                "thread_scope_bytes");
+
+        double one = jmh.getOrDefault("chargeThreadScope@1", Double.NaN);
+        double two = jmh.getOrDefault("chargeThreadScope@2", Double.NaN);
+        row("JMH charges/s, 1 thread", "", f("%,.0f", one), "", ">= 10,000,000", met(one >= 10_000_000));
+        row("JMH charges/s, 2 threads, own scopes (total)", "", f("%,.0f", two) + " (x" + f("%.2f", two / one) + ")",
+                "", "no global lock: 2 threads do more than 1", met(two > one));
+        double g1 = jmh.getOrDefault("chargeGlobalScope@1", Double.NaN);
+        double g2 = jmh.getOrDefault("chargeGlobalScope@2", Double.NaN);
+        row("JMH charges/s, one global scope, 1 / 2 threads", "", f("%,.0f", g1) + " / " + f("%,.0f", g2), "", "", "");
+        row("JMH enter + check per call, 1 / 2 threads, ops/s", "",
+                f("%,.0f", jmh.getOrDefault("enterAndCheck@1", Double.NaN)) + " / "
+                        + f("%,.0f", jmh.getOrDefault("enterAndCheck@2", Double.NaN)), "", "", "");
+        return String.join("\n", rows) + "\n";
+    }
+
+    private void scopeRow(String label, String key) {
+        double bytes = scopes.getOrDefault(key, Double.NaN);
+        row(label, "", f("%.0f", bytes), "", "<= 200", met(bytes <= 200));
+    }
+
+    private void row(String... cells) {
+        rows.add("| " + String.join(" | ", cells) + " |");
+    }
+
+    private double medianOf(String variant, String key) {
+        return median(calls.get(variant).get(key));
+    }
+
+    static double median(List<Double> values) {
+        if (values == null || values.isEmpty()) {
+            return Double.NaN;
+        }
+        List<Double> sorted = new ArrayList<>(values);
+        sorted.sort(null);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    private static String withRange(List<Double> values, String format) {
+        if (values.size() < 2) {
+            return f(format, median(values));
+        }
+        List<Double> sorted = new ArrayList<>(values);
+        sorted.sort(null);
+        return f(format, median(values)) + " (" + f(format, sorted.get(0)) + "–" + f(format, sorted.get(sorted.size() - 1))
+                + ")";
+    }
+
+    private static String added(double value, double none) {
+        return added(value, none, "%.0f");
+    }
+
+    private static String added(double value, double none, String format) {
+        return f(format, value) + " (" + f(format.replace("%", "%+"), value - none) + ", "
+                + f("%+.1f", 100 * (value - none) / none) + " %)";
+    }
+
+    private static String met(boolean met) {
+        return met ? "yes" : "**no**";
+    }
+
+    private static String f(String format, double value) {
+        return String.format(Locale.ROOT, format, value);
+    }
+}
