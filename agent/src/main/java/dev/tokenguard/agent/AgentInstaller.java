@@ -21,7 +21,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
-import static net.bytebuddy.matcher.ElementMatchers.isSynthetic;
 import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
 
 /** Builds the Byte Buddy agent: the instrumentations, the ignore list, the start-up lines. */
@@ -71,8 +70,10 @@ public final class AgentInstaller {
                         .or(nameStartsWith("javax."))
                         .or(nameStartsWith("jdk."))
                         .or(nameStartsWith("sun."))
-                        .or(nameStartsWith("com.sun."))
-                        .or(isSynthetic()));
+                        // names only: a matcher on modifiers (isSynthetic) made Byte Buddy parse the class
+                        // file of every class the application loads, which was most of the agent's cost at
+                        // start-up; the SDK matchers are exact names and never match a synthetic class
+                        .or(nameStartsWith("com.sun.")));
         for (SdkInstrumentation sdk : all) {
             builder = builder.type(sdk.types(), new SdkPresence(sdk)).transform(sdk.transformer());
         }

@@ -15,7 +15,13 @@ import java.net.URI;
  * request's input tokens.
  */
 final class OpenAiRequests {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Built on first use only (content capture, local estimates): creating an ObjectMapper loads some
+     * 300 Jackson classes, which the common path never needs and which cost start-up time.
+     */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper();
+    }
 
     private static final ClassValue<Field> CLIENT_OPTIONS = new ClassValue<>() {
         @Override
@@ -105,7 +111,7 @@ final class OpenAiRequests {
         if (body == null) {
             return null;
         }
-        com.fasterxml.jackson.databind.node.ObjectNode prompt = JSON.createObjectNode();
+        com.fasterxml.jackson.databind.node.ObjectNode prompt = Json.MAPPER.createObjectNode();
         for (String field : PROMPT_FIELDS) {
             if (body.has(field)) {
                 prompt.set(field, body.get(field));
@@ -127,7 +133,7 @@ final class OpenAiRequests {
                     params.getClass().getClassLoader());
             Object mapper = mappers.getMethod("jsonMapper").invoke(null);
             Method write = mapper.getClass().getMethod("writeValueAsString", Object.class);
-            return JSON.readTree((String) write.invoke(mapper, body));
+            return Json.MAPPER.readTree((String) write.invoke(mapper, body));
         } catch (ReflectiveOperationException | RuntimeException | java.io.IOException | LinkageError e) {
             return null;
         }
