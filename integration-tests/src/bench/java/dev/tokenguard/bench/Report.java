@@ -63,7 +63,7 @@ final class Report {
                 added(medianOf(Bench.TOKENGUARD, "alloc_bytes_per_call"), aNone),
                 added(medianOf(Bench.OTEL, "alloc_bytes_per_call"), aNone), "", "");
         double hNone = medianOf(Bench.NONE, "heap_after_bytes") / 1e6;
-        row("used heap after " + settings.total() + " calls and a full GC, MB (added vs none)", f("%.1f", hNone),
+        row("used heap after " + settings.total() + " calls and a full GC, MB (one run; added vs none)", f("%.1f", hNone),
                 added(medianOf(Bench.TOKENGUARD, "heap_after_bytes") / 1e6, hNone, "%.1f"),
                 added(medianOf(Bench.OTEL, "heap_after_bytes") / 1e6, hNone, "%.1f"), "", "");
         row("heap growth from warm-up to " + settings.total() + " calls, KB",
