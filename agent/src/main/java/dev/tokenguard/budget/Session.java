@@ -52,7 +52,9 @@ public final class Session {
         outputTokens.addAndGet(output);
         if (cost != null) {
             costUsd.add(cost);
-            priced = true;
+            if (!priced) {
+                priced = true; // a volatile write costs a fence: only the first priced charge pays it
+            }
         }
     }
 
