@@ -8,6 +8,7 @@ import dev.tokenguard.instrumentation.CallSite;
 import dev.tokenguard.instrumentation.SdkInstrumentation;
 import dev.tokenguard.instrumentation.openai.OpenAiInstrumentation;
 import dev.tokenguard.pricing.PriceTable;
+import java.util.function.Supplier;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.DynamicType;
@@ -37,17 +38,24 @@ public final class AgentInstaller {
         return List.of(new OpenAiInstrumentation());
     }
 
-    static ClassFileTransformer install(TokenGuardConfig config, PriceTable prices, Instrumentation instrumentation) {
+    /** The agent's installation: Byte Buddy's transformer is built on a background thread. */
+    static ClassFileTransformer install(TokenGuardConfig config, Supplier<PriceTable> prices,
+                                        Instrumentation instrumentation) {
         Governor governor = AgentRuntime.start(config, prices).governor();
-        return install(governor, instrumentation);
+        return install(governor, instrumentation, true);
     }
 
     /**
-     * Installs the instrumentations feeding {@code governor}; used by the agent and by in-process
-     * tests. The classes are instrumented once per JVM; a later call only routes the calls to the
-     * new governor.
+     * Installs the instrumentations feeding {@code governor} and returns once every class to
+     * instrument, loaded or not, is covered; used by in-process tests. The classes are instrumented
+     * once per JVM; a later call only routes the calls to the new governor.
      */
-    public static synchronized ClassFileTransformer install(Governor governor, Instrumentation instrumentation) {
+    public static ClassFileTransformer install(Governor governor, Instrumentation instrumentation) {
+        return install(governor, instrumentation, false);
+    }
+
+    private static synchronized ClassFileTransformer install(Governor governor, Instrumentation instrumentation,
+                                                             boolean inBackground) {
         List<SdkInstrumentation> all = instrumentations();
         Map<String, CallSite> sites = new HashMap<>();
         for (SdkInstrumentation sdk : all) {
@@ -58,11 +66,28 @@ public final class AgentInstaller {
             return transformer;
         }
         TokenGuardBridge.install(DISPATCH);
+        Set<String> targets = new java.util.HashSet<>();
+        for (SdkInstrumentation sdk : all) {
+            targets.addAll(sdk.typeNames());
+        }
+        DeferredTransformer deferred = new DeferredTransformer(targets);
+        instrumentation.addTransformer(deferred, true);
+        transformer = deferred;
+        if (inBackground) {
+            Thread builder = new Thread(() -> deferred.complete(() -> byteBuddy(all), instrumentation),
+                    "tokenguard-instrumentation");
+            builder.setDaemon(true);
+            builder.start();
+        } else {
+            deferred.complete(() -> byteBuddy(all), instrumentation);
+        }
+        return transformer;
+    }
 
+    /** The Byte Buddy transformer that applies every instrumentation's advice; not registered itself. */
+    private static ClassFileTransformer byteBuddy(List<SdkInstrumentation> all) {
         AgentBuilder builder = new AgentBuilder.Default()
                 .disableClassFormatChanges()
-                .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
-                .with(AgentBuilder.RedefinitionStrategy.DiscoveryStrategy.Reiterating.INSTANCE)
                 .with(new StartupLines(all))
                 .ignore(nameStartsWith("dev.tokenguard.")
                         .or(nameStartsWith("net.bytebuddy."))
@@ -77,8 +102,7 @@ public final class AgentInstaller {
         for (SdkInstrumentation sdk : all) {
             builder = builder.type(sdk.types(), new SdkPresence(sdk)).transform(sdk.transformer());
         }
-        transformer = builder.installOn(instrumentation);
-        return transformer;
+        return builder.makeRaw();
     }
 
     /** One line per instrumented SDK, the first time one of its classes is instrumented; errors once. */

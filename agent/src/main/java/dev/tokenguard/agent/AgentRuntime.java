@@ -9,6 +9,7 @@ import dev.tokenguard.core.Governor;
 import dev.tokenguard.core.Telemetry;
 import dev.tokenguard.otel.OtelSetup;
 import dev.tokenguard.pricing.PriceTable;
+import java.util.function.Supplier;
 import dev.tokenguard.sessionlog.SessionLogWriter;
 
 import java.time.Clock;
@@ -50,7 +51,7 @@ final class AgentRuntime {
         return otel;
     }
 
-    static AgentRuntime start(TokenGuardConfig config, PriceTable prices) {
+    static AgentRuntime start(TokenGuardConfig config, Supplier<PriceTable> prices) {
         Clock clock = Clock.systemUTC();
         SessionLogWriter log = config.sessionLogEnabled()
                 ? new SessionLogWriter(config.sessionLogDir(), AgentVersion.get(), ProcessHandle.current().pid(),

@@ -1,18 +1,19 @@
 package dev.tokenguard.agent;
 
-import net.bytebuddy.dynamic.loading.ClassInjector;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
+import java.lang.reflect.Method;
 import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.CodeSource;
+import java.security.ProtectionDomain;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.jar.JarOutputStream;
@@ -23,8 +24,8 @@ import java.util.jar.JarOutputStream;
  * Spring Boot fat jar's, an application server's, an isolated plugin loader) sees one and the same
  * {@code BudgetExhaustedException} and bridge.
  *
- * <p>The classes are defined in the bootstrap loader directly where the JVM allows it (Byte Buddy's
- * Unsafe injector, opened through the instrumentation): unlike appending a jar to the bootstrap
+ * <p>The classes are defined in the bootstrap loader directly where the JVM allows it (the JDK's
+ * internal Unsafe, opened through the instrumentation): unlike appending a jar to the bootstrap
  * class path, this keeps class-data sharing on and the JVM silent. Where it is not available, they
  * are copied into a small temporary jar appended to the bootstrap class path.
  */
@@ -63,15 +64,28 @@ final class BootstrapInjector {
         return classes;
     }
 
+    /**
+     * Defines the classes in the bootstrap loader with the JDK's internal {@code Unsafe}, which the
+     * instrumentation opens to the agent for this purpose only. Plain reflection: nothing heavier
+     * (such as Byte Buddy's own injector, which generates classes) runs on the start-up path.
+     */
     private static boolean defineDirectly(Instrumentation instrumentation, Map<String, byte[]> classes) {
         try {
-            ClassInjector.UsingUnsafe.Factory factory = ClassInjector.UsingUnsafe.Factory.resolve(instrumentation);
-            if (!factory.isAvailable()) {
-                return false;
+            Module javaBase = Object.class.getModule();
+            Module agent = BootstrapInjector.class.getModule();
+            String internal = "jdk.internal.misc";
+            instrumentation.redefineModule(javaBase, Set.of(), Map.of(internal, Set.of(agent)),
+                    Map.of(internal, Set.of(agent)), Set.of(), Map.of());
+            Class<?> unsafeType = Class.forName(internal + ".Unsafe");
+            Object unsafe = unsafeType.getMethod("getUnsafe").invoke(null);
+            Method define = unsafeType.getMethod("defineClass", String.class, byte[].class, int.class, int.class,
+                    ClassLoader.class, ProtectionDomain.class);
+            for (Map.Entry<String, byte[]> c : classes.entrySet()) {
+                byte[] bytes = c.getValue();
+                define.invoke(unsafe, c.getKey(), bytes, 0, bytes.length, null, null);
             }
-            factory.make(null).injectRaw(classes);
             return true;
-        } catch (RuntimeException | LinkageError e) {
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
             return false;
         }
     }

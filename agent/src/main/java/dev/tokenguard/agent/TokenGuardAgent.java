@@ -8,6 +8,8 @@ import dev.tokenguard.pricing.PriceTable;
 import dev.tokenguard.pricing.PricingException;
 
 import java.lang.instrument.Instrumentation;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
  * The agent's entry points: {@code premain} for {@code -javaagent}, {@code agentmain} for attaching
@@ -29,20 +31,40 @@ public final class TokenGuardAgent {
         start(arguments, instrumentation);
     }
 
+    /** The built-in price table, read on a daemon thread off the application's start-up path. */
+    private static Supplier<PriceTable> loadInBackground() {
+        CompletableFuture<PriceTable> table = new CompletableFuture<>();
+        Thread loader = new Thread(() -> {
+            try {
+                table.complete(PriceTable.builtIn());
+            } catch (RuntimeException | Error e) {
+                table.completeExceptionally(e);
+            }
+        }, "tokenguard-prices");
+        loader.setDaemon(true);
+        loader.start();
+        return table::join;
+    }
+
     private static synchronized void start(String arguments, Instrumentation instrumentation) {
         try {
             if (System.getProperty(INSTALLED_PROPERTY) != null) {
                 return;
             }
             TokenGuardConfig config;
-            PriceTable prices;
+            Supplier<PriceTable> prices;
             try {
                 config = ConfigLoader.load(arguments, System.getProperties(), System.getenv());
                 if (!config.enabled()) {
                     return;
                 }
-                prices = config.pricingFile().isPresent()
-                        ? PriceTable.builtInWith(config.pricingFile().get()) : PriceTable.builtIn();
+                if (config.pricingFile().isPresent()) {
+                    // the user's file is checked now: a bad one disables the agent with one line
+                    PriceTable table = PriceTable.builtInWith(config.pricingFile().get());
+                    prices = () -> table;
+                } else {
+                    prices = loadInBackground();
+                }
             } catch (ConfigException e) {
                 AgentLog.error(e.getMessage());
                 return;

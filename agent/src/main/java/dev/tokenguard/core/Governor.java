@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * The call pipeline every instrumentation feeds: before a call, resolve its scope and refuse it
@@ -29,9 +30,10 @@ public final class Governor {
      * @param injectWarnings after a threshold is crossed, the next request of the scope carries a
      *                       short system message saying how much budget is left
      * @param captureContent the session log also records prompts and completions (truncated)
-     * @param prices         the price table that gives each call its {@code cost_usd}, or null for none
+     * @param prices         the price table that gives each call its {@code cost_usd} (it may still be
+     *                       loading; the first priced call waits for it), or null for none
      */
-    public record Settings(boolean injectWarnings, boolean captureContent, PriceTable prices) {
+    public record Settings(boolean injectWarnings, boolean captureContent, Supplier<PriceTable> prices) {
         public static final Settings DEFAULT = new Settings(false, false, null);
     }
 
@@ -144,8 +146,14 @@ public final class Governor {
     }
 
     private Double cost(CallRequest request, Usage usage) {
-        PriceTable prices = settings.prices();
-        if (prices == null) {
+        if (settings.prices() == null) {
+            return null;
+        }
+        PriceTable prices;
+        try {
+            prices = settings.prices().get();
+        } catch (RuntimeException e) {
+            AgentLog.failure("pricing", e);
             return null;
         }
         String model = usage.responseModel() != null ? usage.responseModel() : request.requestModel();

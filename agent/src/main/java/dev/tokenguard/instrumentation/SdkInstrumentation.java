@@ -20,8 +20,13 @@ public interface SdkInstrumentation {
     /** Classes the instrumentation needs besides the instrumented ones; a loader missing one is skipped whole. */
     List<String> requiredClasses();
 
+    /** The names of the instrumented types. */
+    List<String> typeNames();
+
     /** The instrumented types, matched by exact name. */
-    ElementMatcher<TypeDescription> types();
+    default ElementMatcher<TypeDescription> types() {
+        return net.bytebuddy.matcher.ElementMatchers.namedOneOf(typeNames().toArray(String[]::new));
+    }
 
     /** Applies the advice to a matched type. */
     AgentBuilder.Transformer transformer();

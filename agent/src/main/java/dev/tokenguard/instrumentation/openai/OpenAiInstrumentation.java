@@ -7,9 +7,7 @@ import dev.tokenguard.instrumentation.CallSite;
 import dev.tokenguard.instrumentation.SdkInstrumentation;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
-import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.implementation.bytecode.assign.Assigner;
-import net.bytebuddy.matcher.ElementMatcher;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -44,9 +42,8 @@ public final class OpenAiInstrumentation implements SdkInstrumentation {
     }
 
     @Override
-    public ElementMatcher<TypeDescription> types() {
-        return namedOneOf(Arrays.stream(OpenAiSite.values()).map(OpenAiSite::typeName).distinct()
-                .toArray(String[]::new));
+    public List<String> typeNames() {
+        return Arrays.stream(OpenAiSite.values()).map(OpenAiSite::typeName).distinct().toList();
     }
 
     @Override
