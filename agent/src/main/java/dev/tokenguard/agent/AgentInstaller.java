@@ -38,11 +38,15 @@ public final class AgentInstaller {
         return List.of(new OpenAiInstrumentation());
     }
 
-    /** The agent's installation: Byte Buddy's transformer is built on a background thread. */
+    /**
+     * The agent's installation. At JVM start-up Byte Buddy's transformer is built on a background
+     * thread; attached to a running JVM, it is built, and the loaded classes retransformed, before
+     * this returns.
+     */
     static ClassFileTransformer install(TokenGuardConfig config, Supplier<PriceTable> prices,
-                                        Instrumentation instrumentation) {
+                                        Instrumentation instrumentation, boolean atStartup) {
         Governor governor = AgentRuntime.start(config, prices).governor();
-        return install(governor, instrumentation, true);
+        return install(governor, instrumentation, atStartup);
     }
 
     /**

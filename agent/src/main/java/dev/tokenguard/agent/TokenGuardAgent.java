@@ -24,11 +24,12 @@ public final class TokenGuardAgent {
     }
 
     public static void premain(String arguments, Instrumentation instrumentation) {
-        start(arguments, instrumentation);
+        start(arguments, instrumentation, true);
     }
 
+    /** Attached to a running JVM: the SDK's classes may be in use, so they are instrumented before this returns. */
     public static void agentmain(String arguments, Instrumentation instrumentation) {
-        start(arguments, instrumentation);
+        start(arguments, instrumentation, false);
     }
 
     /** The built-in price table, read on a daemon thread off the application's start-up path. */
@@ -46,7 +47,7 @@ public final class TokenGuardAgent {
         return table::join;
     }
 
-    private static synchronized void start(String arguments, Instrumentation instrumentation) {
+    private static synchronized void start(String arguments, Instrumentation instrumentation, boolean atStartup) {
         try {
             if (System.getProperty(INSTALLED_PROPERTY) != null) {
                 return;
@@ -76,7 +77,7 @@ public final class TokenGuardAgent {
             System.setProperty(INSTALLED_PROPERTY, AgentVersion.get());
             // the public exception and the bridge must be bootstrap classes before anything refers to them
             BootstrapInjector.inject(instrumentation);
-            AgentInstaller.install(config, prices, instrumentation);
+            AgentInstaller.install(config, prices, instrumentation, atStartup);
         } catch (Throwable t) {
             System.err.println("TokenGuard: could not start (" + t + "); the application runs uninstrumented");
         }

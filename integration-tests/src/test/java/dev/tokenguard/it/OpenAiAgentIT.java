@@ -287,4 +287,23 @@ class OpenAiAgentIT {
                 .map(w -> w.get("threshold").asDouble()).toList());
         assertEquals(1, logs.of("budget_exceeded").size());
     }
+
+    @Test
+    void anAgentAttachedToARunningJvmGovernsTheClassesAlreadyLoaded() throws Exception {
+        List<String> args = List.of("attach-late", server.baseUrl(), "100", ForkedJvm.AGENT_JAR.toString(),
+                "budget.max-tokens=700");
+        ForkedJvm.Result result = ForkedJvm.run(work, null, List.of("-Djdk.attach.allowAttachSelf=true"), Map.of(),
+                APP, args.toArray(String[]::new));
+        assertEquals(0, result.exitCode(), result::toString);
+        assertOnlyExpectedAgentLines(result);
+        assertEquals(1, result.lines("BEFORE ").size());
+        assertEquals(3, result.lines("REFUSED ").size(), result::toString);
+        SessionLogs logs = logs();
+        int governed = result.lines("OK ").size();
+        assertEquals(governed, logs.of("llm_call").size(), "every call after the attach is governed");
+        assertEquals(server.requestCount(), governed + 1);
+        long first = server.requests().get(0).usage().totalTokens();
+        assertEquals(server.totalInputTokens() + server.totalOutputTokens() - first,
+                logs.sum("llm_call", "total_tokens"));
+    }
 }

@@ -68,6 +68,13 @@ public final class ScenarioApp {
                 repeat(calls, i -> syncChat(client, i));
             }
             case "isolated-loader" -> isolatedLoader(baseUrl, calls);
+            case "attach-late" -> {
+                // the SDK's classes are loaded and used before the agent arrives
+                System.out.println("BEFORE " + syncChat(client, 0));
+                net.bytebuddy.agent.ByteBuddyAgent.attach(new java.io.File(args[3]),
+                        String.valueOf(ProcessHandle.current().pid()), args[4]);
+                repeat(calls, i -> syncChat(client, i + 1));
+            }
             case "otel-parent" -> AppTracing.inAppSpan(() -> repeat(calls, i -> syncChat(client, i)));
             case "own-libraries" -> {
                 OwnLibraries.use();
