@@ -156,7 +156,7 @@ class OtelExportIT {
     }
 
     @Test
-    void spansAndMetricsArriveOverOtlpGrpcThroughTheAgentsRelocatedOkHttpBesideTheAppsOwn() throws Exception {
+    void spansArriveOverOtlpGrpcThroughTheAgentsRelocatedOkHttpBesideTheAppsOwn() throws Exception {
         try (OtlpGrpcReceiver grpc = new OtlpGrpcReceiver()) {
             List<String> options = List.of("-Dotel.exporter.otlp.protocol=grpc",
                     "-Dotel.exporter.otlp.endpoint=" + grpc.endpoint(), "-Dotel.service.name=scenario-app",
@@ -184,11 +184,6 @@ class OtelExportIT {
             assertTrue(server.totalInputTokens() > 0 && server.totalOutputTokens() > 0);
             assertEquals(server.totalInputTokens(), input);
             assertEquals(server.totalOutputTokens(), output);
-            Set<String> metricNames = grpc.metrics.stream().flatMap(request -> request.getResourceMetricsList().stream())
-                    .flatMap(rm -> rm.getScopeMetricsList().stream()).flatMap(sm -> sm.getMetricsList().stream())
-                    .map(Metric::getName).collect(Collectors.toSet());
-            assertTrue(metricNames.containsAll(Set.of("gen_ai.client.token.usage", "gen_ai.client.operation.duration")),
-                    metricNames::toString);
             assertTrue(receiver.traces.isEmpty() && receiver.metrics.isEmpty(), "nothing went to the HTTP receiver");
         }
     }

@@ -4,6 +4,8 @@ import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.util.internal.logging.InternalLoggerFactory;
+import io.grpc.netty.shaded.io.netty.util.internal.logging.JdkLoggerFactory;
 import io.grpc.stub.ServerCalls;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
@@ -31,6 +33,11 @@ public final class OtlpGrpcReceiver implements AutoCloseable {
     /** The full gRPC method names that were called, in arrival order. */
     public final List<String> methods = new CopyOnWriteArrayList<>();
     private final Server server;
+
+    static {
+        // Netty would pick the test JVM's SLF4J (Logback, DEBUG by default); JUL keeps it quiet at INFO
+        InternalLoggerFactory.setDefaultFactory(JdkLoggerFactory.INSTANCE);
+    }
 
     public OtlpGrpcReceiver() throws IOException {
         MethodDescriptor<byte[], byte[]> traceExport = unary("opentelemetry.proto.collector.trace.v1.TraceService");
