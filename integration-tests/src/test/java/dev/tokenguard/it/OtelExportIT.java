@@ -1,6 +1,7 @@
 package dev.tokenguard.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tokenguard.otel.OtlpGrpcReceiver;
 import dev.tokenguard.otel.OtlpReceiver;
 import dev.tokenguard.sample.stub.FakeOpenAiServer;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
@@ -152,6 +153,39 @@ class OtelExportIT {
         assertEquals(server.totalInputTokens(), tokenSums.get("input"), "cumulative input token histogram sum");
         assertEquals(server.totalOutputTokens(), tokenSums.get("output"));
         assertTrue(durationPoints > 0);
+    }
+
+    @Test
+    void spansArriveOverOtlpGrpcThroughTheAgentsRelocatedOkHttpBesideTheAppsOwn() throws Exception {
+        try (OtlpGrpcReceiver grpc = new OtlpGrpcReceiver()) {
+            List<String> options = List.of("-Dotel.exporter.otlp.protocol=grpc",
+                    "-Dotel.exporter.otlp.endpoint=" + grpc.endpoint(), "-Dotel.service.name=scenario-app",
+                    "-Dotel.metric.export.interval=500", "-Dotel.bsp.schedule.delay=200");
+            // the app's openai-java calls go over its own (unrelocated) OkHttp, the export over the agent's
+            ForkedJvm.Result result = ForkedJvm.run(work, "", options, Map.of(), APP, "sync", server.baseUrl(), "6");
+            assertEquals(0, result.exitCode(), result::toString);
+            assertEquals(List.of("[tokenguard] TokenGuard: governing openai-java 4.101.0"), result.agentLines(),
+                    result::toString);
+            assertEquals(6, server.requestCount());
+
+            List<Span> spans = grpc.traces.stream().flatMap(request -> request.getResourceSpansList().stream())
+                    .flatMap(rs -> rs.getScopeSpansList().stream()).flatMap(ss -> ss.getSpansList().stream())
+                    .toList();
+            assertEquals(6, spans.size(), spans::toString);
+            long input = 0;
+            long output = 0;
+            for (Span span : spans) {
+                assertEquals("chat gpt-4o-mini", span.getName());
+                Map<String, AnyValue> a = attributes(span.getAttributesList());
+                assertEquals("openai", a.get("gen_ai.provider.name").getStringValue());
+                input += a.get("gen_ai.usage.input_tokens").getIntValue();
+                output += a.get("gen_ai.usage.output_tokens").getIntValue();
+            }
+            assertTrue(server.totalInputTokens() > 0 && server.totalOutputTokens() > 0);
+            assertEquals(server.totalInputTokens(), input);
+            assertEquals(server.totalOutputTokens(), output);
+            assertTrue(receiver.traces.isEmpty() && receiver.metrics.isEmpty(), "nothing went to the HTTP receiver");
+        }
     }
 
     @Test

@@ -1,12 +1,16 @@
 package dev.tokenguard.otel;
 
 import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.common.ComponentLoader;
+import io.opentelemetry.exporter.sender.jdk.internal.JdkHttpSenderProvider;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdkBuilder;
 import io.opentelemetry.sdk.autoconfigure.internal.AutoConfigureUtil;
 import io.opentelemetry.sdk.autoconfigure.spi.internal.DefaultConfigProperties;
+import io.opentelemetry.sdk.common.export.HttpSenderProvider;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,8 +38,10 @@ import java.util.logging.SimpleFormatter;
  * {@code OTEL_EXPORTER_OTLP_*ENDPOINT} variables). Otherwise {@link #start()} returns a no-op
  * {@link OpenTelemetry}: nothing is sent, nothing is logged, no thread is started.
  *
- * <p>Only the {@code http/protobuf} OTLP protocol is supported (the agent ships the JDK HTTP sender
- * only, which cannot speak gRPC); asking for {@code grpc} disables export and {@link #problem()} says
+ * <p>Both OTLP protocols work: {@code http/protobuf} is sent with the JDK's own {@code HttpClient} (the
+ * only HTTP sender the SDK is offered, even where OkHttp's is on the class path too), {@code grpc} with
+ * OTel's OkHttp gRPC sender (relocated with OkHttp and Kotlin inside the agent jar, so the app's own
+ * OkHttp is untouched). Any other protocol ({@code http/json}) disables export and {@link #problem()} says
  * why. Where the user did not say otherwise, TokenGuard defaults to: protocol {@code http/protobuf}
  * (the OTel SDK's own default is gRPC), export timeout 5 s, batch span processor export timeout 10 s,
  * logs exporter {@code none}, and no exporter for a signal that has no endpoint of its own when only
@@ -57,6 +63,7 @@ public final class OtelSetup {
             "otel.exporter.otlp.traces.endpoint", "otel.exporter.otlp.metrics.endpoint");
     private static final String PROTOCOL_KEY = "otel.exporter.otlp.protocol";
     private static final String HTTP_PROTOBUF = "http/protobuf";
+    private static final String GRPC = "grpc";
 
     private final Map<String, String> properties;
     private final boolean enabled;
@@ -118,12 +125,12 @@ public final class OtelSetup {
         for (String key : List.of(PROTOCOL_KEY, "otel.exporter.otlp.traces.protocol",
                 "otel.exporter.otlp.metrics.protocol")) {
             String protocol = properties.get(key);
-            if (protocol != null && !protocol.equals(HTTP_PROTOBUF)) {
+            if (protocol != null && !protocol.equals(HTTP_PROTOBUF) && !protocol.equals(GRPC)) {
                 return new OtelSetup(Map.of(), false, "OpenTelemetry export is off: " + key + "=" + protocol
-                        + " is not supported; TokenGuard exports OTLP over " + HTTP_PROTOBUF + " only. Set "
-                        + key + "=" + HTTP_PROTOBUF + " (OTEL_" + key.substring(5).replace('.', '_')
-                        .toUpperCase(Locale.ROOT) + ") and point the endpoint at the collector's OTLP/HTTP port,"
-                        + " usually 4318");
+                        + " is not supported; TokenGuard exports OTLP over " + HTTP_PROTOBUF + " or " + GRPC
+                        + ". Set " + key + " (OTEL_" + key.substring(5).replace('.', '_').toUpperCase(Locale.ROOT)
+                        + ") to " + HTTP_PROTOBUF + " (collector port usually 4318) or " + GRPC
+                        + " (usually 4317)");
             }
         }
         Map<String, String> withDefaults = new HashMap<>();
@@ -174,12 +181,14 @@ public final class OtelSetup {
             return openTelemetry;
         }
         try {
+            ComponentLoader components = new JdkHttpSenderOnly(
+                    ComponentLoader.forClassLoader(OtelSetup.class.getClassLoader()));
             AutoConfiguredOpenTelemetrySdkBuilder builder = AutoConfiguredOpenTelemetrySdk.builder()
                     .disableShutdownHook()
-                    .setServiceClassLoader(OtelSetup.class.getClassLoader());
+                    .setComponentLoader(components);
             // our maps are the whole configuration: the SDK must not read System properties or env itself
             AutoConfigureUtil.setConfigPropertiesCustomizer(builder,
-                    ignored -> DefaultConfigProperties.createFromMap(properties));
+                    ignored -> DefaultConfigProperties.create(properties, components));
             sdk = builder.build().getOpenTelemetrySdk();
             openTelemetry = sdk;
         } catch (RuntimeException | LinkageError e) {
@@ -188,6 +197,35 @@ public final class OtelSetup {
             openTelemetry = OpenTelemetry.noop();
         }
         return openTelemetry;
+    }
+
+    /**
+     * The SDK's service loading, except that the JDK sender is the only {@link HttpSenderProvider}: OkHttp's
+     * (which comes with the gRPC sender) is hidden, so http/protobuf never runs on OkHttp and the SDK never
+     * warns about a choice between two HTTP senders. The OTel way to choose, a JVM-wide system property,
+     * would reach into the app's own OTel SDK too.
+     */
+    static final class JdkHttpSenderOnly implements ComponentLoader {
+        private final ComponentLoader delegate;
+
+        JdkHttpSenderOnly(ComponentLoader delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public <T> Iterable<T> load(Class<T> spiClass) {
+            Iterable<T> providers = delegate.load(spiClass);
+            if (spiClass != HttpSenderProvider.class) {
+                return providers;
+            }
+            List<T> jdkOnly = new ArrayList<>();
+            for (T provider : providers) {
+                if (provider instanceof JdkHttpSenderProvider) {
+                    jdkOnly.add(provider);
+                }
+            }
+            return jdkOnly;
+        }
     }
 
     /** Header values (API keys, auth tokens) never reach a message, whatever the SDK puts in its own. */

@@ -8,10 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.common.ComponentLoader;
+import io.opentelemetry.exporter.sender.jdk.internal.JdkHttpSenderProvider;
 import io.opentelemetry.proto.common.v1.AnyValue;
 import io.opentelemetry.proto.common.v1.KeyValue;
 import io.opentelemetry.proto.metrics.v1.Metric;
 import io.opentelemetry.proto.trace.v1.Span;
+import io.opentelemetry.sdk.common.export.GrpcSenderProvider;
+import io.opentelemetry.sdk.common.export.HttpSenderProvider;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -95,15 +99,33 @@ class OtelSetupTest {
     }
 
     @Test
-    void grpcIsRefusedWithAMessageThatSaysWhatToSet() {
-        OtelSetup setup = OtelSetup.fromEnvironment(Map.of(), Map.of(
+    void grpcIsSupportedAndHttpJsonIsRefusedWithAMessageThatSaysWhatToSet() {
+        OtelSetup grpc = OtelSetup.fromEnvironment(Map.of(), Map.of(
                 "OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317", "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"));
+        assertTrue(grpc.enabled());
+        assertEquals(Optional.empty(), grpc.problem());
+        assertEquals("grpc", grpc.properties().get("otel.exporter.otlp.protocol"));
 
-        assertFalse(setup.enabled());
-        String problem = setup.problem().orElseThrow();
-        assertTrue(problem.contains("otel.exporter.otlp.protocol=grpc"), problem);
-        assertTrue(problem.contains("http/protobuf") && problem.contains("OTEL_EXPORTER_OTLP_PROTOCOL"), problem);
-        assertSame(OpenTelemetry.noop(), setup.start());
+        OtelSetup json = OtelSetup.fromEnvironment(Map.of("otel.exporter.otlp.traces.protocol", "http/json"),
+                Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"));
+        assertFalse(json.enabled());
+        String problem = json.problem().orElseThrow();
+        assertTrue(problem.contains("otel.exporter.otlp.traces.protocol=http/json"), problem);
+        assertTrue(problem.contains("http/protobuf") && problem.contains("grpc")
+                && problem.contains("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"), problem);
+        assertSame(OpenTelemetry.noop(), json.start());
+    }
+
+    @Test
+    void theJdkSenderIsTheOnlyHttpSenderTheSdkIsOfferedWhileOkHttpStaysForGrpc() {
+        ComponentLoader classPath = ComponentLoader.forClassLoader(OtelSetup.class.getClassLoader());
+        List<String> allHttp = names(classPath.load(HttpSenderProvider.class));
+        assertEquals(2, allHttp.size(), "both HTTP senders are on this class path: " + allHttp);
+
+        ComponentLoader chosen = new OtelSetup.JdkHttpSenderOnly(classPath);
+        assertEquals(List.of(JdkHttpSenderProvider.class.getName()), names(chosen.load(HttpSenderProvider.class)));
+        assertEquals(List.of("io.opentelemetry.exporter.sender.okhttp.internal.OkHttpGrpcSenderProvider"),
+                names(chosen.load(GrpcSenderProvider.class)));
     }
 
     @Test
@@ -162,7 +184,8 @@ class OtelSetupTest {
             OtelSetup setup = OtelSetup.fromEnvironment(Map.of("otel.service.name", "billing"),
                     Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint(),
                             "OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=test"));
-            OpenTelemetry otel = setup.start();
+            List<String> reports = new CopyOnWriteArrayList<>();
+            OpenTelemetry otel = setup.start(reports::add);
             assertSame(otel, setup.start(), "start() builds once");
             assertNotSame(otel, GlobalOpenTelemetry.get(), "never registered as GlobalOpenTelemetry");
             GenAiTelemetry telemetry = new GenAiTelemetry(otel);
@@ -208,7 +231,64 @@ class OtelSetupTest {
             Metric duration = metrics.get("gen_ai.client.operation.duration");
             assertEquals("s", duration.getUnit());
             assertEquals(0.8, duration.getHistogram().getDataPoints(0).getSum(), 1e-9);
+            assertEquals(List.of(), reports, "no SDK warning, e.g. about two HTTP senders to choose from");
         }
+    }
+
+    @Test
+    void spansAndMetricsArriveAsOtlpGrpc() throws IOException {
+        try (OtlpGrpcReceiver receiver = new OtlpGrpcReceiver()) {
+            OtelSetup setup = OtelSetup.fromEnvironment(Map.of("otel.service.name", "billing",
+                    "otel.exporter.otlp.protocol", "grpc", "otel.exporter.otlp.endpoint", receiver.endpoint()),
+                    Map.of());
+            List<String> reports = new CopyOnWriteArrayList<>();
+            GenAiTelemetry telemetry = new GenAiTelemetry(setup.start(reports::add));
+
+            SpanIds ids = telemetry.record(GenAiCall.builder("anthropic", "chat")
+                    .requestModel("claude-sonnet-4").inputTokens(700L).outputTokens(45L)
+                    .times(START, START.plusMillis(1500))
+                    .budget(new BudgetInfo("default", "thread:main#1", 745L, 5000L))
+                    .build()).orElseThrow();
+            assertTrue(setup.shutdown(Duration.ofSeconds(5)), "flushed in time");
+
+            assertTrue(receiver.methods.contains("opentelemetry.proto.collector.trace.v1.TraceService/Export"),
+                    receiver.methods.toString());
+            assertTrue(receiver.methods.contains("opentelemetry.proto.collector.metrics.v1.MetricsService/Export"),
+                    receiver.methods.toString());
+            assertEquals(1, receiver.traces.size());
+            var resourceSpans = receiver.traces.get(0).getResourceSpans(0);
+            assertEquals("billing", toMap(resourceSpans.getResource().getAttributesList())
+                    .get("service.name").getStringValue());
+            Span span = resourceSpans.getScopeSpans(0).getSpans(0);
+            assertEquals("chat claude-sonnet-4", span.getName());
+            assertEquals(Span.SpanKind.SPAN_KIND_CLIENT, span.getKind());
+            assertEquals(ids.spanId(), hex(span.getSpanId().toByteArray()));
+            Map<String, AnyValue> attributes = toMap(span.getAttributesList());
+            assertEquals("anthropic", attributes.get("gen_ai.provider.name").getStringValue());
+            assertEquals(700L, attributes.get("gen_ai.usage.input_tokens").getIntValue());
+            assertEquals(45L, attributes.get("gen_ai.usage.output_tokens").getIntValue());
+            assertEquals(5000L, attributes.get("tokenguard.budget.limit_tokens").getIntValue());
+
+            Map<String, Metric> metrics = receiver.metrics.stream()
+                    .flatMap(request -> request.getResourceMetricsList().stream())
+                    .flatMap(resourceMetrics -> resourceMetrics.getScopeMetricsList().stream())
+                    .flatMap(scope -> scope.getMetricsList().stream())
+                    .collect(Collectors.toMap(Metric::getName, metric -> metric, (a, b) -> b));
+            assertTrue(metrics.keySet().containsAll(
+                    List.of("gen_ai.client.token.usage", "gen_ai.client.operation.duration")), metrics.keySet()::toString);
+            double tokens = metrics.get("gen_ai.client.token.usage").getHistogram().getDataPointsList().stream()
+                    .mapToDouble(point -> point.getSum()).sum();
+            assertEquals(745.0, tokens, 1e-9);
+            assertEquals(1.5, metrics.get("gen_ai.client.operation.duration").getHistogram().getDataPoints(0).getSum(),
+                    1e-9);
+            assertEquals(List.of(), reports, "no SDK warning");
+        }
+    }
+
+    private static List<String> names(Iterable<?> providers) {
+        List<String> names = new java.util.ArrayList<>();
+        providers.forEach(provider -> names.add(provider.getClass().getName()));
+        return names;
     }
 
     private static void sleep(long millis) {
