@@ -89,8 +89,8 @@ public final class Governor {
     private BudgetExhaustedException refuse(CallRequest request, CallScope scope, Refusal refusal, Object parent) {
         Session session = scope.session();
         if (log != null) {
-            log.budgetExceeded(session, refusal.budgetName(), refusal.used(), refusal.limit(), request.provider(),
-                    request.requestModel());
+            log.budgetExceeded(session, refusal.budgetName(), refusal.used(), refusal.limit(), refusal.kind(),
+                    request.provider(), request.requestModel());
         }
         telemetry.callRefused(request, session, refusal, parent);
         if (!refusal.kind().isTokens()) {
@@ -133,7 +133,7 @@ public final class Governor {
                         call.completionContent());
                 for (ThresholdCrossing crossing : charge.crossings()) {
                     log.budgetWarning(session, crossing.budgetName(), crossing.threshold(), crossing.used(),
-                            crossing.limit());
+                            crossing.limit(), crossing.kind());
                 }
             }
             if (settings.injectWarnings() && !charge.crossings().isEmpty()) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import dev.tokenguard.budget.BudgetState;
+import dev.tokenguard.budget.LimitKind;
 import dev.tokenguard.budget.Session;
 import dev.tokenguard.core.CallRecord;
 
@@ -167,20 +168,44 @@ public final class SessionLogWriter implements AutoCloseable {
 
     /** Event {@code budget_warning}: {@code budget}, {@code threshold}, {@code used}, {@code limit}. */
     public void budgetWarning(Session s, String budget, double threshold, long used, long limit) {
+        budgetWarning(s, budget, threshold, used, limit, LimitKind.TOTAL_TOKENS);
+    }
+
+    /**
+     * Event {@code budget_warning} for a limit of the given kind: token limits write whole tokens;
+     * a cost limit writes {@code used} and {@code limit} in USD (the engine counts nano-USD) and
+     * adds {@code "unit": "usd"}.
+     */
+    public void budgetWarning(Session s, String budget, double threshold, long used, long limit, LimitKind kind) {
         append(s, "budget_warning", false, g -> {
             g.writeStringField("budget", budget);
             writeNumber(g, "threshold", threshold);
+            writeUsage(g, used, limit, kind);
+        });
+    }
+
+    private void writeUsage(JsonGenerator g, long used, long limit, LimitKind kind) throws IOException {
+        if (kind.isTokens()) {
             g.writeNumberField("used", used);
             writeLimit(g, limit);
-        });
+        } else {
+            g.writeNumberField("used", used / 1e9);
+            g.writeNumberField("limit", limit / 1e9);
+            g.writeStringField("unit", "usd");
+        }
     }
 
     /** Event {@code budget_exceeded} for a refused call: {@code budget}, {@code used}, {@code limit}, {@code provider}, {@code request_model}. */
     public void budgetExceeded(Session s, String budget, long used, long limit, String provider, String requestModel) {
+        budgetExceeded(s, budget, used, limit, LimitKind.TOTAL_TOKENS, provider, requestModel);
+    }
+
+    /** Event {@code budget_exceeded} for a limit of the given kind (see {@link #budgetWarning(Session, String, double, long, long, LimitKind)}). */
+    public void budgetExceeded(Session s, String budget, long used, long limit, LimitKind kind, String provider,
+                               String requestModel) {
         append(s, "budget_exceeded", false, g -> {
             g.writeStringField("budget", budget);
-            g.writeNumberField("used", used);
-            writeLimit(g, limit);
+            writeUsage(g, used, limit, kind);
             g.writeStringField("provider", provider);
             g.writeStringField("request_model", requestModel);
         });

@@ -55,6 +55,11 @@ class OpenAiInstrumentationTest {
     }
 
     void install(long maxTokens, Governor.Settings settings) {
+        install(new BudgetSpec(BudgetSpec.DEFAULT_NAME, ScopeSpec.THREAD, maxTokens, null, null, null, null,
+                new double[] {0.75, 0.9, 0.95}, EnforcementMode.ENFORCE), settings);
+    }
+
+    void install(BudgetSpec spec, Governor.Settings settings) {
         log = new SessionLogWriter(dir, "test", ProcessHandle.current().pid(), Clock.systemUTC(), line -> {
             throw new AssertionError(line);
         });
@@ -69,8 +74,6 @@ class OpenAiInstrumentationTest {
                 log.sessionEnd(session, reason);
             }
         };
-        BudgetSpec spec = new BudgetSpec(BudgetSpec.DEFAULT_NAME, ScopeSpec.THREAD, maxTokens, null, null, null, null,
-                new double[] {0.75, 0.9, 0.95}, EnforcementMode.ENFORCE);
         engine = new BudgetEngine(List.of(spec), Clock.systemUTC(), MdcSource.NONE, listener);
         AgentInstaller.install(new Governor(engine, log, Telemetry.NONE, Clock.systemUTC(), settings),
                 ByteBuddyAgent.install());
@@ -205,5 +208,33 @@ class OpenAiInstrumentationTest {
         JsonNode last = events("llm_call").get(events("llm_call").size() - 1);
         assertTrue(last.get("prompt").asText().contains("and scanners?"), last.toString());
         assertEquals(after.choices().get(0).message().content().orElseThrow(), last.get("completion").asText());
+    }
+
+    @Test
+    void aCostBudgetPricesEveryCallWarnsInDollarsAndRefusesNamingTheCost() throws Exception {
+        BudgetSpec dollars = new BudgetSpec(BudgetSpec.DEFAULT_NAME, ScopeSpec.THREAD, null, null, null, 0.002, null,
+                new double[] {0.75, 0.9, 0.95}, EnforcementMode.ENFORCE);
+        install(dollars, new Governor.Settings(false, false, dev.tokenguard.pricing.PriceTable::builtIn));
+        BudgetExhaustedException refusal = null;
+        for (int i = 0; i < 50 && refusal == null; i++) {
+            try {
+                client.chat().completions().create(chat("price me " + i));
+            } catch (BudgetExhaustedException e) {
+                refusal = e;
+            }
+        }
+        assertTrue(refusal != null, "a cost budget of $0.002 is exhausted by gpt-4o calls");
+        assertTrue(refusal.getMessage().contains("cost limit: $0.00"), refusal.getMessage());
+        double total = 0;
+        for (JsonNode call : events("llm_call")) {
+            assertTrue(call.get("cost_usd").asDouble() > 0, call.toString());
+            total += call.get("cost_usd").asDouble();
+        }
+        assertTrue(total >= 0.002, "refused only once the cost reached the limit: " + total);
+        for (JsonNode warning : events("budget_warning")) {
+            assertEquals("usd", warning.get("unit").asText(), warning.toString());
+            assertEquals(0.002, warning.get("limit").asDouble(), 1e-12);
+        }
+        assertEquals("usd", events("budget_exceeded").get(0).get("unit").asText());
     }
 }
