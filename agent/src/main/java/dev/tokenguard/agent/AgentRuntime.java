@@ -1,7 +1,6 @@
 package dev.tokenguard.agent;
 
 import dev.tokenguard.budget.BudgetEngine;
-import dev.tokenguard.budget.Session;
 import dev.tokenguard.budget.SessionListener;
 import dev.tokenguard.config.TokenGuardConfig;
 import dev.tokenguard.core.AgentLog;
@@ -70,21 +69,7 @@ final class AgentRuntime {
     }
 
     private static SessionListener sessionsTo(SessionLogWriter log) {
-        return new SessionListener() {
-            @Override
-            public void sessionStarted(Session session) {
-                if (log != null) {
-                    log.sessionStart(session);
-                }
-            }
-
-            @Override
-            public void sessionEnded(Session session, String reason) {
-                if (log != null) {
-                    log.sessionEnd(session, reason);
-                }
-            }
-        };
+        return log == null ? SessionListener.NONE : log.sessionListener();
     }
 
     Governor governor() {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import dev.tokenguard.budget.BudgetState;
 import dev.tokenguard.budget.LimitKind;
 import dev.tokenguard.budget.Session;
+import dev.tokenguard.budget.SessionListener;
 import dev.tokenguard.core.CallRecord;
 
 import java.io.ByteArrayOutputStream;
@@ -226,6 +227,21 @@ public final class SessionLogWriter implements AutoCloseable {
             g.writeNumberField("total_tokens", input + output);
             writeNumber(g, "cost_usd", s.costUsd());
         });
+    }
+
+    /** A listener that writes {@code session_start} and {@code session_end} as the budget engine reports them. */
+    public SessionListener sessionListener() {
+        return new SessionListener() {
+            @Override
+            public void sessionStarted(Session session) {
+                sessionStart(session);
+            }
+
+            @Override
+            public void sessionEnded(Session session, String reason) {
+                sessionEnd(session, reason);
+            }
+        };
     }
 
     /**

@@ -5,7 +5,6 @@ import dev.tokenguard.budget.BudgetSpec;
 import dev.tokenguard.budget.CallScope;
 import dev.tokenguard.budget.EnforcementMode;
 import dev.tokenguard.budget.ScopeSpec;
-import dev.tokenguard.budget.Session;
 import dev.tokenguard.budget.SessionListener;
 import dev.tokenguard.sessionlog.SessionLogWriter;
 
@@ -42,18 +41,8 @@ public final class IdleScopes {
         System.out.println("RESULT mdc_scope_bytes " + mdcBytesPerScope(mdcScopes, SessionListener.NONE));
         try (SessionLogWriter log = new SessionLogWriter(logDir, "bench", ProcessHandle.current().pid(),
                 Clock.systemUTC(), System.err::println)) {
-            SessionListener listener = new SessionListener() {
-                @Override
-                public void sessionStarted(Session session) {
-                    log.sessionStart(session);
-                }
-
-                @Override
-                public void sessionEnded(Session session, String reason) {
-                    log.sessionEnd(session, reason);
-                }
-            };
-            System.out.println("RESULT mdc_scope_logged_bytes " + mdcBytesPerScope(loggedScopes, listener));
+            System.out.println("RESULT mdc_scope_logged_bytes "
+                    + mdcBytesPerScope(loggedScopes, log.sessionListener()));
         }
         System.out.println("RESULT thread_scope_bytes " + threadBytesPerScope(threads));
     }

@@ -18,7 +18,6 @@ import dev.tokenguard.budget.BudgetSpec;
 import dev.tokenguard.budget.EnforcementMode;
 import dev.tokenguard.budget.MdcSource;
 import dev.tokenguard.budget.ScopeSpec;
-import dev.tokenguard.budget.Session;
 import dev.tokenguard.budget.SessionListener;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.core.Telemetry;
@@ -63,17 +62,7 @@ class OpenAiInstrumentationTest {
         log = new SessionLogWriter(dir, "test", ProcessHandle.current().pid(), Clock.systemUTC(), line -> {
             throw new AssertionError(line);
         });
-        SessionListener listener = new SessionListener() {
-            @Override
-            public void sessionStarted(Session session) {
-                log.sessionStart(session);
-            }
-
-            @Override
-            public void sessionEnded(Session session, String reason) {
-                log.sessionEnd(session, reason);
-            }
-        };
+        SessionListener listener = log.sessionListener();
         engine = new BudgetEngine(List.of(spec), Clock.systemUTC(), MdcSource.NONE, listener);
         AgentInstaller.install(new Governor(engine, log, Telemetry.NONE, Clock.systemUTC(), settings),
                 ByteBuddyAgent.install());
