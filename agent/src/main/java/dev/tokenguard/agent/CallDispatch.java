@@ -2,6 +2,7 @@ package dev.tokenguard.agent;
 
 import dev.tokenguard.bootstrap.CallHooks;
 import dev.tokenguard.core.AgentLog;
+import dev.tokenguard.core.InjectedFault;
 import dev.tokenguard.instrumentation.CallSite;
 import dev.tokenguard.instrumentation.GovernedCall;
 
@@ -23,6 +24,7 @@ final class CallDispatch implements CallHooks {
     public Object enter(String site, Object target, Object request) {
         try {
             CallSite callSite = sites.get(site);
+            InjectedFault.at("enter");
             return callSite == null ? null : callSite.enter(target, request);
         } catch (RuntimeException | LinkageError e) {
             AgentLog.failure("enter " + site, e);

@@ -115,6 +115,7 @@ public final class Governor {
     /** Charges and records a finished call; called once per call by {@link LlmCall}. */
     void finish(LlmCall call, Usage usage, Throwable error) {
         try {
+            InjectedFault.at("finish");
             CallRequest request = call.request();
             long durationNanos = System.nanoTime() - call.startNanos();
             Double cost = cost(request, usage);

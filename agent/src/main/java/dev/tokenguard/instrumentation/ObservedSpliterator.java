@@ -48,6 +48,7 @@ public final class ObservedSpliterator<T> implements Spliterator<T>, Consumer<T>
 
     private boolean visible(T element) {
         try {
+            dev.tokenguard.core.InjectedFault.at("stream");
             return observer.onElement(element);
         } catch (RuntimeException e) {
             return true;
