@@ -5,8 +5,11 @@ import dev.tokenguard.config.TokenGuardConfig;
 import dev.tokenguard.core.AgentLog;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.instrumentation.CallSite;
-import dev.tokenguard.instrumentation.SdkInstrumentation;
-import dev.tokenguard.instrumentation.openai.OpenAiInstrumentation;
+import dev.tokenguard.instrumentation.GovernCall;
+import dev.tokenguard.instrumentation.Hook;
+import dev.tokenguard.instrumentation.Plugins;
+import dev.tokenguard.instrumentation.SdkPlugin;
+import net.bytebuddy.asm.Advice;
 import dev.tokenguard.pricing.PriceTable;
 import java.util.function.Supplier;
 import net.bytebuddy.agent.builder.AgentBuilder;
@@ -22,7 +25,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import static net.bytebuddy.matcher.ElementMatchers.isPublic;
 import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.namedOneOf;
+import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 /** Builds the Byte Buddy agent: the instrumentations, the ignore list, the start-up lines. */
 public final class AgentInstaller {
@@ -33,9 +40,15 @@ public final class AgentInstaller {
     private AgentInstaller() {
     }
 
-    /** All instrumentations the agent ships. */
-    static List<SdkInstrumentation> instrumentations() {
-        return List.of(new OpenAiInstrumentation());
+    /** The plugins the configuration leaves switched on. */
+    static List<SdkPlugin> plugins(TokenGuardConfig config) {
+        List<SdkPlugin> on = new java.util.ArrayList<>();
+        for (SdkPlugin plugin : Plugins.ALL) {
+            if (config == null || config.instrumentationEnabled(plugin.name())) {
+                on.add(plugin);
+            }
+        }
+        return on;
     }
 
     /**
@@ -46,7 +59,7 @@ public final class AgentInstaller {
     static ClassFileTransformer install(TokenGuardConfig config, Supplier<PriceTable> prices,
                                         Instrumentation instrumentation, boolean atStartup) {
         Governor governor = AgentRuntime.start(config, prices).governor();
-        return install(governor, instrumentation, atStartup);
+        return install(plugins(config), governor, instrumentation, atStartup);
     }
 
     /**
@@ -55,15 +68,18 @@ public final class AgentInstaller {
      * once per JVM; a later call only routes the calls to the new governor.
      */
     public static ClassFileTransformer install(Governor governor, Instrumentation instrumentation) {
-        return install(governor, instrumentation, false);
+        return install(Plugins.ALL, governor, instrumentation, false);
     }
 
-    private static synchronized ClassFileTransformer install(Governor governor, Instrumentation instrumentation,
-                                                             boolean inBackground) {
-        List<SdkInstrumentation> all = instrumentations();
+    private static synchronized ClassFileTransformer install(List<SdkPlugin> all, Governor governor,
+                                                             Instrumentation instrumentation, boolean inBackground) {
         Map<String, CallSite> sites = new HashMap<>();
-        for (SdkInstrumentation sdk : all) {
-            sites.putAll(sdk.sites(governor));
+        for (SdkPlugin plugin : all) {
+            for (Hook hook : plugin.hooks()) {
+                for (String method : hook.methods()) {
+                    sites.put(hook.siteName(method), hook.sites().create(method, governor));
+                }
+            }
         }
         DISPATCH.use(sites);
         if (transformer != null) {
@@ -71,8 +87,8 @@ public final class AgentInstaller {
         }
         TokenGuardBridge.install(DISPATCH);
         Set<String> targets = new java.util.HashSet<>();
-        for (SdkInstrumentation sdk : all) {
-            targets.addAll(sdk.typeNames());
+        for (SdkPlugin plugin : all) {
+            targets.addAll(plugin.typeNames());
         }
         DeferredTransformer deferred = new DeferredTransformer(targets);
         instrumentation.addTransformer(deferred, true);
@@ -89,7 +105,7 @@ public final class AgentInstaller {
     }
 
     /** The Byte Buddy transformer that applies every instrumentation's advice; not registered itself. */
-    private static ClassFileTransformer byteBuddy(List<SdkInstrumentation> all) {
+    private static ClassFileTransformer byteBuddy(List<SdkPlugin> all) {
         AgentBuilder builder = new AgentBuilder.Default()
                 .disableClassFormatChanges()
                 .with(new StartupLines(all))
@@ -103,27 +119,37 @@ public final class AgentInstaller {
                         // file of every class the application loads, which was most of the agent's cost at
                         // start-up; the SDK matchers are exact names and never match a synthetic class
                         .or(nameStartsWith("com.sun.")));
-        for (SdkInstrumentation sdk : all) {
-            builder = builder.type(sdk.types(), new SdkPresence(sdk)).transform(sdk.transformer());
+        for (SdkPlugin plugin : all) {
+            SdkPresence presence = new SdkPresence(plugin);
+            for (Hook hook : plugin.hooks()) {
+                builder = builder.type(named(hook.typeName()), presence).transform(advice(hook));
+            }
         }
         return builder.makeRaw();
     }
 
+    /** The shared advice on the hook's public methods of the declared names and parameter count. */
+    private static AgentBuilder.Transformer advice(Hook hook) {
+        return (builder, type, loader, module, domain) -> builder.visit(Advice.to(GovernCall.class)
+                .on(namedOneOf(hook.methods().toArray(String[]::new)).and(takesArguments(hook.parameterCount()))
+                        .and(isPublic())));
+    }
+
     /** One line per instrumented SDK, the first time one of its classes is instrumented; errors once. */
     private static final class StartupLines extends AgentBuilder.Listener.Adapter {
-        private final List<SdkInstrumentation> instrumentations;
+        private final List<SdkPlugin> plugins;
         private final Set<String> announced = ConcurrentHashMap.newKeySet();
 
-        StartupLines(List<SdkInstrumentation> instrumentations) {
-            this.instrumentations = instrumentations;
+        StartupLines(List<SdkPlugin> plugins) {
+            this.plugins = plugins;
         }
 
         @Override
         public void onTransformation(TypeDescription type, ClassLoader loader, JavaModule module, boolean loaded,
                                      DynamicType dynamicType) {
-            for (SdkInstrumentation sdk : instrumentations) {
-                if (sdk.types().matches(type) && announced.add(sdk.sdkName())) {
-                    AgentLog.info("TokenGuard: governing " + new SdkPresence(sdk).describe(loader));
+            for (SdkPlugin plugin : plugins) {
+                if (plugin.typeNames().contains(type.getName()) && announced.add(plugin.name())) {
+                    AgentLog.info("TokenGuard: governing " + new SdkPresence(plugin).describe(loader));
                 }
             }
         }

@@ -1,29 +1,41 @@
 package dev.tokenguard.agent;
 
 import dev.tokenguard.core.AgentLog;
-import dev.tokenguard.instrumentation.SdkInstrumentation;
+import dev.tokenguard.instrumentation.Hook;
+import dev.tokenguard.instrumentation.Member;
+import dev.tokenguard.instrumentation.SdkPlugin;
+import net.bytebuddy.description.field.FieldDescription;
+import net.bytebuddy.description.method.MethodDescription;
+import net.bytebuddy.description.type.TypeDefinition;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.dynamic.ClassFileLocator;
 import net.bytebuddy.matcher.ElementMatcher;
+import net.bytebuddy.pool.TypePool;
 
 import java.io.IOException;
 import java.net.JarURLConnection;
 import java.net.URL;
 import java.net.URLConnection;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
 import java.util.jar.Manifest;
 
 /**
- * Whether a class loader holds a supported version of an SDK: its marker class and every class the
- * instrumentation needs are visible as resources (nothing is loaded). A loader with the SDK but
- * without a needed class is skipped whole, with one line, so that no instrumentation is half-applied.
+ * Whether a class loader holds a version of an SDK that its plugin fits. The SDK's version (from the
+ * marker class's jar manifest, where it tells) must lie in the plugin's range, and every hooked
+ * method and every member the plugin reads by reflection must be there; the class files are read
+ * through a type pool, nothing is loaded. A version that does not fit is skipped whole, with one
+ * line, so that no plugin is ever half-applied.
  */
 final class SdkPresence implements ElementMatcher<ClassLoader> {
-    private final SdkInstrumentation instrumentation;
+    private final SdkPlugin plugin;
     private final Map<ClassLoader, Boolean> verdicts = new WeakHashMap<>();
     private volatile boolean reportedUnsupported;
 
-    SdkPresence(SdkInstrumentation instrumentation) {
-        this.instrumentation = instrumentation;
+    SdkPresence(SdkPlugin plugin) {
+        this.plugin = plugin;
     }
 
     @Override
@@ -42,30 +54,93 @@ final class SdkPresence implements ElementMatcher<ClassLoader> {
     }
 
     private boolean judge(ClassLoader loader) {
-        if (loader.getResource(resource(instrumentation.markerClass())) == null) {
+        if (loader.getResource(resource(plugin.markerClass())) == null) {
             return false;
         }
-        for (String required : instrumentation.requiredClasses()) {
-            if (loader.getResource(resource(required)) == null) {
-                if (!reportedUnsupported) {
-                    reportedUnsupported = true;
-                    AgentLog.info("TokenGuard: " + describe(loader) + " found but not supported (no " + required + "); its calls are not governed");
-                }
-                return false;
-            }
+        String version = version(loader);
+        if (version != null && !plugin.versions().contains(version)) {
+            unsupported(loader, "supported versions are " + plugin.versions().describe());
+            return false;
+        }
+        String missing = firstMissing(loader);
+        if (missing != null) {
+            unsupported(loader, "it has no " + missing + "; supported versions are " + plugin.versions().describe());
+            return false;
         }
         return true;
+    }
+
+    private void unsupported(ClassLoader loader, String why) {
+        if (!reportedUnsupported) {
+            reportedUnsupported = true;
+            AgentLog.info("TokenGuard: " + describe(loader) + " found but not supported (" + why
+                    + "); its calls are not governed");
+        }
+    }
+
+    /** The first hooked method or reflectively read member the loader's SDK lacks, or null. */
+    String firstMissing(ClassLoader loader) {
+        TypePool pool = TypePool.Default.of(ClassFileLocator.ForClassLoader.of(loader));
+        try {
+            List<Member> needed = new ArrayList<>();
+            for (Hook hook : plugin.hooks()) {
+                for (String method : hook.methods()) {
+                    needed.add(Member.method(hook.typeName(), method, hook.parameterCount()));
+                }
+            }
+            needed.addAll(plugin.reads());
+            for (Member member : needed) {
+                TypePool.Resolution resolution = pool.describe(member.typeName());
+                if (!resolution.isResolved()) {
+                    return member.typeName();
+                }
+                if (!has(resolution.resolve(), member)) {
+                    return member.describe();
+                }
+            }
+            return null;
+        } finally {
+            pool.clear();
+        }
+    }
+
+    private static boolean has(TypeDescription type, Member member) {
+        List<TypeDefinition> pending = new ArrayList<>();
+        pending.add(type);
+        while (!pending.isEmpty()) {
+            TypeDefinition current = pending.remove(pending.size() - 1);
+            if (member.field()) {
+                for (FieldDescription f : current.getDeclaredFields()) {
+                    if (f.getName().equals(member.name())) {
+                        return true;
+                    }
+                }
+            } else {
+                for (MethodDescription m : current.getDeclaredMethods()) {
+                    if (m.getName().equals(member.name())
+                            && (member.parameterCount() < 0 || m.getParameters().size() == member.parameterCount())) {
+                        return true;
+                    }
+                }
+                pending.addAll(current.getInterfaces());
+            }
+            TypeDefinition superType = current.getSuperClass();
+            if (superType != null) {
+                pending.add(superType);
+            }
+        }
+        return false;
     }
 
     /** The SDK's name and, where its jar manifest tells, version, e.g. {@code openai-java 4.101.0}. */
     String describe(ClassLoader loader) {
         String version = version(loader);
-        return version == null ? instrumentation.sdkName() : instrumentation.sdkName() + " " + version;
+        return version == null ? plugin.name() : plugin.name() + " " + version;
     }
 
     /** The SDK's version from its jar manifest, or null (a fat jar may have dropped it). */
     String version(ClassLoader loader) {
-        URL url = loader == null ? null : loader.getResource(resource(instrumentation.markerClass()));
+        URL url = loader == null ? null : loader.getResource(resource(plugin.markerClass()));
         if (url != null) {
             try {
                 URLConnection connection = url.openConnection();

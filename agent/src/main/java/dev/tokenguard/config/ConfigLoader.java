@@ -358,7 +358,8 @@ public final class ConfigLoader {
     private static TokenGuardConfig disabled(Map<String, Setting> merged) {
         TokenGuardConfig d = TokenGuardConfig.defaults();
         return new TokenGuardConfig(false, d.mode(), d.budgets(), d.injectWarnings(), d.sessionLogEnabled(),
-                d.sessionLogDir(), d.captureContent(), null, d.otelEnabled(), d.httpEndpoints(), merged);
+                d.sessionLogDir(), d.captureContent(), null, d.otelEnabled(), d.httpEndpoints(), java.util.Set.of(),
+                merged);
     }
 
     private static TokenGuardConfig build(Map<String, Setting> merged) throws ConfigException {
@@ -383,11 +384,18 @@ public final class ConfigLoader {
             budgets.add(namedBudget(e.getKey(), e.getValue(), scope, window, warnAt, mode));
         }
 
+        java.util.Set<String> disabled = new java.util.TreeSet<>();
+        for (ConfigOption<Boolean> option : ConfigOptions.INSTRUMENTATION_ENABLED) {
+            if (!value(merged, option)) {
+                disabled.add(option.key());
+            }
+        }
         return new TokenGuardConfig(true, mode, budgets, value(merged, ConfigOptions.WARNINGS_INJECT),
                 value(merged, ConfigOptions.SESSION_LOG_ENABLED), value(merged, ConfigOptions.SESSION_LOG_DIR),
                 value(merged, ConfigOptions.SESSION_LOG_CAPTURE_CONTENT), value(merged, ConfigOptions.PRICING_FILE),
                 value(merged, ConfigOptions.OTEL_ENABLED),
-                java.util.Objects.requireNonNullElse(value(merged, ConfigOptions.HTTP_ENDPOINTS), List.of()), merged);
+                java.util.Objects.requireNonNullElse(value(merged, ConfigOptions.HTTP_ENDPOINTS), List.of()), disabled,
+                merged);
     }
 
     private static BudgetSpec namedBudget(String name, Map<String, Setting> keys, ScopeSpec scope, Duration window,

@@ -2,6 +2,8 @@ package dev.tokenguard.config;
 
 import dev.tokenguard.budget.EnforcementMode;
 import dev.tokenguard.budget.ScopeSpec;
+import dev.tokenguard.instrumentation.Plugins;
+import dev.tokenguard.instrumentation.SdkPlugin;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -95,11 +97,31 @@ public final class ConfigOptions {
                     + " `tokenguard.` prefix, YAML nested or flat. Only an agent argument, system property or"
                     + " environment variable can name it", ValueFormats::configFile);
 
+    /** One {@code tokenguard.instrumentation.<name>.enabled} per SDK plugin, derived from the plugins' declarations. */
+    public static final List<ConfigOption<Boolean>> INSTRUMENTATION_ENABLED = instrumentationOptions();
+
     /** Every option, in table order. */
-    public static final List<ConfigOption<?>> ALL = List.of(ENABLED, MODE, BUDGET_MAX_TOKENS, BUDGET_MAX_INPUT_TOKENS,
-            BUDGET_MAX_OUTPUT_TOKENS, BUDGET_MAX_COST_USD, BUDGET_SCOPE, BUDGET_WINDOW, BUDGET_WARN_AT, NAMED_BUDGETS,
-            WARNINGS_INJECT, SESSION_LOG_ENABLED, SESSION_LOG_DIR, SESSION_LOG_CAPTURE_CONTENT, PRICING_FILE,
-            OTEL_ENABLED, HTTP_ENDPOINTS, CONFIG_FILE);
+    public static final List<ConfigOption<?>> ALL = all();
+
+    private static List<ConfigOption<?>> all() {
+        List<ConfigOption<?>> all = new java.util.ArrayList<>(List.of(ENABLED, MODE, BUDGET_MAX_TOKENS,
+                BUDGET_MAX_INPUT_TOKENS, BUDGET_MAX_OUTPUT_TOKENS, BUDGET_MAX_COST_USD, BUDGET_SCOPE, BUDGET_WINDOW,
+                BUDGET_WARN_AT, NAMED_BUDGETS, WARNINGS_INJECT, SESSION_LOG_ENABLED, SESSION_LOG_DIR,
+                SESSION_LOG_CAPTURE_CONTENT, PRICING_FILE, OTEL_ENABLED, HTTP_ENDPOINTS));
+        all.addAll(INSTRUMENTATION_ENABLED);
+        all.add(CONFIG_FILE);
+        return List.copyOf(all);
+    }
+
+    private static List<ConfigOption<Boolean>> instrumentationOptions() {
+        List<ConfigOption<Boolean>> options = new java.util.ArrayList<>();
+        for (SdkPlugin plugin : Plugins.ALL) {
+            options.add(option(plugin.enabledKey(), "`true` or `false`", "true", "`false`: the " + plugin.name()
+                    + " plugin (" + plugin.versions().oldest() + " up to, not including, " + plugin.versions().below()
+                    + ") leaves that SDK alone", ValueFormats::bool));
+        }
+        return List.copyOf(options);
+    }
 
     /** The keys a named budget may set ({@code tokenguard.budgets.<name>.<key>}), each with the option whose form it has. */
     static final Map<String, ConfigOption<?>> NAMED_BUDGET_KEYS;

@@ -22,11 +22,14 @@ public final class TokenGuardConfig {
     private final Path pricingFile;
     private final boolean otelEnabled;
     private final List<HttpEndpoint> httpEndpoints;
+    private final java.util.Set<String> disabledInstrumentations;
     private final Map<String, Setting> resolved;
 
     TokenGuardConfig(boolean enabled, EnforcementMode mode, List<BudgetSpec> budgets, boolean injectWarnings,
                      boolean sessionLogEnabled, Path sessionLogDir, boolean captureContent, Path pricingFile,
-                     boolean otelEnabled, List<HttpEndpoint> httpEndpoints, Map<String, Setting> resolved) {
+                     boolean otelEnabled, List<HttpEndpoint> httpEndpoints, java.util.Set<String> disabledInstrumentations,
+                     Map<String, Setting> resolved) {
+        this.disabledInstrumentations = java.util.Set.copyOf(disabledInstrumentations);
         this.enabled = enabled;
         this.mode = mode;
         this.budgets = List.copyOf(budgets);
@@ -97,6 +100,11 @@ public final class TokenGuardConfig {
     /** {@code tokenguard.otel.enabled}. */
     public boolean otelEnabled() {
         return otelEnabled;
+    }
+
+    /** {@code tokenguard.instrumentation.<name>.enabled} of the plugin named {@code name}. */
+    public boolean instrumentationEnabled(String name) {
+        return !disabledInstrumentations.contains(ConfigOptions.PREFIX + "instrumentation." + name + ".enabled");
     }
 
     /** {@code tokenguard.http.endpoints}, in the order given; empty when unset. */

@@ -116,6 +116,15 @@ public final class Governor {
     void finish(LlmCall call, Usage usage, Throwable error) {
         try {
             InjectedFault.at("finish");
+            if (usage.hasTokens() && usage.problem(false) != null) {
+                // the instrumentation's own check replaces unreadable usage with an estimate; counts
+                // that still make no sense are not charged, but the call is logged all the same
+                AgentLog.failure("usage.absurd", "TokenGuard: a " + call.request().provider() + " response"
+                        + " reported unusable token counts (" + usage.problem(false) + "); the call is logged"
+                        + " without them");
+                usage = new Usage(null, null, null, null, null, usage.responseModel(), usage.responseId(),
+                        usage.finishReasons(), UsageSource.ESTIMATED);
+            }
             CallRequest request = call.request();
             long durationNanos = System.nanoTime() - call.startNanos();
             Double cost = cost(request, usage);
@@ -131,7 +140,7 @@ public final class Governor {
             Telemetry.SpanIds ids = telemetry.callFinished(record, session, charge, call.parent());
             if (log != null) {
                 log.llmCall(session, record, charge.states(), ids.traceId(), ids.spanId(), call.promptContent(),
-                        call.completionContent());
+                        call.completionContent(), call.wasNoticeInjected());
                 for (ThresholdCrossing crossing : charge.crossings()) {
                     log.budgetWarning(session, crossing.budgetName(), crossing.threshold(), crossing.used(),
                             crossing.limit(), crossing.kind());
@@ -167,13 +176,33 @@ public final class Governor {
         return cost;
     }
 
-    /** The short system message a request carries after {@code crossing} (with {@code warnings.inject}). */
+    /**
+     * The note a request carries after {@code crossing} (with {@code warnings.inject}): it starts with
+     * {@code [TokenGuard]} so that whoever reads prompts, logs or model output can tell where it came
+     * from, says the level in words (below 90 % a note, below 95 % critical, from 95 % final) and gives
+     * the exact numbers.
+     */
     static String notice(ThresholdCrossing crossing) {
         long left = Math.max(0, crossing.limit() - crossing.used());
-        return String.format(Locale.ROOT, "Budget notice: %d%% of this conversation's token budget is used "
-                        + "(%,d of %,d tokens, %,d left). Keep answers short; further requests are refused once "
-                        + "the budget is used up.", Math.round(crossing.threshold() * 100), crossing.used(),
-                crossing.limit(), left);
+        double t = crossing.threshold();
+        String level;
+        String advice;
+        if (t >= 0.95) {
+            level = "final";
+            advice = "The next request may be refused: finish now with what you have.";
+        } else if (t >= 0.90) {
+            level = "critical";
+            advice = "Wrap up: keep answers short and bring the task to an end.";
+        } else {
+            level = "note";
+            advice = "Keep answers concise.";
+        }
+        String amounts = crossing.kind().isTokens()
+                ? String.format(Locale.ROOT, "%,d of %,d tokens used, %,d left", crossing.used(), crossing.limit(), left)
+                : String.format(Locale.ROOT, "$%.4f of $%.4f used, $%.4f left", crossing.used() / 1e9,
+                        crossing.limit() / 1e9, left / 1e9);
+        return String.format(Locale.ROOT, "[TokenGuard] Budget %s: %d%% of this conversation's budget is used (%s)."
+                + " %s", level, Math.round(t * 100), amounts, advice);
     }
 
     /** Current time, for instrumentations that measure. */

@@ -19,6 +19,7 @@ public final class LlmCall {
     private final String notice;
     private final boolean capturesContent;
     private volatile String promptContent;
+    private volatile boolean noticeInjected;
     private volatile String completionContent;
     private final Object parent;
 
@@ -40,6 +41,15 @@ public final class LlmCall {
      */
     public String notice() {
         return notice;
+    }
+
+    /** The request went out carrying {@link #notice()}. */
+    public void noticeInjected() {
+        this.noticeInjected = true;
+    }
+
+    boolean wasNoticeInjected() {
+        return noticeInjected;
     }
 
     /** Whether the session log records this call's prompt and completion. */

@@ -19,6 +19,31 @@ public record Usage(Long inputTokens, Long outputTokens, Long cacheReadTokens, L
         source = source == null ? UsageSource.PROVIDER : source;
     }
 
+    /**
+     * What makes these counts unusable for a charge, or null when they are fine: no input count (no
+     * usage in the response, or its fields renamed), no output count where the operation has output,
+     * a negative count, or counts whose total overflows.
+     */
+    public String problem(boolean expectsOutput) {
+        if (inputTokens == null) {
+            return "no input token count";
+        }
+        if (expectsOutput && outputTokens == null) {
+            return "no output token count";
+        }
+        for (Long n : new Long[] {inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens, reasoningTokens}) {
+            if (n != null && n < 0) {
+                return "a negative count (" + n + ")";
+            }
+        }
+        try {
+            Math.addExact(inputTokens, outputTokens == null ? 0L : outputTokens);
+        } catch (ArithmeticException e) {
+            return "counts that overflow when added";
+        }
+        return null;
+    }
+
     /** Whether the provider (or an estimate) gave any token count. */
     public boolean hasTokens() {
         return inputTokens != null || outputTokens != null;

@@ -47,17 +47,15 @@ public final class ObservedSpliterator<T> implements Spliterator<T>, Consumer<T>
     }
 
     private boolean visible(T element) {
-        try {
+        return Callbacks.get("stream.element", () -> {
             dev.tokenguard.core.InjectedFault.at("stream");
             return observer.onElement(element);
-        } catch (RuntimeException e) {
-            return true;
-        }
+        }, Boolean.TRUE);
     }
 
     private void end(Throwable error) {
         if (ended.compareAndSet(false, true)) {
-            observer.onEnd(error);
+            Callbacks.run("stream.end", () -> observer.onEnd(error));
         }
     }
 

@@ -120,6 +120,15 @@ public final class SessionLogWriter implements AutoCloseable {
      */
     public void llmCall(Session s, CallRecord r, List<BudgetState> budgets, String traceId, String spanId,
                         String promptContent, String completionContent) {
+        llmCall(s, r, budgets, traceId, spanId, promptContent, completionContent, false);
+    }
+
+    /**
+     * Event {@code llm_call}, as above, with {@code notice_injected}: whether the request carried a
+     * budget note ({@code tokenguard.warnings.inject}).
+     */
+    public void llmCall(Session s, CallRecord r, List<BudgetState> budgets, String traceId, String spanId,
+                        String promptContent, String completionContent, boolean noticeInjected) {
         if (r == null) {
             report("null-record", "TokenGuard: session log: an llm_call without a call record was dropped"
                     + " (session " + (s == null ? null : s.id()) + ")");
@@ -158,6 +167,7 @@ public final class SessionLogWriter implements AutoCloseable {
             g.writeEndArray();
             g.writeStringField("trace_id", traceId);
             g.writeStringField("span_id", spanId);
+            g.writeBooleanField("notice_injected", noticeInjected);
             if (promptContent != null) {
                 g.writeStringField("prompt", truncate(promptContent));
             }

@@ -1,89 +1,116 @@
 package dev.tokenguard.agent;
 
-import dev.tokenguard.core.Governor;
-import dev.tokenguard.instrumentation.CallSite;
-import dev.tokenguard.instrumentation.SdkInstrumentation;
-import dev.tokenguard.instrumentation.openai.OpenAiInstrumentation;
-import net.bytebuddy.agent.builder.AgentBuilder;
+import dev.tokenguard.instrumentation.Hook;
+import dev.tokenguard.instrumentation.Layer;
+import dev.tokenguard.instrumentation.Member;
+import dev.tokenguard.instrumentation.SdkPlugin;
+import dev.tokenguard.instrumentation.VersionRange;
+import dev.tokenguard.instrumentation.anthropic.AnthropicPlugin;
+import dev.tokenguard.instrumentation.openai.OpenAiPlugin;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.util.List;
-import java.util.Map;
+import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SdkPresenceTest {
+    static final String OPENAI_CHAT = "com.openai.services.blocking.chat.ChatCompletionServiceImpl$WithRawResponseImpl";
 
-    /** An SDK whose marker is present but one needed class is not: a version the agent does not fit. */
-    static SdkInstrumentation withRequired(String marker, List<String> required) {
-        return new SdkInstrumentation() {
-            @Override
-            public String sdkName() {
-                return "some-sdk";
-            }
-
-            @Override
-            public String markerClass() {
-                return marker;
-            }
-
-            @Override
-            public List<String> requiredClasses() {
-                return required;
-            }
-
-            @Override
-            public List<String> typeNames() {
-                return List.of();
-            }
-
-            @Override
-            public AgentBuilder.Transformer transformer() {
-                return (builder, type, loader, module, domain) -> builder;
-            }
-
-            @Override
-            public Map<String, CallSite> sites(Governor governor) {
-                return Map.of();
-            }
-        };
+    /** The openai-java declaration with another version range, hooks or reads. */
+    static SdkPlugin openAiWith(VersionRange versions, List<Hook> hooks, List<Member> reads) {
+        SdkPlugin real = OpenAiPlugin.DECLARATION;
+        return new SdkPlugin("openai-java", "openai", real.markerClass(), versions, hooks, reads);
     }
 
-    @Test
-    void theRealOpenAiSdkOnTheTestClassPathFits() {
-        SdkPresence presence = new SdkPresence(new OpenAiInstrumentation());
-        assertTrue(presence.matches(getClass().getClassLoader()));
-        assertTrue(presence.describe(getClass().getClassLoader()).startsWith("openai-java 4."));
-    }
-
-    @Test
-    void aVersionMissingANeededClassIsSkippedWholeWithOneLine() {
-        SdkPresence presence = new SdkPresence(withRequired("com.openai.client.OpenAIClient",
-                List.of("com.openai.core.http.HttpResponseFor", "com.openai.NoSuchClassInAnyVersion")));
+    /** What {@code action} printed on stderr, line by line. */
+    static List<String> stderrOf(Supplier<Boolean> action, boolean expected) {
         PrintStream original = System.err;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setErr(new PrintStream(captured, true));
         try {
-            ClassLoader loader = getClass().getClassLoader();
-            assertFalse(presence.matches(loader));
-            assertFalse(presence.matches(new ClassLoader(loader) { }));
+            assertEquals(expected, action.get());
         } finally {
             System.setErr(original);
         }
-        List<String> lines = captured.toString().lines().toList();
+        return captured.toString().lines().toList();
+    }
+
+    @Test
+    void theRealSdksOnTheTestClassPathFitTheirDeclarations() {
+        ClassLoader loader = getClass().getClassLoader();
+        SdkPresence openAi = new SdkPresence(OpenAiPlugin.DECLARATION);
+        assertNull(openAi.firstMissing(loader));
+        assertTrue(openAi.matches(loader));
+        assertTrue(openAi.describe(loader).startsWith("openai-java 4."), openAi.describe(loader));
+        SdkPresence anthropic = new SdkPresence(AnthropicPlugin.DECLARATION);
+        assertNull(anthropic.firstMissing(loader));
+        assertTrue(anthropic.matches(loader));
+        assertTrue(anthropic.describe(loader).startsWith("anthropic-java 3."), anthropic.describe(loader));
+    }
+
+    @Test
+    void aVersionOutsideTheDeclaredRangeIsSkippedWholeWithOneLine() {
+        SdkPresence presence = new SdkPresence(openAiWith(new VersionRange("5.0.0", "6"),
+                OpenAiPlugin.DECLARATION.hooks(), OpenAiPlugin.DECLARATION.reads()));
+        ClassLoader loader = getClass().getClassLoader();
+        String version = presence.version(loader);
+        List<String> lines = stderrOf(() -> presence.matches(loader) || presence.matches(new ClassLoader(loader) { }),
+                false);
+        assertEquals(List.of("[tokenguard] TokenGuard: openai-java " + version + " found but not supported (supported"
+                + " versions are 5.0.0 up to (not including) 6); its calls are not governed"), lines);
+    }
+
+    @Test
+    void aVersionLackingAMemberThePluginReadsIsSkippedWholeWithOneLineNamingIt() {
+        List<Member> reads = new java.util.ArrayList<>(OpenAiPlugin.DECLARATION.reads());
+        reads.add(Member.method("com.openai.models.completions.CompletionUsage", "promptTokenCount", 0));
+        SdkPresence presence = new SdkPresence(openAiWith(OpenAiPlugin.DECLARATION.versions(),
+                OpenAiPlugin.DECLARATION.hooks(), reads));
+        ClassLoader loader = getClass().getClassLoader();
+        List<String> lines = stderrOf(() -> presence.matches(loader), false);
         assertEquals(1, lines.size(), lines::toString);
-        assertTrue(lines.get(0).contains("found but not supported (no com.openai.NoSuchClassInAnyVersion)"),
-                lines.get(0));
+        assertTrue(lines.get(0).endsWith("found but not supported (it has no com.openai.models.completions"
+                + ".CompletionUsage.promptTokenCount(); supported versions are 4.0.0 up to (not including) 5); its"
+                + " calls are not governed"), lines.get(0));
+    }
+
+    @Test
+    void aHookedMethodWithAnotherParameterCountIsMissingToo() {
+        Hook threeArgs = new Hook(OPENAI_CHAT, List.of("create"), 3, Layer.SDK, (m, g) -> null);
+        SdkPresence presence = new SdkPresence(openAiWith(OpenAiPlugin.DECLARATION.versions(), List.of(threeArgs),
+                List.of()));
+        assertEquals(OPENAI_CHAT + ".create()", presence.firstMissing(getClass().getClassLoader()));
+        Hook absentType = new Hook("com.openai.services.blocking.NoSuchServiceImpl", List.of("create"), 2, Layer.SDK,
+                (m, g) -> null);
+        assertEquals("com.openai.services.blocking.NoSuchServiceImpl", new SdkPresence(openAiWith(
+                OpenAiPlugin.DECLARATION.versions(), List.of(absentType), List.of())).firstMissing(
+                getClass().getClassLoader()));
     }
 
     @Test
     void aLoaderWithoutTheSdkIsSkippedSilently() {
-        SdkPresence presence = new SdkPresence(withRequired("com.example.NotThere", List.of()));
-        assertFalse(presence.matches(getClass().getClassLoader()));
-        assertFalse(presence.matches(null));
+        SdkPresence presence = new SdkPresence(new SdkPlugin("some-sdk", "x", "com.example.NotThere",
+                new VersionRange("1", "2"), List.of(), List.of()));
+        List<String> lines = stderrOf(() -> presence.matches(getClass().getClassLoader()) || presence.matches(null),
+                false);
+        assertEquals(List.of(), lines);
+    }
+
+    @Test
+    void versionsCompareByTheirNumbersAndPreReleasesComeFirst() {
+        VersionRange range = new VersionRange("2.0.0", "4");
+        assertTrue(range.contains("2.0.0"));
+        assertTrue(range.contains("3.14.0"));
+        assertTrue(range.contains("2.10.1"));
+        assertFalse(range.contains("1.9.9"));
+        assertFalse(range.contains("4.0.0"));
+        assertFalse(range.contains("2.0.0-beta.1"));
+        assertFalse(range.contains("not-a-version"));
     }
 }

@@ -111,8 +111,9 @@ class SessionLogWriterTest {
         assertEquals(List.of("ts", "session", "seq", "event", "provider", "operation", "request_model",
                 "response_model", "input_tokens", "output_tokens", "total_tokens", "cache_read_tokens",
                 "cache_write_tokens", "reasoning_tokens", "duration_ms", "streaming", "status", "error_type",
-                "cost_usd", "usage_source", "budget", "trace_id", "span_id"), fieldNames(n));
+                "cost_usd", "usage_source", "budget", "trace_id", "span_id", "notice_injected"), fieldNames(n));
         assertEquals("llm_call", n.get("event").asText());
+        assertFalse(n.get("notice_injected").asBoolean());
         assertEquals("openai", n.get("provider").asText());
         assertEquals("chat", n.get("operation").asText());
         assertEquals("gpt-4o", n.get("request_model").asText());
@@ -179,7 +180,8 @@ class SessionLogWriterTest {
         }
         JsonNode n = lines(fileOf(s)).get(0);
         List<String> names = fieldNames(n);
-        assertEquals(List.of("trace_id", "span_id", "prompt", "completion"), names.subList(names.size() - 4, names.size()));
+        assertEquals(List.of("span_id", "notice_injected", "prompt", "completion"),
+                names.subList(names.size() - 4, names.size()));
         String prompt = n.get("prompt").asText();
         assertTrue(prompt.startsWith("p".repeat(4_000)));
         assertFalse(prompt.startsWith("p".repeat(4_001)), "cut at 4,000 chars");

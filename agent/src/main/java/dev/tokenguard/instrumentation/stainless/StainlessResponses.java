@@ -1,5 +1,6 @@
 package dev.tokenguard.instrumentation.stainless;
 
+import dev.tokenguard.instrumentation.Callbacks;
 import dev.tokenguard.instrumentation.ObservedSpliterator;
 import dev.tokenguard.instrumentation.StreamObserver;
 
@@ -148,7 +149,7 @@ public final class StainlessResponses {
         Object close(Method method) throws Throwable {
             call(method, null);
             if (!parsed) {
-                listener.closedUnparsed();
+                Callbacks.run("response.close", listener::closedUnparsed);
             }
             return null;
         }
@@ -166,15 +167,10 @@ public final class StainlessResponses {
                 try {
                     value = call(parse, null);
                 } catch (Throwable error) {
-                    listener.parseFailed(error);
+                    Callbacks.run("response.parse-failed", () -> listener.parseFailed(error));
                     throw error;
                 }
-                Object result;
-                try {
-                    result = listener.parsed(value);
-                } catch (RuntimeException e) {
-                    result = value;
-                }
+                Object result = Callbacks.get("response.parse", () -> listener.parsed(value), value);
                 parsedValue = result;
                 parsed = true;
                 return result;
@@ -207,7 +203,7 @@ public final class StainlessResponses {
                 return call(method, null);
             } finally {
                 if (ended.compareAndSet(false, true)) {
-                    observer.onEnd(null);
+                    Callbacks.run("stream.close", () -> observer.onEnd(null));
                 }
             }
         }

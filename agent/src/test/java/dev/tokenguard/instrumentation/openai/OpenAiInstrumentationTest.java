@@ -186,12 +186,12 @@ class OpenAiInstrumentationTest {
         while (events("budget_warning").isEmpty() && calls < 20) {
             client.chat().completions().create(chat("tell me about printers " + calls));
             calls++;
-            assertTrue(!server.lastRequest().body().contains("Budget notice"), "no notice before a threshold");
+            assertTrue(!server.lastRequest().body().contains("[TokenGuard]"), "no notice before a threshold");
         }
         assertTrue(!events("budget_warning").isEmpty(), "a threshold was crossed");
         ChatCompletion after = client.chat().completions().create(chat("and scanners?"));
         String sent = server.lastRequest().body();
-        assertTrue(sent.contains("Budget notice") && sent.contains("token budget is used"), sent);
+        assertTrue(sent.contains("[TokenGuard] Budget note: ") && sent.contains("of this conversation's budget is used"), sent);
         assertTrue(!after.choices().isEmpty());
 
         JsonNode last = events("llm_call").get(events("llm_call").size() - 1);

@@ -1,0 +1,26 @@
+package dev.tokenguard.instrumentation;
+
+import java.util.List;
+
+/**
+ * One instrumented type of a plugin: the public methods of that type, taking {@code parameterCount}
+ * parameters, that each make exactly one physical request. The shared advice reports the call as
+ * {@code typeName.method} with the SDK object as target and the first argument as the request.
+ *
+ * @param typeName       the exact binary name of the instrumented type
+ * @param methods        the instrumented methods' names
+ * @param parameterCount how many parameters those methods take
+ * @param layer          the layer the hook sits on
+ * @param sites          makes the call site of each method
+ */
+public record Hook(String typeName, List<String> methods, int parameterCount, Layer layer, CallSiteFactory sites) {
+
+    public Hook {
+        methods = List.copyOf(methods);
+    }
+
+    /** The name the advice reports for {@code method}: {@code typeName.method}. */
+    public String siteName(String method) {
+        return typeName + "." + method;
+    }
+}

@@ -1,0 +1,19 @@
+package dev.tokenguard.instrumentation;
+
+import dev.tokenguard.instrumentation.anthropic.AnthropicPlugin;
+import dev.tokenguard.instrumentation.openai.OpenAiPlugin;
+
+import java.util.List;
+
+/**
+ * Every SDK plugin the agent ships. The installer, the presence check and the configuration options
+ * all read this one list: adding an SDK is a package of its own plus its line here.
+ */
+public final class Plugins {
+
+    /** The plugins, in the order their start-up lines and options are listed. */
+    public static final List<SdkPlugin> ALL = List.of(OpenAiPlugin.DECLARATION, AnthropicPlugin.DECLARATION);
+
+    private Plugins() {
+    }
+}

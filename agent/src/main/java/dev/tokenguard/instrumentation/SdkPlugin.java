@@ -1,0 +1,42 @@
+package dev.tokenguard.instrumentation;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The whole declaration of one SDK plugin. Everything else about an SDK is derived from it: the
+ * classes to transform, the presence and version check, the start-up line, the
+ * {@code tokenguard.instrumentation.<name>.enabled} option and the call routing. It says nothing of
+ * how classes get transformed, so a plugin does not change when the weaving does.
+ *
+ * @param name        the SDK's name in start-up lines and option keys, e.g. {@code openai-java}
+ * @param provider    the GenAI provider name its calls default to, e.g. {@code openai}
+ * @param markerClass a class every version has: the SDK is present in a loader that can see it
+ * @param versions    the supported versions (from the marker class's jar manifest, where it tells)
+ * @param hooks       the instrumented types and methods
+ * @param reads       every member the plugin reads or calls by reflection
+ */
+public record SdkPlugin(String name, String provider, String markerClass, VersionRange versions, List<Hook> hooks,
+                        List<Member> reads) {
+
+    public SdkPlugin {
+        hooks = List.copyOf(hooks);
+        reads = List.copyOf(reads);
+    }
+
+    /** The names of the instrumented types. */
+    public List<String> typeNames() {
+        List<String> names = new ArrayList<>();
+        for (Hook hook : hooks) {
+            if (!names.contains(hook.typeName())) {
+                names.add(hook.typeName());
+            }
+        }
+        return names;
+    }
+
+    /** The key of the option that switches this plugin off. */
+    public String enabledKey() {
+        return "tokenguard.instrumentation." + name + ".enabled";
+    }
+}

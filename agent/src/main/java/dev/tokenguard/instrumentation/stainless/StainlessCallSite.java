@@ -1,0 +1,34 @@
+package dev.tokenguard.instrumentation.stainless;
+
+import dev.tokenguard.core.CallRequest;
+import dev.tokenguard.core.Governor;
+import dev.tokenguard.core.LlmCall;
+import dev.tokenguard.instrumentation.CallSite;
+
+import java.net.URI;
+
+/** Starts governing one request at a {@link StainlessSite}. */
+public final class StainlessCallSite implements CallSite {
+    private final StainlessSite site;
+    private final Governor governor;
+
+    public StainlessCallSite(StainlessSite site, Governor governor) {
+        this.site = site;
+        this.governor = governor;
+    }
+
+    @Override
+    public Object enter(Object service, Object params) {
+        URI baseUrl = StainlessRequests.baseUrl(service);
+        String host = baseUrl == null ? null : baseUrl.getHost();
+        Integer port = null;
+        if (host != null) {
+            int p = baseUrl.getPort();
+            port = p >= 0 ? p : ("http".equals(baseUrl.getScheme()) ? 80 : 443);
+        }
+        CallRequest request = new CallRequest(site.sdk().provider().apply(baseUrl), site.api().operation(),
+                StainlessRequests.model(params), site.streaming(), host, port);
+        Object started = governor.begin(request);
+        return started instanceof LlmCall call ? new StainlessCall(site, call, params) : started;
+    }
+}
