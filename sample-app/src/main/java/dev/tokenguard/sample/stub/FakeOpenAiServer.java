@@ -4,22 +4,14 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -48,10 +40,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class FakeOpenAiServer implements AutoCloseable {
 
     private static final int EMBEDDING_DIMENSIONS = 8;
-    private static final AtomicInteger SERVERS = new AtomicInteger();
 
-    private final HttpServer server;
-    private final ExecutorService executor;
+    private final LoopbackEndpoint endpoint;
     private final AtomicInteger sequence = new AtomicInteger();
     private final AtomicLong inputTokens = new AtomicLong();
     private final AtomicLong outputTokens = new AtomicLong();
@@ -60,41 +50,14 @@ public final class FakeOpenAiServer implements AutoCloseable {
     private int failStatus;
     private int failRemaining;
 
-    private FakeOpenAiServer(HttpServer server, ExecutorService executor) {
-        this.server = server;
-        this.executor = executor;
+    private FakeOpenAiServer(LoopbackEndpoint endpoint) {
+        this.endpoint = endpoint;
     }
 
     /** Binds 127.0.0.1 on a free port and starts serving. */
     public static FakeOpenAiServer start() {
-        int id = SERVERS.incrementAndGet();
-        AtomicInteger threads = new AtomicInteger();
-        ExecutorService executor = Executors.newCachedThreadPool(task -> {
-            Thread thread = new Thread(task, "fake-openai-" + id + "-worker-" + threads.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        });
-        HttpServer httpServer;
-        try {
-            httpServer = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        } catch (IOException e) {
-            executor.shutdownNow();
-            throw new UncheckedIOException("FakeOpenAiServer could not bind a loopback port: " + e.getMessage(), e);
-        }
-        FakeOpenAiServer fake = new FakeOpenAiServer(httpServer, executor);
-        httpServer.createContext("/", fake::handle);
-        httpServer.setExecutor(executor);
-        // The JDK's dispatcher thread inherits the daemon flag of the thread that starts the server.
-        Thread starter = new Thread(httpServer::start, "fake-openai-" + id + "-starter");
-        starter.setDaemon(true);
-        starter.start();
-        try {
-            starter.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            fake.close();
-            throw new IllegalStateException("interrupted while starting FakeOpenAiServer", e);
-        }
+        FakeOpenAiServer fake = new FakeOpenAiServer(LoopbackEndpoint.bind("fake-openai"));
+        fake.endpoint.serve(fake::handle);
         return fake;
     }
 
@@ -104,7 +67,7 @@ public final class FakeOpenAiServer implements AutoCloseable {
     }
 
     public int port() {
-        return server.getAddress().getPort();
+        return endpoint.port();
     }
 
     /** Physical requests received on the model endpoints, failed ones included. */
@@ -179,8 +142,7 @@ public final class FakeOpenAiServer implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(0);
-        executor.shutdownNow();
+        endpoint.close();
     }
 
     @Override
@@ -326,7 +288,8 @@ public final class FakeOpenAiServer implements AutoCloseable {
 
     private void fail(HttpExchange exchange, int n, String method, String path, Map<String, List<String>> headers,
                       String body, boolean streaming, int status, ObjectNode error) throws IOException {
-        requests.add(new RecordedRequest(n, method, path, headers, body, status, streaming, false, null));
+        requests.add(new RecordedRequest(n, method, path, exchange.getRequestURI().getRawQuery(), headers, body,
+                status, streaming, false, null, null));
         if (status == 429 || status >= 500) {
             exchange.getResponseHeaders().set("retry-after-ms", "10");
         }
@@ -338,7 +301,7 @@ public final class FakeOpenAiServer implements AutoCloseable {
         inputTokens.addAndGet(usage.inputTokens());
         outputTokens.addAndGet(usage.outputTokens());
         requests.add(new RecordedRequest(n, exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
-                headers, body, status, streaming, usageReported, usage));
+                exchange.getRequestURI().getRawQuery(), headers, body, status, streaming, usageReported, usage, null));
     }
 
     private int takeInjectedFailure() {
@@ -371,40 +334,22 @@ public final class FakeOpenAiServer implements AutoCloseable {
     }
 
     private static Map<String, List<String>> lowerCaseHeaders(HttpExchange exchange) {
-        Map<String, List<String>> headers = new LinkedHashMap<>();
-        exchange.getRequestHeaders().forEach((name, values) ->
-                headers.computeIfAbsent(name.toLowerCase(Locale.ROOT), k -> new ArrayList<>()).addAll(values));
-        headers.replaceAll((name, values) -> List.copyOf(values));
-        return headers;
+        return LoopbackEndpoint.lowerCaseHeaders(exchange);
     }
 
     private static void sendJson(HttpExchange exchange, int status, ObjectNode body, int n) throws IOException {
-        byte[] bytes = OpenAiPayloads.JSON.writeValueAsBytes(body);
-        exchange.getResponseHeaders().set("content-type", "application/json");
         if (n > 0) {
             exchange.getResponseHeaders().set("x-request-id", "req_stub" + n);
         }
-        exchange.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
-        }
+        LoopbackEndpoint.sendJson(exchange, status, OpenAiPayloads.JSON.writeValueAsBytes(body));
     }
 
     private static OutputStream startStream(HttpExchange exchange, int n) throws IOException {
-        exchange.getResponseHeaders().set("content-type", "text/event-stream; charset=utf-8");
-        exchange.getResponseHeaders().set("cache-control", "no-cache");
         exchange.getResponseHeaders().set("x-request-id", "req_stub" + n);
-        exchange.sendResponseHeaders(200, 0);
-        return exchange.getResponseBody();
+        return LoopbackEndpoint.startEventStream(exchange);
     }
 
     private static void writeEvent(OutputStream out, String event, String data) throws IOException {
-        StringBuilder frame = new StringBuilder();
-        if (event != null) {
-            frame.append("event: ").append(event).append('\n');
-        }
-        frame.append("data: ").append(data).append("\n\n");
-        out.write(frame.toString().getBytes(StandardCharsets.UTF_8));
-        out.flush();
+        LoopbackEndpoint.writeEvent(out, event, data);
     }
 }

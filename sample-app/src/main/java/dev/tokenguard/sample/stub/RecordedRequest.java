@@ -5,33 +5,48 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * One physical request that reached a model endpoint of {@link FakeOpenAiServer}, and what the
- * server answered.
+ * One physical request that reached a model endpoint of a fake server ({@link FakeOpenAiServer},
+ * {@link FakeAnthropicServer}), and what the server answered.
  *
  * @param sequence      1, 2, 3... in arrival order across all model endpoints of one server
  * @param method        HTTP method, e.g. {@code POST}
  * @param path          request path without query, e.g. {@code /v1/chat/completions}
+ * @param query         the raw query string, e.g. {@code beta=true}; empty when the URL had none
  * @param headers       request headers, names in lower case, immutable
  * @param body          the request body as received (JSON text, or whatever the client sent)
  * @param status        the HTTP status the server answered with
  * @param streaming     whether the request asked for a stream ({@code "stream": true})
- * @param usageReported whether the answer carried a usage object; false for a chat stream without
- *                      {@code stream_options.include_usage} and for error answers
- * @param usage         the usage reported, or computed but not reported; {@code null} for error answers
+ * @param usageReported whether the answer carried a readable usage object; false for an OpenAI chat
+ *                      stream without {@code stream_options.include_usage}, for an Anthropic answer
+ *                      whose usage was hidden or renamed on purpose, and for error answers
+ * @param usage         the usage reported, or computed but not reported; {@code null} for error answers.
+ *                      For a stream that the server broke off with an error event, the usage its
+ *                      events had reported before the error
+ * @param streamError   the error type of the SSE {@code error} event that broke off a stream on purpose
+ *                      (e.g. {@code overloaded_error}); {@code null} when the answer ran to its end
  */
 public record RecordedRequest(
         int sequence,
         String method,
         String path,
+        String query,
         Map<String, List<String>> headers,
         String body,
         int status,
         boolean streaming,
         boolean usageReported,
-        StubUsage usage) {
+        StubUsage usage,
+        String streamError) {
 
     public RecordedRequest {
+        query = query == null ? "" : query;
         headers = Map.copyOf(headers);
+    }
+
+    /** A request without query string whose answer, if streamed, ran to its end. */
+    public RecordedRequest(int sequence, String method, String path, Map<String, List<String>> headers, String body,
+                           int status, boolean streaming, boolean usageReported, StubUsage usage) {
+        this(sequence, method, path, "", headers, body, status, streaming, usageReported, usage, null);
     }
 
     /** The first value of the named header (any case), or {@code null} when absent. */
@@ -48,8 +63,9 @@ public record RecordedRequest(
     /** Never prints header values: they carry API keys. */
     @Override
     public String toString() {
-        return "RecordedRequest[#" + sequence + " " + method + " " + path + " -> " + status
-                + (streaming ? " stream" : "") + ", usage=" + usage
-                + (usageReported ? " (reported)" : " (not reported)") + ", header names=" + headers.keySet() + "]";
+        return "RecordedRequest[#" + sequence + " " + method + " " + path + (query.isEmpty() ? "" : "?" + query)
+                + " -> " + status + (streaming ? " stream" : "") + (streamError == null ? "" : " broken by " + streamError)
+                + ", usage=" + usage + (usageReported ? " (reported)" : " (not reported)")
+                + ", header names=" + headers.keySet() + "]";
     }
 }

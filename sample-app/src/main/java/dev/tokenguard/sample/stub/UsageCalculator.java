@@ -7,16 +7,18 @@ import java.util.Locale;
 import java.util.OptionalLong;
 
 /**
- * Decides, deterministically, how many tokens {@link FakeOpenAiServer} reports for a request, and
- * writes an answer text of about that many tokens.
+ * Decides, deterministically, how many tokens a fake server reports for a request, and writes an
+ * answer text of about that many tokens.
  *
  * <p>Rules, {@code n} being the request's sequence number:
  * <ul>
  *   <li>input = prompt characters / 4 + 1 + (n * 7 % 11) (always at least 1);</li>
  *   <li>output = 20 + (n * 37 % 50), capped by the request's max output tokens when given;</li>
- *   <li>cached = input / 2 on every third request (n % 3 == 0), else 0;</li>
- *   <li>reasoning = output / 4 when the model name starts with {@code o} or {@code gpt-5}, else 0;</li>
- *   <li>embeddings have no output, cached or reasoning tokens.</li>
+ *   <li>OpenAI only: cached = input / 2 on every third request (n % 3 == 0), else 0;
+ *       reasoning = output / 4 when the model name starts with {@code o} or {@code gpt-5}, else 0;
+ *       embeddings have no output, cached or reasoning tokens;</li>
+ *   <li>Anthropic ({@link FakeAnthropicServer}) adds the cache figures the server was set to report
+ *       on top of the input and has no reasoning tokens.</li>
  * </ul>
  */
 final class UsageCalculator {
@@ -32,10 +34,7 @@ final class UsageCalculator {
     /** Usage of a chat completion or a Responses call. */
     static StubUsage forGeneration(int n, long promptChars, String model, OptionalLong maxOutputTokens) {
         long input = inputTokens(n, promptChars);
-        long output = 20 + (n * 37L % 50);
-        if (maxOutputTokens.isPresent()) {
-            output = Math.max(1, Math.min(output, maxOutputTokens.getAsLong()));
-        }
+        long output = outputTokens(n, maxOutputTokens);
         long cached = n % 3 == 0 ? input / 2 : 0;
         long reasoning = isReasoningModel(model) ? output / 4 : 0;
         return new StubUsage(input, output, cached, reasoning);
@@ -44,6 +43,15 @@ final class UsageCalculator {
     /** Usage of an embeddings call. */
     static StubUsage forEmbeddings(int n, long promptChars) {
         return new StubUsage(inputTokens(n, promptChars), 0, 0, 0);
+    }
+
+    /** Output tokens of request {@code n}: 20 + (n * 37 % 50), capped by the max output tokens (at least 1). */
+    static long outputTokens(int n, OptionalLong maxOutputTokens) {
+        long output = 20 + (n * 37L % 50);
+        if (maxOutputTokens.isPresent()) {
+            output = Math.max(1, Math.min(output, maxOutputTokens.getAsLong()));
+        }
+        return output;
     }
 
     /** Whether the uncapped output of request {@code n} would exceed the cap. */
@@ -56,7 +64,8 @@ final class UsageCalculator {
         return m.startsWith("o") || m.startsWith("gpt-5");
     }
 
-    private static long inputTokens(int n, long promptChars) {
+    /** Input tokens of request {@code n}: prompt characters / 4 + 1 + (n * 7 % 11), at least 1. */
+    static long inputTokens(int n, long promptChars) {
         return Math.max(1, promptChars / 4 + 1 + (n * 7L % 11));
     }
 
