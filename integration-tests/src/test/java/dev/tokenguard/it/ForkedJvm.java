@@ -105,13 +105,18 @@ final class ForkedJvm {
 
     /** The application class path with openai-java replaced by the jars in {@code openAiJars}. */
     static String classPathWithOpenAi(Path openAiJars) throws IOException {
+        return classPathWith("openai-java", openAiJars);
+    }
+
+    /** The application class path with the jars named {@code prefix*} replaced by the jars in {@code jarDir}. */
+    static String classPathWith(String prefix, Path jarDir) throws IOException {
         List<String> entries = new ArrayList<>();
         for (String entry : applicationClassPath().split(File.pathSeparator)) {
-            if (!Path.of(entry).getFileName().toString().startsWith("openai-java")) {
+            if (!Path.of(entry).getFileName().toString().startsWith(prefix)) {
                 entries.add(entry);
             }
         }
-        try (var jars = Files.list(openAiJars)) {
+        try (var jars = Files.list(jarDir)) {
             jars.filter(p -> p.toString().endsWith(".jar")).forEach(p -> entries.add(p.toString()));
         }
         return String.join(File.pathSeparator, entries);
