@@ -19,9 +19,6 @@ import java.util.stream.Collectors;
  */
 final class OpenAiSummarizer implements SampleApp.Summarizer {
 
-    static final String INSTRUCTIONS =
-            "You are a support assistant. Summarize the customer's ticket in one short sentence.";
-
     private final OpenAIClient client;
     private final String model;
 
@@ -42,7 +39,7 @@ final class OpenAiSummarizer implements SampleApp.Summarizer {
     private ChatCompletionCreateParams chatParams(Ticket ticket) {
         return ChatCompletionCreateParams.builder()
                 .model(model)
-                .addSystemMessage(INSTRUCTIONS)
+                .addSystemMessage(SampleApp.Summarizer.INSTRUCTIONS)
                 .addUserMessage(ticket.text())
                 .build();
     }
@@ -75,7 +72,7 @@ final class OpenAiSummarizer implements SampleApp.Summarizer {
     private Summary responses(Ticket ticket) {
         Response response = client.responses().create(ResponseCreateParams.builder()
                 .model(model)
-                .instructions(INSTRUCTIONS)
+                .instructions(SampleApp.Summarizer.INSTRUCTIONS)
                 .input(ticket.text())
                 .build());
         String text = response.output().stream()

@@ -1,35 +1,69 @@
 package dev.tokenguard.sample;
 
+import com.anthropic.client.AnthropicClient;
+import com.anthropic.client.okhttp.AnthropicOkHttpClient;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
+import dev.tokenguard.sample.stub.FakeAnthropicServer;
 import dev.tokenguard.sample.stub.FakeOpenAiServer;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * A small "support ticket summarizer" that calls an LLM through openai-java and knows nothing of
- * TokenGuard.
+ * A small "support ticket summarizer" that calls an LLM through openai-java or anthropic-java and
+ * knows nothing of TokenGuard.
  *
- * <p>Without {@code OPENAI_API_KEY} it starts the embedded {@link FakeOpenAiServer} and talks to
- * it, so it runs offline. With {@code OPENAI_API_KEY} it talks to the OpenAI API (or to
- * {@code OPENAI_BASE_URL} when set). The model is {@code SAMPLE_MODEL}, default {@code gpt-4o-mini}.
+ * <p>{@code --provider openai} (the default): without {@code OPENAI_API_KEY} it starts the embedded
+ * {@link FakeOpenAiServer} and talks to it, so it runs offline; with {@code OPENAI_API_KEY} it talks
+ * to the OpenAI API (or to {@code OPENAI_BASE_URL} when set). The model is {@code SAMPLE_MODEL},
+ * default {@code gpt-4o-mini}.
  *
- * <p>Usage: {@code SampleApp [--tickets N]}, N from 1 to 12 (default 12). Exit status: 0 when every
- * ticket was summarized or a token budget refused a call; 1 when a call failed otherwise; 2 for
- * bad arguments.
+ * <p>{@code --provider anthropic}: the same with anthropic-java, the embedded
+ * {@link FakeAnthropicServer}, {@code ANTHROPIC_API_KEY}, {@code ANTHROPIC_BASE_URL} (default the
+ * Anthropic API) and the default model {@code claude-haiku-4-5}.
+ *
+ * <p>Usage: {@code SampleApp [--tickets N] [--provider openai|anthropic]}, N from 1 to 12 (default
+ * 12). Exit status: 0 when every ticket was summarized or a token budget refused a call; 1 when a
+ * call failed otherwise; 2 for bad arguments.
  */
 public final class SampleApp {
 
     static final String DEFAULT_MODEL = "gpt-4o-mini";
     static final String DEFAULT_BASE_URL = "https://api.openai.com/v1";
-    private static final String USAGE = "usage: SampleApp [--tickets N]   (N from 1 to " + Ticket.ALL.size() + ")";
+    static final String DEFAULT_ANTHROPIC_MODEL = "claude-haiku-4-5";
+    static final String DEFAULT_ANTHROPIC_BASE_URL = "https://api.anthropic.com";
+    private static final String USAGE = "usage: SampleApp [--tickets N] [--provider openai|anthropic]   (N from 1 to "
+            + Ticket.ALL.size() + "; the provider defaults to openai)";
 
     /** Summarizes one ticket; {@code index} is its position in the run, from 0. */
     interface Summarizer {
+
+        /** The system prompt every summarizer sends. */
+        String INSTRUCTIONS = "You are a support assistant. Summarize the customer's ticket in one short sentence.";
+
         Summary summarize(int index, Ticket ticket);
+    }
+
+    /** The LLM provider the tickets are sent to. */
+    enum Provider {
+        OPENAI, ANTHROPIC;
+
+        static Provider parse(String value) {
+            return switch (value.strip().toLowerCase(Locale.ROOT)) {
+                case "openai" -> OPENAI;
+                case "anthropic" -> ANTHROPIC;
+                default -> throw new IllegalArgumentException(
+                        "--provider must be openai or anthropic, got '" + value + "'");
+            };
+        }
+    }
+
+    /** The parsed command line. */
+    record Arguments(int tickets, Provider provider) {
     }
 
     private SampleApp() {
@@ -43,14 +77,22 @@ public final class SampleApp {
     }
 
     static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
-        int tickets;
+        Arguments arguments;
         try {
-            tickets = ticketCount(args);
+            arguments = parse(args);
         } catch (IllegalArgumentException e) {
             err.println(e.getMessage());
             err.println(USAGE);
             return 2;
         }
+        List<Ticket> tickets = Ticket.ALL.subList(0, arguments.tickets());
+        return switch (arguments.provider()) {
+            case OPENAI -> runOpenAi(tickets, env, out, err);
+            case ANTHROPIC -> runAnthropic(tickets, env, out, err);
+        };
+    }
+
+    private static int runOpenAi(List<Ticket> tickets, Map<String, String> env, PrintStream out, PrintStream err) {
         String model = nonBlank(env.get("SAMPLE_MODEL")).orElse(DEFAULT_MODEL);
         Optional<String> apiKey = nonBlank(env.get("OPENAI_API_KEY"));
         FakeOpenAiServer stub = null;
@@ -66,7 +108,32 @@ public final class SampleApp {
                     + " with model " + model + ".");
         }
         try {
-            return summarizeAll(Ticket.ALL.subList(0, tickets), new OpenAiSummarizer(client, model), out, err);
+            return summarizeAll(tickets, new OpenAiSummarizer(client, model), out, err);
+        } finally {
+            client.close();
+            if (stub != null) {
+                stub.close();
+            }
+        }
+    }
+
+    private static int runAnthropic(List<Ticket> tickets, Map<String, String> env, PrintStream out, PrintStream err) {
+        String model = nonBlank(env.get("SAMPLE_MODEL")).orElse(DEFAULT_ANTHROPIC_MODEL);
+        Optional<String> apiKey = nonBlank(env.get("ANTHROPIC_API_KEY"));
+        FakeAnthropicServer stub = null;
+        AnthropicClient client;
+        if (apiKey.isPresent()) {
+            String baseUrl = nonBlank(env.get("ANTHROPIC_BASE_URL")).orElse(DEFAULT_ANTHROPIC_BASE_URL);
+            client = AnthropicOkHttpClient.builder().apiKey(apiKey.get()).baseUrl(baseUrl).build();
+            out.println("Using the Anthropic API at " + baseUrl + " with model " + model + ".");
+        } else {
+            stub = FakeAnthropicServer.start();
+            client = AnthropicOkHttpClient.builder().apiKey("sk-ant-offline-stub").baseUrl(stub.baseUrl()).build();
+            out.println("ANTHROPIC_API_KEY is not set: using the offline Anthropic stub at " + stub.baseUrl()
+                    + " with model " + model + ".");
+        }
+        try {
+            return summarizeAll(tickets, new AnthropicSummarizer(client, model), out, err);
         } finally {
             client.close();
             if (stub != null) {
@@ -134,20 +201,31 @@ public final class SampleApp {
         return String.join(" ", Arrays.copyOf(all, words)) + " ...";
     }
 
-    static int ticketCount(String[] args) {
+    static Arguments parse(String[] args) {
         int count = Ticket.ALL.size();
+        Provider provider = Provider.OPENAI;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
+            String option;
             String value;
-            if (arg.equals("--tickets")) {
+            if (arg.equals("--tickets") || arg.equals("--provider")) {
+                option = arg;
                 if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException("--tickets needs a number from 1 to " + Ticket.ALL.size());
+                    throw new IllegalArgumentException(option.equals("--tickets")
+                            ? "--tickets needs a number from 1 to " + Ticket.ALL.size()
+                            : "--provider needs openai or anthropic");
                 }
                 value = args[++i];
-            } else if (arg.startsWith("--tickets=")) {
-                value = arg.substring("--tickets=".length());
+            } else if (arg.startsWith("--tickets=") || arg.startsWith("--provider=")) {
+                option = arg.substring(0, arg.indexOf('='));
+                value = arg.substring(option.length() + 1);
             } else {
-                throw new IllegalArgumentException("unknown argument '" + arg + "'; the only option is --tickets N");
+                throw new IllegalArgumentException("unknown argument '" + arg
+                        + "'; the options are --tickets N and --provider openai|anthropic");
+            }
+            if (option.equals("--provider")) {
+                provider = Provider.parse(value);
+                continue;
             }
             try {
                 count = Integer.parseInt(value.strip());
@@ -159,7 +237,7 @@ public final class SampleApp {
                         + ", got '" + value + "'");
             }
         }
-        return count;
+        return new Arguments(count, provider);
     }
 
     private static Optional<String> nonBlank(String value) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tokenguard.sample.stub.FakeAnthropicServer;
 import dev.tokenguard.sample.stub.FakeOpenAiServer;
 import dev.tokenguard.sample.stub.RecordedRequest;
 import dev.tokenguard.sample.stub.StubUsage;
@@ -94,6 +95,112 @@ class SampleAppTest {
     }
 
     @Test
+    void theProviderOptionDefaultsToOpenAi() {
+        try (FakeOpenAiServer server = FakeOpenAiServer.start()) {
+            Map<String, String> env = Map.of("OPENAI_API_KEY", "sk-from-env", "OPENAI_BASE_URL", server.baseUrl());
+            assertEquals(0, SampleApp.run(new String[] {"--provider", "openai", "--tickets", "1"}, env, out, err),
+                    errText());
+            assertEquals(0, SampleApp.run(new String[] {"--tickets=1", "--provider=OpenAI"}, env, out, err), errText());
+            assertEquals(2, server.requestCount());
+            assertEquals(List.of("/v1/chat/completions", "/v1/chat/completions"),
+                    server.requests().stream().map(RecordedRequest::path).toList());
+        }
+    }
+
+    @Test
+    void anthropicOfflineUsesTheEmbeddedAnthropicStub() {
+        int status = SampleApp.run(new String[] {"--provider", "anthropic", "--tickets", "4"},
+                Map.of("OPENAI_API_KEY", "sk-not-used"), out, err);
+
+        assertEquals(0, status, errText());
+        List<String> lines = outLines();
+        assertEquals(6, lines.size(), String.join("\n", lines));
+        assertTrue(lines.get(0).startsWith(
+                "ANTHROPIC_API_KEY is not set: using the offline Anthropic stub at http://127.0.0.1:"), lines.get(0));
+        assertTrue(lines.get(0).endsWith(" with model claude-haiku-4-5."), lines.get(0));
+        assertTrue(lines.get(1).startsWith("T-1001  messages "), lines.get(1));
+        assertTrue(lines.get(2).startsWith("T-1002  stream "), lines.get(2));
+        assertTrue(lines.get(3).startsWith("T-1003  beta "), lines.get(3));
+        assertTrue(lines.get(4).startsWith("T-1004  messages "), lines.get(4));
+        assertTrue(lines.stream().skip(1).limit(4).noneMatch(l -> l.contains("usage not reported")), lines.toString());
+        assertTrue(lines.get(5).startsWith("Summarized 4 tickets"), lines.get(5));
+        assertEquals("", errText());
+    }
+
+    @Test
+    void anthropicWithAnApiKeyTalksToTheConfiguredEndpointAndCountsCachedInput() {
+        try (FakeAnthropicServer server = FakeAnthropicServer.start()) {
+            server.setCacheTokens(40, 8);
+            Map<String, String> env = Map.of("ANTHROPIC_API_KEY", "sk-ant-from-env",
+                    "ANTHROPIC_BASE_URL", server.baseUrl(), "SAMPLE_MODEL", "claude-sonnet-4-5");
+            int status = SampleApp.run(new String[] {"--provider=anthropic", "--tickets=5"}, env, out, err);
+
+            assertEquals(0, status, errText());
+            List<RecordedRequest> requests = server.requests();
+            assertEquals(5, requests.size());
+            assertTrue(requests.stream().allMatch(r -> r.path().equals("/v1/messages")));
+            assertEquals(List.of(false, true, false, false, false),
+                    requests.stream().map(RecordedRequest::streaming).toList());
+            assertTrue(requests.stream().allMatch(r -> r.body().contains("\"model\":\"claude-sonnet-4-5\"")));
+            assertTrue(requests.stream().allMatch(r -> r.body().contains("\"max_tokens\":256")));
+            assertTrue(requests.get(0).body().contains(SampleApp.Summarizer.INSTRUCTIONS), requests.get(0).body());
+            assertEquals("Bearer sk-ant-from-env", requests.get(0).header("authorization"));
+            assertTrue(server.countTokensRequests().isEmpty());
+
+            List<String> lines = outLines();
+            assertEquals(7, lines.size(), String.join("\n", lines));
+            assertEquals("Using the Anthropic API at " + server.baseUrl() + " with model claude-sonnet-4-5.",
+                    lines.get(0));
+            List<String> methods = List.of("messages", "stream", "beta", "messages", "messages");
+            long reported = 0;
+            for (int i = 0; i < 5; i++) {
+                StubUsage usage = requests.get(i).usage();
+                assertEquals(40, usage.cachedTokens());
+                assertEquals(8, usage.cacheWriteTokens());
+                String line = lines.get(i + 1);
+                assertTrue(line.startsWith(Ticket.ALL.get(i).id() + "  " + methods.get(i) + " "), line);
+                // the input printed is the whole prompt: input_tokens + cache read + cache write
+                assertTrue(line.contains(usage.totalTokens() + " tokens (" + (usage.uncachedInputTokens() + 48)
+                        + " in, " + usage.outputTokens() + " out)"), line + " vs " + usage);
+                reported += usage.totalTokens();
+            }
+            assertTrue(lines.get(1).endsWith("I was charged twice for my March invoice ..."), lines.get(1));
+            assertEquals(server.totalTokens(), reported);
+            assertEquals("Summarized 5 tickets; the responses reported " + reported + " tokens.", lines.get(6));
+            assertFalse(String.join("\n", lines).contains("sk-ant-from-env"), "the key is never printed");
+        }
+    }
+
+    @Test
+    void anAnthropicFailureStopsTheRunWithStatusOne() {
+        try (FakeAnthropicServer server = FakeAnthropicServer.start()) {
+            server.setFailNext(400);
+            int status = SampleApp.run(new String[] {"--provider", "anthropic"},
+                    Map.of("ANTHROPIC_API_KEY", "sk-ant-from-env", "ANTHROPIC_BASE_URL", server.baseUrl()), out, err);
+
+            assertEquals(1, status);
+            assertTrue(errText().startsWith("T-1001 failed: com.anthropic.errors.BadRequestException: "), errText());
+            assertFalse(errText().contains("sk-ant-from-env"), "the key is never printed");
+            assertEquals(1, server.requestCount(), "no further ticket is tried");
+        }
+    }
+
+    @Test
+    void aBrokenAnthropicStreamStopsTheRunWithStatusOne() {
+        try (FakeAnthropicServer server = FakeAnthropicServer.start()) {
+            server.failNextStreamMidway();
+            int status = SampleApp.run(new String[] {"--provider", "anthropic", "--tickets", "3"},
+                    Map.of("ANTHROPIC_API_KEY", "sk-ant-from-env", "ANTHROPIC_BASE_URL", server.baseUrl()), out, err);
+
+            assertEquals(1, status);
+            assertTrue(errText().startsWith("T-1002 failed: com.anthropic.errors.SseException: "), errText());
+            assertEquals(2, server.requestCount());
+            assertEquals("overloaded_error", server.lastRequest().streamError());
+            assertEquals(2, outLines().size(), "the first ticket was summarized: " + outLines());
+        }
+    }
+
+    @Test
     void anOrdinaryFailureStopsTheRunWithStatusOne() {
         try (FakeOpenAiServer server = FakeOpenAiServer.start()) {
             server.setFailNext(400);
@@ -148,6 +255,11 @@ class SampleAppTest {
         assertEquals(2, SampleApp.run(new String[] {"--tickets"}, Map.of(), out, err));
         assertEquals(2, SampleApp.run(new String[] {"--verbose"}, Map.of(), out, err));
         assertTrue(errText().contains("unknown argument '--verbose'"), errText());
+        assertEquals(2, SampleApp.run(new String[] {"--provider", "gemini"}, Map.of(), out, err));
+        assertTrue(errText().contains("--provider must be openai or anthropic, got 'gemini'"), errText());
+        assertEquals(2, SampleApp.run(new String[] {"--tickets", "2", "--provider"}, Map.of(), out, err));
+        assertTrue(errText().contains("--provider needs openai or anthropic"), errText());
+        assertTrue(errText().contains("usage: SampleApp [--tickets N] [--provider openai|anthropic]"), errText());
         assertTrue(outLines().isEmpty(), "nothing started");
     }
 
