@@ -366,4 +366,27 @@ class ReadmePromisesIT {
         }
         assertTrue(onlyInternalErrorLine(result).contains(point), result::toString);
     }
+
+    @Test
+    void aFailureWhileObservingAStreamIsReportedOnceAndTheAppStillReadsItsWholeStream() throws Exception {
+        ForkedJvm.Result plain = ForkedJvm.run(work, null, List.of(), Map.of(), APP, "stream-chunks",
+                server.baseUrl(), "3");
+        assertEquals(0, plain.exitCode(), plain::toString);
+        List<String> seen = plain.lines("OK ").stream().map(l -> l.replaceAll(".* chars=", "chars=")).toList();
+        assertEquals(3, seen.size(), plain::toString);
+        server.reset();
+
+        ForkedJvm.Result result = run("budget.max-tokens=100000", List.of("-Dtokenguard.internal.fault=stream"),
+                "stream-chunks", 3);
+        assertEquals(0, result.exitCode(), result::toString);
+        assertEquals(seen, result.lines("OK ").stream().map(l -> l.replaceAll(".* chars=", "chars=")).toList(),
+                "the app reads the same text as without the agent");
+        assertEquals(3, server.requestCount());
+        assertTrue(onlyInternalErrorLine(result).contains("stream"), result::toString);
+        List<JsonNode> calls = logs().of("llm_call");
+        assertEquals(3, calls.size(), "every call is still logged and charged once");
+        for (JsonNode call : calls) {
+            assertEquals("ok", call.get("status").asText(), call.toString());
+        }
+    }
 }

@@ -59,6 +59,7 @@ public final class PromiseScenarios {
                 System.out.println("OK " + ScenarioApp.streamChat(client, calls, false));
             }
             case "chat" -> ScenarioApp.repeat(calls, i -> ScenarioApp.syncChat(client, i));
+            case "stream-chunks" -> ScenarioApp.repeat(calls, i -> ScenarioApp.streamChat(client, i, false));
             case "async-responses" -> ScenarioApp.repeat(calls, i -> asyncResponse(async, i));
             case "async-responses-stream" -> ScenarioApp.repeat(calls, i -> asyncResponseStream(async, i));
             case "async-embeddings" -> ScenarioApp.repeat(calls, i -> asyncEmbeddings(async, i));
