@@ -200,4 +200,22 @@ class AnthropicAgentIT {
         assertTrue(server.requests().get(0).header("x-api-key") != null
                 || server.requests().get(0).header("authorization") != null, "the key did go to the server");
     }
+
+    @Test
+    void withoutBudgetNotesEveryRequestIsByteForByteWhatTheAppBuilt() throws Exception {
+        List<String> bodies = new ArrayList<>();
+        for (String scenario : List.of("sync", "stream", "beta")) {
+            ForkedJvm.Result plain = ForkedJvm.run(work, null, List.of(), Map.of(), APP, scenario, server.baseUrl(), "3");
+            assertEquals(0, plain.exitCode(), plain::toString);
+        }
+        server.requests().forEach(r -> bodies.add(r.body()));
+        assertEquals(9, bodies.size());
+        server.reset();
+        for (String scenario : List.of("sync", "stream", "beta")) {
+            ForkedJvm.Result governed = run("budget.max-tokens=1000000", scenario, 3);
+            assertEquals(0, governed.exitCode(), governed::toString);
+        }
+        assertEquals(bodies, server.requests().stream().map(RecordedRequest::body).toList());
+        assertEquals(9, logs().of("llm_call").size(), "the governed run was governed");
+    }
 }

@@ -389,4 +389,17 @@ class ReadmePromisesIT {
             assertEquals("ok", call.get("status").asText(), call.toString());
         }
     }
+
+    @Test
+    void withoutBudgetNotesAPlainRequestIsByteForByteWhatTheAppBuilt() throws Exception {
+        ForkedJvm.Result plain = ForkedJvm.run(work, null, List.of(), Map.of(), APP, "chat", server.baseUrl(), "3");
+        assertEquals(0, plain.exitCode(), plain::toString);
+        List<String> bodies = server.requests().stream().map(RecordedRequest::body).toList();
+        assertEquals(3, bodies.size());
+        server.reset();
+        ForkedJvm.Result governed = run("budget.max-tokens=1000000", List.of(), "chat", 3);
+        assertEquals(0, governed.exitCode(), governed::toString);
+        assertEquals(bodies, server.requests().stream().map(RecordedRequest::body).toList());
+        assertEquals(3, logs().of("llm_call").size(), "the governed run was governed");
+    }
 }
