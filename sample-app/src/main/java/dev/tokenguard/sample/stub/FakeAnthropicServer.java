@@ -12,9 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An offline stand-in for Anthropic's Messages API on a loopback port, answering with the API's
@@ -83,15 +80,10 @@ public final class FakeAnthropicServer implements AutoCloseable {
     private static final int DELTAS_BEFORE_STREAM_ERROR = 2;
 
     private final LoopbackEndpoint endpoint;
-    private final AtomicInteger sequence = new AtomicInteger();
-    private final AtomicInteger countTokensSequence = new AtomicInteger();
-    private final AtomicLong inputTokens = new AtomicLong();
-    private final AtomicLong outputTokens = new AtomicLong();
-    private final List<RecordedRequest> requests = new CopyOnWriteArrayList<>();
-    private final List<RecordedRequest> countTokensRequests = new CopyOnWriteArrayList<>();
+    private final StubLedger ledger = new StubLedger("FakeAnthropicServer", "/v1/messages");
+    /** count_tokens requests, numbered apart; its totals and failure switch are never used. */
+    private final StubLedger countTokensLedger = new StubLedger("FakeAnthropicServer", "/v1/messages/count_tokens");
     private final Object settingsLock = new Object();
-    private int failStatus;
-    private int failRemaining;
     private String streamErrorType;
     private String streamErrorMessage;
     private UsageMode usageMode = UsageMode.NORMAL;
@@ -123,7 +115,7 @@ public final class FakeAnthropicServer implements AutoCloseable {
 
     /** Physical requests received on {@code /v1/messages}, failed ones included. */
     public int requestCount() {
-        return sequence.get();
+        return ledger.requestCount();
     }
 
     /**
@@ -131,7 +123,7 @@ public final class FakeAnthropicServer implements AutoCloseable {
      * request: {@code input_tokens + cache_read_input_tokens + cache_creation_input_tokens}.
      */
     public long totalInputTokens() {
-        return inputTokens.get();
+        return ledger.totalInputTokens();
     }
 
     /**
@@ -139,26 +131,22 @@ public final class FakeAnthropicServer implements AutoCloseable {
      * model request; for a stream broken off by an error event, the output tokens reported before it.
      */
     public long totalOutputTokens() {
-        return outputTokens.get();
+        return ledger.totalOutputTokens();
     }
 
     /** {@code totalInputTokens() + totalOutputTokens()}. */
     public long totalTokens() {
-        return totalInputTokens() + totalOutputTokens();
+        return ledger.totalTokens();
     }
 
     /** Every request received on {@code /v1/messages}, in arrival order (an immutable snapshot). */
     public List<RecordedRequest> requests() {
-        return sorted(requests);
+        return ledger.requests();
     }
 
     /** The most recent request on {@code /v1/messages}. */
     public RecordedRequest lastRequest() {
-        List<RecordedRequest> all = requests();
-        if (all.isEmpty()) {
-            throw new IllegalStateException("FakeAnthropicServer has received no request on /v1/messages yet");
-        }
-        return all.get(all.size() - 1);
+        return ledger.lastRequest();
     }
 
     /**
@@ -166,7 +154,7 @@ public final class FakeAnthropicServer implements AutoCloseable {
      * from the model requests; each usage holds the counted input tokens and nothing else.
      */
     public List<RecordedRequest> countTokensRequests() {
-        return sorted(countTokensRequests);
+        return countTokensLedger.requests();
     }
 
     /** The next request on {@code /v1/messages} is answered with this HTTP status and Anthropic's error body. */
@@ -180,16 +168,7 @@ public final class FakeAnthropicServer implements AutoCloseable {
      * retried failure fails as many requests as the client's retries plus one).
      */
     public void setFailNext(int status, int times) {
-        if (status < 400 || status > 599) {
-            throw new IllegalArgumentException("setFailNext status must be an HTTP error status 400..599, got " + status);
-        }
-        if (times < 0) {
-            throw new IllegalArgumentException("setFailNext times must be >= 0, got " + times);
-        }
-        synchronized (settingsLock) {
-            failStatus = status;
-            failRemaining = times;
-        }
+        ledger.setFailNext(status, times);
     }
 
     /**
@@ -244,20 +223,15 @@ public final class FakeAnthropicServer implements AutoCloseable {
      * failures and restores the default usage mode and cache figures.
      */
     public void reset() {
+        ledger.reset();
+        countTokensLedger.reset();
         synchronized (settingsLock) {
-            failRemaining = 0;
             streamErrorType = null;
             streamErrorMessage = null;
             usageMode = UsageMode.NORMAL;
             cacheReadTokens = 0;
             cacheWriteTokens = 0;
         }
-        requests.clear();
-        countTokensRequests.clear();
-        inputTokens.set(0);
-        outputTokens.set(0);
-        sequence.set(0);
-        countTokensSequence.set(0);
     }
 
     @Override
@@ -312,7 +286,7 @@ public final class FakeAnthropicServer implements AutoCloseable {
 
     private void message(HttpExchange exchange, ObjectNode request, Map<String, List<String>> headers, String body)
             throws IOException {
-        int n = sequence.incrementAndGet();
+        int n = ledger.nextSequence();
         boolean streaming = request != null && request.path("stream").asBoolean(false);
         String invalid = invalidRequest(request, true);
         if (invalid != null) {
@@ -322,14 +296,9 @@ public final class FakeAnthropicServer implements AutoCloseable {
         String model = request.get("model").asText();
         String streamError;
         String streamErrorText;
-        int injected;
+        int injected = ledger.takeInjectedFailure();
         Settings settings;
         synchronized (settingsLock) {
-            injected = 0;
-            if (failRemaining > 0) {
-                failRemaining--;
-                injected = failStatus;
-            }
             streamError = null;
             streamErrorText = null;
             if (injected == 0 && streaming && streamErrorType != null) {
@@ -360,7 +329,7 @@ public final class FakeAnthropicServer implements AutoCloseable {
         boolean usageReported = settings.usageMode() == UsageMode.NORMAL;
 
         if (!streaming) {
-            record(n, exchange, headers, body, false, usageReported, usage, null);
+            ledger.recordAnswer(n, exchange, headers, body, false, usageReported, usage, null);
             ArrayNode content = AnthropicPayloads.JSON.createArrayNode();
             content.add(toolBlock != null ? toolBlock : AnthropicPayloads.textBlock(text));
             sendJson(exchange, 200, AnthropicPayloads.message(n, model, content, stopReason,
@@ -377,10 +346,10 @@ public final class FakeAnthropicServer implements AutoCloseable {
         long startOutput = 1;
         if (streamError != null) {
             // the ledger holds what the events sent before the error reported
-            record(n, exchange, headers, body, true, usageReported, new StubUsage(usage.inputTokens(), startOutput,
-                    usage.cachedTokens(), 0, usage.cacheWriteTokens()), streamError);
+            ledger.recordAnswer(n, exchange, headers, body, true, usageReported, new StubUsage(usage.inputTokens(),
+                    startOutput, usage.cachedTokens(), 0, usage.cacheWriteTokens()), streamError);
         } else {
-            record(n, exchange, headers, body, true, usageReported, usage, null);
+            ledger.recordAnswer(n, exchange, headers, body, true, usageReported, usage, null);
         }
         List<ObjectNode> deltas = new ArrayList<>();
         ObjectNode startBlock;
@@ -429,18 +398,15 @@ public final class FakeAnthropicServer implements AutoCloseable {
 
     private void countTokens(HttpExchange exchange, ObjectNode request, Map<String, List<String>> headers,
                              String body) throws IOException {
-        int n = countTokensSequence.incrementAndGet();
+        int n = countTokensLedger.nextSequence();
         String invalid = invalidRequest(request, false);
         if (invalid != null) {
-            countTokensRequests.add(new RecordedRequest(n, exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
-                    exchange.getRequestURI().getRawQuery(), headers, body, 400, false, false, null, null));
+            countTokensLedger.recordFailure(n, exchange, headers, body, false, 400);
             sendJson(exchange, 400, AnthropicPayloads.error("invalid_request_error", invalid, n), n);
             return;
         }
         long input = Math.max(1, AnthropicPayloads.promptChars(request) / 4 + 1);
-        countTokensRequests.add(new RecordedRequest(n, exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
-                exchange.getRequestURI().getRawQuery(), headers, body, 200, false, true,
-                new StubUsage(input, 0, 0, 0, 0), null));
+        countTokensLedger.recordAnswer(n, exchange, headers, body, false, true, new StubUsage(input, 0, 0, 0, 0), null);
         sendJson(exchange, 200, AnthropicPayloads.tokensCount(input), n);
     }
 
@@ -488,27 +454,11 @@ public final class FakeAnthropicServer implements AutoCloseable {
 
     private void fail(HttpExchange exchange, int n, Map<String, List<String>> headers, String body, boolean streaming,
                       int status, ObjectNode error) throws IOException {
-        requests.add(new RecordedRequest(n, exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
-                exchange.getRequestURI().getRawQuery(), headers, body, status, streaming, false, null, null));
+        ledger.recordFailure(n, exchange, headers, body, streaming, status);
         if (status == 429 || status >= 500) {
             exchange.getResponseHeaders().set("retry-after-ms", "10");
         }
         sendJson(exchange, status, error, n);
-    }
-
-    private void record(int n, HttpExchange exchange, Map<String, List<String>> headers, String body,
-                        boolean streaming, boolean usageReported, StubUsage usage, String streamError) {
-        inputTokens.addAndGet(usage.inputTokens());
-        outputTokens.addAndGet(usage.outputTokens());
-        requests.add(new RecordedRequest(n, exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
-                exchange.getRequestURI().getRawQuery(), headers, body, 200, streaming, usageReported, usage,
-                streamError));
-    }
-
-    private static List<RecordedRequest> sorted(List<RecordedRequest> recorded) {
-        List<RecordedRequest> snapshot = new ArrayList<>(recorded);
-        snapshot.sort((a, b) -> Integer.compare(a.sequence(), b.sequence()));
-        return List.copyOf(snapshot);
     }
 
     private static ObjectNode parseObject(String body) {

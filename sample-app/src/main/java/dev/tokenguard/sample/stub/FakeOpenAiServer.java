@@ -7,13 +7,9 @@ import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An offline stand-in for the OpenAI API on a loopback port, answering with OpenAI's real JSON and
@@ -42,13 +38,7 @@ public final class FakeOpenAiServer implements AutoCloseable {
     private static final int EMBEDDING_DIMENSIONS = 8;
 
     private final LoopbackEndpoint endpoint;
-    private final AtomicInteger sequence = new AtomicInteger();
-    private final AtomicLong inputTokens = new AtomicLong();
-    private final AtomicLong outputTokens = new AtomicLong();
-    private final List<RecordedRequest> requests = new CopyOnWriteArrayList<>();
-    private final Object failureLock = new Object();
-    private int failStatus;
-    private int failRemaining;
+    private final StubLedger ledger = new StubLedger("FakeOpenAiServer", "a model endpoint");
 
     private FakeOpenAiServer(LoopbackEndpoint endpoint) {
         this.endpoint = endpoint;
@@ -72,38 +62,32 @@ public final class FakeOpenAiServer implements AutoCloseable {
 
     /** Physical requests received on the model endpoints, failed ones included. */
     public int requestCount() {
-        return sequence.get();
+        return ledger.requestCount();
     }
 
     /** Sum of the input tokens reported (or computed but not reported) for every answered request. */
     public long totalInputTokens() {
-        return inputTokens.get();
+        return ledger.totalInputTokens();
     }
 
     /** Sum of the output tokens reported (or computed but not reported) for every answered request. */
     public long totalOutputTokens() {
-        return outputTokens.get();
+        return ledger.totalOutputTokens();
     }
 
     /** {@code totalInputTokens() + totalOutputTokens()}. */
     public long totalTokens() {
-        return totalInputTokens() + totalOutputTokens();
+        return ledger.totalTokens();
     }
 
     /** Every request received on the model endpoints, in arrival order (an immutable snapshot). */
     public List<RecordedRequest> requests() {
-        List<RecordedRequest> snapshot = new ArrayList<>(requests);
-        snapshot.sort((a, b) -> Integer.compare(a.sequence(), b.sequence()));
-        return List.copyOf(snapshot);
+        return ledger.requests();
     }
 
     /** The most recent request on a model endpoint. */
     public RecordedRequest lastRequest() {
-        List<RecordedRequest> all = requests();
-        if (all.isEmpty()) {
-            throw new IllegalStateException("FakeOpenAiServer has received no request on a model endpoint yet");
-        }
-        return all.get(all.size() - 1);
+        return ledger.lastRequest();
     }
 
     /** The next request on a model endpoint is answered with this HTTP status and OpenAI's error body. */
@@ -117,27 +101,12 @@ public final class FakeOpenAiServer implements AutoCloseable {
      * failure fails as many requests as the client's retries plus one).
      */
     public void setFailNext(int status, int times) {
-        if (status < 400 || status > 599) {
-            throw new IllegalArgumentException("setFailNext status must be an HTTP error status 400..599, got " + status);
-        }
-        if (times < 0) {
-            throw new IllegalArgumentException("setFailNext times must be >= 0, got " + times);
-        }
-        synchronized (failureLock) {
-            failStatus = status;
-            failRemaining = times;
-        }
+        ledger.setFailNext(status, times);
     }
 
     /** Forgets every recorded request, resets the totals and the sequence, and cancels injected failures. */
     public void reset() {
-        synchronized (failureLock) {
-            failRemaining = 0;
-        }
-        requests.clear();
-        inputTokens.set(0);
-        outputTokens.set(0);
-        sequence.set(0);
+        ledger.reset();
     }
 
     @Override
@@ -170,12 +139,12 @@ public final class FakeOpenAiServer implements AutoCloseable {
                         "Invalid URL (" + method + " " + path + ")", "invalid_request_error", null, null), 0);
                 return;
             }
-            int n = sequence.incrementAndGet();
+            int n = ledger.nextSequence();
             String body = new String(raw, StandardCharsets.UTF_8);
             Map<String, List<String>> headers = lowerCaseHeaders(exchange);
             ObjectNode request = parseObject(body);
             if (request == null) {
-                fail(exchange, n, method, path, headers, body, false, 400, OpenAiPayloads.error(
+                fail(exchange, n, headers, body, false, 400, OpenAiPayloads.error(
                         "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
                                 + "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what "
                                 + "was sent was not valid JSON.)", "invalid_request_error", null, null));
@@ -184,7 +153,7 @@ public final class FakeOpenAiServer implements AutoCloseable {
             boolean streaming = request.path("stream").asBoolean(false) && endpoint != Endpoint.EMBEDDINGS;
             String model = request.path("model").asText("");
             if (model.isEmpty()) {
-                fail(exchange, n, method, path, headers, body, streaming, 400, OpenAiPayloads.error(
+                fail(exchange, n, headers, body, streaming, 400, OpenAiPayloads.error(
                         "you must provide a model parameter", "invalid_request_error", null, null));
                 return;
             }
@@ -194,14 +163,14 @@ public final class FakeOpenAiServer implements AutoCloseable {
                 case RESPONSES -> null;
             };
             if (missing != null) {
-                fail(exchange, n, method, path, headers, body, streaming, 400, OpenAiPayloads.error(
+                fail(exchange, n, headers, body, streaming, 400, OpenAiPayloads.error(
                         "Missing required parameter: '" + missing + "'.", "invalid_request_error", missing,
                         "missing_required_parameter"));
                 return;
             }
-            int injected = takeInjectedFailure();
+            int injected = ledger.takeInjectedFailure();
             if (injected != 0) {
-                fail(exchange, n, method, path, headers, body, streaming, injected,
+                fail(exchange, n, headers, body, streaming, injected,
                         OpenAiPayloads.errorForStatus(injected, model));
                 return;
             }
@@ -234,12 +203,12 @@ public final class FakeOpenAiServer implements AutoCloseable {
                 usage.outputTokens() - usage.reasoningTokens());
         String finishReason = UsageCalculator.capped(n, max) ? "length" : "stop";
         if (!streaming) {
-            record(n, exchange, headers, body, 200, false, true, usage);
+            ledger.recordAnswer(n, exchange, headers, body, false, true, usage, null);
             sendJson(exchange, 200, OpenAiPayloads.chatCompletion(n, model, text, finishReason, usage), n);
             return;
         }
         boolean includeUsage = request.path("stream_options").path("include_usage").asBoolean(false);
-        record(n, exchange, headers, body, 200, true, includeUsage, usage);
+        ledger.recordAnswer(n, exchange, headers, body, true, includeUsage, usage, null);
         List<ObjectNode> chunks = OpenAiPayloads.chatChunks(
                 n, model, UsageCalculator.split(text, 5), finishReason, includeUsage, usage);
         try (OutputStream out = startStream(exchange, n)) {
@@ -259,7 +228,7 @@ public final class FakeOpenAiServer implements AutoCloseable {
         String text = UsageCalculator.answerText(UsageCalculator.lastUserText(request.get("input")),
                 usage.outputTokens() - usage.reasoningTokens());
         String status = UsageCalculator.capped(n, max) ? "incomplete" : "completed";
-        record(n, exchange, headers, body, 200, streaming, true, usage);
+        ledger.recordAnswer(n, exchange, headers, body, streaming, true, usage, null);
         if (!streaming) {
             sendJson(exchange, 200, OpenAiPayloads.response(n, request, status, text, usage), n);
             return;
@@ -280,38 +249,19 @@ public final class FakeOpenAiServer implements AutoCloseable {
         StubUsage usage = UsageCalculator.forEmbeddings(n, UsageCalculator.promptChars(input));
         boolean base64 = "base64".equals(request.path("encoding_format").asText());
         int dimensions = Math.min(4096, request.path("dimensions").asInt(EMBEDDING_DIMENSIONS));
-        record(n, exchange, headers, body, 200, false, true, usage);
+        ledger.recordAnswer(n, exchange, headers, body, false, true, usage, null);
         sendJson(exchange, 200, OpenAiPayloads.embeddings(n, model, inputs, Math.max(1, dimensions), base64, usage), n);
     }
 
     // ---- plumbing ----
 
-    private void fail(HttpExchange exchange, int n, String method, String path, Map<String, List<String>> headers,
-                      String body, boolean streaming, int status, ObjectNode error) throws IOException {
-        requests.add(new RecordedRequest(n, method, path, exchange.getRequestURI().getRawQuery(), headers, body,
-                status, streaming, false, null, null));
+    private void fail(HttpExchange exchange, int n, Map<String, List<String>> headers, String body,
+                      boolean streaming, int status, ObjectNode error) throws IOException {
+        ledger.recordFailure(n, exchange, headers, body, streaming, status);
         if (status == 429 || status >= 500) {
             exchange.getResponseHeaders().set("retry-after-ms", "10");
         }
         sendJson(exchange, status, error, n);
-    }
-
-    private void record(int n, HttpExchange exchange, Map<String, List<String>> headers, String body, int status,
-                        boolean streaming, boolean usageReported, StubUsage usage) {
-        inputTokens.addAndGet(usage.inputTokens());
-        outputTokens.addAndGet(usage.outputTokens());
-        requests.add(new RecordedRequest(n, exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
-                exchange.getRequestURI().getRawQuery(), headers, body, status, streaming, usageReported, usage, null));
-    }
-
-    private int takeInjectedFailure() {
-        synchronized (failureLock) {
-            if (failRemaining <= 0) {
-                return 0;
-            }
-            failRemaining--;
-            return failStatus;
-        }
     }
 
     private static OptionalLong maxTokens(ObjectNode request, String... fields) {

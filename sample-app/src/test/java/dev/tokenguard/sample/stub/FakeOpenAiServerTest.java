@@ -337,9 +337,7 @@ class FakeOpenAiServerTest {
                 .createStreaming(chat("gpt-4o-mini", "hi")).stream().count());
 
         assertEquals(4, server.requestCount());
-        assertTrue(server.requests().stream().noneMatch(RecordedRequest::answered));
-        assertTrue(server.requests().stream().allMatch(r -> r.usage() == null && !r.usageReported()));
-        assertEquals(0, server.totalTokens());
+        FakeServerChecks.assertOnlyFailuresRecorded(4, server.requests(), server.totalTokens());
 
         // the failure is one-shot: the next request succeeds
         client.chat().completions().create(chat("gpt-4o-mini", "hi")).validate();
@@ -450,18 +448,12 @@ class FakeOpenAiServerTest {
                 return sums;
             }));
         }
-        long input = 0;
-        long output = 0;
-        for (java.util.concurrent.Future<long[]> future : futures) {
-            long[] sums = future.get();
-            input += sums[0];
-            output += sums[1];
-        }
+        long[] sums = FakeServerChecks.addUp(futures, threads);
         pool.shutdown();
         assertEquals(threads * callsPerThread, server.requestCount());
         assertEquals(threads * callsPerThread, server.requests().size());
-        assertEquals(input, server.totalInputTokens());
-        assertEquals(output, server.totalOutputTokens());
+        assertEquals(sums[0], server.totalInputTokens());
+        assertEquals(sums[1], server.totalOutputTokens());
         assertEquals(threads * callsPerThread,
                 server.requests().stream().map(RecordedRequest::sequence).distinct().count());
     }
@@ -488,12 +480,7 @@ class FakeOpenAiServerTest {
     @Test
     void headersAreRecordedInLowerCaseButNeverPrinted() {
         client.chat().completions().create(chat("gpt-4o-mini", "hi"));
-        RecordedRequest recorded = server.lastRequest();
-        assertEquals("Bearer " + API_KEY, recorded.header("Authorization"));
-        assertTrue(recorded.headers().keySet().stream().allMatch(k -> k.equals(k.toLowerCase())), "lower-case names");
-        assertTrue(recorded.headers().containsKey("authorization"));
-        assertFalse(recorded.toString().contains(API_KEY), recorded.toString());
-        assertFalse(server.toString().contains(API_KEY));
+        FakeServerChecks.assertKeyRecordedButNeverPrinted(server.lastRequest(), API_KEY, server);
     }
 
     @Test
@@ -503,12 +490,7 @@ class FakeOpenAiServerTest {
             assertEquals("http://127.0.0.1:" + other.port() + "/v1", other.baseUrl());
         }
         client.chat().completions().create(chat("gpt-4o-mini", "hi"));
-        Set<Thread> threads = Thread.getAllStackTraces().keySet();
-        List<Thread> serverThreads = threads.stream()
-                .filter(t -> t.getName().startsWith("fake-openai-") || t.getName().equals("HTTP-Dispatcher"))
-                .toList();
-        assertFalse(serverThreads.isEmpty());
-        assertTrue(serverThreads.stream().allMatch(Thread::isDaemon),
-                "non-daemon: " + serverThreads.stream().filter(t -> !t.isDaemon()).map(Thread::getName).toList());
+        FakeServerChecks.assertServerThreadsAreDaemons(
+                name -> name.startsWith("fake-openai-") || name.equals("HTTP-Dispatcher"));
     }
 }
