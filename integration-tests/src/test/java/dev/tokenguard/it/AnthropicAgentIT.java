@@ -3,6 +3,7 @@ package dev.tokenguard.it;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenguard.sample.stub.FakeAnthropicServer;
 import dev.tokenguard.sample.stub.RecordedRequest;
+import dev.tokenguard.sample.stub.UsageMode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -217,5 +218,21 @@ class AnthropicAgentIT {
         }
         assertEquals(bodies, server.requests().stream().map(RecordedRequest::body).toList());
         assertEquals(9, logs().of("llm_call").size(), "the governed run was governed");
+    }
+
+    @Test
+    void aServerThatSendsNoReadableUsageIsChargedEstimatesAndReportedOnce() throws Exception {
+        server.setUsageMode(UsageMode.RENAMED);
+        ForkedJvm.Result result = run("", "sync", 3);
+        assertEquals(0, result.exitCode(), result::toString);
+        assertEquals(List.of(GOVERNING + VERSION, "[tokenguard] TokenGuard: anthropic-java: a response's usage could"
+                + " not be read (no input token count); such calls are charged a local estimate, marked usage_source"
+                + " estimated"), result.agentLines(), result::toString);
+        List<JsonNode> calls = logs().of("llm_call");
+        assertEquals(3, calls.size());
+        for (JsonNode call : calls) {
+            assertEquals("estimated", call.get("usage_source").asText(), call.toString());
+            assertTrue(call.get("total_tokens").asLong() > 0, call.toString());
+        }
     }
 }

@@ -402,4 +402,21 @@ class ReadmePromisesIT {
         assertEquals(bodies, server.requests().stream().map(RecordedRequest::body).toList());
         assertEquals(3, logs().of("llm_call").size(), "the governed run was governed");
     }
+
+    @Test
+    void aServerThatSendsNoUsageIsChargedEstimatesAndReportedOnce() throws Exception {
+        server.setUsageMode(dev.tokenguard.sample.stub.UsageMode.ABSENT);
+        ForkedJvm.Result result = run("", List.of(), "chat", 3);
+        assertEquals(0, result.exitCode(), result::toString);
+        assertEquals(List.of(GOVERNING, "[tokenguard] TokenGuard: openai-java: a response's usage could not be read"
+                + " (no input token count); such calls are charged a local estimate, marked usage_source estimated"),
+                result.agentLines(), result::toString);
+        List<JsonNode> calls = logs().of("llm_call");
+        assertEquals(3, calls.size());
+        for (JsonNode call : calls) {
+            assertEquals("estimated", call.get("usage_source").asText(), call.toString());
+            assertTrue(call.get("input_tokens").asLong() > 0 && call.get("output_tokens").asLong() > 0,
+                    call.toString());
+        }
+    }
 }

@@ -161,7 +161,7 @@ final class StainlessCall implements GovernedCall, ResponseListener, StreamObser
         if (problem == null) {
             return usage;
         }
-        AgentLog.failure("usage." + site.sdk().name(), "TokenGuard: a " + site.sdk().name() + " response's usage"
+        AgentLog.failure("usage." + site.sdk().name(), "TokenGuard: " + site.sdk().name() + ": a response's usage"
                 + " could not be read (" + problem + "); such calls are charged a local estimate, marked"
                 + " usage_source estimated");
         List<String> reasons = usage.finishReasons().isEmpty() ? streamReasons : usage.finishReasons();

@@ -28,6 +28,7 @@ import dev.tokenguard.budget.ScopeSpec;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.core.Telemetry;
 import dev.tokenguard.sample.stub.FakeAnthropicServer;
+import dev.tokenguard.sample.stub.UsageMode;
 import dev.tokenguard.sample.stub.RecordedRequest;
 import dev.tokenguard.sessionlog.SessionLogWriter;
 import net.bytebuddy.agent.ByteBuddyAgent;
@@ -295,8 +296,8 @@ class AnthropicInstrumentationTest {
     @Test
     void aResponseWithoutUsageOrWithRenamedUsageIsChargedAnEstimateMarkedSo() throws Exception {
         install(1_000_000);
-        for (FakeAnthropicServer.UsageMode mode : List.of(FakeAnthropicServer.UsageMode.ABSENT,
-                FakeAnthropicServer.UsageMode.NULL, FakeAnthropicServer.UsageMode.RENAMED)) {
+        for (UsageMode mode : List.of(UsageMode.ABSENT,
+                UsageMode.NULL, UsageMode.RENAMED)) {
             server.setUsageMode(mode);
             client.messages().create(params("no usage " + mode));
             try (StreamResponse<RawMessageStreamEvent> stream = client.messages().createStreaming(params("s " + mode))) {

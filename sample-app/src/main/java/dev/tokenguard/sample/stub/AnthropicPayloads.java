@@ -85,9 +85,9 @@ final class AnthropicPayloads {
      * fields, or renamed ones; {@code null} when {@code mode} leaves it out or sends JSON null
      * (see {@link #putUsage}).
      */
-    static ObjectNode usage(StubUsage usage, long outputTokens, FakeAnthropicServer.UsageMode mode) {
+    static ObjectNode usage(StubUsage usage, long outputTokens, UsageMode mode) {
         ObjectNode node = JSON.createObjectNode();
-        if (mode == FakeAnthropicServer.UsageMode.RENAMED) {
+        if (mode == UsageMode.RENAMED) {
             node.put("in_tokens", usage.uncachedInputTokens());
             node.put("cache_read_tokens", usage.cachedTokens());
             node.put("cache_write_tokens", usage.cacheWriteTokens());
@@ -110,9 +110,9 @@ final class AnthropicPayloads {
      * The usage of a {@code message_delta} event: cumulative figures for the whole message so far
      * (input and cache figures repeated, output tokens up to this point).
      */
-    static ObjectNode deltaUsage(StubUsage usage, long outputTokensSoFar, FakeAnthropicServer.UsageMode mode) {
+    static ObjectNode deltaUsage(StubUsage usage, long outputTokensSoFar, UsageMode mode) {
         ObjectNode node = JSON.createObjectNode();
-        if (mode == FakeAnthropicServer.UsageMode.RENAMED) {
+        if (mode == UsageMode.RENAMED) {
             node.put("out_tokens", outputTokensSoFar);
             return node;
         }
@@ -124,7 +124,7 @@ final class AnthropicPayloads {
     }
 
     /** Puts {@code usage} under {@code parent}, or null, or nothing, as {@code mode} asks. */
-    static void putUsage(ObjectNode parent, ObjectNode usage, FakeAnthropicServer.UsageMode mode) {
+    static void putUsage(ObjectNode parent, ObjectNode usage, UsageMode mode) {
         switch (mode) {
             case ABSENT -> { }
             case NULL -> parent.putNull("usage");
@@ -186,7 +186,7 @@ final class AnthropicPayloads {
      * content, no stop reason yet).
      */
     static ObjectNode message(int n, String model, ArrayNode content, String stopReason, ObjectNode usage,
-                              FakeAnthropicServer.UsageMode mode) {
+                              UsageMode mode) {
         ObjectNode root = JSON.createObjectNode();
         root.put("model", responseModel(model));
         root.put("id", messageId(n));
@@ -249,7 +249,7 @@ final class AnthropicPayloads {
         return event;
     }
 
-    static ObjectNode messageDelta(String stopReason, ObjectNode usage, FakeAnthropicServer.UsageMode mode) {
+    static ObjectNode messageDelta(String stopReason, ObjectNode usage, UsageMode mode) {
         ObjectNode event = event("message_delta");
         ObjectNode delta = event.putObject("delta");
         delta.put("stop_reason", stopReason);

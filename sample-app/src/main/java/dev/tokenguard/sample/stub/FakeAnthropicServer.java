@@ -60,22 +60,6 @@ import java.util.OptionalLong;
  */
 public final class FakeAnthropicServer implements AutoCloseable {
 
-    /** How answers report their usage. */
-    public enum UsageMode {
-        /** Usage as the API reports it. */
-        NORMAL,
-        /** No {@code usage} field in the message, in {@code message_start} or in {@code message_delta}. */
-        ABSENT,
-        /** {@code "usage": null} wherever a usage object belongs. */
-        NULL,
-        /**
-         * A usage object with other field names: {@code in_tokens}, {@code out_tokens},
-         * {@code cache_read_tokens}, {@code cache_write_tokens} ({@code out_tokens} alone in
-         * {@code message_delta}).
-         */
-        RENAMED
-    }
-
     private static final String PING = "{\"type\": \"ping\"}";
     private static final int DELTAS_BEFORE_STREAM_ERROR = 2;
 

@@ -38,6 +38,7 @@ public final class FakeOpenAiServer implements AutoCloseable {
     private static final int EMBEDDING_DIMENSIONS = 8;
 
     private final LoopbackEndpoint endpoint;
+    private volatile UsageMode usageMode = UsageMode.NORMAL;
     private final StubLedger ledger = new StubLedger("FakeOpenAiServer", "a model endpoint");
 
     private FakeOpenAiServer(LoopbackEndpoint endpoint) {
@@ -105,7 +106,53 @@ public final class FakeOpenAiServer implements AutoCloseable {
     }
 
     /** Forgets every recorded request, resets the totals and the sequence, and cancels injected failures. */
+    /**
+     * How the following answers report usage ({@link UsageMode#NORMAL} until changed or reset): left
+     * out, {@code null} or under other names, as some gateways and OpenAI-compatible servers answer.
+     * The ledger still counts the usage computed; such requests are recorded as usage not reported.
+     */
+    public void setUsageMode(UsageMode mode) {
+        if (mode == null) {
+            throw new IllegalArgumentException("setUsageMode needs one of " + List.of(UsageMode.values()) + ", got null");
+        }
+        usageMode = mode;
+    }
+
+    /** {@code root} as {@link #usageMode} reports usage: its own {@code usage} and its {@code response}'s. */
+    private ObjectNode reported(ObjectNode root) {
+        UsageMode mode = usageMode;
+        if (mode != UsageMode.NORMAL) {
+            reportUsage(root, mode);
+            if (root.get("response") instanceof ObjectNode response) {
+                reportUsage(response, mode);
+            }
+        }
+        return root;
+    }
+
+    private static void reportUsage(ObjectNode owner, UsageMode mode) {
+        if (!owner.has("usage")) {
+            return;
+        }
+        switch (mode) {
+            case ABSENT -> owner.remove("usage");
+            case NULL -> owner.putNull("usage");
+            case RENAMED -> {
+                if (owner.get("usage") instanceof ObjectNode usage) {
+                    ObjectNode renamed = owner.putObject("usage");
+                    usage.fields().forEachRemaining(e -> renamed.set(switch (e.getKey()) {
+                        case "prompt_tokens", "input_tokens" -> "in_tokens";
+                        case "completion_tokens", "output_tokens" -> "out_tokens";
+                        default -> e.getKey();
+                    }, e.getValue()));
+                }
+            }
+            default -> { }
+        }
+    }
+
     public void reset() {
+        usageMode = UsageMode.NORMAL;
         ledger.reset();
     }
 
@@ -203,17 +250,17 @@ public final class FakeOpenAiServer implements AutoCloseable {
                 usage.outputTokens() - usage.reasoningTokens());
         String finishReason = UsageCalculator.capped(n, max) ? "length" : "stop";
         if (!streaming) {
-            ledger.recordAnswer(n, exchange, headers, body, false, true, usage, null);
-            sendJson(exchange, 200, OpenAiPayloads.chatCompletion(n, model, text, finishReason, usage), n);
+            ledger.recordAnswer(n, exchange, headers, body, false, usageMode == UsageMode.NORMAL, usage, null);
+            sendJson(exchange, 200, reported(OpenAiPayloads.chatCompletion(n, model, text, finishReason, usage)), n);
             return;
         }
         boolean includeUsage = request.path("stream_options").path("include_usage").asBoolean(false);
-        ledger.recordAnswer(n, exchange, headers, body, true, includeUsage, usage, null);
+        ledger.recordAnswer(n, exchange, headers, body, true, includeUsage && usageMode == UsageMode.NORMAL, usage, null);
         List<ObjectNode> chunks = OpenAiPayloads.chatChunks(
                 n, model, UsageCalculator.split(text, 5), finishReason, includeUsage, usage);
         try (OutputStream out = startStream(exchange, n)) {
             for (ObjectNode chunk : chunks) {
-                writeEvent(out, null, OpenAiPayloads.JSON.writeValueAsString(chunk));
+                writeEvent(out, null, OpenAiPayloads.JSON.writeValueAsString(reported(chunk)));
             }
             writeEvent(out, null, "[DONE]");
         }
@@ -228,16 +275,16 @@ public final class FakeOpenAiServer implements AutoCloseable {
         String text = UsageCalculator.answerText(UsageCalculator.lastUserText(request.get("input")),
                 usage.outputTokens() - usage.reasoningTokens());
         String status = UsageCalculator.capped(n, max) ? "incomplete" : "completed";
-        ledger.recordAnswer(n, exchange, headers, body, streaming, true, usage, null);
+        ledger.recordAnswer(n, exchange, headers, body, streaming, usageMode == UsageMode.NORMAL, usage, null);
         if (!streaming) {
-            sendJson(exchange, 200, OpenAiPayloads.response(n, request, status, text, usage), n);
+            sendJson(exchange, 200, reported(OpenAiPayloads.response(n, request, status, text, usage)), n);
             return;
         }
         List<ObjectNode> events = OpenAiPayloads.responseEvents(
                 n, request, UsageCalculator.split(text, 4), text, status, usage);
         try (OutputStream out = startStream(exchange, n)) {
             for (ObjectNode event : events) {
-                writeEvent(out, event.path("type").asText(), OpenAiPayloads.JSON.writeValueAsString(event));
+                writeEvent(out, event.path("type").asText(), OpenAiPayloads.JSON.writeValueAsString(reported(event)));
             }
         }
     }
@@ -249,8 +296,8 @@ public final class FakeOpenAiServer implements AutoCloseable {
         StubUsage usage = UsageCalculator.forEmbeddings(n, UsageCalculator.promptChars(input));
         boolean base64 = "base64".equals(request.path("encoding_format").asText());
         int dimensions = Math.min(4096, request.path("dimensions").asInt(EMBEDDING_DIMENSIONS));
-        ledger.recordAnswer(n, exchange, headers, body, false, true, usage, null);
-        sendJson(exchange, 200, OpenAiPayloads.embeddings(n, model, inputs, Math.max(1, dimensions), base64, usage), n);
+        ledger.recordAnswer(n, exchange, headers, body, false, usageMode == UsageMode.NORMAL, usage, null);
+        sendJson(exchange, 200, reported(OpenAiPayloads.embeddings(n, model, inputs, Math.max(1, dimensions), base64, usage)), n);
     }
 
     // ---- plumbing ----

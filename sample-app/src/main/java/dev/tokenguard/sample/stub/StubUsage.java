@@ -4,7 +4,7 @@ package dev.tokenguard.sample.stub;
  * The token usage a fake server computed for one answered request: what it put in the response's
  * usage object, or what it would have put there when the request did not ask for usage (an OpenAI
  * chat stream without {@code stream_options.include_usage}) or the server was told to hide it
- * ({@link FakeAnthropicServer.UsageMode}).
+ * ({@link UsageMode}).
  *
  * <p>{@code inputTokens} includes {@code cachedTokens} and {@code cacheWriteTokens}, and
  * {@code outputTokens} includes {@code reasoningTokens}, as the GenAI conventions count them. For

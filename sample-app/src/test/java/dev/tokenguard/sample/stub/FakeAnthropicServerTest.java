@@ -584,7 +584,7 @@ class FakeAnthropicServerTest {
 
     @Test
     void usageModesHideOrRenameTheUsage() throws Exception {
-        server.setUsageMode(FakeAnthropicServer.UsageMode.ABSENT);
+        server.setUsageMode(UsageMode.ABSENT);
         Message absent = client.messages().create(params("no usage", 64));
         assertTrue(absent._usage().isMissing());
         assertThrows(AnthropicInvalidDataException.class, absent::usage);
@@ -602,12 +602,12 @@ class FakeAnthropicServerTest {
         assertEquals(2, messageDeltas.size());
         assertTrue(messageDeltas.stream().allMatch(e -> e.asMessageDelta()._usage().isMissing()));
 
-        server.setUsageMode(FakeAnthropicServer.UsageMode.NULL);
+        server.setUsageMode(UsageMode.NULL);
         Message nullUsage = client.messages().create(params("null usage", 64));
         assertTrue(nullUsage._usage().isNull());
         assertFalse(server.lastRequest().usageReported());
 
-        server.setUsageMode(FakeAnthropicServer.UsageMode.RENAMED);
+        server.setUsageMode(UsageMode.RENAMED);
         Message renamed = client.messages().create(params("renamed usage", 64));
         RecordedRequest renamedRecord = server.lastRequest();
         assertFalse(renamedRecord.usageReported());
@@ -617,7 +617,7 @@ class FakeAnthropicServerTest {
                 (long) fields.get("in_tokens").convert(Long.class));
         assertEquals(renamedRecord.usage().outputTokens(), (long) fields.get("out_tokens").convert(Long.class));
 
-        server.setUsageMode(FakeAnthropicServer.UsageMode.NORMAL);
+        server.setUsageMode(UsageMode.NORMAL);
         Message normal = client.messages().create(params("usage again", 64));
         assertTrue(server.lastRequest().usageReported());
         assertUsage(server.lastRequest().usage(), normal.usage());
@@ -698,7 +698,7 @@ class FakeAnthropicServerTest {
     @Test
     void resetRestoresEveryDefault() {
         server.setCacheTokens(10, 20);
-        server.setUsageMode(FakeAnthropicServer.UsageMode.ABSENT);
+        server.setUsageMode(UsageMode.ABSENT);
         client.messages().create(params("hi", 64));
         client.messages().countTokens(MessageCountTokensParams.builder().model(MODEL).addUserMessage("hi").build());
         server.setFailNext(500, 3);
