@@ -117,6 +117,9 @@ class PriceMatchingTest {
         assertEquals("claude-sonnet-4-5*", winner(table, "anthropic", "claude-sonnet-4-5-20250929"));
         assertEquals("claude-sonnet-4-20*", winner(table, "anthropic", "claude-sonnet-4-20250514"));
         assertEquals("claude-opus-4-1*", winner(table, "anthropic", "claude-opus-4-1-20250805"));
+        assertEquals("claude-opus-4-5*", winner(table, "anthropic", "claude-opus-4-5-20251101"),
+                "Opus 4.5 has its own, lower price, not Opus 4's");
+        assertEquals(5.00, table.find("anthropic", "claude-opus-4-5-20251101").orElseThrow().inputPerMTok());
         assertEquals("gemini-2.5-pro", winner(table, "gcp.gemini", "models/gemini-2.5-pro"));
 
         // siblings with other prices must not inherit the family's price
@@ -124,7 +127,6 @@ class PriceMatchingTest {
         assertEquals("none", winner(table, "openai", "o3-pro"));
         assertEquals("none", winner(table, "openai", "o1-mini"));
         assertEquals("none", winner(table, "openai", "gpt-5-pro"));
-        assertEquals("none", winner(table, "anthropic", "claude-opus-4-5-20251101"));
         assertEquals("none", winner(table, "gcp.gemini", "gemini-2.5-flash-lite"));
     }
 
