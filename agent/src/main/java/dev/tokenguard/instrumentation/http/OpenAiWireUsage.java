@@ -51,7 +51,7 @@ final class OpenAiWireUsage extends ResponseUsageReader {
         if (api == WireApi.OPENAI_RESPONSES && path.startsWith("response.")) {
             path = path.substring("response.".length());
         }
-        if (path.startsWith("x_groq.")) {
+        if (path.startsWith("x_groq.usage")) {
             path = path.substring("x_groq.".length());
         }
         switch (path) {

@@ -38,6 +38,7 @@ public abstract class ResponseUsageReader {
     private long bytes;
     private int messages;
     private boolean jsonFailed;
+    private boolean jsonCutShort;
     private String countProblem;
     private StringBuilder text;
     private long flushedTextTokens;
@@ -101,8 +102,11 @@ public abstract class ResponseUsageReader {
             return;
         }
         if (framing == Framing.JSON) {
+            boolean failedEarlier = walker.failed();
+            boolean open = walker.inValue();
             walker.end();
-            jsonFailed = walker.failed() && !walker.sawValue();
+            jsonCutShort = !failedEarlier && open;
+            jsonFailed = !jsonCutShort && walker.failed() && !walker.sawValue();
         } else if (framing == Framing.SSE) {
             sse.end();
             if (walker != null) {
@@ -131,7 +135,10 @@ public abstract class ResponseUsageReader {
             return "the response body is not JSON";
         }
         if (messages == 0) {
-            return framing == Framing.SSE ? "the event stream carried no JSON event" : "the response body is not JSON";
+            if (framing == Framing.SSE) {
+                return "the event stream carried no JSON event";
+            }
+            return jsonCutShort ? "the response body ended before its JSON did" : "the response body is not JSON";
         }
         if (countProblem != null) {
             return countProblem;
