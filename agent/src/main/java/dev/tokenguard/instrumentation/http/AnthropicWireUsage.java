@@ -42,11 +42,14 @@ final class AnthropicWireUsage extends ResponseUsageReader {
 
     @Override
     protected void token(String path, JsonToken t, JsonParser p) throws IOException {
+        if (path.equals("type")) {
+            msgType = string(t, p);
+            return;
+        }
         if (path.startsWith("message.")) {
-            path = path.substring("message.".length());
+            path = path.substring("message.".length()); // message_start carries the message under "message"
         }
         switch (path) {
-            case "type" -> msgType = string(t, p);
             case "usage" -> msgUsage |= t == JsonToken.START_OBJECT;
             case "usage.input_tokens" -> msgInput = count(t, p);
             case "usage.cache_read_input_tokens" -> msgCacheRead = count(t, p);

@@ -147,7 +147,7 @@ final class GeminiWireUsage extends ResponseUsageReader {
     /** A one-document response is complete; a stream only once its last chunk (the one with a finish reason) came. */
     @Override
     protected boolean complete() {
-        return usageSeen && (messages() <= 1 && !streamedEvents() || lastUsageFinished || !api.hasOutput());
+        return usageSeen && (!streamed() || lastUsageFinished || !api.hasOutput());
     }
 
     @Override

@@ -39,6 +39,7 @@ public abstract class ResponseUsageReader {
     private int messages;
     private boolean jsonFailed;
     private boolean jsonCutShort;
+    private boolean rootArray;
     private String countProblem;
     private StringBuilder text;
     private long flushedTextTokens;
@@ -83,6 +84,7 @@ public abstract class ResponseUsageReader {
             }
             if (b[off] == '{' || b[off] == '[') {
                 framing = Framing.JSON;
+                rootArray = b[off] == '[';
                 walker = new JsonWalker(messageListener, true);
             } else {
                 framing = Framing.SSE;
@@ -252,6 +254,11 @@ public abstract class ResponseUsageReader {
 
     protected final boolean streamedEvents() {
         return framing == Framing.SSE;
+    }
+
+    /** Whether the body is a stream of messages: an event stream, a JSON array stream or several JSON documents. */
+    protected final boolean streamed() {
+        return framing == Framing.SSE || rootArray || messages > 1;
     }
 
     /** Number of messages read whole so far. */
