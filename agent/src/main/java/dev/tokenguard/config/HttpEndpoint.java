@@ -13,10 +13,18 @@ import java.util.Objects;
 public record HttpEndpoint(URI baseUri, String provider) {
     public HttpEndpoint {
         Objects.requireNonNull(baseUri, "baseUri");
+        // The message never repeats the URL: what is refused here is exactly what may hold a secret.
+        if (baseUri.getRawUserInfo() != null || baseUri.getRawQuery() != null || baseUri.getRawFragment() != null) {
+            throw new IllegalArgumentException("a base URL has no user info, query or fragment");
+        }
     }
 
+    /** Scheme, host, port and path, then {@code =provider} when given. */
     @Override
     public String toString() {
-        return provider == null ? baseUri.toString() : baseUri + "=" + provider;
+        String port = baseUri.getPort() < 0 ? "" : ":" + baseUri.getPort();
+        String path = baseUri.getRawPath() == null ? "" : baseUri.getRawPath();
+        String base = baseUri.getScheme() + "://" + baseUri.getHost() + port + path;
+        return provider == null ? base : base + "=" + provider;
     }
 }

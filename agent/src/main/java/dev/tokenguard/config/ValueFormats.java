@@ -227,13 +227,28 @@ final class ValueFormats {
         return p;
     }
 
-    /** Absolute http(s) base URLs separated by ',' or ';', each optionally followed by {@code =provider}. */
+    /**
+     * Absolute http(s) base URLs separated by ',' or ';', each optionally followed by {@code =provider}.
+     *
+     * <p>A base URL is matched against requests by scheme, host, port and path prefix only, so a query or a fragment
+     * could never narrow what it governs; and a query is where keys tend to live ({@code ?key=...}). An entry with a
+     * query or fragment is therefore refused, never silently widened, and the message shows it with everything after
+     * the {@code ?} or {@code #} hidden. The check comes before the provider is split off, so a {@code =} inside a
+     * query is never taken for the provider separator.
+     */
     static List<HttpEndpoint> endpoints(String text) {
         if (isNone(text)) {
             return List.of();
         }
         List<HttpEndpoint> endpoints = new ArrayList<>();
         for (String item : items(text)) {
+            int query = indexOfAny(item, '?', '#');
+            if (query >= 0) {
+                throw new IllegalArgumentException("'" + Redaction.url(item) + "' has a "
+                        + (item.charAt(query) == '?' ? "query" : "fragment") + "; a base URL is matched by scheme,"
+                        + " host, port and path prefix only: give it without what follows '" + item.charAt(query)
+                        + "', e.g. " + Redaction.url(item.substring(0, query)));
+            }
             String url = item;
             String provider = null;
             int eq = item.lastIndexOf('=');
@@ -248,21 +263,27 @@ final class ValueFormats {
             try {
                 uri = new URI(url);
             } catch (URISyntaxException e) {
-                throw new IllegalArgumentException("'" + Redaction.maskUserInfo(url) + "' is not a URL");
+                throw new IllegalArgumentException("'" + Redaction.url(url) + "' is not a URL");
             }
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
             if (!uri.isAbsolute() || !(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
-                throw new IllegalArgumentException("'" + Redaction.maskUserInfo(url) + "' is not an absolute http or https URL");
+                throw new IllegalArgumentException("'" + Redaction.url(url) + "' is not an absolute http or https URL");
             }
             if (uri.getRawUserInfo() != null) {
                 throw new IllegalArgumentException("a base URL must not carry user info (credentials)");
             }
-            if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
-                throw new IllegalArgumentException("'" + url + "' has a query or fragment; give the base URL only");
-            }
             endpoints.add(new HttpEndpoint(uri.normalize(), provider));
         }
         return List.copyOf(endpoints);
+    }
+
+    private static int indexOfAny(String s, char a, char b) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) == a || s.charAt(i) == b) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** Splits a list value on ',' or ';' (';' is what agent arguments need, where ',' separates arguments). */

@@ -79,7 +79,6 @@ class ConfigValuesTest {
                 arguments("tokenguard.http.endpoints", "ftp://llm.internal", "is not an absolute http or https URL"),
                 arguments("tokenguard.http.endpoints", "llm.internal:8000", "is not an absolute http or https URL"),
                 arguments("tokenguard.http.endpoints", "/v1/chat", "is not an absolute http or https URL"),
-                arguments("tokenguard.http.endpoints", "http://x.example/v1?key=1", "has a query or fragment"),
                 arguments("tokenguard.http.endpoints", "http://x.example=Open AI", "is not a provider name"),
                 arguments("tokenguard.http.endpoints", "http://x.example=", "is not a provider name"),
                 arguments("tokenguard.http.endpoints", "http://a b", "is not a URL"),
@@ -128,6 +127,58 @@ class ConfigValuesTest {
         assertFalse(m.contains("s3cr3t"), m);
         assertFalse(m.contains("bob"), m);
         assertContains(m, "https://***@llm.internal/v1", "must not carry user info");
+    }
+
+    private static final String ENDPOINTS_FORM = "expected absolute http or https base URLs separated by , (or ;, which agent arguments need),"
+            + " each optionally =provider, e.g. http://llm.internal:8000=openai, or none;"
+            + " TokenGuard is disabled, the application runs uninstrumented";
+
+    @Test
+    void anEqualsSignInAnEndpointQueryIsNotTheProviderSeparatorAndTheQueryIsNeverEchoed() {
+        assertEquals("TokenGuard: invalid value 'http://gw/v1?***' for tokenguard.http.endpoints"
+                        + " (from -D system property): 'http://gw/v1?***' has a query; a base URL is matched by scheme,"
+                        + " host, port and path prefix only: give it without what follows '?', e.g. http://gw/v1; "
+                        + ENDPOINTS_FORM,
+                sources().prop("tokenguard.http.endpoints", "http://gw/v1?key=x").error());
+    }
+
+    @Test
+    void anEndpointQueryBeforeAProviderIsRefusedWithTheQueryAndProviderHidden() {
+        String m = sources().prop("tokenguard.http.endpoints",
+                "http://llm.internal:8000=openai;https://gw.example.com/v1?api-key=s3cr3t=anthropic").error();
+        assertEquals("TokenGuard: invalid value 'http://llm.internal:8000=openai;https://gw.example.com/v1?***'"
+                + " for tokenguard.http.endpoints (from -D system property): 'https://gw.example.com/v1?***' has a"
+                + " query; a base URL is matched by scheme, host, port and path prefix only: give it without what"
+                + " follows '?', e.g. https://gw.example.com/v1; " + ENDPOINTS_FORM, m);
+        assertFalse(m.contains("s3cr3t"), m);
+    }
+
+    @Test
+    void credentialsAndQueryTogetherAreBothHidden() {
+        String m = sources().args("http.endpoints=https://bob:pw@gw.example.com/v1?token=abc").error();
+        assertEquals("TokenGuard: invalid value 'https://***@gw.example.com/v1?***' for tokenguard.http.endpoints"
+                + " (from agent argument): 'https://***@gw.example.com/v1?***' has a query; a base URL is matched by"
+                + " scheme, host, port and path prefix only: give it without what follows '?', e.g."
+                + " https://***@gw.example.com/v1; " + ENDPOINTS_FORM, m);
+    }
+
+    @Test
+    void anEndpointFragmentIsRefusedAndHidden() {
+        assertEquals("TokenGuard: invalid value 'http://gw/v1#***' for tokenguard.http.endpoints"
+                        + " (from -D system property): 'http://gw/v1#***' has a fragment; a base URL is matched by"
+                        + " scheme, host, port and path prefix only: give it without what follows '#', e.g."
+                        + " http://gw/v1; " + ENDPOINTS_FORM,
+                sources().prop("tokenguard.http.endpoints", "http://gw/v1#k=1").error());
+    }
+
+    @Test
+    void anEndpointPrintsWithoutSecretsEvenWhenBuiltByHand() throws Exception {
+        TokenGuardConfig c = sources().prop("tokenguard.http.endpoints", "https://gw.example.com:8443/llm/v1=groq")
+                .load();
+        assertEquals("https://gw.example.com:8443/llm/v1=groq", c.httpEndpoints().get(0).toString());
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new HttpEndpoint(URI.create("https://u:p@gw.example.com/v1?key=s3cr3t"), null));
+        assertEquals("a base URL has no user info, query or fragment", e.getMessage());
     }
 
     @Test
