@@ -2,6 +2,7 @@ package dev.tokenguard.agent;
 
 import dev.tokenguard.bootstrap.CallHooks;
 import dev.tokenguard.core.AgentLog;
+import dev.tokenguard.core.GovernedThread;
 import dev.tokenguard.core.InjectedFault;
 import dev.tokenguard.instrumentation.CallSite;
 import dev.tokenguard.instrumentation.GovernedCall;
@@ -25,7 +26,11 @@ final class CallDispatch implements CallHooks {
         try {
             CallSite callSite = sites.get(site);
             InjectedFault.at("enter");
-            return callSite == null ? null : callSite.enter(target, request);
+            Object call = callSite == null ? null : callSite.enter(target, request);
+            if (call instanceof GovernedCall) {
+                GovernedThread.enter();
+            }
+            return call;
         } catch (RuntimeException | LinkageError e) {
             AgentLog.failure("enter " + site, e);
             return null;
@@ -44,6 +49,9 @@ final class CallDispatch implements CallHooks {
 
     @Override
     public Object exit(Object call, Object returned, Throwable thrown) {
+        if (call instanceof GovernedCall) {
+            GovernedThread.exit();
+        }
         try {
             return call instanceof GovernedCall governed ? governed.exit(returned, thrown) : returned;
         } catch (RuntimeException | LinkageError e) {

@@ -119,7 +119,7 @@ public final class Governor {
             if (usage.hasTokens() && usage.problem(false) != null) {
                 // the instrumentation's own check replaces unreadable usage with an estimate; counts
                 // that still make no sense are not charged, but the call is logged all the same
-                AgentLog.failure("usage.absurd", "TokenGuard: a " + call.request().provider() + " response"
+                AgentLog.failure("usage.absurd", "TokenGuard: a response from " + call.request().provider()
                         + " reported unusable token counts (" + usage.problem(false) + "); the call is logged"
                         + " without them");
                 usage = new Usage(null, null, null, null, null, usage.responseModel(), usage.responseId(),
