@@ -142,10 +142,13 @@ class BudgetEngineConcurrencyTest {
         assertEquals((long) threads * charges, ended);
         assertTrue(resets >= 10, "expected many window resets, got " + resets);
         assertEquals(listener.started.size(), listener.ended.size());
+        assertEquals(resets + 1, listener.ended.size(), "every session ends by a window reset, the last by close()");
+        assertEquals(listener.started.size(), listener.startCount.size(), "every session id is distinct");
         for (Map.Entry<String, AtomicInteger> started : listener.startCount.entrySet()) {
             assertEquals(1, started.getValue().get());
             assertEquals(1, listener.endCount.get(started.getKey()).get(), started.getKey());
         }
+        assertEquals(listener.started.size(), listener.tokensAtStart.size());
         for (long atStart : listener.tokensAtStart) {
             assertEquals(0, atStart);
         }

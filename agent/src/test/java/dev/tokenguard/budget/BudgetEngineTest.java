@@ -2,6 +2,7 @@ package dev.tokenguard.budget;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -369,8 +370,7 @@ class BudgetEngineTest {
         assertNotSame(mine, other);
         assertTrue(mine.id().matches("thread:.*#\\d+~p\\d+-[0-9a-z]+-\\d+"), mine.id());
         assertTrue(mine.id().startsWith(mine.scopeKey() + "~p" + ProcessHandle.current().pid() + "-"), mine.id());
-        assertNotSame(mine.id(), other.id());
-        assertTrue(!mine.id().equals(other.id()));
+        assertNotEquals(mine.id(), other.id());
         assertEquals(Thread.currentThread().getName(), mine.threadName());
         assertEquals(List.of(mine, other), new ArrayList<>(listener.started));
     }
@@ -414,6 +414,7 @@ class BudgetEngineTest {
 
         CallScope next = e.enter();
         assertNotSame(first, next.session());
+        assertNotEquals(first.id(), next.session().id(), "the new window's session has an id of its own");
         assertEquals(List.of(SessionListener.WINDOW_RESET), listener.endReasons());
         RecordingListener.Ended end = listener.endOf(first);
         assertEquals(100, end.input());
@@ -470,6 +471,7 @@ class BudgetEngineTest {
         clock.set(Instant.parse("2025-03-10T11:00:01Z"));
         e.charge(s, 7, 3, null); // started in the old window, completed in the new one
         assertNotSame(before, s.session());
+        assertNotEquals(before.id(), s.session().id(), "the new window's session has an id of its own");
         assertEquals(5, listener.endOf(before).input());
         assertEquals(7, s.session().inputTokens());
         assertEquals(List.of(before, s.session()), new ArrayList<>(listener.started));

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -30,10 +31,24 @@ class ReadmeConfigTableTest {
 
     @Test
     void tableHasOneRowPerOptionIncludingNamedBudgetsAndConfigFile() {
-        String[] lines = ConfigOptions.markdownTable().split("\n");
-        assertEquals(2 + ConfigOptions.ALL.size(), lines.length);
         String table = ConfigOptions.markdownTable();
-        assertTrue(table.contains("| `tokenguard.budgets.<name>.<key>` |"));
+        String[] lines = table.split("\n");
+        // the options a user can set, in the order the product's configuration table lists them
+        List<String> keys = List.of("tokenguard.enabled", "tokenguard.mode", "tokenguard.budget.max-tokens",
+                "tokenguard.budget.max-input-tokens", "tokenguard.budget.max-output-tokens",
+                "tokenguard.budget.max-cost-usd", "tokenguard.budget.scope", "tokenguard.budget.window",
+                "tokenguard.budget.warn-at", "tokenguard.budgets.<name>.<key>", "tokenguard.warnings.inject",
+                "tokenguard.session-log.enabled", "tokenguard.session-log.dir", "tokenguard.session-log.capture-content",
+                "tokenguard.pricing.file", "tokenguard.otel.enabled", "tokenguard.http.endpoints",
+                "tokenguard.instrumentation.openai-java.enabled", "tokenguard.instrumentation.anthropic-java.enabled",
+                "tokenguard.config.file");
+        assertEquals(2 + keys.size(), lines.length, table);
+        assertEquals("| key | default | expected form | meaning |", lines[0]);
+        assertEquals("|---|---|---|---|", lines[1]);
+        for (int i = 0; i < keys.size(); i++) {
+            assertTrue(lines[2 + i].startsWith("| `" + keys.get(i) + "` | "), lines[2 + i]);
+        }
+        assertTrue(table.contains("| `tokenguard.budgets.<name>.<key>` |  |"));
         assertTrue(table.contains("| `tokenguard.config.file` | none |"));
         assertTrue(table.contains("| `tokenguard.budget.max-tokens` | `100000` |"));
         for (String line : lines) {

@@ -1,9 +1,12 @@
 package dev.tokenguard.pricing;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.io.InputStream;
 import java.time.LocalDate;
 import java.util.HashSet;
 import java.util.Set;
@@ -27,8 +30,19 @@ class BuiltInPricesTest {
         assertTrue(table.entries().size() >= 30, table.toString());
     }
 
+    /** The entries of the shipped file, read as plain JSON (not through the table's own reader). */
+    static JsonNode shippedModels() throws Exception {
+        try (InputStream in = PriceTable.class.getResourceAsStream("prices.json")) {
+            assertNotNull(in, "prices.json next to PriceTable");
+            JsonNode models = new ObjectMapper().readTree(in).get("models");
+            assertTrue(models.isArray() && models.size() >= 30, "the shipped table lists at least 30 entries");
+            return models;
+        }
+    }
+
     @Test
-    void everyEntryIsSane() {
+    void everyEntryIsSane() throws Exception {
+        assertEquals(shippedModels().size(), table.entries().size(), "one entry per model in prices.json");
         Set<String> keys = new HashSet<>();
         for (ModelPrice p : table.entries()) {
             String name = p.pattern();
@@ -53,7 +67,12 @@ class BuiltInPricesTest {
     }
 
     @Test
-    void anthropicCachePricesFollowTheListedMultipliers() {
+    void anthropicCachePricesFollowTheListedMultipliers() throws Exception {
+        int shippedClaude = 0;
+        for (JsonNode model : shippedModels()) {
+            shippedClaude += model.get("pattern").asText().startsWith("claude-") ? 1 : 0;
+        }
+        assertTrue(shippedClaude >= 7, "claude entries in prices.json: " + shippedClaude);
         int claude = 0;
         for (ModelPrice p : table.entries()) {
             if (p.pattern().startsWith("claude-")) {
@@ -64,7 +83,7 @@ class BuiltInPricesTest {
                 assertEquals(1.25 * p.inputPerMTok(), p.cacheWritePerMTok(), TOLERANCE, p.pattern() + " cache write");
             }
         }
-        assertTrue(claude >= 7, "claude entries: " + claude);
+        assertEquals(shippedClaude, claude, "every claude entry of prices.json was checked");
     }
 
     /** The models the table promises to price, by the names the providers report, with input and output prices. */

@@ -485,14 +485,29 @@ class SessionLogWriterTest {
     void aThrowingErrorReporterDoesNotBreakTheCaller() throws IOException {
         Path blocker = tmp.resolve("blocker");
         Files.writeString(blocker, "x");
-        try (SessionLogWriter w = new SessionLogWriter(blocker.resolve("d"), "v", 1, Clock.systemUTC(),
+        Path dir = blocker.resolve("d");
+        List<String> asked = new CopyOnWriteArrayList<>();
+        try (SessionLogWriter w = new SessionLogWriter(dir, "v", 1, Clock.systemUTC(),
                 line -> {
+                    asked.add(line);
                     throw new IllegalStateException("reporter broke");
                 })) {
-            w.sessionStart(new Session("x", "global", "main"));
-            w.llmCall(null, fullCall(), List.of(), null, null, null, null);
-            w.llmCall(new Session("y", "global", "main"), null, List.of(), null, null, null, null);
+            for (int round = 0; round < 2; round++) {
+                w.sessionStart(new Session("x", "global", "main"));
+                w.llmCall(null, fullCall(), List.of(), null, null, null, null);
+                w.llmCall(new Session("y", "global", "main"), null, List.of(), null, null, null, null);
+            }
         }
+        // each of the three failures reached the reporter once, although the reporter threw every time
+        assertEquals(3, asked.size(), asked::toString);
+        assertTrue(asked.get(0).startsWith("TokenGuard: session log: cannot create the directory " + dir + " ("),
+                asked.get(0));
+        assertTrue(asked.get(0).endsWith("); session-log lines are dropped until it exists;"
+                + " set tokenguard.session-log.dir to a writable directory"), asked.get(0));
+        assertEquals("TokenGuard: session log: a llm_call event without a session was dropped", asked.get(1));
+        assertEquals("TokenGuard: session log: an llm_call without a call record was dropped (session y)",
+                asked.get(2));
+        assertEquals("x", Files.readString(blocker), "the file in the way is left alone");
     }
 
     @Test

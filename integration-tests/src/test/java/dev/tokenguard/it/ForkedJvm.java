@@ -2,6 +2,8 @@ package dev.tokenguard.it;
 
 import java.io.File;
 import java.io.IOException;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -120,6 +122,25 @@ final class ForkedJvm {
             jars.filter(p -> p.toString().endsWith(".jar")).forEach(p -> entries.add(p.toString()));
         }
         return String.join(File.pathSeparator, entries);
+    }
+
+    /** The one jar on the application class path whose file name starts with {@code prefix}. */
+    static Path applicationJar(String prefix) {
+        List<Path> jars = Arrays.stream(applicationClassPath().split(File.pathSeparator)).map(Path::of)
+                .filter(p -> p.getFileName().toString().startsWith(prefix) && p.toString().endsWith(".jar")).toList();
+        if (jars.size() != 1) {
+            throw new IllegalStateException("expected one " + prefix + "*.jar on the class path, found " + jars);
+        }
+        return jars.get(0);
+    }
+
+    /** The version of the Jackson relocated into the agent jar, read from its own PackageVersion class. */
+    static String agentJacksonVersion() throws Exception {
+        try (URLClassLoader jar = new URLClassLoader(new URL[] {AGENT_JAR.toUri().toURL()}, null)) {
+            Class<?> version = Class.forName("dev.tokenguard.shaded.com.fasterxml.jackson.databind.cfg.PackageVersion",
+                    true, jar);
+            return String.valueOf(version.getField("VERSION").get(null));
+        }
     }
 
     /** The test class path without the agent's own build output (the agent comes only through -javaagent). */

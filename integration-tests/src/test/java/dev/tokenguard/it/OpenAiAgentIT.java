@@ -1,7 +1,10 @@
 package dev.tokenguard.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tokenguard.sample.stub.FakeOpenAiServer;
+import dev.tokenguard.sample.stub.RecordedRequest;
+import dev.tokenguard.sample.stub.StubUsage;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -9,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,12 +24,14 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The built agent on a real -javaagent flag, governing the real openai-java against the fake server. */
 class OpenAiAgentIT {
     static final String APP = "dev.tokenguard.it.app.ScenarioApp";
-    static final Set<String> EXPECTED_AGENT_LINES = Set.of("[tokenguard] TokenGuard: governing openai-java 4.101.0");
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final List<String> EXPECTED_AGENT_LINES = List.of("[tokenguard] TokenGuard: governing openai-java 4.101.0");
 
     @TempDir
     Path work;
@@ -51,10 +57,9 @@ class OpenAiAgentIT {
         return SessionLogs.read(work.resolve("tokenguard-sessions"));
     }
 
+    /** The agent printed its start-up line once and nothing else. */
     static void assertOnlyExpectedAgentLines(ForkedJvm.Result result) {
-        for (String line : result.agentLines()) {
-            assertTrue(EXPECTED_AGENT_LINES.contains(line), "unexpected agent line: " + line + "\n" + result);
-        }
+        assertEquals(EXPECTED_AGENT_LINES, result.agentLines(), result::toString);
     }
 
     /** Per request, total tokens the server reported, in order. */
@@ -72,11 +77,27 @@ class OpenAiAgentIT {
         assertOnlyExpectedAgentLines(result);
         List<Long> served = servedTotals();
         int k = served.size();
+        assertTrue(k > 0, "the server answered no call: " + result);
+        assertEquals(k, server.requestCount(), "every request that reached the server was answered");
         long before = served.subList(0, k - 1).stream().mapToLong(Long::longValue).sum();
         long all = served.stream().mapToLong(Long::longValue).sum();
         assertTrue(before < limit && all >= limit,
                 "the server must stop exactly when the budget is exhausted: " + served + "\n" + result);
-        assertEquals(k, result.lines("OK ").size(), result::toString);
+        List<String> ok = result.lines("OK ");
+        assertEquals(k, ok.size(), result::toString);
+        for (int i = 0; i < k; i++) {
+            String line = ok.get(i);
+            switch (scenario) {
+                // the usage the app saw is the usage the server sent
+                case "sync", "async", "responses" -> assertEquals("OK " + server.requests().get(i).usage().inputTokens()
+                        + " " + server.requests().get(i).usage().outputTokens(), line);
+                // the usage-only chunk the agent asked for is hidden from the app
+                case "stream" -> assertTrue(line.contains(" usageChunks=0 emptyChoiceChunks=0 "), line);
+                case "async-stream" -> assertTrue(line.endsWith(" usageChunks=0"), line);
+                case "responses-stream" -> assertTrue(line.endsWith(" completed=true"), line);
+                default -> throw new AssertionError("no check for scenario " + scenario);
+            }
+        }
         List<String> refused = result.lines("REFUSED ");
         assertEquals(3, refused.size(), result::toString);
         assertTrue(refused.get(0).startsWith("REFUSED dev.tokenguard.api.BudgetExhaustedException Token budget "
@@ -86,6 +107,7 @@ class OpenAiAgentIT {
 
         SessionLogs logs = logs();
         assertEquals(k, logs.of("llm_call").size());
+        assertEquals(1, logs.files.size(), "one thread, one session");
         assertEquals(server.totalInputTokens(), logs.sum("llm_call", "input_tokens"));
         assertEquals(server.totalOutputTokens(), logs.sum("llm_call", "output_tokens"));
         assertEquals(all, logs.sum("llm_call", "total_tokens"));
@@ -99,6 +121,7 @@ class OpenAiAgentIT {
         List<Double> thresholds = logs.of("budget_warning").stream().map(w -> w.get("threshold").asDouble()).toList();
         assertEquals(List.of(0.75, 0.9, 0.95), thresholds);
         assertEquals(3, logs.of("budget_exceeded").size());
+        assertEquals(1, logs.of("session_end").size());
         JsonNode end = logs.of("session_end").get(0);
         assertEquals("thread_end", end.get("reason").asText(), "main has ended when the JVM shuts down");
         assertEquals(all, end.get("total_tokens").asLong());
@@ -108,9 +131,11 @@ class OpenAiAgentIT {
     void streamingWithoutIncludeUsageIsChargedExactlyAndTheAppSeesNoUsageChunk() throws Exception {
         ForkedJvm.Result result = run("", "stream", 5);
         assertEquals(0, result.exitCode(), result::toString);
+        assertEquals(5, result.lines("OK ").size(), result::toString);
         for (String line : result.lines("OK ")) {
             assertTrue(line.contains("usageChunks=0 emptyChoiceChunks=0"), line);
         }
+        assertEquals(5, server.requests().size());
         server.requests().forEach(r -> assertTrue(r.usageReported(), "the agent asks for the usage chunk"));
         SessionLogs logs = logs();
         assertEquals(server.totalInputTokens() + server.totalOutputTokens(), logs.sum("llm_call", "total_tokens"));
@@ -131,11 +156,37 @@ class OpenAiAgentIT {
     void anAbandonedStreamIsChargedWithAnEstimate() throws Exception {
         ForkedJvm.Result result = run("", "stream-abandoned", 2);
         assertEquals(0, result.exitCode(), result::toString);
+        // the app read the role chunk and the first piece of each answer, then closed the stream
+        String[] seen = {"Ticket 0: the printer on floor 0 jams every morning so the ",
+                "Ticket 1: the printer on floor 1 jams every "};
+        assertEquals(List.of("OK - - chunks=2 text=[" + seen[0] + "]", "OK - - chunks=2 text=[" + seen[1] + "]"),
+                result.lines("OK "), result::toString);
+        // the prompts exactly as sent (ScenarioApp.chatParams)
+        String system = "You summarise support tickets in one sentence.";
+        String[] user = {"Ticket 0: the printer on floor 0 jams every morning ",
+                "Ticket 1: the printer on floor 1 jams every morning xxxxx"};
+        assertEquals(2, server.requests().size());
+        for (int i = 0; i < 2; i++) {
+            JsonNode messages = JSON.readTree(server.requests().get(i).body()).get("messages");
+            assertEquals(2, messages.size());
+            assertEquals(system, messages.get(0).get("content").asText());
+            assertEquals(user[i], messages.get(1).get("content").asText());
+        }
+        // The estimate worked out by hand: o200k_base tokens of the messages' text, each message followed by a
+        // newline (23 and 25 tokens, counted with jtokkit 1.1.0 outside this test), plus 4 tokens per message
+        // for its role and separators (OpenAI's cookbook figure): 23 + 2 * 4 and 25 + 2 * 4. The output is the
+        // o200k_base tokens of the text the app saw (16 and 13).
+        long[] input = {31, 33};
+        long[] output = {16, 13};
         List<JsonNode> calls = logs().of("llm_call");
         assertEquals(2, calls.size());
-        for (JsonNode call : calls) {
-            assertEquals("estimated", call.get("usage_source").asText());
-            assertTrue(call.get("input_tokens").asLong() > 0, call.toString());
+        for (int i = 0; i < 2; i++) {
+            JsonNode call = calls.get(i);
+            assertEquals("estimated", call.get("usage_source").asText(), call.toString());
+            assertEquals(input[i], call.get("input_tokens").asLong(), call.toString());
+            assertEquals(output[i], call.get("output_tokens").asLong(), call.toString());
+            assertEquals(input[i] + output[i], call.get("total_tokens").asLong(), call.toString());
+            assertTrue(call.get("streaming").asBoolean(), call.toString());
         }
     }
 
@@ -152,21 +203,29 @@ class OpenAiAgentIT {
     @Test
     void eightThreadsGetEightSessionsWithExactTotals() throws Exception {
         ForkedJvm.Result result = run("budget.max-tokens=1000000", "threads", 25, "8");
+        assertEquals(List.of(), result.lines("FAILED "), "no worker thread failed\n" + result);
         assertEquals(0, result.exitCode(), result::toString);
         assertOnlyExpectedAgentLines(result);
+        assertEquals(200, result.lines("OK ").size(), result::toString);
         assertEquals(200, server.requestCount());
         SessionLogs logs = logs();
         Map<String, Long> perSession = logs.of("llm_call").stream().collect(Collectors.groupingBy(
                 e -> e.get("session").asText(), Collectors.summingLong(e -> e.get("total_tokens").asLong())));
         assertEquals(8, perSession.size(), perSession::toString);
         assertEquals(8, logs.files.size());
+        Map<String, Long> callsPerSession = logs.of("llm_call").stream().collect(Collectors.groupingBy(
+                e -> e.get("session").asText(), Collectors.counting()));
+        assertEquals(Set.of(25L), Set.copyOf(callsPerSession.values()), callsPerSession::toString);
         assertEquals(server.totalInputTokens() + server.totalOutputTokens(),
                 perSession.values().stream().mapToLong(Long::longValue).sum());
         Set<String> scopes = logs.of("session_start").stream().map(e -> e.get("scope").asText())
                 .map(s -> s.replaceAll("#\\d+$", "")).collect(Collectors.toSet());
         assertEquals(Set.of("thread:worker-0", "thread:worker-1", "thread:worker-2", "thread:worker-3",
                 "thread:worker-4", "thread:worker-5", "thread:worker-6", "thread:worker-7"), scopes);
-        for (JsonNode end : logs.of("session_end")) {
+        List<JsonNode> ends = logs.of("session_end");
+        assertEquals(8, ends.size(), ends::toString);
+        for (JsonNode end : ends) {
+            assertEquals("thread_end", end.get("reason").asText(), end.toString());
             assertEquals(perSession.get(end.get("session").asText()), end.get("total_tokens").asLong());
         }
     }
@@ -217,8 +276,24 @@ class OpenAiAgentIT {
         ForkedJvm.Result result = run("", "own-libraries", 3);
         assertEquals(0, result.exitCode(), result::toString);
         assertOnlyExpectedAgentLines(result);
-        String libs = result.lines("LIBS ").get(0);
+        List<String> libsLines = result.lines("LIBS ");
+        assertEquals(1, libsLines.size(), result::toString);
+        String libs = libsLines.get(0);
         assertTrue(libs.contains("byte-buddy-1.12.19.jar") && libs.contains("made by the app's Byte Buddy"), libs);
+        // the app's ObjectMapper is its own Jackson, from its own class path, not the agent's relocated copy
+        Path appJackson = ForkedJvm.applicationJar("jackson-databind-");
+        String appVersion = appJackson.getFileName().toString()
+                .substring("jackson-databind-".length()).replace(".jar", "");
+        String agentVersion = ForkedJvm.agentJacksonVersion();
+        assertNotEquals(appVersion, agentVersion, "the app's Jackson must differ from the agent's for this test");
+        assertTrue(libs.contains(" jackson=" + appVersion + " "), "app " + appVersion + ", agent " + agentVersion
+                + ": " + libs);
+        assertTrue(libs.contains(" jackson-jar="), libs);
+        String jar = libs.substring(libs.indexOf(" jackson-jar=") + " jackson-jar=".length());
+        jar = jar.substring(0, jar.indexOf(' '));
+        assertEquals(appJackson.toAbsolutePath(), Path.of(java.net.URI.create(jar)), libs);
+        assertTrue(libs.endsWith(" json={\"made\":\"made by the app's Byte Buddy\"}"), libs);
+        assertEquals(3, result.lines("OK ").size(), result::toString);
         assertEquals(3, logs().of("llm_call").size());
     }
 
@@ -248,16 +323,56 @@ class OpenAiAgentIT {
 
     @Test
     void theReportCommandPrintsTheTotals() throws Exception {
-        run("", "sync", 4);
+        ForkedJvm.Result first = run("", "sync", 4);
+        assertEquals(0, first.exitCode(), first::toString);
+        assertEquals(4, first.lines("OK ").size(), first::toString);
+        assertEquals(4, server.requestCount());
         ProcessBuilder report = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-jar", ForkedJvm.AGENT_JAR.toString(), "report", "tokenguard-sessions").directory(work.toFile())
                 .redirectErrorStream(true);
         Process process = report.start();
         String out = new String(process.getInputStream().readAllBytes());
         assertEquals(0, process.waitFor(), out);
-        long total = server.totalInputTokens() + server.totalOutputTokens();
-        assertTrue(out.contains(String.valueOf(total)) || out.contains(String.format(java.util.Locale.ROOT, "%,d", total)), out);
-        assertTrue(out.contains("gpt-4o-mini") && out.contains("openai"), out);
+        // gpt-4o-mini list prices in USD per 1M tokens, from prices.json entries "gpt-4o-mini" and
+        // "gpt-4o-mini-20*" (the server answers with gpt-4o-mini-2024-07-18): input 0.15, cached input 0.075,
+        // output 0.60
+        BigDecimal cost = BigDecimal.ZERO;
+        for (RecordedRequest request : server.requests()) {
+            StubUsage u = request.usage();
+            cost = cost.add(new BigDecimal("0.15").multiply(BigDecimal.valueOf(u.inputTokens() - u.cachedTokens()))
+                    .add(new BigDecimal("0.075").multiply(BigDecimal.valueOf(u.cachedTokens())))
+                    .add(new BigDecimal("0.60").multiply(BigDecimal.valueOf(u.outputTokens()))));
+        }
+        cost = cost.movePointLeft(6);
+        List<String> expected = List.of("4", String.valueOf(server.totalInputTokens()),
+                String.valueOf(server.totalOutputTokens()), String.valueOf(server.totalTokens()));
+        for (String[] row : List.of(reportRow(out, "session", "TOTAL"), reportRow(out, "model", "gpt-4o-mini"),
+                reportRow(out, "provider", "openai"))) {
+            // columns: key calls input_tokens output_tokens total_tokens cost_usd warnings refusals
+            assertEquals(8, row.length, String.join(" ", row));
+            assertEquals(expected, List.of(row[1], row[2], row[3], row[4]), out);
+            // printed with 6 decimals: within half a unit of the last digit
+            assertEquals(cost.doubleValue(), Double.parseDouble(row[5]), 0.5e-6 + 1e-12, out);
+            assertEquals(List.of("0", "0"), List.of(row[6], row[7]), out);
+        }
+    }
+
+    /** The cells of the row named {@code key} in the report's "By {@code section}" table, checking its header. */
+    static String[] reportRow(String report, String section, String key) {
+        for (String part : report.split("\\R\\R")) {
+            if (part.startsWith("By " + section)) {
+                String[] lines = part.split("\\R");
+                assertEquals(List.of(section, "calls", "input_tokens", "output_tokens", "total_tokens", "cost_usd",
+                        "warnings", "refusals"), List.of(lines[1].trim().split("\\s+")), part);
+                for (String line : lines) {
+                    String[] cells = line.trim().split("\\s+");
+                    if (cells[0].equals(key)) {
+                        return cells;
+                    }
+                }
+            }
+        }
+        throw new AssertionError("no row " + key + " in the table by " + section + " of:\n" + report);
     }
 
     @Test

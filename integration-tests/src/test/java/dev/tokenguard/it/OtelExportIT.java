@@ -85,6 +85,9 @@ class OtelExportIT {
         assertEquals(0, result.exitCode(), result::toString);
         assertEquals(List.of("[tokenguard] TokenGuard: governing openai-java 4.101.0"), result.agentLines());
         int served = server.requestCount();
+        assertTrue(served > 0, result::toString);
+        assertEquals(served, result.lines("OK ").size(), result::toString);
+        assertEquals(3, result.lines("REFUSED ").size(), result::toString);
 
         List<Span> spans = spans();
         List<Span> ok = spans.stream().filter(s -> s.getStatus().getCode() != Status.StatusCode.STATUS_CODE_ERROR)
@@ -123,14 +126,24 @@ class OtelExportIT {
                     attributes(span.getAttributesList()).get("error.type").getStringValue());
         }
 
-        Set<String> spanIds = spans.stream().map(s -> hex(s.getSpanId())).collect(Collectors.toSet());
-        for (JsonNode call : SessionLogs.read(work.resolve("tokenguard-sessions")).of("llm_call")) {
-            assertTrue(spanIds.contains(call.get("span_id").asText()), "JSONL span ids are the exported ones: "
-                    + call);
+        // each JSONL call names its exported span: the same span id and the same trace id
+        Map<String, String> traceBySpan = ok.stream()
+                .collect(Collectors.toMap(s -> hex(s.getSpanId()), s -> hex(s.getTraceId())));
+        assertEquals(served, traceBySpan.size(), "span ids are distinct");
+        List<JsonNode> calls = SessionLogs.read(work.resolve("tokenguard-sessions")).of("llm_call");
+        assertEquals(served, calls.size());
+        Set<String> named = new java.util.HashSet<>();
+        for (JsonNode call : calls) {
+            String spanId = call.get("span_id").asText();
+            assertTrue(traceBySpan.containsKey(spanId), "JSONL span ids are the exported ones: " + call);
+            assertEquals(traceBySpan.get(spanId), call.get("trace_id").asText(), call.toString());
+            named.add(spanId);
         }
+        assertEquals(traceBySpan.keySet(), named, "every exported call span is named by one JSONL line");
 
         Map<String, Long> tokenSums = new java.util.HashMap<>();
-        long durationPoints = 0;
+        // cumulative temporality: each attribute set's latest count is its largest
+        Map<Map<String, AnyValue>, Long> durationCounts = new java.util.HashMap<>();
         for (var request : receiver.metrics) {
             for (var rm : request.getResourceMetricsList()) {
                 for (var sm : rm.getScopeMetricsList()) {
@@ -144,7 +157,9 @@ class OtelExportIT {
                             }
                         } else if (metric.getName().equals("gen_ai.client.operation.duration")) {
                             assertEquals("s", metric.getUnit());
-                            durationPoints += metric.getHistogram().getDataPointsCount();
+                            for (HistogramDataPoint p : metric.getHistogram().getDataPointsList()) {
+                                durationCounts.merge(attributes(p.getAttributesList()), p.getCount(), Math::max);
+                            }
                         }
                     }
                 }
@@ -152,7 +167,12 @@ class OtelExportIT {
         }
         assertEquals(server.totalInputTokens(), tokenSums.get("input"), "cumulative input token histogram sum");
         assertEquals(server.totalOutputTokens(), tokenSums.get("output"));
-        assertTrue(durationPoints > 0);
+        long okDurations = durationCounts.entrySet().stream().filter(e -> !e.getKey().containsKey("error.type"))
+                .mapToLong(Map.Entry::getValue).sum();
+        long refusedDurations = durationCounts.entrySet().stream()
+                .filter(e -> e.getKey().containsKey("error.type")).mapToLong(Map.Entry::getValue).sum();
+        assertEquals(served, okDurations, "one duration per served call: " + durationCounts);
+        assertEquals(3, refusedDurations, "one duration per refused call: " + durationCounts);
     }
 
     @Test
@@ -167,6 +187,7 @@ class OtelExportIT {
             assertEquals(List.of("[tokenguard] TokenGuard: governing openai-java 4.101.0"), result.agentLines(),
                     result::toString);
             assertEquals(6, server.requestCount());
+            assertEquals(6, result.lines("OK ").size(), result::toString);
 
             List<Span> spans = grpc.traces.stream().flatMap(request -> request.getResourceSpansList().stream())
                     .flatMap(rs -> rs.getScopeSpansList().stream()).flatMap(ss -> ss.getSpansList().stream())
@@ -195,11 +216,19 @@ class OtelExportIT {
         assertEquals(0, result.exitCode(), result::toString);
         String[] app = result.lines("APP_SPAN ").get(0).split(" ");
         assertFalse(app[1].matches("0+"), result::toString);
+        assertEquals(2, result.lines("OK ").size(), result::toString);
         List<Span> spans = spans();
         assertEquals(2, spans.size(), spans::toString);
         for (Span span : spans) {
             assertEquals(app[1], hex(span.getTraceId()));
             assertEquals(app[2], hex(span.getParentSpanId()));
+        }
+        List<JsonNode> calls = SessionLogs.read(work.resolve("tokenguard-sessions")).of("llm_call");
+        assertEquals(2, calls.size());
+        assertEquals(spans.stream().map(s -> hex(s.getSpanId())).collect(Collectors.toSet()),
+                calls.stream().map(c -> c.get("span_id").asText()).collect(Collectors.toSet()));
+        for (JsonNode call : calls) {
+            assertEquals(app[1], call.get("trace_id").asText(), "the JSONL line names the app's trace: " + call);
         }
     }
 

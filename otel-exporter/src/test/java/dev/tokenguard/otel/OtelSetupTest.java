@@ -2,7 +2,6 @@ package dev.tokenguard.otel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -187,7 +186,13 @@ class OtelSetupTest {
             List<String> reports = new CopyOnWriteArrayList<>();
             OpenTelemetry otel = setup.start(reports::add);
             assertSame(otel, setup.start(), "start() builds once");
-            assertNotSame(otel, GlobalOpenTelemetry.get(), "never registered as GlobalOpenTelemetry");
+            // never registered as GlobalOpenTelemetry: what the app reaches through the global stays a no-op
+            // (GlobalOpenTelemetry.get() returns a wrapper, so identity says nothing; behaviour does)
+            io.opentelemetry.api.trace.Span appSpan = GlobalOpenTelemetry.getTracer("the-app")
+                    .spanBuilder("app work").startSpan();
+            assertFalse(appSpan.getSpanContext().isValid(), "the global tracer is the no-op one");
+            assertFalse(appSpan.isRecording());
+            appSpan.end();
             GenAiTelemetry telemetry = new GenAiTelemetry(otel);
 
             SpanIds ids = telemetry.record(GenAiCall.builder("openai", "chat")
@@ -200,6 +205,12 @@ class OtelSetupTest {
             assertTrue(setup.shutdown(Duration.ofSeconds(5)), "flushed in time");
 
             assertEquals(1, receiver.traces.size());
+            List<String> exported = receiver.traces.stream()
+                    .flatMap(request -> request.getResourceSpansList().stream())
+                    .flatMap(rs -> rs.getScopeSpansList().stream())
+                    .flatMap(ss -> ss.getSpansList().stream()).map(Span::getName).toList();
+            assertEquals(List.of("chat gpt-4o"), exported, "the app's span made through the global never reaches us");
+            assertEquals(receiver.traces.size() + receiver.metrics.size(), receiver.contentTypes.size());
             assertTrue(receiver.contentTypes.stream().allMatch("application/x-protobuf"::equals), receiver.contentTypes.toString());
             var resourceSpans = receiver.traces.get(0).getResourceSpans(0);
             Map<String, AnyValue> resource = toMap(resourceSpans.getResource().getAttributesList());

@@ -22,6 +22,8 @@ import dev.tokenguard.budget.SessionListener;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.core.Telemetry;
 import dev.tokenguard.sample.stub.FakeOpenAiServer;
+import dev.tokenguard.sample.stub.RecordedRequest;
+import dev.tokenguard.sample.stub.StubUsage;
 import dev.tokenguard.sessionlog.SessionLogWriter;
 import net.bytebuddy.agent.ByteBuddyAgent;
 import org.junit.jupiter.api.AfterEach;
@@ -29,6 +31,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -199,13 +202,31 @@ class OpenAiInstrumentationTest {
         assertEquals(after.choices().get(0).message().content().orElseThrow(), last.get("completion").asText());
     }
 
+    // gpt-4o list prices in USD per 1M tokens, from the built-in table dev/tokenguard/pricing/prices.json,
+    // entries "gpt-4o" and "gpt-4o-20*" (the fake server answers with gpt-4o-2024-08-06; both entries agree)
+    static final BigDecimal GPT_4O_INPUT = new BigDecimal("2.50");
+    static final BigDecimal GPT_4O_CACHED_INPUT = new BigDecimal("1.25");
+    static final BigDecimal GPT_4O_OUTPUT = new BigDecimal("10.00");
+
+    /** The cost of one gpt-4o request from the server's own ledger: cached input at its price, the rest at input. */
+    static BigDecimal gpt4oCost(StubUsage usage) {
+        long uncached = usage.inputTokens() - usage.cachedTokens();
+        return GPT_4O_INPUT.multiply(BigDecimal.valueOf(uncached))
+                .add(GPT_4O_CACHED_INPUT.multiply(BigDecimal.valueOf(usage.cachedTokens())))
+                .add(GPT_4O_OUTPUT.multiply(BigDecimal.valueOf(usage.outputTokens())))
+                .movePointLeft(6);
+    }
+
     @Test
     void aCostBudgetPricesEveryCallWarnsInDollarsAndRefusesNamingTheCost() throws Exception {
+        BigDecimal limit = new BigDecimal("0.002");
         BudgetSpec dollars = new BudgetSpec(BudgetSpec.DEFAULT_NAME, ScopeSpec.THREAD, null, null, null, 0.002, null,
                 new double[] {0.75, 0.9, 0.95}, EnforcementMode.ENFORCE);
         install(dollars, new Governor.Settings(false, false, dev.tokenguard.pricing.PriceTable::builtIn));
         BudgetExhaustedException refusal = null;
+        int attempts = 0;
         for (int i = 0; i < 50 && refusal == null; i++) {
+            attempts++;
             try {
                 client.chat().completions().create(chat("price me " + i));
             } catch (BudgetExhaustedException e) {
@@ -213,17 +234,53 @@ class OpenAiInstrumentationTest {
             }
         }
         assertTrue(refusal != null, "a cost budget of $0.002 is exhausted by gpt-4o calls");
-        assertTrue(refusal.getMessage().contains("cost limit: $0.00"), refusal.getMessage());
-        double total = 0;
-        for (JsonNode call : events("llm_call")) {
-            assertTrue(call.get("cost_usd").asDouble() > 0, call.toString());
-            total += call.get("cost_usd").asDouble();
+
+        List<RecordedRequest> served = server.requests();
+        assertEquals(attempts - 1, served.size(), "every call but the refused one reached the server");
+        assertTrue(served.size() >= 2, "the budget takes more than one call: " + served);
+        List<BigDecimal> expected = new ArrayList<>();
+        List<BigDecimal> cumulative = new ArrayList<>();
+        BigDecimal total = BigDecimal.ZERO;
+        for (RecordedRequest request : served) {
+            assertTrue(request.answered() && request.usageReported(), request.toString());
+            BigDecimal cost = gpt4oCost(request.usage());
+            expected.add(cost);
+            total = total.add(cost);
+            cumulative.add(total);
         }
-        assertTrue(total >= 0.002, "refused only once the cost reached the limit: " + total);
-        for (JsonNode warning : events("budget_warning")) {
+        assertTrue(served.stream().anyMatch(r -> r.usage().cachedTokens() > 0),
+                "some request had cached input, priced at the cached price: " + served);
+
+        List<JsonNode> calls = events("llm_call");
+        assertEquals(served.size(), calls.size());
+        for (int i = 0; i < calls.size(); i++) {
+            assertEquals(expected.get(i).doubleValue(), calls.get(i).get("cost_usd").asDouble(), 1e-12,
+                    "call " + (i + 1) + ": " + calls.get(i) + " / " + served.get(i));
+        }
+        BigDecimal beforeLast = cumulative.size() < 2 ? BigDecimal.ZERO : cumulative.get(cumulative.size() - 2);
+        assertTrue(beforeLast.compareTo(limit) < 0 && total.compareTo(limit) >= 0,
+                "refused exactly once the cost reached the limit: " + cumulative);
+        assertTrue(refusal.getMessage().endsWith(String.format(java.util.Locale.ROOT,
+                        "refused openai chat gpt-4o (cost limit: $%.4f of $0.0020 used)", total.doubleValue())),
+                refusal.getMessage());
+
+        // each threshold is reported once, by the call whose cost crossed it, in dollars
+        double[] thresholds = {0.75, 0.9, 0.95};
+        List<JsonNode> warnings = events("budget_warning");
+        assertEquals(thresholds.length, warnings.size(), warnings::toString);
+        for (int t = 0; t < thresholds.length; t++) {
+            BigDecimal point = limit.multiply(BigDecimal.valueOf(thresholds[t]));
+            BigDecimal usedAtCrossing = cumulative.stream().filter(c -> c.compareTo(point) >= 0).findFirst()
+                    .orElseThrow();
+            JsonNode warning = warnings.get(t);
+            assertEquals(thresholds[t], warning.get("threshold").asDouble(), warning.toString());
             assertEquals("usd", warning.get("unit").asText(), warning.toString());
             assertEquals(0.002, warning.get("limit").asDouble(), 1e-12);
+            assertEquals(usedAtCrossing.doubleValue(), warning.get("used").asDouble(), 1e-12, warning.toString());
         }
-        assertEquals("usd", events("budget_exceeded").get(0).get("unit").asText());
+        List<JsonNode> exceeded = events("budget_exceeded");
+        assertEquals(1, exceeded.size(), exceeded::toString);
+        assertEquals("usd", exceeded.get(0).get("unit").asText());
+        assertEquals(total.doubleValue(), exceeded.get(0).get("used").asDouble(), 1e-12, exceeded.get(0).toString());
     }
 }

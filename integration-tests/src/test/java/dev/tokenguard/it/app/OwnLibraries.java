@@ -18,8 +18,11 @@ final class OwnLibraries {
                 .method(ElementMatchers.named("toString")).intercept(FixedValue.value("made by the app's Byte Buddy"))
                 .make().load(OwnLibraries.class.getClassLoader()).getLoaded();
         String made = generated.getDeclaredConstructor().newInstance().toString();
-        String json = new ObjectMapper().writeValueAsString(Map.of("made", made));
+        ObjectMapper mapper = new ObjectMapper();
+        String json = mapper.writeValueAsString(Map.of("made", made));
         System.out.println("LIBS bytebuddy=" + ByteBuddy.class.getProtectionDomain().getCodeSource().getLocation()
-                + " jackson=" + ObjectMapper.class.getPackage().getImplementationVersion() + " json=" + json);
+                + " jackson=" + mapper.version()
+                + " jackson-jar=" + ObjectMapper.class.getProtectionDomain().getCodeSource().getLocation()
+                + " json=" + json);
     }
 }

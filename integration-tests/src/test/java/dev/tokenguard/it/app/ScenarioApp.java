@@ -62,7 +62,13 @@ public final class ScenarioApp {
                 repeat(calls, i -> asyncStream(async, i));
                 async.close();
             }
-            case "threads" -> threads(client, Integer.parseInt(args[3]), calls);
+            case "threads" -> {
+                int failed = threads(client, Integer.parseInt(args[3]), calls);
+                if (failed > 0) {
+                    client.close();
+                    System.exit(1);
+                }
+            }
             case "mdc" -> {
                 org.slf4j.MDC.put("tenant", args[3]);
                 repeat(calls, i -> syncChat(client, i));
@@ -161,16 +167,21 @@ public final class ScenarioApp {
                 + " chars=" + text.length();
     }
 
+    /**
+     * Pulls exactly two chunks and closes the stream; prints the text those chunks carried, in brackets.
+     * The count is checked before {@code hasNext()}, which would otherwise pull a third chunk from the stream.
+     */
     static String streamAbandoned(OpenAIClient client, int i) {
         int chunks = 0;
+        StringBuilder text = new StringBuilder();
         try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(chatParams(i))) {
             var it = stream.stream().iterator();
-            while (it.hasNext() && chunks < 2) {
-                it.next();
+            while (chunks < 2 && it.hasNext()) {
+                it.next().choices().forEach(c -> c.delta().content().ifPresent(text::append));
                 chunks++;
             }
         }
-        return "- - chunks=" + chunks;
+        return "- - chunks=" + chunks + " text=[" + text + "]";
     }
 
     static String asyncStream(OpenAIClientAsync client, int i) throws Exception {
@@ -231,14 +242,20 @@ public final class ScenarioApp {
         }
     }
 
-    static void threads(OpenAIClient client, int threads, int callsPerThread) throws InterruptedException {
+    /**
+     * Runs the sync scenario on {@code threads} threads at once. A worker that fails prints
+     * {@code FAILED <thread> <exception>}; returns how many failed (the scenario then exits with 1).
+     */
+    static int threads(OpenAIClient client, int threads, int callsPerThread) throws InterruptedException {
+        AtomicInteger failed = new AtomicInteger();
         List<Thread> all = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             Thread thread = new Thread(() -> {
                 try {
                     repeat(callsPerThread, i -> syncChat(client, i));
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
+                } catch (Throwable e) {
+                    failed.incrementAndGet();
+                    System.out.println("FAILED " + Thread.currentThread().getName() + " " + e);
                 }
             }, "worker-" + t);
             all.add(thread);
@@ -247,5 +264,6 @@ public final class ScenarioApp {
         for (Thread thread : all) {
             thread.join();
         }
+        return failed.get();
     }
 }
