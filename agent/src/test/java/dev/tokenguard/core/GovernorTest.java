@@ -1,6 +1,7 @@
 package dev.tokenguard.core;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tokenguard.sessionlog.SessionLogEvents;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tokenguard.budget.BudgetEngine;
 import dev.tokenguard.budget.BudgetSpec;
@@ -51,19 +52,7 @@ class GovernorTest {
     }
 
     List<JsonNode> calls() throws Exception {
-        List<JsonNode> all = new ArrayList<>();
-        ObjectMapper json = new ObjectMapper();
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.toList()) {
-                for (String line : Files.readAllLines(f)) {
-                    JsonNode node = json.readTree(line);
-                    if (node.get("event").asText().equals("llm_call")) {
-                        all.add(node);
-                    }
-                }
-            }
-        }
-        return all;
+        return SessionLogEvents.of(dir, "llm_call");
     }
 
     LlmCall begin() {

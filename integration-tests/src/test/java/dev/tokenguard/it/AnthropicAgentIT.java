@@ -223,7 +223,8 @@ class AnthropicAgentIT {
     @Test
     void aServerThatSendsNoReadableUsageIsChargedEstimatesAndReportedOnce() throws Exception {
         server.setUsageMode(UsageMode.RENAMED);
-        ForkedJvm.Result result = run("", "sync", 3);
+        // a stream: the app reads no usage itself (the SDK would throw on reading a renamed field)
+        ForkedJvm.Result result = run("", "stream", 3);
         assertEquals(0, result.exitCode(), result::toString);
         assertEquals(List.of(GOVERNING + VERSION, "[tokenguard] TokenGuard: anthropic-java: a response's usage could"
                 + " not be read (no input token count); such calls are charged a local estimate, marked usage_source"
@@ -234,5 +235,22 @@ class AnthropicAgentIT {
             assertEquals("estimated", call.get("usage_source").asText(), call.toString());
             assertTrue(call.get("total_tokens").asLong() > 0, call.toString());
         }
+    }
+
+    @Test
+    void theSampleAppWithProviderAnthropicWarnsThenRefuses() throws Exception {
+        Path sampleJar = Path.of(System.getProperty("tokenguard.sample.jar")).toAbsolutePath();
+        ForkedJvm.Result result = ForkedJvm.runWithClassPath(work, "budget.max-tokens=900", List.of(), Map.of(),
+                sampleJar.toString(), "dev.tokenguard.sample.SampleApp", "--provider", "anthropic");
+        assertEquals(0, result.exitCode(), result::toString);
+        assertEquals(List.of("[tokenguard] TokenGuard: governing anthropic-java"), result.agentLines());
+        assertTrue(result.stdout().stream().anyMatch(l -> l.startsWith("refused: Token budget 'default' exhausted "
+                + "for scope thread:main#1") && l.endsWith("refused anthropic chat claude-haiku-4-5")), result::toString);
+        SessionLogs logs = logs();
+        assertEquals(List.of(0.75, 0.9, 0.95), logs.of("budget_warning").stream()
+                .map(w -> w.get("threshold").asDouble()).toList());
+        assertEquals(1, logs.of("budget_exceeded").size());
+        assertEquals(List.of("anthropic"), logs.of("llm_call").stream().map(c -> c.get("provider").asText())
+                .distinct().toList());
     }
 }

@@ -88,7 +88,7 @@ final class ForkedJvm {
         command.addAll(Arrays.asList(args));
         ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
         builder.environment().keySet().removeIf(k -> k.startsWith("TOKENGUARD_") || k.startsWith("OTEL_")
-                || k.equals("OPENAI_API_KEY"));
+                || k.equals("OPENAI_API_KEY") || k.startsWith("ANTHROPIC_") || k.startsWith("OPENAI_"));
         builder.environment().putAll(env);
         Path out = Files.createTempFile(workDir, "stdout", ".txt");
         Path err = Files.createTempFile(workDir, "stderr", ".txt");

@@ -52,7 +52,7 @@ class OtelExportIT {
 
     List<String> otelOptions() {
         return List.of("-Dotel.exporter.otlp.endpoint=" + receiver.endpoint(), "-Dotel.service.name=scenario-app",
-                "-Dotel.metric.export.interval=500", "-Dotel.bsp.schedule.delay=200");
+                "-Dotel.metric.export.interval=5000", "-Dotel.bsp.schedule.delay=200");
     }
 
     List<Span> spans() {
@@ -180,7 +180,7 @@ class OtelExportIT {
         try (OtlpGrpcReceiver grpc = new OtlpGrpcReceiver()) {
             List<String> options = List.of("-Dotel.exporter.otlp.protocol=grpc",
                     "-Dotel.exporter.otlp.endpoint=" + grpc.endpoint(), "-Dotel.service.name=scenario-app",
-                    "-Dotel.metric.export.interval=500", "-Dotel.bsp.schedule.delay=200");
+                    "-Dotel.metric.export.interval=5000", "-Dotel.bsp.schedule.delay=200");
             // the app's openai-java calls go over its own (unrelocated) OkHttp, the export over the agent's
             ForkedJvm.Result result = ForkedJvm.run(work, "", options, Map.of(), APP, "sync", server.baseUrl(), "6");
             assertEquals(0, result.exitCode(), result::toString);

@@ -17,6 +17,7 @@ import com.anthropic.models.messages.TextBlockParam;
 import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tokenguard.sessionlog.SessionLogEvents;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tokenguard.agent.AgentInstaller;
 import dev.tokenguard.api.BudgetExhaustedException;
@@ -112,20 +113,10 @@ class AnthropicInstrumentationTest {
     }
 
     List<JsonNode> events(String event) throws Exception {
-        List<JsonNode> all = new ArrayList<>();
-        ObjectMapper json = new ObjectMapper();
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.toList()) {
-                for (String line : Files.readAllLines(f)) {
-                    assertFalse(line.contains(API_KEY), "the API key never reaches the log");
-                    JsonNode node = json.readTree(line);
-                    if (node.get("event").asText().equals(event)) {
-                        all.add(node);
-                    }
-                }
-            }
+        for (JsonNode node : SessionLogEvents.all(dir)) {
+            assertFalse(node.toString().contains(API_KEY), "the API key never reaches the log");
         }
-        return all;
+        return SessionLogEvents.of(dir, event);
     }
 
     /** The one llm_call of the test, checked against the server's one request. */

@@ -1,6 +1,7 @@
 package dev.tokenguard.instrumentation.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tokenguard.sessionlog.SessionLogEvents;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
@@ -91,19 +92,7 @@ class OpenAiInstrumentationTest {
     }
 
     List<JsonNode> events(String event) throws Exception {
-        List<JsonNode> all = new ArrayList<>();
-        ObjectMapper json = new ObjectMapper();
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.toList()) {
-                for (String line : Files.readAllLines(f)) {
-                    JsonNode node = json.readTree(line);
-                    if (node.get("event").asText().equals(event)) {
-                        all.add(node);
-                    }
-                }
-            }
-        }
-        return all;
+        return SessionLogEvents.of(dir, event);
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.tokenguard.instrumentation.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tokenguard.sessionlog.SessionLogEvents;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
@@ -72,18 +73,7 @@ class OpenAiUnreadableUsageTest {
     }
 
     List<JsonNode> calls() throws Exception {
-        List<JsonNode> all = new ArrayList<>();
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.toList()) {
-                for (String line : Files.readAllLines(f)) {
-                    JsonNode node = new ObjectMapper().readTree(line);
-                    if (node.get("event").asText().equals("llm_call")) {
-                        all.add(node);
-                    }
-                }
-            }
-        }
-        return all;
+        return SessionLogEvents.of(dir, "llm_call");
     }
 
     @ParameterizedTest
