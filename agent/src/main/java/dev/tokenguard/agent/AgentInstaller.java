@@ -6,6 +6,8 @@ import dev.tokenguard.core.AgentLog;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.instrumentation.CallSite;
 import dev.tokenguard.instrumentation.GovernCall;
+import dev.tokenguard.instrumentation.GovernCallWithHandler;
+import dev.tokenguard.instrumentation.GovernTargetCall;
 import dev.tokenguard.instrumentation.Hook;
 import dev.tokenguard.instrumentation.Plugins;
 import dev.tokenguard.instrumentation.SdkPlugin;
@@ -130,7 +132,12 @@ public final class AgentInstaller {
 
     /** The shared advice on the hook's public methods of the declared names and parameter count. */
     private static AgentBuilder.Transformer advice(Hook hook) {
-        return (builder, type, loader, module, domain) -> builder.visit(Advice.to(GovernCall.class)
+        Class<?> advice = switch (hook.shape()) {
+            case REQUEST -> GovernCall.class;
+            case REQUEST_AND_HANDLER -> GovernCallWithHandler.class;
+            case TARGET -> GovernTargetCall.class;
+        };
+        return (builder, type, loader, module, domain) -> builder.visit(Advice.to(advice)
                 .on(namedOneOf(hook.methods().toArray(String[]::new)).and(takesArguments(hook.parameterCount()))
                         .and(isPublic())));
     }

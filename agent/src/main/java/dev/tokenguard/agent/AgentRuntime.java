@@ -61,7 +61,8 @@ final class AgentRuntime {
                 ? OtelTelemetry.start(OtelSetup.fromEnvironment(otelProperties(), System.getenv()), clock)
                 : Telemetry.NONE;
         Governor governor = new Governor(engine, log, telemetry, clock,
-                new Governor.Settings(config.injectWarnings(), config.captureContent(), prices));
+                new Governor.Settings(config.injectWarnings(), config.captureContent(), prices, config.httpEndpoints(),
+                        config::instrumentationEnabled));
         AgentRuntime runtime = new AgentRuntime(engine, log, governor, telemetry);
         runtime.startReaper();
         Runtime.getRuntime().addShutdownHook(new Thread(runtime::shutdown, "tokenguard-shutdown"));

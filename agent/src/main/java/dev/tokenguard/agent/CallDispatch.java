@@ -48,6 +48,16 @@ final class CallDispatch implements CallHooks {
     }
 
     @Override
+    public Object argument(Object call, int index, Object value) {
+        try {
+            return call instanceof GovernedCall governed ? governed.argument(index, value) : value;
+        } catch (RuntimeException | LinkageError e) {
+            AgentLog.failure("argument", e);
+            return value;
+        }
+    }
+
+    @Override
     public Object exit(Object call, Object returned, Throwable thrown) {
         if (call instanceof GovernedCall) {
             GovernedThread.exit();

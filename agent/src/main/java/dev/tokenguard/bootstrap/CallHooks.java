@@ -21,6 +21,9 @@ public interface CallHooks {
     /** The request to send instead of {@code request} (the same object when nothing changes). */
     Object request(Object call, Object request);
 
+    /** The argument at {@code index} to pass instead of {@code value} (the same object when nothing changes). */
+    Object argument(Object call, int index, Object value);
+
     /** Called when the SDK method returns or throws; returns the value to hand to the caller. */
     Object exit(Object call, Object returned, Throwable thrown);
 }

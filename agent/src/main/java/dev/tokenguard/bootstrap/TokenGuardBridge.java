@@ -36,6 +36,11 @@ public final class TokenGuardBridge {
         return h == null || call == null || call instanceof Throwable ? request : h.request(call, request);
     }
 
+    public static Object argument(Object call, int index, Object value) {
+        CallHooks h = hooks;
+        return h == null || call == null || call instanceof Throwable ? value : h.argument(call, index, value);
+    }
+
     public static Object exit(Object call, Object returned, Throwable thrown) {
         CallHooks h = hooks;
         return h == null || call == null || call instanceof Throwable ? returned : h.exit(call, returned, thrown);

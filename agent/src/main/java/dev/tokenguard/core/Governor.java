@@ -13,7 +13,11 @@ import dev.tokenguard.sessionlog.SessionLogWriter;
 
 import java.time.Clock;
 import java.time.Instant;
+import dev.tokenguard.config.HttpEndpoint;
+
+import java.util.List;
 import java.util.Locale;
+import java.util.function.Predicate;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
@@ -32,9 +36,24 @@ public final class Governor {
      * @param captureContent the session log also records prompts and completions (truncated)
      * @param prices         the price table that gives each call its {@code cost_usd} (it may still be
      *                       loading; the first priced call waits for it), or null for none
+     * @param httpEndpoints  the base URLs ({@code tokenguard.http.endpoints}) the HTTP layer governs besides
+     *                       the providers' own hosts
+     * @param pluginOn       whether the plugin of the given name is on
+     *                       ({@code tokenguard.instrumentation.<name>.enabled}); null for every plugin
      */
-    public record Settings(boolean injectWarnings, boolean captureContent, Supplier<PriceTable> prices) {
+    public record Settings(boolean injectWarnings, boolean captureContent, Supplier<PriceTable> prices,
+                           List<HttpEndpoint> httpEndpoints, Predicate<String> pluginOn) {
         public static final Settings DEFAULT = new Settings(false, false, null);
+
+        public Settings {
+            httpEndpoints = httpEndpoints == null ? List.of() : List.copyOf(httpEndpoints);
+            pluginOn = pluginOn == null ? name -> true : pluginOn;
+        }
+
+        /** Settings with no configured HTTP endpoints and every plugin on. */
+        public Settings(boolean injectWarnings, boolean captureContent, Supplier<PriceTable> prices) {
+            this(injectWarnings, captureContent, prices, List.of(), null);
+        }
     }
 
     private final BudgetEngine engine;
@@ -203,6 +222,11 @@ public final class Governor {
                         crossing.limit() / 1e9, left / 1e9);
         return String.format(Locale.ROOT, "[TokenGuard] Budget %s: %d%% of this conversation's budget is used (%s)."
                 + " %s", level, Math.round(t * 100), amounts, advice);
+    }
+
+    /** The optional behaviour and the plugins' settings. */
+    public Settings settings() {
+        return settings;
     }
 
     /** Current time, for instrumentations that measure. */

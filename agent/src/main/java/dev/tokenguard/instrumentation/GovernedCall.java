@@ -6,6 +6,14 @@ public interface GovernedCall {
     /** The request to send instead of {@code request} (the same object when nothing changes). */
     Object request(Object request);
 
+    /**
+     * The argument at {@code index} (from 1; the request is argument 0) to pass instead of {@code value},
+     * for hooks whose advice lets a later argument be replaced (e.g. a response handler to observe).
+     */
+    default Object argument(int index, Object value) {
+        return value;
+    }
+
     /** The SDK method returned {@code returned} or threw {@code thrown}; returns what the app gets. */
     Object exit(Object returned, Throwable thrown);
 }

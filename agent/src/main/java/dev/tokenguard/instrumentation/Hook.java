@@ -13,10 +13,26 @@ import java.util.List;
  * @param layer          the layer the hook sits on
  * @param sites          makes the call site of each method
  */
-public record Hook(String typeName, List<String> methods, int parameterCount, Layer layer, CallSiteFactory sites) {
+public record Hook(String typeName, List<String> methods, int parameterCount, Layer layer, Shape shape,
+                   CallSiteFactory sites) {
+
+    /** What the shared advice passes to the call site, and what it lets the governed call replace. */
+    public enum Shape {
+        /** The first argument is the request, and may be replaced. */
+        REQUEST,
+        /** The first argument is the request and the second a handler; both may be replaced. */
+        REQUEST_AND_HANDLER,
+        /** The method takes no argument: the call site reads the request from the target. */
+        TARGET
+    }
 
     public Hook {
         methods = List.copyOf(methods);
+    }
+
+    /** A hook whose methods take the request as their first argument. */
+    public Hook(String typeName, List<String> methods, int parameterCount, Layer layer, CallSiteFactory sites) {
+        this(typeName, methods, parameterCount, layer, Shape.REQUEST, sites);
     }
 
     /** The name the advice reports for {@code method}: {@code typeName.method}. */

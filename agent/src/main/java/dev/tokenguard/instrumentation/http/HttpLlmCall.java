@@ -1,0 +1,181 @@
+package dev.tokenguard.instrumentation.http;
+
+import dev.tokenguard.core.AgentLog;
+import dev.tokenguard.core.CallRequest;
+import dev.tokenguard.core.GovernedThread;
+import dev.tokenguard.core.Governor;
+import dev.tokenguard.core.LlmCall;
+import dev.tokenguard.core.TokenEstimator;
+import dev.tokenguard.core.Usage;
+import dev.tokenguard.core.UsageSource;
+
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
+
+/**
+ * One request to a known LLM endpoint governed at the HTTP layer, whatever the HTTP client: begun
+ * on the calling thread before anything is sent (so a refusal leaves no request), its response body
+ * handed piece by piece to a usage reader on its way to the app, and charged once when the body
+ * ends, is closed or fails.
+ *
+ * <p>The rule across layers: the HTTP layer governs only requests that no upper layer governs. It
+ * stays out of a request made on a thread inside a governed SDK or framework call
+ * ({@link GovernedThread}), and of a request that carries the marks of an SDK whose plugin is on
+ * ({@link SdkMarks}), which covers the work such an SDK hands to other threads (async calls,
+ * retries).
+ */
+public final class HttpLlmCall {
+    private final LlmCall call;
+    private final LlmRoute route;
+    private final LlmRequest request;
+    private final byte[] body;
+    private final boolean hideUsageChunk;
+    private final ResponseUsageReader reader;
+    private final UsageChunkFilter filter;
+    private final AtomicBoolean ended = new AtomicBoolean();
+    private volatile int status = -1;
+
+    private HttpLlmCall(LlmCall call, LlmRoute route, LlmRequest request, byte[] body, boolean hideUsageChunk) {
+        this.call = call;
+        this.route = route;
+        this.request = request;
+        this.body = body;
+        this.hideUsageChunk = hideUsageChunk;
+        this.reader = ResponseUsageReader.of(route, request.model());
+        this.filter = hideUsageChunk ? new UsageChunkFilter() : null;
+    }
+
+    /**
+     * Starts governing a request, or decides it is not the HTTP layer's.
+     *
+     * @param sdkOn   whether the plugin of the named SDK is on (for {@link SdkMarks})
+     * @param headers request header names and values (names in any case), for the SDKs' marks
+     * @param body    the request body as it will be sent, or null when it cannot be read
+     * @return the call, the {@code BudgetExhaustedException} to throw instead of sending, or null
+     *         when the request is not governed here
+     */
+    public static Object begin(Governor governor, KnownEndpoints endpoints, Predicate<String> sdkOn, String method,
+                               URI uri, Map<String, List<String>> headers, byte[] body) {
+        if (GovernedThread.active()) {
+            return null;
+        }
+        LlmRoute route = endpoints.match(method, uri);
+        if (route == null || SdkMarks.ownedBySdk(headers, sdkOn)) {
+            return null;
+        }
+        LlmRequest request = body == null ? null : LlmRequest.read(route, body);
+        String model = request != null && request.model() != null ? request.model() : route.pathModel();
+        boolean streaming = route.streamingPath() || (request != null && request.stream());
+        Object started = governor.begin(new CallRequest(route.provider(), route.operation(), model, streaming,
+                route.serverAddress(), route.serverPort()));
+        if (!(started instanceof LlmCall call)) {
+            return started;
+        }
+        byte[] sent = body;
+        boolean hide = false;
+        if (streaming && route.asksForStreamUsage() && request != null && !request.includesUsage()) {
+            byte[] asking = StreamUsageRequest.withIncludeUsage(body);
+            if (asking != null) {
+                sent = asking;
+                hide = true;
+            }
+        }
+        LlmRequest read = request != null ? request
+                : new LlmRequest(model, streaming, null, false, null, false);
+        return new HttpLlmCall(call, route, read, sent, hide);
+    }
+
+    /** The body to send: the app's, or a copy asking for stream usage. */
+    public byte[] body() {
+        return body;
+    }
+
+    /** Whether {@link #body()} differs from what the app built. */
+    public boolean bodyChanged() {
+        return hideUsageChunk;
+    }
+
+    /** The response's status arrived; an error status fails the call when its body ends. */
+    public void status(int code) {
+        status = code;
+    }
+
+    /** The next piece of the response body; returns the bytes the app reads (a hidden usage chunk is left out). */
+    public byte[] onBytes(byte[] b, int off, int len) {
+        if (ended.get()) {
+            return slice(b, off, len);
+        }
+        try {
+            reader.onBytes(b, off, len);
+        } catch (RuntimeException e) {
+            AgentLog.failure("http.usage", e);
+        }
+        return filter == null ? slice(b, off, len) : filter.filter(b, off, len);
+    }
+
+    /** The bytes still held back when the body ends (none unless a usage chunk was being checked). */
+    public byte[] endOfBody() {
+        return filter == null ? new byte[0] : filter.finish();
+    }
+
+    /** The body ended or was closed (error null), or reading it failed. Charges the call once. */
+    public void end(Throwable error) {
+        if (!ended.compareAndSet(false, true)) {
+            return;
+        }
+        reader.onEnd();
+        int code = status;
+        if (error == null && code >= 400) {
+            call.fail(new HttpStatusError(code), Usage.UNKNOWN);
+            return;
+        }
+        Usage usage = reader.problem() == null ? reader.usage() : estimate();
+        if (error != null) {
+            call.fail(error, usage);
+        } else {
+            call.finish(usage);
+        }
+    }
+
+    /** The request failed before any response (connection refused, timeout). */
+    public void failed(Throwable error) {
+        if (ended.compareAndSet(false, true)) {
+            call.fail(error, Usage.UNKNOWN);
+        }
+    }
+
+    private Usage estimate() {
+        if (reader.problem() != null && reader.usage() == null && status < 400) {
+            AgentLog.failure("usage.http." + route.provider(), "TokenGuard: " + route.provider() + " over HTTP: a"
+                    + " response's usage could not be read (" + reader.problem() + "); such calls are charged a local"
+                    + " estimate, marked usage_source estimated");
+        }
+        Usage partial = reader.usage();
+        Long input = partial != null && partial.inputTokens() != null && partial.inputTokens() >= 0
+                ? partial.inputTokens()
+                : request.promptText() == null ? null : TokenEstimator.estimate(request.model(), request.promptText());
+        Long output = route.api().hasOutput() ? reader.estimatedOutputTokens() : null;
+        return new Usage(input, output, null, null, null, partial == null ? null : partial.responseModel(),
+                partial == null ? null : partial.responseId(), partial == null ? List.of() : partial.finishReasons(),
+                UsageSource.ESTIMATED);
+    }
+
+    private static byte[] slice(byte[] b, int off, int len) {
+        if (off == 0 && len == b.length) {
+            return b;
+        }
+        byte[] copy = new byte[len];
+        System.arraycopy(b, off, copy, 0, len);
+        return copy;
+    }
+
+    /** An error status, as the call's error type. */
+    public static final class HttpStatusError extends Exception {
+        HttpStatusError(int status) {
+            super("HTTP " + status, null, false, false);
+        }
+    }
+}
