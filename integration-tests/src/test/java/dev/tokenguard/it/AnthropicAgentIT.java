@@ -1,6 +1,8 @@
 package dev.tokenguard.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tokenguard.sample.scenarios.AnthropicScenarios;
+import dev.tokenguard.sample.scenarios.GovernedRunOracle;
 import dev.tokenguard.sample.stub.FakeAnthropicServer;
 import dev.tokenguard.sample.stub.RecordedRequest;
 import dev.tokenguard.sample.stub.UsageMode;
@@ -16,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -63,48 +64,13 @@ class AnthropicAgentIT {
         return SessionLogs.read(work.resolve("tokenguard-sessions"));
     }
 
-    /** Per answered request, the total tokens the server reported, in order. */
-    static List<Long> servedTotals() {
-        return server.requests().stream().filter(RecordedRequest::answered).map(r -> r.usage().totalTokens()).toList();
-    }
-
-    /**
-     * The server stopped exactly when the budget was exhausted, the app saw every served call and
-     * three refusals of the bootstrap exception class, and the session log holds what the server served.
-     */
-    static void assertGovernedUpToTheLimit(ForkedJvm.Result result, SessionLogs logs, long limit, boolean streaming) {
+    /** The shared oracle of a run under a budget, for the real agent jar (the refusal class is the bootstrap one). */
+    static void assertGovernedUpToTheLimit(ForkedJvm.Result result, Path sessionDir, long limit, boolean streaming)
+            throws Exception {
         assertEquals(0, result.exitCode(), result::toString);
-        List<Long> served = servedTotals();
-        int k = served.size();
-        assertTrue(k > 1, "several calls were served before the refusal: " + served + "\n" + result);
-        long before = served.subList(0, k - 1).stream().mapToLong(Long::longValue).sum();
-        long all = served.stream().mapToLong(Long::longValue).sum();
-        assertTrue(before < limit && all >= limit, "the server must stop exactly when the budget is exhausted: "
-                + served + "\n" + result);
-        assertEquals(k, result.lines("OK ").size(), result::toString);
-        List<String> refused = result.lines("REFUSED ");
-        assertEquals(3, refused.size(), result::toString);
-        assertTrue(refused.get(0).startsWith("REFUSED dev.tokenguard.api.BudgetExhaustedException Token budget "
-                + "'default' exhausted for scope thread:main#1: " + String.format(Locale.ROOT, "%,d", all) + " of "
-                + String.format(Locale.ROOT, "%,d", limit) + " tokens used; refused anthropic chat claude-haiku-4-5"),
-                refused.get(0));
-        assertTrue(refused.get(0).endsWith("loader=null"), "the exception is the bootstrap class: " + refused.get(0));
-
-        List<JsonNode> calls = logs.of("llm_call");
-        assertEquals(k, calls.size());
-        assertEquals(server.totalInputTokens(), logs.sum("llm_call", "input_tokens"));
-        assertEquals(server.totalOutputTokens(), logs.sum("llm_call", "output_tokens"));
-        assertEquals(all, logs.sum("llm_call", "total_tokens"));
-        for (JsonNode call : calls) {
-            assertEquals("provider", call.get("usage_source").asText());
-            assertEquals("anthropic", call.get("provider").asText());
-            assertEquals("chat", call.get("operation").asText());
-            assertEquals(streaming, call.get("streaming").asBoolean());
-            assertEquals("ok", call.get("status").asText());
-        }
-        assertEquals(List.of(0.75, 0.9, 0.95), logs.of("budget_warning").stream()
-                .map(w -> w.get("threshold").asDouble()).toList());
-        assertEquals(3, logs.of("budget_exceeded").size());
+        GovernedRunOracle.assertRefusedExactlyAtTheLimit(result.stdout(), sessionDir, server.requests(),
+                server.totalInputTokens(), server.totalOutputTokens(),
+                new GovernedRunOracle.Expected(limit, "anthropic", AnthropicScenarios.MODEL, streaming, true));
     }
 
     @ParameterizedTest
@@ -112,7 +78,7 @@ class AnthropicAgentIT {
     void refusesTheFirstCallAfterTheBudgetIsExhaustedAndLogsWhatTheServerServed(String scenario) throws Exception {
         ForkedJvm.Result result = run("budget.max-tokens=1200", scenario, 200);
         assertEquals(List.of(GOVERNING + VERSION), result.agentLines(), result::toString);
-        assertGovernedUpToTheLimit(result, logs(), 1_200, scenario.contains("stream"));
+        assertGovernedUpToTheLimit(result, work.resolve("tokenguard-sessions"), 1_200, scenario.contains("stream"));
         for (String ok : result.lines("OK ")) {
             if (scenario.equals("stream")) {
                 assertTrue(ok.contains("messageDeltas=2"), "the app sees every event: " + ok);
@@ -155,8 +121,7 @@ class AnthropicAgentIT {
             ForkedJvm.Result result = ForkedJvm.runWithClassPath(dir, "budget.max-tokens=900", List.of(), Map.of(),
                     ForkedJvm.classPathWith("anthropic-java", oldest), APP, scenario, server.baseUrl(), "200");
             assertEquals(List.of(GOVERNING + version), result.agentLines(), result::toString);
-            assertGovernedUpToTheLimit(result, SessionLogs.read(dir.resolve("tokenguard-sessions")), 900,
-                    scenario.equals("stream"));
+            assertGovernedUpToTheLimit(result, dir.resolve("tokenguard-sessions"), 900, scenario.equals("stream"));
         }
     }
 
@@ -196,7 +161,7 @@ class AnthropicAgentIT {
         }
         assertTrue(lines.size() >= 4, lines::toString);
         for (String line : lines) {
-            assertFalse(line.contains("sk-ant-forked-secret-key-4711"), line);
+            assertFalse(line.contains(AnthropicScenarios.API_KEY), line);
         }
         assertTrue(server.requests().get(0).header("x-api-key") != null
                 || server.requests().get(0).header("authorization") != null, "the key did go to the server");

@@ -28,6 +28,8 @@ import dev.tokenguard.budget.MdcSource;
 import dev.tokenguard.budget.ScopeSpec;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.core.Telemetry;
+import dev.tokenguard.sample.scenarios.AnthropicScenarios;
+import dev.tokenguard.sample.scenarios.GovernedRunOracle;
 import dev.tokenguard.sample.stub.FakeAnthropicServer;
 import dev.tokenguard.sample.stub.UsageMode;
 import dev.tokenguard.sample.stub.RecordedRequest;
@@ -39,6 +41,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -347,5 +355,17 @@ class AnthropicInstrumentationTest {
         JsonNode sent = new ObjectMapper().readTree(server.lastRequest().body());
         String system = sent.get("system").asText();
         assertTrue(system.startsWith("You summarise tickets.\n\n[TokenGuard] Budget "), system);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sync", "async", "stream", "async-stream", "beta", "beta-stream"})
+    void theSharedScenariosAreRefusedExactlyAtTheLimitInProcessAsInAForkedJvm(String scenario) throws Exception {
+        install(1_200);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        AnthropicScenarios.run(scenario, server.baseUrl(), 200, new PrintStream(out, true, StandardCharsets.UTF_8));
+        GovernedRunOracle.assertRefusedExactlyAtTheLimit(out.toString(StandardCharsets.UTF_8).lines().toList(), dir,
+                server.requests(), server.totalInputTokens(), server.totalOutputTokens(),
+                new GovernedRunOracle.Expected(1_200, "anthropic", AnthropicScenarios.MODEL, scenario.contains("stream"),
+                        false));
     }
 }
