@@ -12,6 +12,7 @@ import com.openai.models.ChatModel;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.responses.ResponseCreateParams;
 import dev.tokenguard.agent.AgentInstaller;
 import dev.tokenguard.api.BudgetExhaustedException;
 import dev.tokenguard.budget.BudgetEngine;
@@ -189,6 +190,45 @@ class OpenAiInstrumentationTest {
         JsonNode last = events("llm_call").get(events("llm_call").size() - 1);
         assertTrue(last.get("prompt").asText().contains("and scanners?"), last.toString());
         assertEquals(after.choices().get(0).message().content().orElseThrow(), last.get("completion").asText());
+        JsonNode sentJson = new ObjectMapper().readTree(sent);
+        JsonNode note = sentJson.get("messages").get(sentJson.get("messages").size() - 1);
+        assertEquals("system", note.get("role").asText(), "a system message where the app uses none of developer");
+        assertTrue(last.get("notice_injected").asBoolean(), last.toString());
+        assertEquals(1, events("llm_call").stream().filter(c -> c.get("notice_injected").asBoolean()).count());
+    }
+
+    @Test
+    void theNoteIsADeveloperMessageWhereTheAppUsesThemAndAppendedInstructionsForResponses() throws Exception {
+        install(2_000, new Governor.Settings(true, false, null));
+        for (int i = 0; i < 60 && events("budget_warning").isEmpty(); i++) {
+            client.chat().completions().create(chat("warm up " + i));
+        }
+        assertEquals(1, events("budget_warning").size(), "one threshold crossed");
+        ChatCompletionCreateParams developer = ChatCompletionCreateParams.builder().model(ChatModel.GPT_4O)
+                .addDeveloperMessage("Answer in French.").addUserMessage("bonjour").build();
+        String before = developer.toString();
+        client.chat().completions().create(developer);
+        JsonNode messages = new ObjectMapper().readTree(server.lastRequest().body()).get("messages");
+        assertEquals(3, messages.size(), messages.toString());
+        assertEquals("developer", messages.get(2).get("role").asText());
+        assertTrue(messages.get(2).get("content").asText().startsWith("[TokenGuard] Budget note: 75% "),
+                messages.toString());
+        assertEquals(before, developer.toString(), "the app's request object is not changed");
+
+        for (int i = 0; i < 60 && events("budget_warning").size() < 2; i++) {
+            client.chat().completions().create(chat("more " + i));
+        }
+        assertEquals(2, events("budget_warning").size(), "the 90 % threshold crossed");
+        client.responses().create(ResponseCreateParams.builder().model(ChatModel.GPT_4O).instructions("Be brief.")
+                .input("status?").build());
+        JsonNode sent = new ObjectMapper().readTree(server.lastRequest().body());
+        assertTrue(sent.get("instructions").asText().startsWith("Be brief.\n\n[TokenGuard] Budget critical: 90% "),
+                sent.toString());
+        client.responses().create(ResponseCreateParams.builder().model(ChatModel.GPT_4O).instructions("Be brief.")
+                .input("again?").build());
+        assertEquals("Be brief.", new ObjectMapper().readTree(server.lastRequest().body()).get("instructions").asText(),
+                "each crossing is injected once");
+        assertEquals(2, events("llm_call").stream().filter(c -> c.get("notice_injected").asBoolean()).count());
     }
 
     // gpt-4o list prices in USD per 1M tokens, from the built-in table dev/tokenguard/pricing/prices.json,
