@@ -8,6 +8,7 @@ import dev.tokenguard.instrumentation.CallSite;
 import dev.tokenguard.instrumentation.GovernCall;
 import dev.tokenguard.instrumentation.GovernCallWithHandler;
 import dev.tokenguard.instrumentation.GovernTargetCall;
+import dev.tokenguard.instrumentation.GovernedCallExit;
 import dev.tokenguard.instrumentation.Hook;
 import dev.tokenguard.instrumentation.Plugins;
 import dev.tokenguard.instrumentation.SdkPlugin;
@@ -137,7 +138,7 @@ public final class AgentInstaller {
             case REQUEST_AND_HANDLER -> GovernCallWithHandler.class;
             case TARGET -> GovernTargetCall.class;
         };
-        return (builder, type, loader, module, domain) -> builder.visit(Advice.to(advice)
+        return (builder, type, loader, module, domain) -> builder.visit(Advice.to(advice, GovernedCallExit.class)
                 .on(namedOneOf(hook.methods().toArray(String[]::new)).and(takesArguments(hook.parameterCount()))
                         .and(isPublic())));
     }

@@ -6,10 +6,10 @@ import net.bytebuddy.asm.Advice;
 import net.bytebuddy.implementation.bytecode.assign.Assigner;
 
 /**
- * The advice every {@link Hook} gets: refuse an exhausted call before the request is built, let the
- * governed call adjust the request, and govern what the method returns. Only JDK types cross into
- * the agent, through the bootstrap {@link TokenGuardBridge}; the refusal escapes {@code suppress}
- * because it is thrown as the method's own exception on exit.
+ * The enter advice of {@link Hook.Shape#REQUEST} hooks: refuse an exhausted call before the request
+ * is built and let the governed call adjust the request; {@link GovernedCallExit} governs what the
+ * method returns. Only JDK types cross into the agent, through the bootstrap {@link TokenGuardBridge};
+ * the refusal escapes {@code suppress} because it is thrown as the method's own exception on exit.
  */
 public final class GovernCall {
     private GovernCall() {
@@ -22,13 +22,5 @@ public final class GovernCall {
         Object call = TokenGuardBridge.enter(site, target, request);
         request = TokenGuardBridge.request(call, request);
         return call;
-    }
-
-    @Advice.OnMethodExit(suppress = Throwable.class, onThrowable = Throwable.class)
-    public static void exit(@Advice.Enter Object call,
-                            @Advice.Return(readOnly = false, typing = Assigner.Typing.DYNAMIC) Object returned,
-                            @Advice.Thrown(readOnly = false) Throwable thrown) {
-        returned = TokenGuardBridge.exit(call, returned, thrown);
-        thrown = TokenGuardBridge.thrown(call, thrown);
     }
 }

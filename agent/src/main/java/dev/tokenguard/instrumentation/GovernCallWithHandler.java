@@ -25,12 +25,4 @@ public final class GovernCallWithHandler {
         handler = TokenGuardBridge.argument(call, 1, handler);
         return call;
     }
-
-    @Advice.OnMethodExit(suppress = Throwable.class, onThrowable = Throwable.class)
-    public static void exit(@Advice.Enter Object call,
-                            @Advice.Return(readOnly = false, typing = Assigner.Typing.DYNAMIC) Object returned,
-                            @Advice.Thrown(readOnly = false) Throwable thrown) {
-        returned = TokenGuardBridge.exit(call, returned, thrown);
-        thrown = TokenGuardBridge.thrown(call, thrown);
-    }
 }

@@ -67,12 +67,7 @@ final class AnthropicWireUsage extends ResponseUsageReader {
 
     @Override
     protected void messageEnd() {
-        if (msgModel != null) {
-            model = msgModel;
-        }
-        if (msgId != null) {
-            id = msgId;
-        }
+        adoptModelAndId(msgModel, msgId);
         if (msgStop != null) {
             finishReasons.clear();
             finishReasons.add(msgStop);

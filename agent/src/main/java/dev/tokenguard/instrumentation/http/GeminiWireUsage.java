@@ -77,12 +77,7 @@ final class GeminiWireUsage extends ResponseUsageReader {
 
     @Override
     protected void messageEnd() {
-        if (msgModel != null) {
-            model = msgModel;
-        }
-        if (msgId != null) {
-            id = msgId;
-        }
+        adoptModelAndId(msgModel, msgId);
         finishSeen |= msgFinish;
         if (!msgUsage) {
             return;

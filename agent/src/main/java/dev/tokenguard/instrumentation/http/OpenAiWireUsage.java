@@ -91,12 +91,7 @@ final class OpenAiWireUsage extends ResponseUsageReader {
 
     @Override
     protected void messageEnd() {
-        if (msgModel != null) {
-            model = msgModel;
-        }
-        if (msgId != null) {
-            id = msgId;
-        }
+        adoptModelAndId(msgModel, msgId);
         if (msgType != null && msgDelta != null && isTextDelta(msgType)) {
             appendText(msgDelta);
         }

@@ -49,6 +49,16 @@ public abstract class ResponseUsageReader {
     protected String id;
     protected final List<String> finishReasons = new ArrayList<>(1);
 
+    /** A message of the response named its model and id: later messages' names replace earlier ones. */
+    protected final void adoptModelAndId(String messageModel, String messageId) {
+        if (messageModel != null) {
+            model = messageModel;
+        }
+        if (messageId != null) {
+            id = messageId;
+        }
+    }
+
     protected ResponseUsageReader(String requestModel) {
         this.requestModel = requestModel;
     }
