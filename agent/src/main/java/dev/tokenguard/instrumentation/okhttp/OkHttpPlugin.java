@@ -1,0 +1,56 @@
+package dev.tokenguard.instrumentation.okhttp;
+
+import dev.tokenguard.instrumentation.Hook;
+import dev.tokenguard.instrumentation.Layer;
+import dev.tokenguard.instrumentation.Member;
+import dev.tokenguard.instrumentation.SdkPlugin;
+import dev.tokenguard.instrumentation.VersionRange;
+
+import java.util.List;
+
+import static dev.tokenguard.instrumentation.Member.field;
+import static dev.tokenguard.instrumentation.Member.method;
+
+/**
+ * OkHttp 4.12 and 5.x as the raw-HTTP fallback: a request to a known LLM endpoint made through OkHttp
+ * and governed by no upper layer is governed at {@code RealCall}, where exactly one call (one physical
+ * request, retries and redirects within OkHttp's own chain aside) starts: {@code execute()} on the
+ * calling thread and {@code enqueue(Callback)} before the call is handed to the dispatcher. The
+ * provider is the one of the request's route ({@code KnownEndpoints}). OkHttp's jars carry no
+ * version in their manifest, so presence is decided by the hooked methods and the members read.
+ */
+public final class OkHttpPlugin {
+    static final String REAL_CALL = "okhttp3.internal.connection.RealCall";
+
+    /** The declaration. */
+    public static final SdkPlugin DECLARATION = new SdkPlugin("okhttp", "openai", "okhttp3.OkHttpClient",
+            new VersionRange("4.12.0", "6"), List.of(
+                    new Hook(REAL_CALL, List.of("execute"), 0, Layer.HTTP, Hook.Shape.TARGET, OkHttpCallSite::new),
+                    new Hook(REAL_CALL, List.of("enqueue"), 1, Layer.HTTP, Hook.Shape.REQUEST, OkHttpCallSite::new)),
+            reads());
+
+    private OkHttpPlugin() {
+    }
+
+    private static List<Member> reads() {
+        return List.of(
+                field(REAL_CALL, "originalRequest"), method(REAL_CALL, "request", 0),
+                method("okhttp3.Request", "method", 0), method("okhttp3.Request", "url", 0),
+                method("okhttp3.Request", "headers", 0), method("okhttp3.Request", "body", 0),
+                method("okhttp3.Request", "newBuilder", 0), method("okhttp3.Request$Builder", "method", 2),
+                method("okhttp3.Request$Builder", "build", 0), method("okhttp3.HttpUrl", "uri", 0),
+                method("okhttp3.Headers", "toMultimap", 0),
+                method("okhttp3.RequestBody", "writeTo", 1), method("okhttp3.RequestBody", "contentType", 0),
+                method("okhttp3.RequestBody", "isOneShot", 0), method("okhttp3.RequestBody", "isDuplex", 0),
+                method("okhttp3.RequestBody", "create", 2),
+                method("okhttp3.Response", "code", 0), method("okhttp3.Response", "body", 0),
+                method("okhttp3.Response", "newBuilder", 0), method("okhttp3.Response$Builder", "body", 1),
+                method("okhttp3.Response$Builder", "build", 0),
+                method("okhttp3.ResponseBody", "source", 0), method("okhttp3.ResponseBody", "contentType", 0),
+                method("okhttp3.ResponseBody", "contentLength", 0), method("okhttp3.ResponseBody", "create", 3),
+                method("okhttp3.Callback", "onResponse", 2), method("okhttp3.Callback", "onFailure", 2),
+                method("okio.Source", "read", 2), method("okio.Source", "timeout", 0),
+                method("okio.Source", "close", 0), method("okio.Buffer", "readByteArray", 0),
+                method("okio.Buffer", "write", 3), method("okio.Okio", "buffer", 1));
+    }
+}
