@@ -3,6 +3,9 @@ package dev.tokenguard.instrumentation.okhttp;
 import dev.tokenguard.instrumentation.Callbacks;
 import dev.tokenguard.instrumentation.http.HttpLlmCall;
 
+import static dev.tokenguard.instrumentation.okhttp.OkHttpNames.okhttp;
+import static dev.tokenguard.instrumentation.okhttp.OkHttpNames.okio;
+
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -33,8 +36,8 @@ final class ObservedSource implements InvocationHandler {
     ObservedSource(Object delegate, HttpLlmCall call, ClassLoader loader) throws ReflectiveOperationException {
         this.delegate = delegate;
         this.call = call;
-        Class<?> source = Class.forName("okio.Source", false, loader);
-        Class<?> buffer = Class.forName("okio.Buffer", false, loader);
+        Class<?> source = Class.forName(okio("Source"), false, loader);
+        Class<?> buffer = Class.forName(okio("Buffer"), false, loader);
         this.read = source.getMethod("read", buffer, long.class);
         this.readByteArray = buffer.getMethod("readByteArray");
         this.write = buffer.getMethod("write", byte[].class, int.class, int.class);

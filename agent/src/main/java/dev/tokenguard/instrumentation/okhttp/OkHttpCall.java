@@ -4,6 +4,9 @@ import dev.tokenguard.instrumentation.Callbacks;
 import dev.tokenguard.instrumentation.GovernedCall;
 import dev.tokenguard.instrumentation.http.HttpLlmCall;
 
+import static dev.tokenguard.instrumentation.okhttp.OkHttpNames.okhttp;
+import static dev.tokenguard.instrumentation.okhttp.OkHttpNames.okio;
+
 import java.lang.reflect.Proxy;
 
 /** One OkHttp call governed at the HTTP layer, between the advice's enter and exit. */
@@ -26,7 +29,7 @@ final class OkHttpCall implements GovernedCall {
             return callback;
         }
         try {
-            Class<?> type = Class.forName("okhttp3.Callback", false, loader);
+            Class<?> type = Class.forName(okhttp("Callback"), false, loader);
             return Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type},
                     new GovernedCallback(callback, call));
         } catch (ClassNotFoundException | RuntimeException | LinkageError e) {

@@ -6,6 +6,9 @@ import dev.tokenguard.instrumentation.Member;
 import dev.tokenguard.instrumentation.SdkPlugin;
 import dev.tokenguard.instrumentation.VersionRange;
 
+import static dev.tokenguard.instrumentation.okhttp.OkHttpNames.okhttp;
+import static dev.tokenguard.instrumentation.okhttp.OkHttpNames.okio;
+
 import java.util.List;
 
 import static dev.tokenguard.instrumentation.Member.field;
@@ -20,10 +23,10 @@ import static dev.tokenguard.instrumentation.Member.method;
  * version in their manifest, so presence is decided by the hooked methods and the members read.
  */
 public final class OkHttpPlugin {
-    static final String REAL_CALL = "okhttp3.internal.connection.RealCall";
+    static final String REAL_CALL = okhttp("internal.connection.RealCall");
 
     /** The declaration. */
-    public static final SdkPlugin DECLARATION = new SdkPlugin("okhttp", "openai", "okhttp3.OkHttpClient",
+    public static final SdkPlugin DECLARATION = new SdkPlugin("okhttp", "openai", okhttp("OkHttpClient"),
             new VersionRange("4.12.0", "6"), List.of(
                     new Hook(REAL_CALL, List.of("execute"), 0, Layer.HTTP, Hook.Shape.TARGET, OkHttpCallSite::new),
                     new Hook(REAL_CALL, List.of("enqueue"), 1, Layer.HTTP, Hook.Shape.REQUEST, OkHttpCallSite::new)),
@@ -35,22 +38,22 @@ public final class OkHttpPlugin {
     private static List<Member> reads() {
         return List.of(
                 field(REAL_CALL, "originalRequest"), method(REAL_CALL, "request", 0),
-                method("okhttp3.Request", "method", 0), method("okhttp3.Request", "url", 0),
-                method("okhttp3.Request", "headers", 0), method("okhttp3.Request", "body", 0),
-                method("okhttp3.Request", "newBuilder", 0), method("okhttp3.Request$Builder", "method", 2),
-                method("okhttp3.Request$Builder", "build", 0), method("okhttp3.HttpUrl", "uri", 0),
-                method("okhttp3.Headers", "toMultimap", 0),
-                method("okhttp3.RequestBody", "writeTo", 1), method("okhttp3.RequestBody", "contentType", 0),
-                method("okhttp3.RequestBody", "isOneShot", 0), method("okhttp3.RequestBody", "isDuplex", 0),
-                method("okhttp3.RequestBody", "create", 2),
-                method("okhttp3.Response", "code", 0), method("okhttp3.Response", "body", 0),
-                method("okhttp3.Response", "newBuilder", 0), method("okhttp3.Response$Builder", "body", 1),
-                method("okhttp3.Response$Builder", "build", 0),
-                method("okhttp3.ResponseBody", "source", 0), method("okhttp3.ResponseBody", "contentType", 0),
-                method("okhttp3.ResponseBody", "contentLength", 0), method("okhttp3.ResponseBody", "create", 3),
-                method("okhttp3.Callback", "onResponse", 2), method("okhttp3.Callback", "onFailure", 2),
-                method("okio.Source", "read", 2), method("okio.Source", "timeout", 0),
-                method("okio.Source", "close", 0), method("okio.Buffer", "readByteArray", 0),
-                method("okio.Buffer", "write", 3), method("okio.Okio", "buffer", 1));
+                method(okhttp("Request"), "method", 0), method(okhttp("Request"), "url", 0),
+                method(okhttp("Request"), "headers", 0), method(okhttp("Request"), "body", 0),
+                method(okhttp("Request"), "newBuilder", 0), method(okhttp("Request$Builder"), "method", 2),
+                method(okhttp("Request$Builder"), "build", 0), method(okhttp("HttpUrl"), "uri", 0),
+                method(okhttp("Headers"), "toMultimap", 0),
+                method(okhttp("RequestBody"), "writeTo", 1), method(okhttp("RequestBody"), "contentType", 0),
+                method(okhttp("RequestBody"), "isOneShot", 0), method(okhttp("RequestBody"), "isDuplex", 0),
+                method(okhttp("RequestBody"), "create", 2),
+                method(okhttp("Response"), "code", 0), method(okhttp("Response"), "body", 0),
+                method(okhttp("Response"), "newBuilder", 0), method(okhttp("Response$Builder"), "body", 1),
+                method(okhttp("Response$Builder"), "build", 0),
+                method(okhttp("ResponseBody"), "source", 0), method(okhttp("ResponseBody"), "contentType", 0),
+                method(okhttp("ResponseBody"), "contentLength", 0), method(okhttp("ResponseBody"), "create", 3),
+                method(okhttp("Callback"), "onResponse", 2), method(okhttp("Callback"), "onFailure", 2),
+                method(okio("Source"), "read", 2), method(okio("Source"), "timeout", 0),
+                method(okio("Source"), "close", 0), method(okio("Buffer"), "readByteArray", 0),
+                method(okio("Buffer"), "write", 3), method(okio("Okio"), "buffer", 1));
     }
 }

@@ -2,6 +2,9 @@ package dev.tokenguard.instrumentation.okhttp;
 
 import dev.tokenguard.instrumentation.SdkObjects;
 
+import static dev.tokenguard.instrumentation.okhttp.OkHttpNames.okhttp;
+import static dev.tokenguard.instrumentation.okhttp.OkHttpNames.okio;
+
 import java.lang.reflect.Field;
 import java.lang.reflect.InvocationTargetException;
 import java.net.URI;
@@ -58,10 +61,10 @@ final class OkHttpRequests {
         }
         try {
             ClassLoader loader = body.getClass().getClassLoader();
-            Class<?> bufferType = Class.forName("okio.Buffer", false, loader);
+            Class<?> bufferType = Class.forName(okio("Buffer"), false, loader);
             Object buffer = bufferType.getConstructor().newInstance();
-            Class<?> requestBody = Class.forName("okhttp3.RequestBody", false, loader);
-            requestBody.getMethod("writeTo", Class.forName("okio.BufferedSink", false, loader)).invoke(body, buffer);
+            Class<?> requestBody = Class.forName(okhttp("RequestBody"), false, loader);
+            requestBody.getMethod("writeTo", Class.forName(okio("BufferedSink"), false, loader)).invoke(body, buffer);
             return (byte[]) bufferType.getMethod("readByteArray").invoke(buffer);
         } catch (InvocationTargetException e) {
             return null;
@@ -80,8 +83,8 @@ final class OkHttpRequests {
         }
         try {
             ClassLoader loader = request.getClass().getClassLoader();
-            Class<?> requestBody = Class.forName("okhttp3.RequestBody", false, loader);
-            Class<?> mediaType = Class.forName("okhttp3.MediaType", false, loader);
+            Class<?> requestBody = Class.forName(okhttp("RequestBody"), false, loader);
+            Class<?> mediaType = Class.forName(okhttp("MediaType"), false, loader);
             Object old = SdkObjects.get(request, "body");
             Object type = SdkObjects.get(old, "contentType");
             Object newBody = requestBody.getMethod("create", byte[].class, mediaType).invoke(null, body, type);

@@ -3,6 +3,9 @@ package dev.tokenguard.instrumentation.okhttp;
 import dev.tokenguard.instrumentation.SdkObjects;
 import dev.tokenguard.instrumentation.http.HttpLlmCall;
 
+import static dev.tokenguard.instrumentation.okhttp.OkHttpNames.okhttp;
+import static dev.tokenguard.instrumentation.okhttp.OkHttpNames.okio;
+
 import java.lang.reflect.Proxy;
 
 /**
@@ -33,16 +36,16 @@ final class OkHttpResponses {
                 return response;
             }
             ClassLoader loader = response.getClass().getClassLoader();
-            Class<?> sourceType = Class.forName("okio.Source", false, loader);
-            Class<?> bufferedSource = Class.forName("okio.BufferedSource", false, loader);
-            Class<?> mediaType = Class.forName("okhttp3.MediaType", false, loader);
-            Class<?> responseBody = Class.forName("okhttp3.ResponseBody", false, loader);
+            Class<?> sourceType = Class.forName(okio("Source"), false, loader);
+            Class<?> bufferedSource = Class.forName(okio("BufferedSource"), false, loader);
+            Class<?> mediaType = Class.forName(okhttp("MediaType"), false, loader);
+            Class<?> responseBody = Class.forName(okhttp("ResponseBody"), false, loader);
             Object source = responseBody.getMethod("source").invoke(body);
             Object contentType = responseBody.getMethod("contentType").invoke(body);
             long length = (Long) responseBody.getMethod("contentLength").invoke(body);
             Object observed = Proxy.newProxyInstance(loader, new Class<?>[] {sourceType},
                     new ObservedSource(source, call, loader));
-            Object buffered = Class.forName("okio.Okio", false, loader).getMethod("buffer", sourceType)
+            Object buffered = Class.forName(okio("Okio"), false, loader).getMethod("buffer", sourceType)
                     .invoke(null, observed);
             // a hidden usage chunk makes the body shorter than the server said
             long newLength = call.bodyChanged() ? -1L : length;
