@@ -8,9 +8,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -65,9 +67,34 @@ class OkHttpAgentIT {
 
     ForkedJvm.Result run(Path dir, String agentArgs, String app, String scenario, String baseUrl, int calls)
             throws Exception {
+        return run(dir, agentArgs, ForkedJvm.applicationClassPath(), app, scenario, baseUrl, calls);
+    }
+
+    ForkedJvm.Result run(Path dir, String agentArgs, String classPath, String app, String scenario, String baseUrl,
+                         int calls) throws Exception {
         Files.createDirectories(dir);
-        return ForkedJvm.run(dir, agentArgs, agentArgs == null ? List.of() : endpoints(), Map.of(), app, scenario,
-                baseUrl, String.valueOf(calls));
+        return ForkedJvm.runWithClassPath(dir, agentArgs, agentArgs == null ? List.of() : endpoints(), Map.of(),
+                classPath, app, scenario, baseUrl, String.valueOf(calls));
+    }
+
+    /** The application class path with OkHttp, Okio and the Kotlin runtime replaced by the jars in {@code dir}. */
+    static String classPathWithOkHttp(Path dir) throws Exception {
+        List<String> entries = new ArrayList<>();
+        for (String entry : ForkedJvm.applicationClassPath().split(File.pathSeparator)) {
+            String name = Path.of(entry).getFileName().toString();
+            if (!name.startsWith("okhttp-") && !name.startsWith("okio") && !name.startsWith("kotlin-stdlib")) {
+                entries.add(entry);
+            }
+        }
+        int added = 0;
+        try (var jars = Files.list(dir)) {
+            for (Path jar : jars.filter(p -> p.toString().endsWith(".jar")).toList()) {
+                entries.add(jar.toString());
+                added++;
+            }
+        }
+        assertEquals(3, added, "OkHttp, Okio and kotlin-stdlib in " + dir);
+        return String.join(File.pathSeparator, entries);
     }
 
     /** Per answered request of the scenario's server, the total tokens it served, in order. */
@@ -136,11 +163,39 @@ class OkHttpAgentIT {
         }
     }
 
+    /** The oldest and newest supported OkHttp, each with its own Okio and Kotlin runtime. */
     @ParameterizedTest
-    @ValueSource(strings = {"chat", "async-chat-stream", "messages-stream", "async-messages"})
-    void anExhaustedBudgetRefusesBeforeSending(String scenario) throws Exception {
+    @CsvSource({"oldest,chat-stream", "oldest,async-messages-stream", "oldest,async-chat", "oldest,embeddings",
+            "newest,chat-stream", "newest,async-messages-stream", "newest,async-chat", "newest,messages"})
+    void theOldestAndNewestOkHttpAreGovernedAlike(String which, String scenario) throws Exception {
+        String version = System.getProperty("tokenguard.okhttp." + which + ".version");
+        String classPath = classPathWithOkHttp(Path.of(System.getProperty("tokenguard.okhttp." + which + ".dir")));
+        int calls = 3;
+        ForkedJvm.Result plain = run(work.resolve("plain"), null, classPath, APP, scenario, baseUrl(scenario), calls);
+        assertEquals(0, plain.exitCode(), plain::toString);
+        assertEquals(List.of("OKHTTP " + version), plain.lines("OKHTTP "), plain::toString);
+        assertEquals(calls, plain.lines("OK ").size(), plain::toString);
+        resetServers();
+
+        ForkedJvm.Result governed = run(work.resolve("governed"), "budget.max-tokens=1000000", classPath, APP,
+                scenario, baseUrl(scenario), calls);
+        assertEquals(0, governed.exitCode(), governed::toString);
+        assertEquals(List.of("OKHTTP " + version), governed.lines("OKHTTP "), governed::toString);
+        assertEquals(List.of(GOVERNING_OKHTTP), governed.agentLines(), governed::toString);
+        assertEquals(plain.lines("OK "), governed.lines("OK "), "the app reads exactly the bytes it reads without the agent");
+        assertEquals(calls, requestCount(scenario));
+        assertOneChargePerRequest(scenario, SessionLogs.read(work.resolve("governed").resolve("tokenguard-sessions")));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"default,chat", "default,async-chat-stream", "default,messages-stream", "default,async-messages",
+            "oldest,async-chat-stream", "newest,async-chat-stream", "newest,chat"})
+    void anExhaustedBudgetRefusesBeforeSending(String which, String scenario) throws Exception {
         long limit = 1_200;
-        ForkedJvm.Result result = run(work, "budget.max-tokens=" + limit, APP, scenario, baseUrl(scenario), 200);
+        String classPath = which.equals("default") ? ForkedJvm.applicationClassPath()
+                : classPathWithOkHttp(Path.of(System.getProperty("tokenguard.okhttp." + which + ".dir")));
+        ForkedJvm.Result result = run(work, "budget.max-tokens=" + limit, classPath, APP, scenario, baseUrl(scenario),
+                200);
         assertEquals(0, result.exitCode(), result::toString);
         List<Long> served = servedTotals(scenario);
         int k = served.size();

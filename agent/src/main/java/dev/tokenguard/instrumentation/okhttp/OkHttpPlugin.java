@@ -15,7 +15,7 @@ import static dev.tokenguard.instrumentation.Member.field;
 import static dev.tokenguard.instrumentation.Member.method;
 
 /**
- * OkHttp 4.12 and 5.x as the raw-HTTP fallback: a request to a known LLM endpoint made through OkHttp
+ * OkHttp 4.9 to 5.x as the raw-HTTP fallback: a request to a known LLM endpoint made through OkHttp
  * and governed by no upper layer is governed at {@code RealCall}, where exactly one call (one physical
  * request, retries and redirects within OkHttp's own chain aside) starts: {@code execute()} on the
  * calling thread and {@code enqueue(Callback)} before the call is handed to the dispatcher. The
@@ -27,7 +27,7 @@ public final class OkHttpPlugin {
 
     /** The declaration. */
     public static final SdkPlugin DECLARATION = new SdkPlugin("okhttp", "openai", okhttp("OkHttpClient"),
-            new VersionRange("4.12.0", "6"), List.of(
+            new VersionRange("4.9.0", "6"), List.of(
                     new Hook(REAL_CALL, List.of("execute"), 0, Layer.HTTP, Hook.Shape.TARGET, OkHttpCallSite::new),
                     new Hook(REAL_CALL, List.of("enqueue"), 1, Layer.HTTP, Hook.Shape.REQUEST, OkHttpCallSite::new)),
             reads());

@@ -25,7 +25,7 @@ import java.util.concurrent.TimeoutException;
  * the app read it (a stream line by line, as SSE readers do), or {@code REFUSED ...} (see
  * {@link ScenarioApp#repeat}).
  *
- * <p>Arguments: {@code <scenario> <baseUrl> <calls>}; scenarios {@code chat}, {@code chat-stream},
+ * <p>First prints {@code OKHTTP <version>} of the OkHttp it runs on. Arguments: {@code <scenario> <baseUrl> <calls>}; scenarios {@code chat}, {@code chat-stream},
  * {@code chat-stream-usage}, {@code embeddings} (OpenAI, base URL ending in {@code /v1}),
  * {@code messages}, {@code messages-stream} (Anthropic), each also as {@code async-<scenario>}
  * (enqueued with a callback instead of executed).
@@ -42,6 +42,8 @@ public final class OkHttpScenarioApp {
         int calls = Integer.parseInt(args[2]);
         boolean async = scenario.startsWith("async-");
         String api = async ? scenario.substring("async-".length()) : scenario;
+        // read at run time: the constant would be the compile-time OkHttp's
+        System.out.println("OKHTTP " + Class.forName("okhttp3.OkHttp").getField("VERSION").get(null));
         OkHttpClient client = new OkHttpClient.Builder().retryOnConnectionFailure(false).build();
         ScenarioApp.repeat(calls, i -> {
             Request request = request(api, baseUrl, i);
