@@ -251,6 +251,45 @@ class OkHttpInstrumentationTest {
     }
 
     @Test
+    void aStreamClosedAfterItsFirstLineIsChargedOnce() throws Exception {
+        install(1_000_000);
+        try (Response response = client.newCall(chat(chatBody(true, true))).execute()) {
+            assertTrue(response.body().source().readUtf8Line().startsWith("data: {"));
+        }
+        List<JsonNode> calls = events("llm_call");
+        assertEquals(1, calls.size());
+        assertTrue(calls.get(0).get("total_tokens").asLong() > 0, calls.get(0).toString());
+    }
+
+    @Test
+    void aCallbackThatThrowsWithoutReadingStillEndsTheCallOnce() throws Exception {
+        install(1_000_000);
+        CompletableFuture<Response> seen = new CompletableFuture<>();
+        client.newCall(chat(chatBody(false, false))).enqueue(new Callback() {
+            @Override
+            public void onFailure(Call call, IOException e) {
+                seen.completeExceptionally(e);
+            }
+
+            @Override
+            public void onResponse(Call call, Response response) throws IOException {
+                seen.complete(response);
+                throw new IOException("the app's own failure");
+            }
+        });
+        seen.get(30, TimeUnit.SECONDS);
+        // never read nor closed by the app: the call is done once the dispatcher has seen the callback return (here: throw)
+        for (int i = 0; i < 3000 && client.dispatcher().runningCallsCount() > 0; i++) {
+            Thread.sleep(10);
+        }
+        assertEquals(0, client.dispatcher().runningCallsCount());
+        List<JsonNode> calls = events("llm_call");
+        assertEquals(1, calls.size());
+        assertEquals("error", calls.get(0).get("status").asText());
+        assertEquals(1, openAi.requestCount());
+    }
+
+    @Test
     void otherRequestsPassUntouchedAndTheirBodiesAreWrittenOnlyOnce() throws Exception {
         install(1_000_000);
         AtomicInteger writes = new AtomicInteger();
