@@ -77,7 +77,7 @@ class AnthropicAgentIT {
     @ValueSource(strings = {"sync", "async", "stream", "async-stream", "beta", "beta-stream"})
     void refusesTheFirstCallAfterTheBudgetIsExhaustedAndLogsWhatTheServerServed(String scenario) throws Exception {
         ForkedJvm.Result result = run("budget.max-tokens=1200", scenario, 200);
-        assertEquals(List.of(GOVERNING + VERSION), result.agentLines(), result::toString);
+        assertEquals(List.of(GOVERNING + VERSION, ForkedJvm.GOVERNING_OKHTTP), result.agentLines(), result::toString);
         assertGovernedUpToTheLimit(result, work.resolve("tokenguard-sessions"), 1_200, scenario.contains("stream"));
         for (String ok : result.lines("OK ")) {
             if (scenario.equals("stream")) {
@@ -120,7 +120,8 @@ class AnthropicAgentIT {
             Files.createDirectories(dir);
             ForkedJvm.Result result = ForkedJvm.runWithClassPath(dir, "budget.max-tokens=900", List.of(), Map.of(),
                     ForkedJvm.classPathWith("anthropic-java", oldest), APP, scenario, server.baseUrl(), "200");
-            assertEquals(List.of(GOVERNING + version), result.agentLines(), result::toString);
+            assertEquals(List.of(GOVERNING + version, ForkedJvm.GOVERNING_OKHTTP), result.agentLines(),
+                    result::toString);
             assertGovernedUpToTheLimit(result, dir.resolve("tokenguard-sessions"), 900, scenario.equals("stream"));
         }
     }
@@ -132,7 +133,8 @@ class AnthropicAgentIT {
         ForkedJvm.Result result = runWith(jars, "budget.max-tokens=100", "sync", 4);
         assertEquals(0, result.exitCode(), result::toString);
         assertEquals(List.of("[tokenguard] TokenGuard: anthropic-java " + version + " found but not supported"
-                + " (supported versions are 2.0.0 up to (not including) 4); its calls are not governed"),
+                + " (supported versions are 2.0.0 up to (not including) 4); its calls are not governed",
+                ForkedJvm.GOVERNING_OKHTTP),
                 result.agentLines(), result::toString);
         assertEquals(4, result.lines("OK ").size(), "nothing is refused: the SDK is not governed");
         assertEquals(4, server.requestCount());
@@ -143,7 +145,8 @@ class AnthropicAgentIT {
     void switchingThePluginOffLeavesTheSdkAlone() throws Exception {
         ForkedJvm.Result result = run("budget.max-tokens=100,instrumentation.anthropic-java.enabled=false", "sync", 4);
         assertEquals(0, result.exitCode(), result::toString);
-        assertEquals(List.of(), result.agentLines(), result::toString);
+        // the OkHttp layer is on, but this loopback host is no configured LLM endpoint, so it governs nothing here
+        assertEquals(List.of(ForkedJvm.GOVERNING_OKHTTP), result.agentLines(), result::toString);
         assertEquals(4, result.lines("OK ").size());
         assertEquals(4, server.requestCount());
         assertEquals(0, logs().of("llm_call").size());
@@ -191,7 +194,8 @@ class AnthropicAgentIT {
         // a stream: the app reads no usage itself (the SDK would throw on reading a renamed field)
         ForkedJvm.Result result = run("", "stream", 3);
         assertEquals(0, result.exitCode(), result::toString);
-        assertEquals(List.of(GOVERNING + VERSION, "[tokenguard] TokenGuard: anthropic-java: a response's usage could"
+        assertEquals(List.of(GOVERNING + VERSION, ForkedJvm.GOVERNING_OKHTTP,
+                "[tokenguard] TokenGuard: anthropic-java: a response's usage could"
                 + " not be read (no input token count); such calls are charged a local estimate, marked usage_source"
                 + " estimated"), result.agentLines(), result::toString);
         List<JsonNode> calls = logs().of("llm_call");
@@ -208,7 +212,8 @@ class AnthropicAgentIT {
         ForkedJvm.Result result = ForkedJvm.runWithClassPath(work, "budget.max-tokens=900", List.of(), Map.of(),
                 sampleJar.toString(), "dev.tokenguard.sample.SampleApp", "--provider", "anthropic");
         assertEquals(0, result.exitCode(), result::toString);
-        assertEquals(List.of("[tokenguard] TokenGuard: governing anthropic-java"), result.agentLines());
+        assertEquals(List.of("[tokenguard] TokenGuard: governing anthropic-java", ForkedJvm.GOVERNING_OKHTTP),
+                result.agentLines());
         assertTrue(result.stdout().stream().anyMatch(l -> l.startsWith("refused: Token budget 'default' exhausted "
                 + "for scope thread:main#1") && l.endsWith("refused anthropic chat claude-haiku-4-5")), result::toString);
         SessionLogs logs = logs();

@@ -19,6 +19,11 @@ import java.util.stream.Collectors;
  * test class path (real SDKs, the app's own libraries), and a working directory of its own.
  */
 final class ForkedJvm {
+    /**
+     * The start-up line of the raw-HTTP fallback on OkHttp, which the SDKs (openai-java, anthropic-java) run on:
+     * it follows the SDK's own line once the first request is made.
+     */
+    static final String GOVERNING_OKHTTP = "[tokenguard] TokenGuard: governing okhttp";
     static final Path AGENT_JAR = Path.of(System.getProperty("tokenguard.agent.jar",
             "../agent/target/tokenguard-agent.jar")).toAbsolutePath().normalize();
 

@@ -83,7 +83,8 @@ class OtelExportIT {
         ForkedJvm.Result result = ForkedJvm.run(work, "budget.max-tokens=900", otelOptions(), Map.of(), APP,
                 args.toArray(String[]::new));
         assertEquals(0, result.exitCode(), result::toString);
-        assertEquals(List.of("[tokenguard] TokenGuard: governing openai-java 4.101.0"), result.agentLines());
+        assertEquals(List.of("[tokenguard] TokenGuard: governing openai-java 4.101.0", ForkedJvm.GOVERNING_OKHTTP),
+                result.agentLines());
         int served = server.requestCount();
         assertTrue(served > 0, result::toString);
         assertEquals(served, result.lines("OK ").size(), result::toString);
@@ -184,7 +185,8 @@ class OtelExportIT {
             // the app's openai-java calls go over its own (unrelocated) OkHttp, the export over the agent's
             ForkedJvm.Result result = ForkedJvm.run(work, "", options, Map.of(), APP, "sync", server.baseUrl(), "6");
             assertEquals(0, result.exitCode(), result::toString);
-            assertEquals(List.of("[tokenguard] TokenGuard: governing openai-java 4.101.0"), result.agentLines(),
+            assertEquals(List.of("[tokenguard] TokenGuard: governing openai-java 4.101.0", ForkedJvm.GOVERNING_OKHTTP),
+                    result.agentLines(),
                     result::toString);
             assertEquals(6, server.requestCount());
             assertEquals(6, result.lines("OK ").size(), result::toString);
@@ -243,7 +245,8 @@ class OtelExportIT {
         ForkedJvm.Result result = ForkedJvm.runWithClassPath(work, "budget.max-tokens=100000", options, Map.of(),
                 sampleJar.toString(), "dev.tokenguard.sample.SampleApp", "--tickets", "2");
         assertEquals(0, result.exitCode(), result::toString);
-        assertEquals(List.of("[tokenguard] TokenGuard: governing openai-java"), result.agentLines());
+        assertEquals(List.of("[tokenguard] TokenGuard: governing openai-java", ForkedJvm.GOVERNING_OKHTTP),
+                result.agentLines());
 
         List<Span> spans = spans();
         List<Span> ours = spans.stream().filter(s -> attributes(s.getAttributesList())

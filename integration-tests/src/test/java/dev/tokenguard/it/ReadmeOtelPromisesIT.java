@@ -111,7 +111,7 @@ class ReadmeOtelPromisesIT {
     }
 
     static void assertOnlyTheStartupLine(ForkedJvm.Result result) {
-        assertEquals(List.of(GOVERNING), result.agentLines(), result::toString);
+        assertEquals(List.of(GOVERNING, ForkedJvm.GOVERNING_OKHTTP), result.agentLines(), result::toString);
     }
 
     // ---- the switch

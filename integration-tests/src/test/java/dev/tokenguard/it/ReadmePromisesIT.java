@@ -94,7 +94,7 @@ class ReadmePromisesIT {
     }
 
     static void assertOnlyTheStartupLine(ForkedJvm.Result result) {
-        assertEquals(List.of(GOVERNING), result.agentLines(), result::toString);
+        assertEquals(List.of(GOVERNING, ForkedJvm.GOVERNING_OKHTTP), result.agentLines(), result::toString);
     }
 
     /** Total tokens the server reported per request, in order. */
@@ -340,13 +340,24 @@ class ReadmePromisesIT {
 
     // ---- internal failures
 
-    static String onlyInternalErrorLine(ForkedJvm.Result result) {
+    /**
+     * The start-up lines and the one internal-error line of the SDK layer; a fault injected where every layer enters
+     * a call also fails the OkHttp layer under the SDK, which reports it once on a line of its own.
+     */
+    static String onlyInternalErrorLine(ForkedJvm.Result result, boolean httpLayerToo) {
         List<String> lines = result.agentLines();
-        assertEquals(2, lines.size(), "the start-up line and one internal-error line: " + result);
-        assertEquals(GOVERNING, lines.get(0), result::toString);
-        assertTrue(lines.get(1).startsWith("[tokenguard] internal error ("), result::toString);
-        assertFalse(lines.get(1).contains("sk-"), lines.get(1));
-        return lines.get(1);
+        List<String> errors = lines.stream().filter(l -> l.startsWith("[tokenguard] internal error (")).toList();
+        assertEquals(List.of(GOVERNING, ForkedJvm.GOVERNING_OKHTTP),
+                lines.stream().filter(l -> !errors.contains(l)).toList(), result::toString);
+        assertEquals(httpLayerToo ? 2 : 1, errors.size(), "one internal-error line per layer: " + result);
+        for (String error : errors) {
+            assertFalse(error.contains("sk-"), error);
+        }
+        if (httpLayerToo) {
+            assertTrue(errors.get(1).startsWith("[tokenguard] internal error (enter okhttp3.internal.connection.RealCall"),
+                    errors.get(1));
+        }
+        return errors.get(0);
     }
 
     @ParameterizedTest
@@ -364,7 +375,7 @@ class ReadmePromisesIT {
             StubUsage u = requests.get(i).usage();
             assertEquals("OK " + u.inputTokens() + " " + u.outputTokens(), ok.get(i), "the app got its answer");
         }
-        assertTrue(onlyInternalErrorLine(result).contains(point), result::toString);
+        assertTrue(onlyInternalErrorLine(result, point.equals("enter")).contains(point), result::toString);
     }
 
     @Test
@@ -382,7 +393,7 @@ class ReadmePromisesIT {
         assertEquals(seen, result.lines("OK ").stream().map(l -> l.replaceAll(".* chars=", "chars=")).toList(),
                 "the app reads the same text as without the agent");
         assertEquals(3, server.requestCount());
-        assertTrue(onlyInternalErrorLine(result).contains("stream"), result::toString);
+        assertTrue(onlyInternalErrorLine(result, false).contains("stream"), result::toString);
         List<JsonNode> calls = logs().of("llm_call");
         assertEquals(3, calls.size(), "every call is still logged and charged once");
         for (JsonNode call : calls) {
@@ -408,7 +419,8 @@ class ReadmePromisesIT {
         server.setUsageMode(dev.tokenguard.sample.stub.UsageMode.ABSENT);
         ForkedJvm.Result result = run("", List.of(), "chat", 3);
         assertEquals(0, result.exitCode(), result::toString);
-        assertEquals(List.of(GOVERNING, "[tokenguard] TokenGuard: openai-java: a response's usage could not be read"
+        assertEquals(List.of(GOVERNING, ForkedJvm.GOVERNING_OKHTTP,
+                "[tokenguard] TokenGuard: openai-java: a response's usage could not be read"
                 + " (no input token count); such calls are charged a local estimate, marked usage_source estimated"),
                 result.agentLines(), result::toString);
         List<JsonNode> calls = logs().of("llm_call");

@@ -9,7 +9,8 @@ import java.io.IOException;
 /**
  * Hides, from an OpenAI chat completion event stream, the usage-only chunk that the agent's
  * {@code stream_options.include_usage} made the server add (empty {@code choices}, a {@code usage} object), so
- * that the app reads the events it would have read without the agent, byte for byte. Each event is held until the
+ * that the app reads the events it would have read without the agent, byte for byte: with {@code include_usage}
+ * every other chunk carries {@code "usage":null} too, and that member is taken out of them. Each event is held until the
  * blank line that ends it and then passed on whole (or dropped); an event longer than {@value #MAX_EVENT} bytes is
  * passed on as it comes and never dropped. Use it only when the agent added {@code include_usage}: when the app
  * asked for usage itself, the chunk is the app's.
@@ -100,7 +101,102 @@ public final class UsageChunkFilter {
             hidden++;
             return;
         }
-        out.write(raw, 0, raw.length);
+        byte[] passed = withoutNullUsage(raw);
+        out.write(passed, 0, passed.length);
+    }
+
+    /**
+     * A one-line {@code data:} event whose JSON object has a top-level {@code "usage": null} member, without that
+     * member (and its separating comma); any other event as it is.
+     */
+    static byte[] withoutNullUsage(byte[] raw) {
+        int start = -1;
+        int end = -1;
+        int i = 0;
+        while (i < raw.length) {
+            int lineEnd = i;
+            while (lineEnd < raw.length && raw[lineEnd] != '\r' && raw[lineEnd] != '\n') {
+                lineEnd++;
+            }
+            if (lineEnd - i >= 5 && raw[i] == 'd' && raw[i + 1] == 'a' && raw[i + 2] == 't' && raw[i + 3] == 'a'
+                    && raw[i + 4] == ':') {
+                if (start >= 0) {
+                    return raw;
+                }
+                start = i + 5 < lineEnd && raw[i + 5] == ' ' ? i + 6 : i + 5;
+                end = lineEnd;
+            }
+            i = lineEnd + 1;
+        }
+        if (start < 0 || start >= end || raw[start] != '{') {
+            return raw;
+        }
+        int nameAt = -1;
+        try (JsonParser p = JsonWalker.FACTORY.createParser(java.util.Arrays.copyOfRange(raw, start, end))) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return raw;
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                long at = p.currentTokenLocation().getByteOffset();
+                JsonToken v = p.nextToken();
+                if (name.equals("usage") && v == JsonToken.VALUE_NULL && nameAt < 0) {
+                    nameAt = (int) at;
+                }
+                p.skipChildren();
+            }
+        } catch (IOException | RuntimeException e) {
+            return raw;
+        }
+        int name = nameAt < 0 ? -1 : start + nameAt;
+        if (name < start || name >= end || raw[name] != '"') {
+            return raw;
+        }
+        int after = name + "\"usage\"".length();
+        while (after < end && isSpace(raw[after])) {
+            after++;
+        }
+        if (after >= end || raw[after] != ':') {
+            return raw;
+        }
+        after++;
+        while (after < end && isSpace(raw[after])) {
+            after++;
+        }
+        if (after + 4 > end || raw[after] != 'n') {
+            return raw;
+        }
+        after += 4;
+        int from = name - 1;
+        while (from > start && isSpace(raw[from])) {
+            from--;
+        }
+        int cutFrom;
+        int cutTo;
+        if (raw[from] == ',') {
+            cutFrom = from;
+            cutTo = after;
+        } else {
+            cutFrom = name;
+            cutTo = after;
+            while (cutTo < end && isSpace(raw[cutTo])) {
+                cutTo++;
+            }
+            if (cutTo < end && raw[cutTo] == ',') {
+                cutTo++;
+                while (cutTo < end && isSpace(raw[cutTo])) {
+                    cutTo++;
+                }
+            }
+        }
+        byte[] out = new byte[raw.length - (cutTo - cutFrom)];
+        System.arraycopy(raw, 0, out, 0, cutFrom);
+        System.arraycopy(raw, cutTo, out, cutFrom, raw.length - cutTo);
+        return out;
+    }
+
+    private static boolean isSpace(byte c) {
+        return c == ' ' || c == '\t' || c == '\r' || c == '\n';
     }
 
     /** The data of one raw event: its data lines' values joined by line feeds. */

@@ -21,6 +21,11 @@ class UsageChunkFilterTest {
             + "\"completion_tokens\":12,\"total_tokens\":21}}\n\n";
     private static final String DONE = "data: [DONE]\n\n";
 
+    /** The chunks as the server sends them when not asked for usage: without the {@code "usage":null} member. */
+    private static String app(String chunks) {
+        return chunks.replace(",\"usage\":null", "");
+    }
+
     private static String filtered(String stream, int piece) {
         UsageChunkFilter filter = new UsageChunkFilter();
         byte[] bytes = stream.getBytes(StandardCharsets.UTF_8);
@@ -36,7 +41,9 @@ class UsageChunkFilterTest {
     @ValueSource(booleans = {false, true})
     void theAppReadsTheStreamWithoutTheUsageChunk(boolean crlf) {
         String with = FIRST + LAST + USAGE + DONE;
-        String without = FIRST + LAST + DONE;
+        // without include_usage the server sends no "usage" member at all
+        String without = app(FIRST + LAST) + DONE;
+        assertEquals(2, (FIRST + LAST).split(",\"usage\":null", -1).length - 1);
         if (crlf) {
             with = WireFeed.crlf(with);
             without = WireFeed.crlf(without);
@@ -50,9 +57,26 @@ class UsageChunkFilterTest {
     }
 
     @Test
+    void aNullUsageMemberIsTakenOutWhereverItStandsAndNothingElseIs() {
+        assertEquals("data: {\"id\":\"x\",\"choices\":[] }\n\n", new String(UsageChunkFilter.withoutNullUsage(
+                "data: {\"id\":\"x\",\"choices\":[] , \"usage\" : null}\n\n".getBytes(StandardCharsets.UTF_8)),
+                StandardCharsets.UTF_8));
+        assertEquals("data: {\"id\":\"x\"}\n\n", new String(UsageChunkFilter.withoutNullUsage(
+                "data: {\"usage\":null, \"id\":\"x\"}\n\n".getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8));
+        assertEquals("data: {}\n\n", new String(UsageChunkFilter.withoutNullUsage(
+                "data: {\"usage\":null}\n\n".getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8));
+        for (String kept : new String[] {"data: {\"a\":{\"usage\":null}}\n\n", "data: {\"a\":\"\\\"usage\\\":null\"}\n\n",
+                "data: {\"usage\":{\"prompt_tokens\":1}}\n\n", "data: [DONE]\n\n", "data: {\"usage\":null\n\n",
+                "event: x\ndata: {\"usage\":null}\ndata: {}\n\n"}) {
+            assertEquals(kept, new String(UsageChunkFilter.withoutNullUsage(kept.getBytes(StandardCharsets.UTF_8)),
+                    StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
     void crOnlyLineEndsAreKeptExactly() {
         String with = (FIRST + USAGE + DONE).replace("\n", "\r");
-        assertEquals((FIRST + DONE).replace("\n", "\r"), filtered(with, 1));
+        assertEquals((app(FIRST) + DONE).replace("\n", "\r"), filtered(with, 1));
     }
 
     @Test
@@ -61,12 +85,12 @@ class UsageChunkFilterTest {
         String azure = "data: {\"choices\":[],\"created\":0,\"id\":\"\",\"model\":\"\",\"object\":\"\","
                 + "\"prompt_filter_results\":[{\"prompt_index\":0,\"content_filter_results\":{}}]}\n\n";
         String stream = azure + FIRST + LAST + USAGE + DONE;
-        assertEquals(azure + FIRST + LAST + DONE, filtered(stream, 3));
+        assertEquals(azure + app(FIRST + LAST) + DONE, filtered(stream, 3));
     }
 
     @Test
     void anUnterminatedLastEventIsPassedOnAtTheEnd() {
-        assertEquals(FIRST + "data: [DONE]", filtered(FIRST + USAGE + "data: [DONE]", 5));
+        assertEquals(app(FIRST) + "data: [DONE]", filtered(FIRST + USAGE + "data: [DONE]", 5));
     }
 
     @Test
