@@ -30,6 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import static net.bytebuddy.matcher.ElementMatchers.isPublic;
 import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
 import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.not;
 import static net.bytebuddy.matcher.ElementMatchers.namedOneOf;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
@@ -92,6 +93,7 @@ public final class AgentInstaller {
         for (SdkPlugin plugin : all) {
             targets.addAll(plugin.typeNames());
         }
+        JdkModules.letReadBridge(all, instrumentation);
         DeferredTransformer deferred = new DeferredTransformer(targets);
         instrumentation.addTransformer(deferred, true);
         transformer = deferred;
@@ -111,7 +113,7 @@ public final class AgentInstaller {
         AgentBuilder builder = new AgentBuilder.Default()
                 .disableClassFormatChanges()
                 .with(new StartupLines(all))
-                .ignore(nameStartsWith("dev.tokenguard.")
+                .ignore(not(namedOneOf(jdkTypes(all))).and(nameStartsWith("dev.tokenguard.")
                         .or(nameStartsWith("net.bytebuddy."))
                         .or(nameStartsWith("java."))
                         .or(nameStartsWith("javax."))
@@ -120,7 +122,7 @@ public final class AgentInstaller {
                         // names only: a matcher on modifiers (isSynthetic) made Byte Buddy parse the class
                         // file of every class the application loads, which was most of the agent's cost at
                         // start-up; the SDK matchers are exact names and never match a synthetic class
-                        .or(nameStartsWith("com.sun.")));
+                        .or(nameStartsWith("com.sun."))));
         for (SdkPlugin plugin : all) {
             SdkPresence presence = new SdkPresence(plugin);
             for (Hook hook : plugin.hooks()) {
@@ -128,6 +130,17 @@ public final class AgentInstaller {
             }
         }
         return builder.makeRaw();
+    }
+
+    /** The hooked types that live in the JDK: the one exception to ignoring the JDK's own classes. */
+    private static String[] jdkTypes(List<SdkPlugin> all) {
+        List<String> names = new java.util.ArrayList<>();
+        for (SdkPlugin plugin : all) {
+            if (JdkModules.of(plugin) != null) {
+                names.addAll(plugin.typeNames());
+            }
+        }
+        return names.toArray(String[]::new);
     }
 
     /** The shared advice on the hook's public methods of the declared names and parameter count. */

@@ -1,6 +1,7 @@
 package dev.tokenguard.instrumentation;
 
 import dev.tokenguard.instrumentation.anthropic.AnthropicPlugin;
+import dev.tokenguard.instrumentation.jdkhttp.JdkHttpClientPlugin;
 import dev.tokenguard.instrumentation.openai.OpenAiPlugin;
 
 import java.util.List;
@@ -12,7 +13,8 @@ import java.util.List;
 public final class Plugins {
 
     /** The plugins, in the order their start-up lines and options are listed. */
-    public static final List<SdkPlugin> ALL = List.of(OpenAiPlugin.DECLARATION, AnthropicPlugin.DECLARATION);
+    public static final List<SdkPlugin> ALL = List.of(OpenAiPlugin.DECLARATION, AnthropicPlugin.DECLARATION,
+            JdkHttpClientPlugin.DECLARATION);
 
     private Plugins() {
     }
