@@ -100,7 +100,92 @@ public final class UsageChunkFilter {
             hidden++;
             return;
         }
+        raw = withoutNullUsage(raw);
         out.write(raw, 0, raw.length);
+    }
+
+    /**
+     * The event without the {@code "usage":null} member that {@code include_usage} adds to every chunk
+     * before the usage-only one; an event of several data lines, or without that member, is returned as it is.
+     */
+    static byte[] withoutNullUsage(byte[] raw) {
+        int dataStart = -1;
+        int dataEnd = -1;
+        int i = 0;
+        while (i < raw.length) {
+            int end = i;
+            while (end < raw.length && raw[end] != '\r' && raw[end] != '\n') {
+                end++;
+            }
+            if (end - i >= 5 && raw[i] == 'd' && raw[i + 1] == 'a' && raw[i + 2] == 't' && raw[i + 3] == 'a'
+                    && raw[i + 4] == ':') {
+                if (dataStart >= 0) {
+                    return raw;
+                }
+                dataStart = i + 5 < end && raw[i + 5] == ' ' ? i + 6 : i + 5;
+                dataEnd = end;
+            }
+            i = end + 1;
+        }
+        int[] member = dataStart < 0 ? null : nullUsageMember(java.util.Arrays.copyOfRange(raw, dataStart, dataEnd));
+        if (member == null) {
+            return raw;
+        }
+        int from = dataStart + member[0];
+        int to = dataStart + member[1];
+        byte[] out = new byte[raw.length - (to - from)];
+        System.arraycopy(raw, 0, out, 0, from);
+        System.arraycopy(raw, to, out, from, raw.length - to);
+        return out;
+    }
+
+    /** The bytes {@code [from, to)} of a top-level {@code "usage":null} member of {@code data}, with its comma, or null. */
+    private static int[] nullUsageMember(byte[] data) {
+        int off = 0;
+        int len = data.length;
+        byte[] raw = data;
+        if (len == 0 || raw[off] != '{') {
+            return null;
+        }
+        try (JsonParser p = JsonWalker.FACTORY.createParser(data)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return null;
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                int nameAt = off + (int) p.currentTokenLocation().getByteOffset();
+                JsonToken v = p.nextToken();
+                if (name.equals("usage") && v == JsonToken.VALUE_NULL) {
+                    int valueEnd = off + (int) p.currentTokenLocation().getByteOffset() + 4;
+                    int before = nameAt - 1;
+                    while (before > off && (raw[before] == ' ' || raw[before] == '\t')) {
+                        before--;
+                    }
+                    if (raw[before] == ',') {
+                        while (before > off + 1 && (raw[before - 1] == ' ' || raw[before - 1] == '\t')) {
+                            before--;
+                        }
+                        return new int[] {before, valueEnd};
+                    }
+                    int after = valueEnd;
+                    while (after < off + len && (raw[after] == ' ' || raw[after] == '\t')) {
+                        after++;
+                    }
+                    if (after >= off + len || raw[after] != ',') {
+                        return null;
+                    }
+                    after++;
+                    while (after < off + len && (raw[after] == ' ' || raw[after] == '\t')) {
+                        after++;
+                    }
+                    return new int[] {nameAt, after};
+                }
+                p.skipChildren();
+            }
+            return null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     /** The data of one raw event: its data lines' values joined by line feeds. */

@@ -20,6 +20,11 @@ class UsageChunkFilterTest {
     private static final String USAGE = "data: " + CHUNK + "\"choices\":[],\"usage\":{\"prompt_tokens\":9,"
             + "\"completion_tokens\":12,\"total_tokens\":21}}\n\n";
     private static final String DONE = "data: [DONE]\n\n";
+    // the same chunks as a server sends them when nobody asked for usage: no "usage" member at all
+    private static final String FIRST_BARE = "data: " + CHUNK + "\"choices\":[{\"index\":0,\"delta\":{\"content\":"
+            + "\"Héllo 世界\"},\"finish_reason\":null}]}\n\n";
+    private static final String LAST_BARE = "data: " + CHUNK + "\"choices\":[{\"index\":0,\"delta\":{},"
+            + "\"finish_reason\":\"stop\"}]}\n\n";
 
     private static String filtered(String stream, int piece) {
         UsageChunkFilter filter = new UsageChunkFilter();
@@ -36,7 +41,7 @@ class UsageChunkFilterTest {
     @ValueSource(booleans = {false, true})
     void theAppReadsTheStreamWithoutTheUsageChunk(boolean crlf) {
         String with = FIRST + LAST + USAGE + DONE;
-        String without = FIRST + LAST + DONE;
+        String without = FIRST_BARE + LAST_BARE + DONE;
         if (crlf) {
             with = WireFeed.crlf(with);
             without = WireFeed.crlf(without);
@@ -52,7 +57,7 @@ class UsageChunkFilterTest {
     @Test
     void crOnlyLineEndsAreKeptExactly() {
         String with = (FIRST + USAGE + DONE).replace("\n", "\r");
-        assertEquals((FIRST + DONE).replace("\n", "\r"), filtered(with, 1));
+        assertEquals((FIRST_BARE + DONE).replace("\n", "\r"), filtered(with, 1));
     }
 
     @Test
@@ -61,12 +66,23 @@ class UsageChunkFilterTest {
         String azure = "data: {\"choices\":[],\"created\":0,\"id\":\"\",\"model\":\"\",\"object\":\"\","
                 + "\"prompt_filter_results\":[{\"prompt_index\":0,\"content_filter_results\":{}}]}\n\n";
         String stream = azure + FIRST + LAST + USAGE + DONE;
-        assertEquals(azure + FIRST + LAST + DONE, filtered(stream, 3));
+        assertEquals(azure + FIRST_BARE + LAST_BARE + DONE, filtered(stream, 3));
     }
 
     @Test
     void anUnterminatedLastEventIsPassedOnAtTheEnd() {
-        assertEquals(FIRST + "data: [DONE]", filtered(FIRST + USAGE + "data: [DONE]", 5));
+        assertEquals(FIRST_BARE + "data: [DONE]", filtered(FIRST + USAGE + "data: [DONE]", 5));
+    }
+
+    @Test
+    void theNullUsageMemberIsRemovedWhereverItStandsAndOnlyAtTheTopLevel() {
+        assertEquals("data: {\"id\":\"c\",\"choices\":[]}\n\n",
+                filtered("data: {\"usage\": null, \"id\":\"c\",\"choices\":[]}\n\n", 4));
+        assertEquals("data: {\"id\":\"c\"}\n\n", filtered("data: {\"id\":\"c\" , \"usage\":null}\n\n", 7));
+        String nested = "data: {\"id\":\"c\",\"x\":{\"usage\":null}}\n\n";
+        assertEquals(nested, filtered(nested, 2));
+        String twoLines = "data: {\"id\":\"c\",\ndata: \"usage\":null}\n\n";
+        assertEquals(twoLines, filtered(twoLines, 3));
     }
 
     @Test
