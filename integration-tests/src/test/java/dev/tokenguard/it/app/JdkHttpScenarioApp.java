@@ -18,7 +18,8 @@ import java.util.stream.Stream;
  * read>}, so that runs with and without the agent can be compared byte for byte.
  *
  * <p>Arguments: scenario, base URL ({@code http://host:port/v1} for OpenAI scenarios, {@code http://host:port}
- * for Anthropic ones), number of calls.
+ * for Anthropic ones), number of calls; {@code attach-late} also takes the agent jar and its arguments, and
+ * attaches the agent after a first call.
  */
 public final class JdkHttpScenarioApp {
     private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -30,6 +31,14 @@ public final class JdkHttpScenarioApp {
         String scenario = args[0];
         String baseUrl = args[1];
         int calls = Integer.parseInt(args[2]);
+        if (scenario.equals("attach-late")) {
+            // the client's classes are loaded and used before the agent arrives
+            System.out.println("BEFORE " + call("chat", baseUrl, 0));
+            net.bytebuddy.agent.ByteBuddyAgent.attach(new java.io.File(args[3]),
+                    String.valueOf(ProcessHandle.current().pid()), args[4]);
+            ScenarioApp.repeat(calls, i -> (i + 1) + " " + call("chat", baseUrl, i + 1));
+            return;
+        }
         ScenarioApp.repeat(calls, i -> i + " " + call(scenario, baseUrl, i));
     }
 
