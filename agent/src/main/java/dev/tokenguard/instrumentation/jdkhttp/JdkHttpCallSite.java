@@ -5,14 +5,16 @@ import dev.tokenguard.core.Governor;
 import dev.tokenguard.instrumentation.CallSite;
 import dev.tokenguard.instrumentation.http.HttpLlmCall;
 import dev.tokenguard.instrumentation.http.KnownEndpoints;
+import dev.tokenguard.instrumentation.http.SdkMarks;
 
 import java.net.http.HttpRequest;
 
 /**
  * {@code HttpClient.send}/{@code sendAsync}: a request to a known LLM endpoint is begun on the calling
- * thread, before anything is sent, so a refusal is thrown from the method itself. Only then is the
- * request body read, once; the copy of the request the client sends carries exactly those bytes (or
- * the copy asking for stream usage).
+ * thread, before anything is sent, so a refusal is thrown from the method itself. The request body is
+ * read only once the request is known to be this layer's, and only from the JDK's own publishers
+ * ({@link RequestBody}); the copy of the request the client sends carries exactly those bytes (or the
+ * copy asking for stream usage).
  */
 final class JdkHttpCallSite implements CallSite {
     private final Governor governor;
@@ -27,8 +29,10 @@ final class JdkHttpCallSite implements CallSite {
 
     @Override
     public Object enter(Object target, Object request) {
+        // everything that may leave the request to another layer is decided before its body is read
         if (!(request instanceof HttpRequest http) || GovernedThread.active()
-                || endpoints.match(http.method(), http.uri()) == null) {
+                || endpoints.match(http.method(), http.uri()) == null
+                || SdkMarks.ownedBySdk(http.headers().map(), governor.settings().pluginOn())) {
             return null;
         }
         byte[] body = RequestBody.read(http);

@@ -4,17 +4,27 @@ import java.io.ByteArrayOutputStream;
 import java.net.http.HttpRequest;
 import java.nio.ByteBuffer;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Flow;
 
 /**
- * Reads an {@code HttpRequest}'s body from its publisher, when the publisher delivers it on the
- * calling thread: the JDK's own publishers ({@code ofString}, {@code ofByteArray}, {@code ofFile},
- * {@code ofInputStream}, ...) do. A publisher that would deliver later, on another thread, is
- * cancelled and its body left unread; the call is then charged an estimate without the prompt.
+ * Reads an {@code HttpRequest}'s body from its publisher, when that is one of the JDK's own
+ * ({@code BodyPublishers.ofString}, {@code ofByteArray}, {@code ofByteArrays}, {@code ofFile},
+ * {@code ofInputStream}, {@code noBody}): they deliver the whole body on the subscribing thread, and
+ * the request the client then sends carries the bytes read here, so the body is produced once. Any
+ * other publisher (the app's own, {@code fromPublisher}, {@code concat}) may deliver on another thread
+ * or only once: the agent never subscribes to it, the request goes as built, and the call's model
+ * and prompt come from the route and the response alone.
  */
 final class RequestBody {
-    /** The largest body read; a bigger one is left to the estimate. */
-    static final long MAX_BYTES = 32L * 1024 * 1024;
+    /** The JDK's publishers that deliver their whole body while being subscribed to. */
+    private static final Set<String> JDK_PUBLISHERS = Set.of(
+            "jdk.internal.net.http.RequestPublishers$ByteArrayPublisher",
+            "jdk.internal.net.http.RequestPublishers$StringPublisher",
+            "jdk.internal.net.http.RequestPublishers$IterablePublisher",
+            "jdk.internal.net.http.RequestPublishers$FilePublisher",
+            "jdk.internal.net.http.RequestPublishers$InputStreamPublisher",
+            "jdk.internal.net.http.RequestPublishers$EmptyPublisher");
 
     private RequestBody() {
     }
@@ -24,6 +34,9 @@ final class RequestBody {
         Optional<HttpRequest.BodyPublisher> publisher = request.bodyPublisher();
         if (publisher.isEmpty()) {
             return new byte[0];
+        }
+        if (!JDK_PUBLISHERS.contains(publisher.get().getClass().getName())) {
+            return null;
         }
         Collector collector = new Collector();
         publisher.get().subscribe(collector);
@@ -48,11 +61,6 @@ final class RequestBody {
                 return;
             }
             ByteBuffer view = item.duplicate();
-            if (out.size() + (long) view.remaining() > MAX_BYTES) {
-                failed = true;
-                subscription.cancel();
-                return;
-            }
             byte[] chunk = new byte[view.remaining()];
             view.get(chunk);
             out.write(chunk, 0, chunk.length);

@@ -55,6 +55,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class JdkHttpClientInstrumentationTest {
     @TempDir
     Path dir;
+    @TempDir
+    Path files;
     FakeOpenAiServer server;
     HttpClient client;
     BudgetEngine engine;
@@ -262,11 +264,13 @@ class JdkHttpClientInstrumentationTest {
     }
 
     @Test
-    void aBodyThatArrivesOnAnotherThreadIsSentAsBuiltAndChargedFromTheResponse() throws Exception {
+    void aBodyFromTheAppsOwnPublisherIsLeftToTheClientAndTheCallChargedFromTheResponse() throws Exception {
         install(1_000_000);
+        int[] subscriptions = {0};
         byte[] json = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"later\"}]}"
                 .getBytes(StandardCharsets.UTF_8);
         HttpRequest.BodyPublisher later = HttpRequest.BodyPublishers.fromPublisher(subscriber -> {
+            subscriptions[0]++;
             subscriber.onSubscribe(new Flow.Subscription() {
                 private boolean done;
 
@@ -293,9 +297,33 @@ class JdkHttpClientInstrumentationTest {
         List<RecordedRequest> requests = server.requests();
         assertEquals(1, requests.size());
         assertEquals(new String(json, StandardCharsets.UTF_8), requests.get(0).body());
+        assertEquals(1, subscriptions[0], "only the client subscribed to the app's publisher");
         List<JsonNode> calls = calls();
         assertEquals(1, calls.size());
         assertEquals(server.totalInputTokens(), calls.get(0).get("input_tokens").asLong());
         assertEquals(server.totalOutputTokens(), calls.get(0).get("output_tokens").asLong());
+        assertEquals("provider", calls.get(0).get("usage_source").asText());
+    }
+
+    @Test
+    void aBodyFromAFileIsReadOnceAndSentAsItIs() throws Exception {
+        install(1_000_000);
+        String json = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"from a file\"}]}";
+        Path file = java.nio.file.Files.writeString(files.resolve("request.json"), json);
+        int[] opened = {0};
+        HttpRequest request = HttpRequest.newBuilder(URI.create(server.baseUrl() + "/chat/completions"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> {
+                    opened[0]++;
+                    try {
+                        return java.nio.file.Files.newInputStream(file);
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                })).build();
+        send(request, HttpResponse.BodyHandlers.ofString());
+        assertEquals(1, opened[0], "the app's stream is opened once, by the agent, and its bytes sent");
+        assertEquals(json, server.lastRequest().body());
+        assertChargedWhatTheServerServed(false);
     }
 }
