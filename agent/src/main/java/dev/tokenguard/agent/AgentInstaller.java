@@ -93,17 +93,20 @@ public final class AgentInstaller {
         for (SdkPlugin plugin : all) {
             targets.addAll(plugin.typeNames());
         }
-        JdkModules.letReadBridge(all, instrumentation);
         DeferredTransformer deferred = new DeferredTransformer(targets);
         instrumentation.addTransformer(deferred, true);
         transformer = deferred;
+        // the JDK plugins' modules read the bridge before the transformer that hooks them is ready
+        Supplier<ClassFileTransformer> build = () -> {
+            JdkModules.letReadBridge(all, instrumentation);
+            return byteBuddy(all);
+        };
         if (inBackground) {
-            Thread builder = new Thread(() -> deferred.complete(() -> byteBuddy(all), instrumentation),
-                    "tokenguard-instrumentation");
+            Thread builder = new Thread(() -> deferred.complete(build, instrumentation), "tokenguard-instrumentation");
             builder.setDaemon(true);
             builder.start();
         } else {
-            deferred.complete(() -> byteBuddy(all), instrumentation);
+            deferred.complete(build, instrumentation);
         }
         return transformer;
     }

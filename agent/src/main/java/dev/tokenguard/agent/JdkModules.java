@@ -7,7 +7,9 @@ import dev.tokenguard.instrumentation.SdkPlugin;
 import java.lang.instrument.Instrumentation;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Plugins whose marker class is part of the running JDK (the JDK's own HTTP client). Their classes
@@ -19,17 +21,22 @@ final class JdkModules {
     private JdkModules() {
     }
 
+    private static final Map<String, Optional<Module>> BY_MARKER = new ConcurrentHashMap<>();
+
     /** The boot-layer module holding the plugin's marker class, or null when it is not a JDK plugin. */
     static Module of(SdkPlugin plugin) {
-        String marker = plugin.markerClass();
+        return BY_MARKER.computeIfAbsent(plugin.markerClass(), JdkModules::find).orElse(null);
+    }
+
+    private static Optional<Module> find(String marker) {
         int dot = marker.lastIndexOf('.');
         String pkg = dot < 0 ? "" : marker.substring(0, dot);
         for (Module module : ModuleLayer.boot().modules()) {
             if (module.getPackages().contains(pkg)) {
-                return module;
+                return Optional.of(module);
             }
         }
-        return null;
+        return Optional.empty();
     }
 
     /** Lets every JDK plugin's module read the bridge's module. */
