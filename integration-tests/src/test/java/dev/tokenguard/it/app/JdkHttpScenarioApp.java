@@ -22,7 +22,7 @@ import java.util.stream.Stream;
  * attaches the agent after a first call.
  */
 public final class JdkHttpScenarioApp {
-    private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private static final HttpClient CLIENT = HttpClient.newHttpClient();
 
     private JdkHttpScenarioApp() {
     }
