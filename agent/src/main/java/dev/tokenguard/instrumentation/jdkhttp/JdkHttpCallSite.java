@@ -39,7 +39,8 @@ final class JdkHttpCallSite implements CallSite {
         Object begun = HttpLlmCall.begin(governor, endpoints, governor.settings().pluginOn(), http.method(),
                 http.uri(), http.headers().map(), body);
         if (begun instanceof HttpLlmCall call) {
-            return new JdkHttpCall(call, body != null, async);
+            // a request without a body goes as built; one whose body was read goes with those bytes
+            return new JdkHttpCall(call, body != null && http.bodyPublisher().isPresent(), async);
         }
         return begun;
     }

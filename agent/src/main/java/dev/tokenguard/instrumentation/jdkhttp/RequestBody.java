@@ -39,7 +39,11 @@ final class RequestBody {
             return null;
         }
         Collector collector = new Collector();
-        publisher.get().subscribe(collector);
+        try {
+            publisher.get().subscribe(collector);
+        } catch (RuntimeException e) {
+            return null; // e.g. an input stream supplier that fails: the client meets the same failure
+        }
         return collector.bytes();
     }
 
