@@ -31,6 +31,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import static net.bytebuddy.matcher.ElementMatchers.isPublic;
 import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
 import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.not;
 import static net.bytebuddy.matcher.ElementMatchers.namedOneOf;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
@@ -96,13 +97,17 @@ public final class AgentInstaller {
         DeferredTransformer deferred = new DeferredTransformer(targets);
         instrumentation.addTransformer(deferred, true);
         transformer = deferred;
+        // the JDK plugins' modules read the bridge before the transformer that hooks them is ready
+        Supplier<ClassFileTransformer> build = () -> {
+            JdkModules.letReadBridge(all, instrumentation);
+            return byteBuddy(all);
+        };
         if (inBackground) {
-            Thread builder = new Thread(() -> deferred.complete(() -> byteBuddy(all), instrumentation),
-                    "tokenguard-instrumentation");
+            Thread builder = new Thread(() -> deferred.complete(build, instrumentation), "tokenguard-instrumentation");
             builder.setDaemon(true);
             builder.start();
         } else {
-            deferred.complete(() -> byteBuddy(all), instrumentation);
+            deferred.complete(build, instrumentation);
         }
         return transformer;
     }
@@ -112,7 +117,7 @@ public final class AgentInstaller {
         AgentBuilder builder = new AgentBuilder.Default()
                 .disableClassFormatChanges()
                 .with(new StartupLines(all))
-                .ignore(nameStartsWith("dev.tokenguard.")
+                .ignore(not(namedOneOf(jdkTypes(all))).and(nameStartsWith("dev.tokenguard.")
                         .or(nameStartsWith("net.bytebuddy."))
                         .or(nameStartsWith("java."))
                         .or(nameStartsWith("javax."))
@@ -121,7 +126,7 @@ public final class AgentInstaller {
                         // names only: a matcher on modifiers (isSynthetic) made Byte Buddy parse the class
                         // file of every class the application loads, which was most of the agent's cost at
                         // start-up; the SDK matchers are exact names and never match a synthetic class
-                        .or(nameStartsWith("com.sun.")));
+                        .or(nameStartsWith("com.sun."))));
         for (SdkPlugin plugin : all) {
             SdkPresence presence = new SdkPresence(plugin);
             for (Hook hook : plugin.hooks()) {
@@ -129,6 +134,17 @@ public final class AgentInstaller {
             }
         }
         return builder.makeRaw();
+    }
+
+    /** The hooked types that live in the JDK: the one exception to ignoring the JDK's own classes. */
+    private static String[] jdkTypes(List<SdkPlugin> all) {
+        List<String> names = new java.util.ArrayList<>();
+        for (SdkPlugin plugin : all) {
+            if (JdkModules.of(plugin) != null) {
+                names.addAll(plugin.typeNames());
+            }
+        }
+        return names.toArray(String[]::new);
     }
 
     /** The shared advice on the hook's public methods of the declared names and parameter count. */

@@ -57,6 +57,9 @@ final class SdkPresence implements ElementMatcher<ClassLoader> {
         if (loader.getResource(resource(plugin.markerClass())) == null) {
             return false;
         }
+        if (JdkModules.of(plugin) != null && !JdkModules.bridgeVisibleFrom(loader)) {
+            return false; // the JDK's classes can only call the bridge from the bootstrap class path
+        }
         String version = version(loader);
         if (version != null && !plugin.versions().contains(version)) {
             unsupported(loader, "supported versions are " + plugin.versions().describe());
@@ -140,6 +143,9 @@ final class SdkPresence implements ElementMatcher<ClassLoader> {
 
     /** The SDK's version from its jar manifest, or null (a fat jar may have dropped it). */
     String version(ClassLoader loader) {
+        if (JdkModules.of(plugin) != null) {
+            return versionOfJdk(); // a JDK class: the JDK's version, e.g. 17.0.15
+        }
         URL url = loader == null ? null : loader.getResource(resource(plugin.markerClass()));
         if (url != null) {
             try {
@@ -158,6 +164,14 @@ final class SdkPresence implements ElementMatcher<ClassLoader> {
             }
         }
         return null;
+    }
+
+    private static String versionOfJdk() {
+        StringBuilder version = new StringBuilder();
+        for (Integer part : Runtime.version().version()) {
+            version.append(version.length() == 0 ? "" : ".").append(part);
+        }
+        return version.toString();
     }
 
     static String resource(String className) {

@@ -523,7 +523,8 @@ class ConfigValuesTest {
                 "tokenguard.budget.scope", "tokenguard.budget.warn-at", "tokenguard.warnings.inject",
                 "tokenguard.session-log.enabled", "tokenguard.session-log.dir", "tokenguard.session-log.capture-content",
                 "tokenguard.otel.enabled", "tokenguard.instrumentation.openai-java.enabled",
-                "tokenguard.instrumentation.anthropic-java.enabled", "tokenguard.instrumentation.okhttp.enabled"),
+                "tokenguard.instrumentation.anthropic-java.enabled", "tokenguard.instrumentation.okhttp.enabled",
+                "tokenguard.instrumentation.jdk-http-client.enabled"),
                 withDefault.stream().map(ConfigOption::key).toList());
         for (ConfigOption<?> o : withDefault) {
             assertNotNull(o.defaultValue(), o.key());
