@@ -27,6 +27,11 @@ public class BudgetExhaustedException extends RuntimeException {
     }
 
     private static String message(String budgetName, String scope, long used, long limit, String refusedCall) {
+        if (limit < 0) {
+            // a budget with a cost limit only: the refused call's description names the cost
+            return String.format(Locale.ROOT, "Budget '%s' exhausted for scope %s: %,d tokens used (no token limit);"
+                    + " refused %s", budgetName, scope, used, refusedCall);
+        }
         return String.format(Locale.ROOT, "Token budget '%s' exhausted for scope %s: %,d of %,d tokens used; refused %s",
                 budgetName, scope, used, limit, refusedCall);
     }
@@ -46,7 +51,7 @@ public class BudgetExhaustedException extends RuntimeException {
         return usedTokens;
     }
 
-    /** The budget's limit. */
+    /** The budget's token limit, or -1 when the budget has a cost limit only (the message then names the cost). */
     public long limitTokens() {
         return limitTokens;
     }

@@ -11,6 +11,8 @@ import dev.tokenguard.core.CallRecord;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
@@ -149,7 +151,7 @@ public final class SessionLogWriter implements AutoCloseable {
             g.writeBooleanField("streaming", r.streaming());
             g.writeStringField("status", r.status());
             g.writeStringField("error_type", r.errorType());
-            writeNumber(g, "cost_usd", r.costUsd());
+            writeUsd(g, "cost_usd", r.costUsd());
             g.writeStringField("usage_source", r.usageSource() == null ? null : r.usageSource().wireName());
             g.writeArrayFieldStart("budget");
             if (budgets != null) {
@@ -235,7 +237,7 @@ public final class SessionLogWriter implements AutoCloseable {
             g.writeNumberField("input_tokens", input);
             g.writeNumberField("output_tokens", output);
             g.writeNumberField("total_tokens", input + output);
-            writeNumber(g, "cost_usd", s.costUsd());
+            writeUsd(g, "cost_usd", s.costUsd());
         });
     }
 
@@ -531,6 +533,26 @@ public final class SessionLogWriter implements AutoCloseable {
         } else {
             g.writeNumberField(field, value.doubleValue());
         }
+    }
+
+    /**
+     * A cost in USD, rounded to 12 decimal places and written in plain notation: a sum of prices carries binary
+     * noise ({@code 7.937999999999998E-4}) that would otherwise reach the log; 12 places keep a thousandth of a
+     * nano-dollar, finer than any price per token.
+     */
+    private static void writeUsd(JsonGenerator g, String field, Double value) throws IOException {
+        if (value == null || value.isNaN() || value.isInfinite()) {
+            g.writeNullField(field);
+        } else {
+            g.writeFieldName(field);
+            g.writeNumber(usd(value));
+        }
+    }
+
+    /** {@code value} rounded to 12 decimal places, in plain notation without trailing zeros. */
+    static String usd(double value) {
+        BigDecimal rounded = new BigDecimal(value).setScale(12, RoundingMode.HALF_EVEN).stripTrailingZeros();
+        return rounded.signum() == 0 ? "0" : rounded.toPlainString();
     }
 
     /** A negative limit means the budget has no token limit: written as null. */

@@ -253,6 +253,25 @@ class SessionLogWriterTest {
     }
 
     @Test
+    void aSessionCostSummedFromPricesIsWrittenWithoutBinaryNoise() throws IOException {
+        Session s = new Session("sess-7", "global", "main");
+        double sum = 0;
+        for (double cost : new double[] {0.0001, 0.0002}) {
+            s.add(1, 1, cost);
+            sum += cost;
+        }
+        assertEquals(3.0000000000000003E-4, sum, 0.0, "the sum itself carries binary noise");
+        try (SessionLogWriter w = writer(tmp)) {
+            w.sessionEnd(s, "shutdown");
+        }
+        String line = Files.readAllLines(fileOf(s), StandardCharsets.UTF_8).get(0);
+        assertTrue(line.endsWith(",\"cost_usd\":0.0003}"), line);
+        assertEquals("0", SessionLogWriter.usd(0.0));
+        assertEquals("12.5", SessionLogWriter.usd(12.5));
+        assertEquals("0.000000000001", SessionLogWriter.usd(1.4e-12));
+    }
+
+    @Test
     void seqCountsOneTwoThreePerSession() throws IOException {
         Session a = new Session("a", "thread:a#1", "a");
         Session b = new Session("b", "thread:b#2", "b");
