@@ -65,7 +65,7 @@ class SpringAi2Boot4AgentIT {
     void everyRequestOfEveryCallShapeIsChargedOnceByTheSdkLayer() throws Exception {
         // the first OpenAI request fails with a 500; the SDK under Spring AI retries it (a new physical request)
         openAi.setFailNext(500);
-        ForkedJvm.Result result = run("budget.scope=global", ALL_STEPS);
+        ForkedJvm.Result result = run("", ALL_STEPS);
         assertEquals(0, result.exitCode(), result::toString);
         assertEquals(List.of("[tokenguard] TokenGuard: governing anthropic-java " + nestedVersion("anthropic-java-core"),
                         ForkedJvm.GOVERNING_OKHTTP,
@@ -85,8 +85,13 @@ class SpringAi2Boot4AgentIT {
         List<RecordedRequest> openAiRequests = openAi.requests();
         assertEquals(500, openAiRequests.get(0).status());
         assertEquals(openAiRequests.get(0).body(), openAiRequests.get(1).body(), "the retry sends the same request");
+        List<RecordedRequest> streams = openAiRequests.stream().filter(RecordedRequest::streaming).toList();
+        assertEquals(1, streams.size());
+        assertTrue(streams.get(0).usageReported() && streams.get(0).body().contains("\"include_usage\":true"),
+                "the agent asked for the stream's usage, which Spring AI does not by default: " + streams.get(0));
 
         SessionLogs logs = logs();
+        assertOneSessionOfTheMainThread(logs);
         assertEquals(0, logs.of("budget_exceeded").size());
         List<JsonNode> openAiCalls = calls(logs, "openai");
         List<JsonNode> anthropicCalls = calls(logs, "anthropic");
@@ -107,7 +112,7 @@ class SpringAi2Boot4AgentIT {
     void aRefusalReachesTheAppBeforeAnythingIsSentAndIsNeverRetried() throws Exception {
         List<String> steps = new ArrayList<>(List.of("openai-call", "openai-call"));
         steps.addAll(ALL_STEPS);
-        ForkedJvm.Result result = run("budget.scope=global,budget.max-tokens=100", steps);
+        ForkedJvm.Result result = run("budget.max-tokens=100", steps);
         assertEquals(0, result.exitCode(), result::toString);
 
         // the server's own figures: the first answer left the budget open, the second exhausted it
@@ -126,6 +131,7 @@ class SpringAi2Boot4AgentIT {
         }
 
         SessionLogs logs = logs();
+        assertOneSessionOfTheMainThread(logs);
         assertEquals(ALL_STEPS.size(), logs.of("budget_exceeded").size(), "one refusal per app call, no retries");
         assertEquals(2, logs.of("llm_call").size());
         assertEquals(openAi.totalTokens(), logs.sum("llm_call", "total_tokens"));
@@ -139,6 +145,8 @@ class SpringAi2Boot4AgentIT {
     @Test
     void withTheSdkPluginsOffTheOkHttpLayerChargesEachRequestOnceInstead() throws Exception {
         List<String> steps = List.of("openai-call", "openai-stream", "anthropic-call", "anthropic-stream");
+        // the global scope: the OkHttp layer begins an async request on the thread that enqueues it, which for
+        // Spring AI's streams is not the app's thread
         ForkedJvm.Result result = run("budget.scope=global,instrumentation.openai-java.enabled=false,"
                 + "instrumentation.anthropic-java.enabled=false", steps);
         assertEquals(0, result.exitCode(), result::toString);
@@ -164,7 +172,7 @@ class SpringAi2Boot4AgentIT {
         assertTrue(Files.isRegularFile(APP_JAR), "Spring AI 2 app not built: " + APP_JAR);
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-javaagent:" + ForkedJvm.AGENT_JAR + "=" + agentArgs,
+                "-javaagent:" + ForkedJvm.AGENT_JAR + (agentArgs.isEmpty() ? "" : "=" + agentArgs),
                 "-Dtokenguard.http.endpoints=" + openAi.baseUrl() + "=openai," + anthropic.baseUrl() + "=anthropic",
                 "-Xshare:auto", "-XX:TieredStopAtLevel=1",
                 "-jar", APP_JAR.toString(),
@@ -205,6 +213,17 @@ class SpringAi2Boot4AgentIT {
 
     SessionLogs logs() throws Exception {
         return SessionLogs.read(work.resolve("tokenguard-sessions"));
+    }
+
+    /**
+     * Every charge and refusal in the budget of the thread that called Spring AI, streams included: Spring AI
+     * subscribes its streams' SDK calls on the subscribing thread (the app's {@code block()}).
+     */
+    static void assertOneSessionOfTheMainThread(SessionLogs logs) {
+        assertEquals(1, logs.files.size(), logs.files::toString);
+        List<JsonNode> starts = logs.of("session_start");
+        assertEquals(1, starts.size());
+        assertEquals("main", starts.get(0).get("thread").asText());
     }
 
     static List<JsonNode> calls(SessionLogs logs, String provider) {
