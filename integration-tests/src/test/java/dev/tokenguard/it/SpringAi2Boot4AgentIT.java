@@ -110,36 +110,42 @@ class SpringAi2Boot4AgentIT {
 
     @Test
     void aRefusalReachesTheAppBeforeAnythingIsSentAndIsNeverRetried() throws Exception {
-        List<String> steps = new ArrayList<>(List.of("openai-call", "openai-call"));
+        // a call, then a tool loop whose first request exhausts the budget: its second request is refused
+        List<String> steps = new ArrayList<>(List.of("openai-call", "openai-tools"));
         steps.addAll(ALL_STEPS);
         ForkedJvm.Result result = run("budget.max-tokens=100", steps);
         assertEquals(0, result.exitCode(), result::toString);
 
-        // the server's own figures: the first answer left the budget open, the second exhausted it
+        // the server's own figures: the first answer left the budget open, the tool call exhausted it
         List<RecordedRequest> served = openAi.requests();
         assertEquals(2, served.size(), served::toString);
         assertTrue(served.get(0).usage().totalTokens() < 100, served::toString);
         assertTrue(served.get(0).usage().totalTokens() + served.get(1).usage().totalTokens() >= 100, served::toString);
+        assertTrue(served.get(1).body().contains("\"tools\""), served::toString);
         assertEquals(0, anthropic.requestCount(), "nothing was sent after the refusal");
+        assertEquals(1, result.lines("TOOL currentWeather ").size(), "the tool ran; the request with its result was refused");
 
-        assertEquals(2, result.lines("OK openai-call ").size(), result::toString);
+        assertEquals(List.of("openai-call"), result.lines("OK ").stream().map(l -> l.split(" ")[1]).toList(),
+                result::toString);
+        List<String> refusedSteps = steps.subList(1, steps.size());
         List<String> errors = result.lines("ERROR ");
-        assertEquals(ALL_STEPS.size(), errors.size(), result::toString);
+        assertEquals(refusedSteps.size(), errors.size(), result::toString);
         for (int i = 0; i < errors.size(); i++) {
-            // thrown as it is by ChatClient's call() and by the stream's block(): no Spring AI wrapper
-            assertEquals("ERROR " + ALL_STEPS.get(i) + " " + REFUSAL + " causes=", errors.get(i));
+            // thrown as it is by ChatClient's call() (tool loop included), embed() and the stream's block()
+            assertEquals("ERROR " + refusedSteps.get(i) + " " + REFUSAL + " causes=", errors.get(i));
         }
 
         SessionLogs logs = logs();
         assertOneSessionOfTheMainThread(logs);
-        assertEquals(ALL_STEPS.size(), logs.of("budget_exceeded").size(), "one refusal per app call, no retries");
+        assertEquals(refusedSteps.size(), logs.of("budget_exceeded").size(), "one refusal per app call, no retries");
         assertEquals(2, logs.of("llm_call").size());
         assertEquals(openAi.totalTokens(), logs.sum("llm_call", "total_tokens"));
         List<String> refused = new ArrayList<>();
         for (JsonNode e : logs.of("budget_exceeded")) {
             refused.add(e.get("provider").asText());
         }
-        assertEquals(List.of("openai", "openai", "openai", "openai", "anthropic", "anthropic", "anthropic"), refused);
+        assertEquals(List.of("openai", "openai", "openai", "openai", "openai", "anthropic", "anthropic", "anthropic"),
+                refused);
     }
 
     @Test
