@@ -31,10 +31,13 @@ class SpringAi1Boot3AgentIT {
             "../it-apps/spring-ai1-boot3/target/tokenguard-it-spring-ai1-boot3-0.1.0-SNAPSHOT-exec.jar"));
     static final String SPRING_AI_VERSION = "1.1.2";
     static final List<String> STEPS = List.of("openai-call", "openai-stream", "openai-stream-usage", "openai-embed",
-            "openai-api-resubscribe", "anthropic-call", "anthropic-stream", "anthropic-tool");
-    /** Requests per step, worked out from the steps: the resubscribed Flux sends twice, the tool loop twice. */
+            "openai-api-resubscribe", "anthropic-call", "anthropic-stream", "anthropic-tool", "anthropic-stream-tool");
+    /**
+     * Requests per step, worked out from the steps: the resubscribed Flux sends twice, the blocking tool loop twice;
+     * the streamed tool loop sends once plus once per tool execution ({@link #anthropicRequests}).
+     */
     static final int OPENAI_REQUESTS = 1 + 1 + 1 + 1 + 2;
-    static final int ANTHROPIC_REQUESTS = 1 + 1 + 2;
+    static final int ANTHROPIC_REQUESTS_BEFORE_STREAM_TOOL = 1 + 1 + 2;
     static final String GOVERNING_OPENAI = "[tokenguard] TokenGuard: governing spring-ai-openai " + SPRING_AI_VERSION;
     static final String GOVERNING_ANTHROPIC = "[tokenguard] TokenGuard: governing spring-ai-anthropic "
             + SPRING_AI_VERSION;
@@ -93,7 +96,7 @@ class SpringAi1Boot3AgentIT {
         assertStepsOk(result);
         // each 503 was retried by Spring AI: one more physical request per server, failed, logged as such
         assertEquals(OPENAI_REQUESTS + 1, openai.requestCount(), openai::toString);
-        assertEquals(ANTHROPIC_REQUESTS + 1, anthropic.requestCount(), anthropic::toString);
+        assertEquals(anthropicRequests(result) + 1, anthropic.requestCount(), anthropic::toString);
         assertChargedAsServed(logs(), 2);
         assertStreamsAsTheAppWouldSeeThem(result);
     }
@@ -106,7 +109,7 @@ class SpringAi1Boot3AgentIT {
                 result.agentLines().stream().sorted().toList(), result::toString);
         assertStepsOk(result);
         assertEquals(OPENAI_REQUESTS, openai.requestCount(), openai::toString);
-        assertEquals(ANTHROPIC_REQUESTS, anthropic.requestCount(), anthropic::toString);
+        assertEquals(anthropicRequests(result), anthropic.requestCount(), anthropic::toString);
         assertChargedAsServed(logs(), 0);
         assertStreamsAsTheAppWouldSeeThem(result);
     }
@@ -124,17 +127,17 @@ class SpringAi1Boot3AgentIT {
                 result::toString);
         assertStepsOk(result);
         assertEquals(OPENAI_REQUESTS, openai.requestCount(), openai::toString);
-        assertEquals(ANTHROPIC_REQUESTS, anthropic.requestCount(), anthropic::toString);
+        assertEquals(anthropicRequests(result), anthropic.requestCount(), anthropic::toString);
         SessionLogs logs = logs();
         List<JsonNode> calls = logs.of("llm_call");
-        assertEquals(OPENAI_REQUESTS + ANTHROPIC_REQUESTS, calls.size(), logs.events::toString);
+        assertEquals(OPENAI_REQUESTS + anthropicRequests(result), calls.size(), logs.events::toString);
         assertEquals(OPENAI_REQUESTS, calls.stream().filter(c -> c.path("provider").asText().equals("openai")).count());
-        assertEquals(ANTHROPIC_REQUESTS,
+        assertEquals(anthropicRequests(result),
                 calls.stream().filter(c -> c.path("provider").asText().equals("anthropic")).count());
         // the answers that reported their usage are charged what the server counted; the others are estimated
         List<RecordedRequest> served = new ArrayList<>(openai.requests());
         served.addAll(anthropic.requests());
-        assertEquals(OPENAI_REQUESTS + ANTHROPIC_REQUESTS, served.size());
+        assertEquals(OPENAI_REQUESTS + anthropicRequests(result), served.size());
         List<RecordedRequest> reported = served.stream().filter(RecordedRequest::usageReported).toList();
         assertEquals(served.size() - reported.size(),
                 calls.stream().filter(c -> c.path("usage_source").asText().equals("estimated")).count());
@@ -147,7 +150,8 @@ class SpringAi1Boot3AgentIT {
     void refusesBeforeSendingAndSpringAiDoesNotRetryTheRefusal() throws Exception {
         // the first call is admitted (nothing used yet) and exhausts a budget of one token; every later one is refused
         List<String> steps = List.of("openai-call", "openai-call", "openai-stream", "openai-embed",
-                "openai-api-resubscribe", "anthropic-call", "anthropic-stream", "anthropic-tool");
+                "openai-api-resubscribe", "anthropic-call", "anthropic-stream", "anthropic-tool",
+                "anthropic-stream-tool");
         ForkedJvm.Result result = run("budget.max-tokens=1", steps, List.of());
         assertEquals(0, result.exitCode(), result::toString);
         List<String> lines = result.lines("STEP ");
@@ -172,8 +176,21 @@ class SpringAi1Boot3AgentIT {
         for (int i = 0; i < STEPS.size(); i++) {
             assertTrue(lines.get(i).startsWith("STEP " + STEPS.get(i) + " ok "), result::toString);
         }
-        assertEquals("STEP anthropic-tool ok toolCalls=1", lines.get(7).substring(0, "STEP anthropic-tool ok toolCalls=1".length()),
-                result::toString);
+        assertTrue(lines.get(7).startsWith("STEP anthropic-tool ok toolCalls=1 "), result::toString);
+        assertTrue(lines.get(8).startsWith("STEP anthropic-stream-tool ok toolCalls="), result::toString);
+    }
+
+    /**
+     * The Anthropic requests of a run of {@link #STEPS}. Spring AI 1.1's streamed tool loop executes the tool for each
+     * streamed response that carries the {@code tool_use} stop reason (with Anthropic's events, more than one), and
+     * each execution sends the conversation back in a request of its own; the app counts the executions.
+     */
+    static int anthropicRequests(ForkedJvm.Result result) {
+        String line = result.lines("STEP anthropic-stream-tool ok toolCalls=").get(0);
+        int toolCalls = Integer.parseInt(line.substring("STEP anthropic-stream-tool ok toolCalls=".length(),
+                line.indexOf(' ', "STEP anthropic-stream-tool ok toolCalls=".length())));
+        assertTrue(toolCalls >= 1, line);
+        return ANTHROPIC_REQUESTS_BEFORE_STREAM_TOOL + 1 + toolCalls;
     }
 
     /**

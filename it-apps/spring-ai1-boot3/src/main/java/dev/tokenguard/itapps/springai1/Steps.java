@@ -85,6 +85,7 @@ public class Steps implements CommandLineRunner {
             case "anthropic-stream" -> stream(anthropic.prompt().user("Can I change the address of my order?")
                     .stream().chatResponse());
             case "anthropic-tool" -> tool();
+            case "anthropic-stream-tool" -> streamTool();
             default -> throw new IllegalArgumentException("unknown step " + step);
         };
     }
@@ -110,6 +111,14 @@ public class Steps implements CommandLineRunner {
         int first = flux.collectList().block().size();
         int second = flux.collectList().block().size();
         return "chunks=" + first + "+" + second;
+    }
+
+    /** The tool loop of a stream: Spring AI sends the second request from a Reactor worker thread. */
+    private String streamTool() {
+        WeatherTools tools = new WeatherTools();
+        List<String> parts = anthropic.prompt().user("What is the weather in Porto?").tools(tools).stream().content()
+                .collectList().block();
+        return "toolCalls=" + tools.calls.get() + " parts=" + parts.size();
     }
 
     private String tool() {
