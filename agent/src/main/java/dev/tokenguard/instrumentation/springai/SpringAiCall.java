@@ -70,7 +70,7 @@ final class SpringAiCall implements GovernedCall {
         if (site.streaming()) {
             Object governed = GovernedFlux.govern(returned, this);
             if (governed == returned) {
-                // not a Flux this agent can watch: the request goes out ungoverned by a stream's end
+                // not a Flux whose end this agent can watch: charged an estimate of its input now
                 call.finish(estimate(null, "", null, null, List.of(), false));
             }
             return governed;

@@ -15,6 +15,7 @@ import dev.tokenguard.instrumentation.Hook;
 import dev.tokenguard.instrumentation.SdkPlugin;
 import dev.tokenguard.sample.stub.FakeAnthropicServer;
 import dev.tokenguard.sample.stub.FakeOpenAiServer;
+import dev.tokenguard.sample.stub.UsageMode;
 import dev.tokenguard.sessionlog.SessionLogEvents;
 import dev.tokenguard.sessionlog.SessionLogWriter;
 import org.junit.jupiter.api.AfterEach;
@@ -157,6 +158,21 @@ class SpringAiInstrumentationTest {
         assertEquals(List.of("gpt-4o", "text-embedding-3-small"),
                 calls.stream().map(c -> c.get("request_model").asText()).toList());
         assertTrue(calls.get(1).get("output_tokens").isNull(), calls.get(1)::toString);
+    }
+
+    @Test
+    void aResponseWithoutUsageIsChargedALocalEstimateMarkedSo() throws Exception {
+        install(1_000_000);
+        openai.setUsageMode(UsageMode.NULL);
+        OpenAiApi api = openAiApi();
+        governed(SpringAiOpenAiPlugin.DECLARATION, "chatCompletionEntity", 2, api,
+                chat("a question whose answer reports no usage", false),
+                r -> api.chatCompletionEntity((ChatCompletionRequest) r, new LinkedMultiValueMap<>()));
+        List<JsonNode> calls = calls();
+        assertEquals(1, calls.size());
+        assertEquals("estimated", calls.get(0).get("usage_source").asText());
+        assertTrue(calls.get(0).get("input_tokens").asLong() > 0, calls.get(0)::toString);
+        assertTrue(calls.get(0).get("output_tokens").asLong() > 0, calls.get(0)::toString);
     }
 
     @Test
