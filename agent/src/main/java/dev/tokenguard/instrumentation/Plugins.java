@@ -4,6 +4,8 @@ import dev.tokenguard.instrumentation.anthropic.AnthropicPlugin;
 import dev.tokenguard.instrumentation.jdkhttp.JdkHttpClientPlugin;
 import dev.tokenguard.instrumentation.okhttp.OkHttpPlugin;
 import dev.tokenguard.instrumentation.openai.OpenAiPlugin;
+import dev.tokenguard.instrumentation.springai.SpringAiAnthropicPlugin;
+import dev.tokenguard.instrumentation.springai.SpringAiOpenAiPlugin;
 
 import java.util.List;
 
@@ -16,7 +18,8 @@ public final class Plugins {
     /** The plugins, in the order their start-up lines and options are listed. */
     public static final List<SdkPlugin> ALL = List.of(OpenAiPlugin.DECLARATION, AnthropicPlugin.DECLARATION,
             OkHttpPlugin.DECLARATION,
-            JdkHttpClientPlugin.DECLARATION);
+            JdkHttpClientPlugin.DECLARATION,
+            SpringAiOpenAiPlugin.DECLARATION, SpringAiAnthropicPlugin.DECLARATION);
 
     private Plugins() {
     }
