@@ -17,7 +17,9 @@ import java.util.OptionalLong;
  *
  * <p>Endpoints: {@code POST /v1/chat/completions} (plain and {@code "stream": true}, with the
  * usage-only final chunk only when {@code stream_options.include_usage} is true),
- * {@code POST /v1/responses} (plain and streaming) and {@code POST /v1/embeddings}. Anything else
+ * {@code POST /v1/responses} (plain and streaming) and {@code POST /v1/embeddings}. A plain chat
+ * request that declares {@code tools} and holds no {@code tool} message yet is answered with a call of
+ * its first tool ({@code tool_calls}), so a framework's tool loop makes two requests. Anything else
  * is a 404 with OpenAI's error body; a body that is not a JSON object is a 400.
  *
  * <p>Token counts vary per request but are deterministic. With {@code n} the request's sequence
@@ -251,7 +253,11 @@ public final class FakeOpenAiServer implements AutoCloseable {
         String finishReason = UsageCalculator.capped(n, max) ? "length" : "stop";
         if (!streaming) {
             ledger.recordAnswer(n, exchange, headers, body, false, usageMode == UsageMode.NORMAL, usage, null);
-            sendJson(exchange, 200, reported(OpenAiPayloads.chatCompletion(n, model, text, finishReason, usage)), n);
+            JsonNode tool = toolToCall(request);
+            sendJson(exchange, 200, reported(tool == null
+                    ? OpenAiPayloads.chatCompletion(n, model, text, finishReason, usage)
+                    : OpenAiPayloads.chatToolCall(n, model, tool.path("name").asText(), toolArguments(tool), usage)),
+                    n);
             return;
         }
         boolean includeUsage = request.path("stream_options").path("include_usage").asBoolean(false);
@@ -298,6 +304,39 @@ public final class FakeOpenAiServer implements AutoCloseable {
         int dimensions = Math.min(4096, request.path("dimensions").asInt(EMBEDDING_DIMENSIONS));
         ledger.recordAnswer(n, exchange, headers, body, false, usageMode == UsageMode.NORMAL, usage, null);
         sendJson(exchange, 200, reported(OpenAiPayloads.embeddings(n, model, inputs, Math.max(1, dimensions), base64, usage)), n);
+    }
+
+    /**
+     * The function a plain (not streamed) chat request gets asked to call: the first tool it declares, as long
+     * as it holds no tool result yet; null otherwise. So a tool loop takes two requests: the call, then the
+     * answer.
+     */
+    private static JsonNode toolToCall(ObjectNode request) {
+        JsonNode tools = request.path("tools");
+        if (!tools.isArray() || tools.isEmpty()) {
+            return null;
+        }
+        for (JsonNode message : request.path("messages")) {
+            if ("tool".equals(message.path("role").asText())) {
+                return null;
+            }
+        }
+        JsonNode function = tools.get(0).path("function");
+        return function.path("name").asText("").isEmpty() ? null : function;
+    }
+
+    /** Arguments for every parameter a function declares: numbers 2, booleans true, text "stub". */
+    private static String toolArguments(JsonNode function) {
+        ObjectNode arguments = OpenAiPayloads.JSON.createObjectNode();
+        function.path("parameters").path("properties").fields().forEachRemaining(p -> {
+            switch (p.getValue().path("type").asText()) {
+                case "integer" -> arguments.put(p.getKey(), 2);
+                case "number" -> arguments.put(p.getKey(), 2.0);
+                case "boolean" -> arguments.put(p.getKey(), true);
+                default -> arguments.put(p.getKey(), "stub");
+            }
+        });
+        return arguments.toString();
     }
 
     // ---- plumbing ----

@@ -111,6 +111,23 @@ final class OpenAiPayloads {
      * role delta, the content deltas, a finish chunk and, when {@code includeUsage}, a usage-only
      * chunk with empty choices (every earlier chunk then carries {@code "usage": null}).
      */
+    /**
+     * A chat completion whose one choice asks for a call of {@code toolName} with {@code arguments} (a JSON
+     * object as a string, as OpenAI sends it), finish reason {@code tool_calls}.
+     */
+    static ObjectNode chatToolCall(int n, String model, String toolName, String arguments, StubUsage usage) {
+        ObjectNode root = chatCompletion(n, model, null, "tool_calls", usage);
+        ObjectNode message = (ObjectNode) root.get("choices").get(0).get("message");
+        message.putNull("content");
+        ObjectNode call = message.putArray("tool_calls").addObject();
+        call.put("id", String.format("call_stub%08d", n));
+        call.put("type", "function");
+        ObjectNode function = call.putObject("function");
+        function.put("name", toolName);
+        function.put("arguments", arguments);
+        return root;
+    }
+
     static List<ObjectNode> chatChunks(int n, String model, List<String> pieces, String finishReason,
                                        boolean includeUsage, StubUsage usage) {
         List<ObjectNode> chunks = new ArrayList<>();
