@@ -51,6 +51,8 @@ public final class LangChain4jScenarioApp {
             thread.join();
         }
         System.out.println("DONE");
+        // OkHttp's dispatcher threads (the SDKs' async and streaming calls) would keep the JVM up for a minute
+        System.exit(0);
     }
 
     /** One app call of a step: returns normally or throws what the app got. */

@@ -493,4 +493,34 @@ class FakeOpenAiServerTest {
         FakeServerChecks.assertServerThreadsAreDaemons(
                 name -> name.startsWith("fake-openai-") || name.equals("HTTP-Dispatcher"));
     }
+    @Test
+    void aRequestDeclaringToolsGetsAToolCallUntilItHoldsAToolResult() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        String tools = "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"add\",\"parameters\":"
+                + "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"},\"note\":{\"type\":\"string\"}},"
+                + "\"required\":[\"a\",\"note\"]}}}]";
+        String first = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"add\"}]," + tools + "}";
+        JsonNode call = JSON.readTree(http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/chat/completions"))
+                .POST(HttpRequest.BodyPublishers.ofString(first)).build(), HttpResponse.BodyHandlers.ofString()).body());
+        JsonNode choice = call.get("choices").get(0);
+        assertEquals("tool_calls", choice.get("finish_reason").asText());
+        assertTrue(choice.get("message").get("content").isNull());
+        JsonNode function = choice.get("message").get("tool_calls").get(0).get("function");
+        assertEquals("add", function.get("name").asText());
+        assertEquals(JSON.readTree("{\"a\":2,\"note\":\"stub\"}"), JSON.readTree(function.get("arguments").asText()));
+        String id = choice.get("message").get("tool_calls").get(0).get("id").asText();
+
+        String second = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"add\"},"
+                + "{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"" + id + "\",\"type\":\"function\","
+                + "\"function\":{\"name\":\"add\",\"arguments\":\"{}\"}}]},"
+                + "{\"role\":\"tool\",\"tool_call_id\":\"" + id + "\",\"content\":\"4\"}]," + tools + "}";
+        JsonNode answer = JSON.readTree(http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/chat/completions"))
+                .POST(HttpRequest.BodyPublishers.ofString(second)).build(), HttpResponse.BodyHandlers.ofString()).body());
+        assertEquals("stop", answer.get("choices").get(0).get("finish_reason").asText());
+        assertFalse(answer.get("choices").get(0).get("message").has("tool_calls"));
+
+        assertEquals(2, server.requestCount());
+        long reported = call.get("usage").get("total_tokens").asLong() + answer.get("usage").get("total_tokens").asLong();
+        assertEquals(reported, server.totalTokens());
+    }
 }
