@@ -79,6 +79,9 @@ class LangChain4jAgentIT {
     static final Step OFFICIAL = new Step("official", "gpt-4o-mini", false, "thrown");
     static final Step OFFICIAL_STREAM = new Step("official-stream", "gpt-4o", false, "onError");
 
+    /** The steps whose app reads each response's token usage (OpenAI's models). */
+    static final List<Step> TOLD_USAGE = List.of(RETRY, CHAT, STREAM, EMBED, RESPONSES, OFFICIAL, OFFICIAL_STREAM);
+
     static String jdkVersion() {
         return Runtime.version().version().stream().map(String::valueOf).collect(Collectors.joining("."));
     }
@@ -160,6 +163,11 @@ class LangChain4jAgentIT {
             assertEquals(step == EMBED ? "embeddings" : "chat", call.path("operation").asText(), call::toString);
             assertEquals(step.name().contains("stream"), call.path("streaming").asBoolean(), call::toString);
             assertEquals("provider", call.path("usage_source").asText(), call::toString);
+        }
+        if (TOLD_USAGE.contains(step)) {
+            // the usage the responses told the app is the server's: a usage chunk LangChain4j asked for itself
+            // stays in the stream
+            assertEquals(input + output, Long.parseLong(stepLine(result, step, "APP-TOKENS")), step.name());
         }
         List<JsonNode> refusals = events(logs, "budget_exceeded", step);
         if (step.refusedHow() == null) {

@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * its own) and uses a model name of its own (so the fake server's requests can be told apart per step).
  * A step calls its model again and again until a call fails, then prints {@code STEP <name> OK <calls>}
  * and, for the call that failed, {@code STEP <name> REFUSED <thrown|onError> <exception type> <cause type>}
- * when the failure was the budget's refusal, else {@code STEP <name> FAILED <exception>}. Step
+ * when the failure was the budget's refusal, else {@code STEP <name> FAILED <exception>}; where every
+ * successful call's response told the app its token usage, {@code STEP <name> APP-TOKENS <sum>}. Step
  * {@code retry} makes one call (the test fails the server's first answer).
  *
  * <p>Arguments: the fake OpenAI server's base URL ({@code http://host:port/v1}), the fake Anthropic
@@ -55,9 +56,9 @@ public final class LangChain4jScenarioApp {
         System.exit(0);
     }
 
-    /** One app call of a step: returns normally or throws what the app got. */
+    /** One app call of a step: returns the total tokens the app was told it used (-1: not told), or throws. */
     interface Call {
-        void run(int i) throws Throwable;
+        long run(int i) throws Throwable;
     }
 
     static void run(String step, String openai, String anthropic) {
@@ -66,13 +67,14 @@ public final class LangChain4jScenarioApp {
                 case "retry" -> {
                     ChatModel model = OpenAiChatModel.builder().baseUrl(openai).apiKey(KEY).modelName("gpt-4.1")
                             .maxRetries(2).build();
-                    String answer = model.chat("ticket 0: the printer jams");
-                    System.out.println("STEP retry OK 1 " + (answer.isEmpty() ? "empty" : "answered"));
+                    ChatResponse answer = model.chat(UserMessage.from("ticket 0: the printer jams"));
+                    System.out.println("STEP retry OK 1 " + (answer.aiMessage().text().isEmpty() ? "empty" : "answered"));
+                    System.out.println("STEP retry APP-TOKENS " + tokens(answer));
                 }
                 case "chat" -> {
                     ChatModel model = OpenAiChatModel.builder().baseUrl(openai).apiKey(KEY).modelName("gpt-4o-mini")
                             .maxRetries(2).build();
-                    repeat(step, i -> model.chat("ticket " + i + ": the printer jams"));
+                    repeat(step, i -> tokens(model.chat(UserMessage.from("ticket " + i + ": the printer jams"))));
                 }
                 case "stream" -> {
                     StreamingChatModel model = OpenAiStreamingChatModel.builder().baseUrl(openai).apiKey(KEY)
@@ -82,7 +84,8 @@ public final class LangChain4jScenarioApp {
                 case "embed" -> {
                     OpenAiEmbeddingModel model = OpenAiEmbeddingModel.builder().baseUrl(openai).apiKey(KEY)
                             .modelName("text-embedding-3-small").maxRetries(2).build();
-                    repeat(step, i -> model.embed(("ticket " + i + ": the printer jams and the tray is stuck. ").repeat(4)));
+                    repeat(step, i -> model.embed(("ticket " + i + ": the printer jams and the tray is stuck. ").repeat(4))
+                            .tokenUsage().totalTokenCount());
                 }
                 case "responses" -> Responses.run(step, openai);
                 case "tool" -> {
@@ -91,18 +94,27 @@ public final class LangChain4jScenarioApp {
                     Calculator calculator = new Calculator();
                     Assistant assistant = AiServices.builder(Assistant.class).chatModel(model).tools(calculator)
                             .build();
-                    int calls = repeat(step, i -> assistant.chat("ticket " + i + ": add two and two"));
+                    int calls = repeat(step, i -> {
+                        assistant.chat("ticket " + i + ": add two and two");
+                        return -1;
+                    });
                     System.out.println("STEP tool TOOLS " + calculator.calls.get() + " " + calls);
                 }
                 case "anthropic" -> {
                     ChatModel model = AnthropicChatModel.builder().baseUrl(anthropic).apiKey(KEY)
                             .modelName("claude-haiku-4-5").maxTokens(200).maxRetries(2).build();
-                    repeat(step, i -> model.chat("ticket " + i + ": the printer jams"));
+                    repeat(step, i -> {
+                        model.chat("ticket " + i + ": the printer jams");
+                        return -1;
+                    });
                 }
                 case "anthropic-stream" -> {
                     StreamingChatModel model = AnthropicStreamingChatModel.builder().baseUrl(anthropic).apiKey(KEY)
                             .modelName("claude-sonnet-4-5").maxTokens(200).build();
-                    repeat(step, i -> stream(model, "ticket " + i + ": the scanner is slow"));
+                    repeat(step, i -> {
+                        stream(model, "ticket " + i + ": the scanner is slow");
+                        return -1;
+                    });
                 }
                 case "official" -> Official.chat(step, openai);
                 case "official-stream" -> Official.stream(step, openai);
@@ -117,11 +129,13 @@ public final class LangChain4jScenarioApp {
     /** Calls until a call fails; prints the calls that succeeded and how the failed one failed. */
     static int repeat(String step, Call call) {
         int ok = 0;
+        long appTokens = 0;
         for (int i = 0; i < MAX_CALLS; i++) {
             String how = "thrown";
             Throwable failure;
             try {
-                call.run(i);
+                long told = call.run(i);
+                appTokens = appTokens < 0 || told < 0 ? -1 : appTokens + told;
                 ok++;
                 continue;
             } catch (StreamFailed e) {
@@ -131,6 +145,9 @@ public final class LangChain4jScenarioApp {
                 failure = t;
             }
             System.out.println("STEP " + step + " OK " + ok);
+            if (appTokens >= 0) {
+                System.out.println("STEP " + step + " APP-TOKENS " + appTokens);
+            }
             if (isRefusal(failure)) {
                 Throwable cause = failure.getCause();
                 System.out.println("STEP " + step + " REFUSED " + how + " " + failure.getClass().getName() + " "
@@ -155,8 +172,17 @@ public final class LangChain4jScenarioApp {
         return false;
     }
 
-    /** A streamed call: returns at its complete response, throws {@link StreamFailed} with what onError got. */
-    static void stream(StreamingChatModel model, String prompt) throws Exception {
+    /** The total tokens a response told the app, or -1 when it told none. */
+    static long tokens(ChatResponse response) {
+        return response.tokenUsage() == null || response.tokenUsage().totalTokenCount() == null ? -1
+                : response.tokenUsage().totalTokenCount();
+    }
+
+    /**
+     * A streamed call: returns the tokens its complete response told the app, throws {@link StreamFailed} with
+     * what onError got.
+     */
+    static long stream(StreamingChatModel model, String prompt) throws Exception {
         CompletableFuture<Object> done = new CompletableFuture<>();
         StringBuilder text = new StringBuilder();
         model.chat(prompt, new StreamingChatResponseHandler() {
@@ -182,6 +208,7 @@ public final class LangChain4jScenarioApp {
         if (text.length() == 0) {
             throw new IllegalStateException("a stream without text");
         }
+        return tokens((ChatResponse) end);
     }
 
     /** What a streaming handler's onError received. */
@@ -212,7 +239,7 @@ public final class LangChain4jScenarioApp {
         static void run(String step, String openai) {
             ChatModel model = OpenAiResponsesChatModel.builder().baseUrl(openai).apiKey(KEY).modelName("gpt-4.1-mini")
                     .build();
-            repeat(step, i -> model.chat(UserMessage.from("ticket " + i + ": the printer jams")));
+            repeat(step, i -> tokens(model.chat(UserMessage.from("ticket " + i + ": the printer jams"))));
         }
     }
 
@@ -221,7 +248,7 @@ public final class LangChain4jScenarioApp {
         static void chat(String step, String openai) {
             ChatModel model = OpenAiOfficialChatModel.builder().baseUrl(openai).apiKey(KEY).modelName("gpt-4o-mini")
                     .maxRetries(2).build();
-            repeat(step, i -> model.chat("ticket " + i + ": the printer jams"));
+            repeat(step, i -> tokens(model.chat(UserMessage.from("ticket " + i + ": the printer jams"))));
         }
 
         static void stream(String step, String openai) {
