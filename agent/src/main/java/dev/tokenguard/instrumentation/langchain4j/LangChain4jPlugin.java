@@ -16,7 +16,7 @@ import java.util.List;
  *
  * <p>What this plugin adds is what only the framework knows: its retry loop
  * ({@code RetryUtils.RetryPolicy.withRetry(Callable, int)}, through which every retrying model call
- * and every {@code RetryUtils.withRetry*} helper passes once) retries every exception but its own
+ * and every static {@code RetryUtils.withRetry*} method passes once) retries every exception but its own
  * {@code NonRetriableException}, so a refusal would be refused again on each retry, sleeping in
  * between. {@link RetryLoopCallSite} makes the loop give up at once on a refusal, which then leaves the
  * method the application called as the {@code BudgetExhaustedException} itself. The loop owns no
