@@ -91,17 +91,28 @@ class LangChain4jAgentIT {
      * replaced by the jars in {@code dir}.
      */
     static String classPath(Path dir, boolean withJackson) throws IOException {
+        return classPath(List.of(dir), withJackson, false);
+    }
+
+    /**
+     * The application class path with LangChain4j (where {@code withJackson} Jackson's three core jars, where
+     * {@code withOpenAi} openai-java's) replaced by the jars in {@code dirs}.
+     */
+    static String classPath(List<Path> dirs, boolean withJackson, boolean withOpenAi) throws IOException {
         List<String> entries = new ArrayList<>();
         for (String entry : ForkedJvm.applicationClassPath().split(File.pathSeparator)) {
             String name = Path.of(entry).getFileName().toString();
             boolean jackson = name.startsWith("jackson-core-") || name.startsWith("jackson-databind-")
                     || name.startsWith("jackson-annotations-");
-            if (!name.startsWith("langchain4j") && !(withJackson && jackson)) {
+            if (!name.startsWith("langchain4j") && !(withJackson && jackson)
+                    && !(withOpenAi && name.startsWith("openai-java"))) {
                 entries.add(entry);
             }
         }
-        try (Stream<Path> jars = Files.list(dir)) {
-            jars.filter(p -> p.toString().endsWith(".jar")).sorted().forEach(p -> entries.add(p.toString()));
+        for (Path dir : dirs) {
+            try (Stream<Path> jars = Files.list(dir)) {
+                jars.filter(p -> p.toString().endsWith(".jar")).sorted().forEach(p -> entries.add(p.toString()));
+            }
         }
         return String.join(File.pathSeparator, entries);
     }
@@ -237,14 +248,25 @@ class LangChain4jAgentIT {
         assertEquals(openai.requestCount() + anthropic.requestCount(), logs.of("llm_call").size());
     }
 
-    @Test
-    void openAiOfficialIsChargedByTheOpenAiJavaPluginAlone() throws Exception {
+    /**
+     * On the app's openai-java and on the one the module was built on ({@code built-on}): both lie in the
+     * openai-java plugin's range.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"app", "built-on"})
+    void openAiOfficialIsChargedByTheOpenAiJavaPluginAlone(String openAiJava) throws Exception {
         Path jars = Path.of(System.getProperty("tokenguard.langchain4j.official.dir"));
+        boolean builtOn = openAiJava.equals("built-on");
+        String classPath = builtOn ? classPath(List.of(jars,
+                Path.of(System.getProperty("tokenguard.langchain4j.official.openai.dir"))), false, true)
+                : classPath(jars, false);
+        String version = builtOn ? System.getProperty("tokenguard.langchain4j.official.openai.version")
+                : openAiJavaVersion();
         List<Step> steps = List.of(OFFICIAL, OFFICIAL_STREAM);
-        ForkedJvm.Result result = run("budget.max-tokens=" + LIMIT, classPath(jars, false), steps);
+        ForkedJvm.Result result = run("budget.max-tokens=" + LIMIT, classPath, steps);
         assertQuiet(result);
         // no langchain4j line: this module leaves retries to openai-java and never enters LangChain4j's loop
-        assertEquals(List.of("[tokenguard] TokenGuard: governing openai-java " + openAiJavaVersion(),
+        assertEquals(List.of("[tokenguard] TokenGuard: governing openai-java " + version,
                 ForkedJvm.GOVERNING_OKHTTP), result.agentLines(), result::toString);
         SessionLogs logs = SessionLogs.read(work.resolve("tokenguard-sessions"));
         for (Step step : steps) {
