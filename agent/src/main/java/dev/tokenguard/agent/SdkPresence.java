@@ -13,13 +13,18 @@ import net.bytebuddy.matcher.ElementMatcher;
 import net.bytebuddy.pool.TypePool;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.JarURLConnection;
 import java.net.URL;
 import java.net.URLConnection;
 import java.util.ArrayList;
+import java.util.Enumeration;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.WeakHashMap;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
 import java.util.jar.Manifest;
 
 /**
@@ -158,12 +163,40 @@ final class SdkPresence implements ElementMatcher<ClassLoader> {
                     if (version != null) {
                         return version;
                     }
+                    return mavenVersion(jar);
                 }
             } catch (IOException | RuntimeException e) {
                 // fall through
             }
         }
         return null;
+    }
+
+    /**
+     * The version in the jar's Maven {@code pom.properties}, for jars whose manifest names none (LangChain4j's);
+     * null unless the jar holds exactly one, as a fat jar of several artifacts does not.
+     */
+    private static String mavenVersion(JarURLConnection connection) throws IOException {
+        try (JarFile jar = connection.getJarFile()) {
+            JarEntry found = null;
+            for (Enumeration<JarEntry> entries = jar.entries(); entries.hasMoreElements(); ) {
+                JarEntry entry = entries.nextElement();
+                if (entry.getName().startsWith("META-INF/maven/") && entry.getName().endsWith("/pom.properties")) {
+                    if (found != null) {
+                        return null;
+                    }
+                    found = entry;
+                }
+            }
+            if (found == null) {
+                return null;
+            }
+            Properties pom = new Properties();
+            try (InputStream in = jar.getInputStream(found)) {
+                pom.load(in);
+            }
+            return pom.getProperty("version");
+        }
     }
 
     private static String versionOfJdk() {

@@ -2,6 +2,7 @@ package dev.tokenguard.instrumentation;
 
 import dev.tokenguard.instrumentation.anthropic.AnthropicPlugin;
 import dev.tokenguard.instrumentation.jdkhttp.JdkHttpClientPlugin;
+import dev.tokenguard.instrumentation.langchain4j.LangChain4jPlugin;
 import dev.tokenguard.instrumentation.okhttp.OkHttpPlugin;
 import dev.tokenguard.instrumentation.openai.OpenAiPlugin;
 import dev.tokenguard.instrumentation.springai.SpringAiAnthropicPlugin;
@@ -19,7 +20,8 @@ public final class Plugins {
     public static final List<SdkPlugin> ALL = List.of(OpenAiPlugin.DECLARATION, AnthropicPlugin.DECLARATION,
             OkHttpPlugin.DECLARATION,
             JdkHttpClientPlugin.DECLARATION,
-            SpringAiOpenAiPlugin.DECLARATION, SpringAiAnthropicPlugin.DECLARATION);
+            SpringAiOpenAiPlugin.DECLARATION, SpringAiAnthropicPlugin.DECLARATION,
+            LangChain4jPlugin.DECLARATION);
 
     private Plugins() {
     }

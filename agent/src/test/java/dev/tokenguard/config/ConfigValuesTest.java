@@ -526,7 +526,8 @@ class ConfigValuesTest {
                 "tokenguard.instrumentation.anthropic-java.enabled", "tokenguard.instrumentation.okhttp.enabled",
                 "tokenguard.instrumentation.jdk-http-client.enabled",
                 "tokenguard.instrumentation.spring-ai-openai.enabled",
-                "tokenguard.instrumentation.spring-ai-anthropic.enabled"),
+                "tokenguard.instrumentation.spring-ai-anthropic.enabled",
+                "tokenguard.instrumentation.langchain4j.enabled"),
                 withDefault.stream().map(ConfigOption::key).toList());
         for (ConfigOption<?> o : withDefault) {
             assertNotNull(o.defaultValue(), o.key());

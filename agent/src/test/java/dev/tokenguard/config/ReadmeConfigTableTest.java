@@ -44,7 +44,8 @@ class ReadmeConfigTableTest {
                 "tokenguard.instrumentation.okhttp.enabled",
                 "tokenguard.instrumentation.jdk-http-client.enabled",
                 "tokenguard.instrumentation.spring-ai-openai.enabled",
-                "tokenguard.instrumentation.spring-ai-anthropic.enabled", "tokenguard.config.file");
+                "tokenguard.instrumentation.spring-ai-anthropic.enabled",
+                "tokenguard.instrumentation.langchain4j.enabled", "tokenguard.config.file");
         assertEquals(2 + keys.size(), lines.length, table);
         assertEquals("| key | default | expected form | meaning |", lines[0]);
         assertEquals("|---|---|---|---|", lines[1]);

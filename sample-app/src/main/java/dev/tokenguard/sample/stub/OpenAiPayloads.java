@@ -108,11 +108,6 @@ final class OpenAiPayloads {
     }
 
     /**
-     * The {@code data:} payloads of a chat completion stream, without the final {@code [DONE]}: a
-     * role delta, the content deltas, a finish chunk and, when {@code includeUsage}, a usage-only
-     * chunk with empty choices (every earlier chunk then carries {@code "usage": null}).
-     */
-    /**
      * A chat completion whose answer is one call of {@code function} (an entry of the request's
      * {@code tools}), with arguments that fit its {@code parameters} schema; finish reason {@code tool_calls}.
      */
@@ -131,6 +126,11 @@ final class OpenAiPayloads {
         return root;
     }
 
+    /**
+     * The {@code data:} payloads of a chat completion stream, without the final {@code [DONE]}: a
+     * role delta, the content deltas, a finish chunk and, when {@code includeUsage}, a usage-only
+     * chunk with empty choices (every earlier chunk then carries {@code "usage": null}).
+     */
     static List<ObjectNode> chatChunks(int n, String model, List<String> pieces, String finishReason,
                                        boolean includeUsage, StubUsage usage) {
         List<ObjectNode> chunks = new ArrayList<>();
