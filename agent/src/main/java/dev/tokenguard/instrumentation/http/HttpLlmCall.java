@@ -76,7 +76,9 @@ public final class HttpLlmCall {
         }
         byte[] sent = body;
         boolean hide = false;
-        if (streaming && route.asksForStreamUsage() && request != null && !request.includesUsage()) {
+        // only OpenAI's wire format has stream_options; Ollama's, Gemini's and Anthropic's streams report usage unasked
+        if (streaming && route.format() == WireFormat.OPENAI && route.asksForStreamUsage() && request != null
+                && !request.includesUsage()) {
             byte[] asking = StreamUsageRequest.withIncludeUsage(body);
             if (asking != null) {
                 sent = asking;
