@@ -66,12 +66,6 @@ class LangChain4jGeminiOllamaAgentIT {
                 APP, args.toArray(String[]::new));
     }
 
-    static List<String> allSteps() {
-        List<String> steps = new ArrayList<>(KINDS);
-        KINDS.forEach(kind -> steps.add("refuse-" + kind));
-        return steps;
-    }
-
     static boolean isGemini(String step) {
         return step.contains("gemini");
     }
@@ -94,8 +88,37 @@ class LangChain4jGeminiOllamaAgentIT {
 
     @Test
     void eachRequestIsChargedOnceByTheHttpLayerAndARefusalSendsNothing() throws Exception {
-        List<String> steps = allSteps();
-        ForkedJvm.Result result = run(ForkedJvm.applicationClassPath(), steps);
+        ForkedJvm.Result result = runAndCheck(ForkedJvm.applicationClassPath(), KINDS);
+        assertEquals(List.of("LIBRARIES langchain4j-google-ai-gemini-" + System.getProperty(
+                "tokenguard.langchain4j.version") + ".jar langchain4j-ollama-" + System.getProperty(
+                "tokenguard.langchain4j.ollama.version") + ".jar langchain4j-core-" + System.getProperty(
+                "tokenguard.langchain4j.version") + ".jar"), result.lines("LIBRARIES "));
+    }
+
+    @Test
+    void theOldestModulesThatTakeABaseUrlAreGovernedAlike() throws Exception {
+        Path oldest = Path.of(System.getProperty("tokenguard.langchain4j.gemini.ollama.oldest.dir"));
+        String version = System.getProperty("tokenguard.langchain4j.gemini.ollama.oldest.version");
+        try (Stream<Path> jars = Files.list(oldest)) {
+            List<String> names = jars.map(p -> p.getFileName().toString()).sorted().toList();
+            assertEquals(5, names.size(), names::toString);
+            assertTrue(names.stream().allMatch(n -> n.startsWith("langchain4j-") && n.endsWith("-" + version + ".jar")),
+                    names::toString);
+        }
+        ForkedJvm.Result result = runAndCheck(ForkedJvm.classPathWith("langchain4j", oldest),
+                List.of("gemini-chat", "ollama-stream"));
+        assertEquals(List.of("LIBRARIES langchain4j-google-ai-gemini-" + version + ".jar langchain4j-ollama-" + version
+                + ".jar langchain4j-core-" + version + ".jar"), result.lines("LIBRARIES "));
+    }
+
+    /**
+     * Runs every kind of call twice and then, for each of {@code refusing}, calls until one is refused; checks
+     * each step against the servers' ledgers and the session log, and prints how each refusal reached the app.
+     */
+    ForkedJvm.Result runAndCheck(String classPath, List<String> refusing) throws Exception {
+        List<String> steps = new ArrayList<>(KINDS);
+        refusing.forEach(kind -> steps.add("refuse-" + kind));
+        ForkedJvm.Result result = run(classPath, steps);
         assertEquals(0, result.exitCode(), result::toString);
         assertEquals(List.of("[tokenguard] TokenGuard: governing jdk-http-client " + JdkHttpClientAgentIT.jdkVersion()),
                 result.agentLines(), result::toString);
@@ -113,7 +136,7 @@ class LangChain4jGeminiOllamaAgentIT {
         }
 
         List<String> report = new ArrayList<>();
-        for (String kind : KINDS) {
+        for (String kind : refusing) {
             String step = "refuse-" + kind;
             List<Long> tokens = served(step).stream().map(r -> r.usage().totalTokens()).toList();
             int k = tokens.size();
@@ -140,9 +163,10 @@ class LangChain4jGeminiOllamaAgentIT {
             report.add(step + ": " + refused.stream().map(l -> l.split(" ")[3]).collect(Collectors.joining(","))
                     + ", budget_exceeded=" + exceeded + " for " + refused.size() + " refused calls");
         }
+        assertSecretsNeverWritten(result);
         // what LangChain4j does with a refusal, for the record (its own retries log one refusal per attempt)
         System.out.println("LangChain4j refusals: " + report);
-        assertSecretsNeverWritten(result);
+        return result;
     }
 
     /** Every physical request the servers received was answered and is one llm_call with the server's counts. */

@@ -58,6 +58,8 @@ public final class LangChain4jGeminiOllamaApp {
 
     public static void main(String[] args) throws Exception {
         LangChain4jGeminiOllamaApp app = new LangChain4jGeminiOllamaApp(args[0], args[1]);
+        System.out.println("LIBRARIES " + jarName(GoogleAiGeminiChatModel.class) + " " + jarName(OllamaChatModel.class)
+                + " " + jarName(ChatModel.class));
         for (int i = 2; i < args.length; i++) {
             String step = args[i];
             AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -76,6 +78,12 @@ public final class LangChain4jGeminiOllamaApp {
                 System.exit(1);
             }
         }
+    }
+
+    /** The file name of the jar a class was loaded from. */
+    static String jarName(Class<?> type) {
+        String path = type.getProtectionDomain().getCodeSource().getLocation().getPath();
+        return path.substring(path.lastIndexOf('/') + 1);
     }
 
     /** One call of a kind; returns what the app saw. */
@@ -114,21 +122,51 @@ public final class LangChain4jGeminiOllamaApp {
         }
     }
 
-    Call call(String kind) {
+    Call call(String kind) throws ReflectiveOperationException {
         return switch (kind) {
-            case "gemini-chat" -> chat(GoogleAiGeminiChatModel.builder().apiKey(API_KEY).baseUrl(geminiUrl)
-                    .modelName(GEMINI_MODEL).build());
-            case "gemini-stream" -> stream(GoogleAiGeminiStreamingChatModel.builder().apiKey(API_KEY)
-                    .baseUrl(geminiUrl).modelName(GEMINI_MODEL).build());
-            case "gemini-embed" -> embed(GoogleAiEmbeddingModel.builder().apiKey(API_KEY).baseUrl(geminiUrl)
-                    .modelName(GEMINI_EMBEDDING_MODEL).outputDimensionality(8).build());
-            case "ollama-chat" -> chat(OllamaChatModel.builder().baseUrl(ollamaUrl).modelName(OLLAMA_MODEL).build());
-            case "ollama-stream" -> stream(OllamaStreamingChatModel.builder().baseUrl(ollamaUrl)
-                    .modelName(OLLAMA_MODEL).build());
-            case "ollama-embed" -> embed(OllamaEmbeddingModel.builder().baseUrl(ollamaUrl)
-                    .modelName(OLLAMA_EMBEDDING_MODEL).dimensions(8).build());
+            case "gemini-chat" -> chat((ChatModel) build(GoogleAiGeminiChatModel.class, "apiKey", API_KEY,
+                    "baseUrl", geminiUrl, "modelName", GEMINI_MODEL));
+            case "gemini-stream" -> stream((StreamingChatModel) build(GoogleAiGeminiStreamingChatModel.class,
+                    "apiKey", API_KEY, "baseUrl", geminiUrl, "modelName", GEMINI_MODEL));
+            case "gemini-embed" -> embed((EmbeddingModel) build(GoogleAiEmbeddingModel.class, "apiKey", API_KEY,
+                    "baseUrl", geminiUrl, "modelName", GEMINI_EMBEDDING_MODEL, "outputDimensionality", 8));
+            case "ollama-chat" -> chat((ChatModel) build(OllamaChatModel.class, "baseUrl", ollamaUrl,
+                    "modelName", OLLAMA_MODEL));
+            case "ollama-stream" -> stream((StreamingChatModel) build(OllamaStreamingChatModel.class,
+                    "baseUrl", ollamaUrl, "modelName", OLLAMA_MODEL));
+            case "ollama-embed" -> embed((EmbeddingModel) build(OllamaEmbeddingModel.class, "baseUrl", ollamaUrl,
+                    "modelName", OLLAMA_EMBEDDING_MODEL));
             default -> throw new IllegalArgumentException("unknown step kind " + kind);
         };
+    }
+
+    /**
+     * {@code model.builder().<name>(value)...build()}, called by name: the builders' classes and return types
+     * changed between LangChain4j releases (a concrete builder per model in 1.2, a shared generic one later), so
+     * a call compiled against one release would not link against another; the model interfaces did not change.
+     */
+    static Object build(Class<?> model, Object... settings) throws ReflectiveOperationException {
+        Object builder = model.getMethod("builder").invoke(null);
+        for (int i = 0; i < settings.length; i += 2) {
+            String name = (String) settings[i];
+            Object value = settings[i + 1];
+            java.lang.reflect.Method setter = null;
+            for (java.lang.reflect.Method m : builder.getClass().getMethods()) {
+                if (m.getName().equals(name) && m.getParameterCount() == 1
+                        && m.getParameterTypes()[0].isInstance(value)) {
+                    setter = m;
+                }
+            }
+            if (setter == null) {
+                throw new NoSuchMethodException(builder.getClass().getName() + "." + name + "(" + value.getClass()
+                        .getSimpleName() + ")");
+            }
+            setter.setAccessible(true); // declared by a builder base class that is not public in some releases
+            setter.invoke(builder, value);
+        }
+        java.lang.reflect.Method build = builder.getClass().getMethod("build");
+        build.setAccessible(true);
+        return build.invoke(builder);
     }
 
     static ChatRequest request(String step, int i) {
