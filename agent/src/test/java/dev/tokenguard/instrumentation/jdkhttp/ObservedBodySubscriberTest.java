@@ -41,6 +41,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ObservedBodySubscriberTest {
     static final String BASE = "http://127.0.0.1:9/v1";
+    static final String OLLAMA = "http://127.0.0.1:11434";
     static final String CHUNK = "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o\","
             + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":\"stop\"}]}\n\n";
     static final String USAGE = "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o\","
@@ -61,7 +62,8 @@ class ObservedBodySubscriberTest {
         });
         engine = new BudgetEngine(List.of(spec), Clock.systemUTC(), MdcSource.NONE, log.sessionListener());
         governor = new Governor(engine, log, Telemetry.NONE, Clock.systemUTC(), new Governor.Settings(false, false,
-                null, List.of(new HttpEndpoint(URI.create(BASE), "openai")), name -> true));
+                null, List.of(new HttpEndpoint(URI.create(BASE), "openai"), new HttpEndpoint(URI.create(OLLAMA), "ollama")),
+                name -> true));
     }
 
     @AfterEach
@@ -77,6 +79,9 @@ class ObservedBodySubscriberTest {
         Flow.Subscription subscription;
         long requested;
         long received;
+        /** How many calls the session log held when each item arrived. */
+        final List<Integer> chargedWhenReceived = new ArrayList<>();
+        Path logDir;
 
         @Override
         public void onSubscribe(Flow.Subscription s) {
@@ -92,6 +97,13 @@ class ObservedBodySubscriberTest {
         @Override
         public void onNext(List<ByteBuffer> item) {
             received++;
+            if (logDir != null) {
+                try {
+                    chargedWhenReceived.add(SessionLogEvents.of(logDir, "llm_call").size());
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            }
             if (received > requested) {
                 body.completeExceptionally(new AssertionError("item " + received + " of " + requested + " asked for"));
             }
@@ -158,5 +170,38 @@ class ObservedBodySubscriberTest {
         assertEquals(List.of(1L), upstream.requests, "the completed upstream is asked for nothing more");
         assertEquals(2, app.received);
         assertEquals(CHUNK + "data: [DONE]", app.body.getNow(null), "the app reads the stream without the usage chunk");
+    }
+
+    @Test
+    void anOllamaStreamIsChargedAtItsDoneObjectBeforeTheAppReadsIt() throws Exception {
+        byte[] body = "{\"model\":\"llama3.2\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}"
+                .getBytes(StandardCharsets.UTF_8);
+        HttpLlmCall call = (HttpLlmCall) HttpLlmCall.begin(governor, new KnownEndpoints(governor.settings()
+                .httpEndpoints()), name -> true, "POST", URI.create(OLLAMA + "/api/chat"), Map.of(), body);
+        assertFalse(call.bodyChanged(), "Ollama's stream reports its counts unasked");
+        OneAtATime app = new OneAtATime();
+        app.logDir = dir;
+        ObservedBodySubscriber<String> observed = new ObservedBodySubscriber<>(app, call);
+        observed.onSubscribe(new Upstream());
+        String first = "{\"model\":\"llama3.2\",\"created_at\":\"2026-01-05T09:00:01Z\",\"message\":{\"role\":"
+                + "\"assistant\",\"content\":\"Hello\"},\"done\":false}\n";
+        String done = "{\"model\":\"llama3.2\",\"created_at\":\"2026-01-05T09:00:01Z\",\"message\":{\"role\":"
+                + "\"assistant\",\"content\":\"\"},\"done_reason\":\"stop\",\"done\":true,\"prompt_eval_count\":12,"
+                + "\"eval_count\":3}";
+        observed.onNext(List.of(ByteBuffer.wrap(first.getBytes(StandardCharsets.UTF_8))));
+        app.askForOne();
+        observed.onNext(List.of(ByteBuffer.wrap(done.getBytes(StandardCharsets.UTF_8))));
+        app.askForOne();
+        observed.onNext(List.of(ByteBuffer.wrap("\n".getBytes(StandardCharsets.UTF_8))));
+        observed.onComplete();
+
+        // LangChain4j's Ollama models end the app's call at the done object, before the body's end
+        assertEquals(List.of(0, 1, 1), app.chargedWhenReceived, "charged before the app read the done object");
+        assertEquals(first + done + "\n", app.body.getNow(null));
+        List<com.fasterxml.jackson.databind.JsonNode> calls = SessionLogEvents.of(dir, "llm_call");
+        assertEquals(1, calls.size(), "charged once");
+        assertEquals(12, calls.get(0).get("input_tokens").asLong());
+        assertEquals(3, calls.get(0).get("output_tokens").asLong());
+        assertEquals("provider", calls.get(0).get("usage_source").asText());
     }
 }
