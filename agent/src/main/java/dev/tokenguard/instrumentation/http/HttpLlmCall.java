@@ -76,7 +76,9 @@ public final class HttpLlmCall {
         }
         byte[] sent = body;
         boolean hide = false;
-        if (streaming && route.asksForStreamUsage() && request != null && !request.includesUsage()) {
+        // only OpenAI's wire format has stream_options; Ollama's, Gemini's and Anthropic's streams report usage unasked
+        if (streaming && route.format() == WireFormat.OPENAI && route.asksForStreamUsage() && request != null
+                && !request.includesUsage()) {
             byte[] asking = StreamUsageRequest.withIncludeUsage(body);
             if (asking != null) {
                 sent = asking;
@@ -108,10 +110,17 @@ public final class HttpLlmCall {
         if (ended.get()) {
             return slice(b, off, len);
         }
+        boolean last = false;
         try {
             reader.onBytes(b, off, len);
+            last = filter == null && reader.lastMessageSeen();
         } catch (RuntimeException e) {
             AgentLog.failure("http.usage", e);
+        }
+        if (last) {
+            // charged before the app can read the last message: a client that ends the call there (LangChain4j's
+            // Ollama models do) may start the next request before the body's end arrives
+            end(null);
         }
         return filter == null ? slice(b, off, len) : filter.filter(b, off, len);
     }
