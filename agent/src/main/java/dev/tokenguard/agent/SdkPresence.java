@@ -40,8 +40,8 @@ final class SdkPresence implements ElementMatcher<ClassLoader> {
 
     @Override
     public boolean matches(ClassLoader loader) {
-        if (loader == null) {
-            return false;
+        if (loader == null && JdkModules.of(plugin) == null) {
+            return false; // only a JDK plugin's classes come from the bootstrap loader (java.base)
         }
         synchronized (verdicts) {
             Boolean verdict = verdicts.get(loader);
@@ -54,7 +54,7 @@ final class SdkPresence implements ElementMatcher<ClassLoader> {
     }
 
     private boolean judge(ClassLoader loader) {
-        if (loader.getResource(resource(plugin.markerClass())) == null) {
+        if (resourceOf(loader, resource(plugin.markerClass())) == null) {
             return false;
         }
         if (JdkModules.of(plugin) != null && !JdkModules.bridgeVisibleFrom(loader)) {
@@ -172,6 +172,11 @@ final class SdkPresence implements ElementMatcher<ClassLoader> {
             version.append(version.length() == 0 ? "" : ".").append(part);
         }
         return version.toString();
+    }
+
+    /** A resource of {@code loader}, the bootstrap loader's (seen through the system loader) when null. */
+    private static URL resourceOf(ClassLoader loader, String name) {
+        return loader == null ? ClassLoader.getSystemResource(name) : loader.getResource(name);
     }
 
     static String resource(String className) {

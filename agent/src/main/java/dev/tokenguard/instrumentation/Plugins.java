@@ -1,9 +1,11 @@
 package dev.tokenguard.instrumentation;
 
 import dev.tokenguard.instrumentation.anthropic.AnthropicPlugin;
+import dev.tokenguard.instrumentation.apachehttp.ApacheHttpClientPlugin;
 import dev.tokenguard.instrumentation.jdkhttp.JdkHttpClientPlugin;
 import dev.tokenguard.instrumentation.okhttp.OkHttpPlugin;
 import dev.tokenguard.instrumentation.openai.OpenAiPlugin;
+import dev.tokenguard.instrumentation.urlconnection.HttpUrlConnectionPlugin;
 
 import java.util.List;
 
@@ -16,7 +18,9 @@ public final class Plugins {
     /** The plugins, in the order their start-up lines and options are listed. */
     public static final List<SdkPlugin> ALL = List.of(OpenAiPlugin.DECLARATION, AnthropicPlugin.DECLARATION,
             OkHttpPlugin.DECLARATION,
-            JdkHttpClientPlugin.DECLARATION);
+            JdkHttpClientPlugin.DECLARATION,
+            ApacheHttpClientPlugin.DECLARATION,
+            HttpUrlConnectionPlugin.DECLARATION);
 
     private Plugins() {
     }
