@@ -40,8 +40,9 @@ final class SdkPresence implements ElementMatcher<ClassLoader> {
 
     @Override
     public boolean matches(ClassLoader loader) {
-        if (loader == null && JdkModules.of(plugin) == null) {
-            return false; // only a JDK plugin's classes come from the bootstrap loader (java.base)
+        Module jdk = JdkModules.of(plugin);
+        if (jdk != null ? loader != jdk.getClassLoader() : loader == null) {
+            return false; // a JDK plugin's classes come from its module's loader (null for java.base), no other's
         }
         synchronized (verdicts) {
             Boolean verdict = verdicts.get(loader);
