@@ -29,7 +29,7 @@ final class ConnectionCall {
     /** The stream the app writes the body to, in front of {@code target} (the same one for the same target). */
     synchronized OutputStream hold(OutputStream target) {
         if (body == null || body.target() != target) {
-            body = new HeldOutputStream(target);
+            body = new HeldOutputStream(target, !streamingMode);
         }
         return body;
     }

@@ -9,16 +9,20 @@ import java.io.OutputStream;
  * to that buffer and into a copy the agent reads when it decides the call. The app's {@code close()}
  * is held back until then, because the connection's buffer ignores writes once closed and the agent may
  * still have to put a copy asking for stream usage in place of the app's bytes; the connection closes
- * its buffer itself when it sends it.
+ * its buffer itself when it sends it. In a streaming mode the bytes leave as they are written: only the
+ * copy is kept, for the prompt a local estimate counts.
  */
 final class HeldOutputStream extends OutputStream {
     private final OutputStream target;
+    private final boolean holdClose;
     private final ByteArrayOutputStream copy = new ByteArrayOutputStream();
     private boolean released;
     private boolean closedByApp;
 
-    HeldOutputStream(OutputStream target) {
+    /** @param holdClose whether the app's close waits for the decision (false: the body leaves as written) */
+    HeldOutputStream(OutputStream target, boolean holdClose) {
         this.target = target;
+        this.holdClose = holdClose;
     }
 
     OutputStream target() {
@@ -48,7 +52,7 @@ final class HeldOutputStream extends OutputStream {
 
     @Override
     public synchronized void close() throws IOException {
-        if (released) {
+        if (released || !holdClose) {
             target.close();
         } else {
             closedByApp = true;
@@ -62,7 +66,7 @@ final class HeldOutputStream extends OutputStream {
 
     /** Puts {@code body} in the connection's buffer instead of the app's bytes; false when it cannot. */
     synchronized boolean replace(byte[] body) {
-        if (released || !(target instanceof ByteArrayOutputStream buffer)) {
+        if (released || !holdClose || !(target instanceof ByteArrayOutputStream buffer)) {
             return false;
         }
         buffer.reset();

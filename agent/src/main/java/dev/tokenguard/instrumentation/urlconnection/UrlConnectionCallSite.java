@@ -87,7 +87,10 @@ final class UrlConnectionCallSite implements CallSite {
             state.headers = headers;
             if (state.streamingMode) {
                 // the headers leave with this call, the body as it is written: decided without the body
-                return decide(state, verb, uri, null) instanceof BudgetExhaustedException refusal ? refusal : null;
+                Object decision = decide(state, verb, uri, null);
+                if (!(decision instanceof HttpLlmCall)) {
+                    return decision instanceof BudgetExhaustedException refusal ? refusal : null;
+                }
             }
         }
         return new Written(state);
@@ -120,8 +123,10 @@ final class UrlConnectionCallSite implements CallSite {
                 if (decision instanceof HttpLlmCall call && call.bodyChanged() && state.body != null) {
                     state.body.replace(call.body());
                 }
-                release(state);
+            } else if (state.call != null && state.body != null) {
+                state.call.bodySent(state.body.bytes()); // written after the call was decided (streaming mode)
             }
+            release(state);
             if (state.refusal != null) {
                 return state.refusal;
             }
@@ -205,7 +210,7 @@ final class UrlConnectionCallSite implements CallSite {
         public Object exit(Object returned, Throwable thrown) {
             if (thrown == null && returned instanceof OutputStream out) {
                 synchronized (state) {
-                    return state.decided ? out : state.hold(out);
+                    return state.decided && !state.streamingMode ? out : state.hold(out);
                 }
             }
             return returned;
