@@ -6,6 +6,7 @@ import dev.tokenguard.sample.stub.RecordedRequest;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -141,5 +142,17 @@ class ApacheHttpClientAgentIT {
                 anthropic);
         HttpScenarioRuns.assertRefusedAtTheLimit(result, limit, blocks, requests,
                 SessionLogs.read(work.resolve("tokenguard-sessions")));
+    }
+
+    @Test
+    void switchedOffThePluginLeavesTheClientAlone() throws Exception {
+        ForkedJvm.Result result = run(work,
+                "budget.max-tokens=1000000,instrumentation.apache-httpclient5.enabled=false", "newest",
+                List.of("chat", "messages-stream"), 2);
+        assertEquals(List.of(), result.agentLines(), result::toString);
+        assertEquals(2, openAi.requestCount());
+        assertEquals(2, anthropic.requestCount());
+        assertEquals(4, result.lines("OK ").size(), result::toString);
+        assertEquals(List.of(), SessionLogs.read(work.resolve("tokenguard-sessions")).of("llm_call"));
     }
 }

@@ -112,4 +112,16 @@ class HttpUrlConnectionAgentIT {
         HttpScenarioRuns.assertRefusedAtTheLimit(result, limit, blocks, requests,
                 SessionLogs.read(work.resolve("tokenguard-sessions")));
     }
+
+    @Test
+    void switchedOffThePluginLeavesTheClientAlone() throws Exception {
+        ForkedJvm.Result result = run(work,
+                "budget.max-tokens=1000000,instrumentation.http-url-connection.enabled=false",
+                List.of("chat", "messages-stream"), 2);
+        assertEquals(List.of(), result.agentLines(), result::toString);
+        assertEquals(2, openAi.requestCount());
+        assertEquals(2, anthropic.requestCount());
+        assertEquals(4, result.lines("OK ").size(), result::toString);
+        assertEquals(List.of(), SessionLogs.read(work.resolve("tokenguard-sessions")).of("llm_call"));
+    }
 }

@@ -10,6 +10,7 @@ import dev.tokenguard.budget.EnforcementMode;
 import dev.tokenguard.budget.MdcSource;
 import dev.tokenguard.budget.ScopeSpec;
 import dev.tokenguard.config.HttpEndpoint;
+import dev.tokenguard.core.GovernedThread;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.core.Telemetry;
 import dev.tokenguard.sample.stub.FakeAnthropicServer;
@@ -281,6 +282,24 @@ class ApacheHttpClientInstrumentationTest {
         assertEquals(json.length, consumed.get(), "the app's stream is read once, by the agent");
         assertEquals(chatBody(false, false), openAi.lastRequest().body());
         assertChargedAsServed(1, openAi.totalInputTokens(), openAi.totalOutputTokens());
+    }
+
+    @Test
+    void aRequestInsideAGovernedCallOrCarryingAnSdksMarksIsLeftToThatLayer() throws Exception {
+        install(1_000_000);
+        GovernedThread.enter();
+        try {
+            execute(chat(chatBody(false, false)));
+        } finally {
+            GovernedThread.exit();
+        }
+        HttpPost marked = chat(chatBody(false, false));
+        marked.setHeader("X-Stainless-Lang", "java");
+        execute(marked);
+        assertEquals(2, openAi.requestCount());
+        assertEquals(0, events("llm_call").size(), "an upper layer charges these");
+        execute(chat(chatBody(false, false)));
+        assertChargedAsServed(1, openAi.lastRequest().usage().inputTokens(), openAi.lastRequest().usage().outputTokens());
     }
 
     @Test
