@@ -6,6 +6,7 @@ import dev.tokenguard.core.AgentLog;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.instrumentation.CallSite;
 import dev.tokenguard.instrumentation.GovernCall;
+import dev.tokenguard.instrumentation.GovernArguments;
 import dev.tokenguard.instrumentation.GovernCallWithHandler;
 import dev.tokenguard.instrumentation.GovernTargetCall;
 import dev.tokenguard.instrumentation.GovernedCallExit;
@@ -28,6 +29,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import static net.bytebuddy.matcher.ElementMatchers.isProtected;
 import static net.bytebuddy.matcher.ElementMatchers.isPublic;
 import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
 import static net.bytebuddy.matcher.ElementMatchers.named;
@@ -147,16 +149,20 @@ public final class AgentInstaller {
         return names.toArray(String[]::new);
     }
 
-    /** The shared advice on the hook's public methods of the declared names and parameter count. */
+    /**
+     * The shared advice on the hook's methods of the declared names and parameter count that a caller or
+     * subclass can reach (public or protected: an HTTP client's one funnel may be a protected template method).
+     */
     private static AgentBuilder.Transformer advice(Hook hook) {
         Class<?> advice = switch (hook.shape()) {
             case REQUEST -> GovernCall.class;
             case REQUEST_AND_HANDLER -> GovernCallWithHandler.class;
             case TARGET -> GovernTargetCall.class;
+            case ARGUMENTS -> GovernArguments.class;
         };
         return (builder, type, loader, module, domain) -> builder.visit(Advice.to(advice, GovernedCallExit.class)
                 .on(namedOneOf(hook.methods().toArray(String[]::new)).and(takesArguments(hook.parameterCount()))
-                        .and(isPublic())));
+                        .and(isPublic().or(isProtected()))));
     }
 
     /** One line per instrumented SDK, the first time one of its classes is instrumented; errors once. */

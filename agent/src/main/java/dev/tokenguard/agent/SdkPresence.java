@@ -45,8 +45,9 @@ final class SdkPresence implements ElementMatcher<ClassLoader> {
 
     @Override
     public boolean matches(ClassLoader loader) {
-        if (loader == null) {
-            return false;
+        Module jdk = JdkModules.of(plugin);
+        if (jdk != null ? loader != jdk.getClassLoader() : loader == null) {
+            return false; // a JDK plugin's classes come from its module's loader (null for java.base), no other's
         }
         synchronized (verdicts) {
             Boolean verdict = verdicts.get(loader);
@@ -59,7 +60,7 @@ final class SdkPresence implements ElementMatcher<ClassLoader> {
     }
 
     private boolean judge(ClassLoader loader) {
-        if (loader.getResource(resource(plugin.markerClass())) == null) {
+        if (resourceOf(loader, resource(plugin.markerClass())) == null) {
             return false;
         }
         if (JdkModules.of(plugin) != null && !JdkModules.bridgeVisibleFrom(loader)) {
@@ -205,6 +206,11 @@ final class SdkPresence implements ElementMatcher<ClassLoader> {
             version.append(version.length() == 0 ? "" : ".").append(part);
         }
         return version.toString();
+    }
+
+    /** A resource of {@code loader}, the bootstrap loader's (seen through the system loader) when null. */
+    private static URL resourceOf(ClassLoader loader, String name) {
+        return loader == null ? ClassLoader.getSystemResource(name) : loader.getResource(name);
     }
 
     static String resource(String className) {

@@ -3,8 +3,8 @@ package dev.tokenguard.instrumentation;
 import java.util.List;
 
 /**
- * One instrumented type of a plugin: the public methods of that type, taking {@code parameterCount}
- * parameters, that each make exactly one physical request. The shared advice reports the call as
+ * One instrumented type of a plugin: the public (or protected) methods of that type, taking
+ * {@code parameterCount} parameters, that each make exactly one physical request. The shared advice reports the call as
  * {@code typeName.method} with the SDK object as target and the first argument as the request.
  *
  * @param typeName       the exact binary name of the instrumented type
@@ -23,7 +23,13 @@ public record Hook(String typeName, List<String> methods, int parameterCount, La
         /** The first argument is the request and the second a handler; both may be replaced. */
         REQUEST_AND_HANDLER,
         /** The method takes no argument: the call site reads the request from the target. */
-        TARGET
+        TARGET,
+        /**
+         * The call site gets every argument as an {@code Object[]} (e.g. an HTTP client's
+         * {@code doExecute(host, request, context)}, whose request is not its first argument); nothing is
+         * replaced, a governed call changes the argument objects themselves where it must.
+         */
+        ARGUMENTS
     }
 
     public Hook {

@@ -1,12 +1,14 @@
 package dev.tokenguard.instrumentation;
 
 import dev.tokenguard.instrumentation.anthropic.AnthropicPlugin;
+import dev.tokenguard.instrumentation.apachehttp.ApacheHttpClientPlugin;
 import dev.tokenguard.instrumentation.jdkhttp.JdkHttpClientPlugin;
 import dev.tokenguard.instrumentation.langchain4j.LangChain4jPlugin;
 import dev.tokenguard.instrumentation.okhttp.OkHttpPlugin;
 import dev.tokenguard.instrumentation.openai.OpenAiPlugin;
 import dev.tokenguard.instrumentation.springai.SpringAiAnthropicPlugin;
 import dev.tokenguard.instrumentation.springai.SpringAiOpenAiPlugin;
+import dev.tokenguard.instrumentation.urlconnection.HttpUrlConnectionPlugin;
 
 import java.util.List;
 
@@ -21,7 +23,9 @@ public final class Plugins {
             OkHttpPlugin.DECLARATION,
             JdkHttpClientPlugin.DECLARATION,
             SpringAiOpenAiPlugin.DECLARATION, SpringAiAnthropicPlugin.DECLARATION,
-            LangChain4jPlugin.DECLARATION);
+            LangChain4jPlugin.DECLARATION,
+            ApacheHttpClientPlugin.DECLARATION,
+            HttpUrlConnectionPlugin.DECLARATION);
 
     private Plugins() {
     }

@@ -527,7 +527,9 @@ class ConfigValuesTest {
                 "tokenguard.instrumentation.jdk-http-client.enabled",
                 "tokenguard.instrumentation.spring-ai-openai.enabled",
                 "tokenguard.instrumentation.spring-ai-anthropic.enabled",
-                "tokenguard.instrumentation.langchain4j.enabled"),
+                "tokenguard.instrumentation.langchain4j.enabled",
+                "tokenguard.instrumentation.apache-httpclient5.enabled",
+                "tokenguard.instrumentation.http-url-connection.enabled"),
                 withDefault.stream().map(ConfigOption::key).toList());
         for (ConfigOption<?> o : withDefault) {
             assertNotNull(o.defaultValue(), o.key());

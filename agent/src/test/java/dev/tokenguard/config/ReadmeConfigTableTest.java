@@ -45,7 +45,9 @@ class ReadmeConfigTableTest {
                 "tokenguard.instrumentation.jdk-http-client.enabled",
                 "tokenguard.instrumentation.spring-ai-openai.enabled",
                 "tokenguard.instrumentation.spring-ai-anthropic.enabled",
-                "tokenguard.instrumentation.langchain4j.enabled", "tokenguard.config.file");
+                "tokenguard.instrumentation.langchain4j.enabled",
+                "tokenguard.instrumentation.apache-httpclient5.enabled",
+                "tokenguard.instrumentation.http-url-connection.enabled", "tokenguard.config.file");
         assertEquals(2 + keys.size(), lines.length, table);
         assertEquals("| key | default | expected form | meaning |", lines[0]);
         assertEquals("|---|---|---|---|", lines[1]);

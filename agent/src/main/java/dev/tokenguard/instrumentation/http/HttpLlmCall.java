@@ -30,7 +30,8 @@ import java.util.function.Predicate;
 public final class HttpLlmCall {
     private final LlmCall call;
     private final LlmRoute route;
-    private final LlmRequest request;
+    private volatile LlmRequest request;
+    private volatile boolean bodyKnown;
     private final byte[] body;
     private final boolean hideUsageChunk;
     private final ResponseUsageReader reader;
@@ -87,7 +88,25 @@ public final class HttpLlmCall {
         }
         LlmRequest read = request != null ? request
                 : new LlmRequest(model, streaming, null, false, null, false);
-        return new HttpLlmCall(call, route, read, sent, hide);
+        HttpLlmCall begun = new HttpLlmCall(call, route, read, sent, hide);
+        begun.bodyKnown = request != null;
+        return begun;
+    }
+
+    /**
+     * The request body, learnt only after the call began (an HTTP client that sends the body as the app
+     * writes it, after the headers): it gives the prompt that a local estimate counts, should the response
+     * carry no usage. The call's recorded model and streaming stay as begun. Ignored when the body was known.
+     */
+    public void bodySent(byte[] sentBody) {
+        if (bodyKnown || sentBody == null) {
+            return;
+        }
+        LlmRequest read = LlmRequest.read(route, sentBody);
+        if (read != null) {
+            request = read;
+            bodyKnown = true;
+        }
     }
 
     /** The body to send: the app's, or a copy asking for stream usage. */
