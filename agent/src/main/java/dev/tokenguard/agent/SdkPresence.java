@@ -20,6 +20,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
+import java.util.Properties;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
 import java.util.jar.Manifest;
 
 /**
@@ -158,12 +161,42 @@ final class SdkPresence implements ElementMatcher<ClassLoader> {
                     if (version != null) {
                         return version;
                     }
+                    try (JarFile file = jar.getJarFile()) {
+                        return mavenVersion(file);
+                    }
                 }
             } catch (IOException | RuntimeException e) {
                 // fall through
             }
         }
         return null;
+    }
+
+    /**
+     * The version in the jar's one Maven {@code pom.properties}, for jars whose manifest names none (the AWS
+     * SDK's); null when the jar holds none or several (a fat jar's would not tell which is the SDK's).
+     */
+    private static String mavenVersion(JarFile jar) throws IOException {
+        String found = null;
+        var entries = jar.entries();
+        while (entries.hasMoreElements()) {
+            JarEntry entry = entries.nextElement();
+            String name = entry.getName();
+            if (name.startsWith("META-INF/maven/") && name.endsWith("/pom.properties")) {
+                if (found != null) {
+                    return null;
+                }
+                found = name;
+            }
+        }
+        if (found == null) {
+            return null;
+        }
+        Properties properties = new Properties();
+        try (var in = jar.getInputStream(jar.getJarEntry(found))) {
+            properties.load(in);
+        }
+        return properties.getProperty("version");
     }
 
     private static String versionOfJdk() {
