@@ -24,7 +24,7 @@ final class BedrockCall implements GovernedCall {
     private final BedrockApi api;
     private final boolean async;
     private final LlmCall call;
-    private final Object request;
+    private volatile Object request;
     private final BedrockStream stream;
 
     BedrockCall(BedrockApi api, boolean async, LlmCall call, Object request) {
@@ -45,10 +45,23 @@ final class BedrockCall implements GovernedCall {
 
     @Override
     public Object request(Object request) {
-        if (call.capturesContent()) {
-            call.prompt(BedrockRequests.promptText(api, request));
+        Object adjusted = request;
+        if (call.notice() != null) {
+            try {
+                Object noticed = BedrockNotice.withNotice(api, request, call.notice());
+                if (noticed != request) {
+                    adjusted = noticed;
+                    call.noticeInjected();
+                }
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                AgentLog.failure("aws-bedrock.notice", e);
+            }
         }
-        return request;
+        if (call.capturesContent()) {
+            call.prompt(BedrockRequests.promptText(api, adjusted));
+        }
+        this.request = adjusted;
+        return adjusted;
     }
 
     @Override

@@ -44,6 +44,7 @@ import software.amazon.awssdk.services.bedrockruntime.model.InvokeModelResponse;
 import software.amazon.awssdk.services.bedrockruntime.model.InvokeModelWithResponseStreamRequest;
 import software.amazon.awssdk.services.bedrockruntime.model.InvokeModelWithResponseStreamResponseHandler;
 import software.amazon.awssdk.services.bedrockruntime.model.SystemContentBlock;
+import software.amazon.awssdk.services.bedrockruntime.model.ValidationException;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -107,13 +108,17 @@ class BedrockInstrumentationTest {
     }
 
     void install(long maxTokens) {
+        install(maxTokens, Governor.Settings.DEFAULT);
+    }
+
+    void install(long maxTokens, Governor.Settings settings) {
         log = new SessionLogWriter(dir, "test", ProcessHandle.current().pid(), Clock.systemUTC(), line -> {
             throw new AssertionError(line);
         });
         engine = new BudgetEngine(List.of(new BudgetSpec(BudgetSpec.DEFAULT_NAME, ScopeSpec.THREAD, maxTokens, null,
                 null, null, null, new double[] {0.75, 0.9, 0.95}, EnforcementMode.ENFORCE)), Clock.systemUTC(),
                 MdcSource.NONE, log.sessionListener());
-        AgentInstaller.install(new Governor(engine, log, Telemetry.NONE, Clock.systemUTC(), Governor.Settings.DEFAULT),
+        AgentInstaller.install(new Governor(engine, log, Telemetry.NONE, Clock.systemUTC(), settings),
                 ByteBuddyAgent.install());
     }
 
@@ -290,6 +295,57 @@ class BedrockInstrumentationTest {
             assertTrue(call.get("input_tokens").asLong() > 0, call.toString());
             assertTrue(call.get("output_tokens").asLong() > 0, call.toString());
         }
+    }
+
+    @Test
+    void aFailedRequestIsLoggedAsAnErrorAndChargedNothing() throws Exception {
+        install(1_000_000);
+        server.setFailNext(400);
+        assertThrows(ValidationException.class, () -> client.converse(converse("bad")));
+        List<JsonNode> calls = events("llm_call");
+        assertEquals(1, calls.size());
+        assertEquals(1, server.requestCount());
+        assertEquals("error", calls.get(0).get("status").asText());
+        assertEquals(ValidationException.class.getName(), calls.get(0).get("error_type").asText());
+        assertEquals(0, calls.get(0).get("total_tokens").asLong(0));
+    }
+
+    @Test
+    void theBudgetNoteGoesIntoTheNextConverseAndAnthropicInvokeRequestOnly() throws Exception {
+        install(2_000, new Governor.Settings(true, false, null));
+        int calls = 0;
+        while (events("budget_warning").isEmpty() && calls < 60) {
+            client.converse(converse("tell me about printers " + calls));
+            calls++;
+            assertFalse(server.lastRequest().body().contains("[TokenGuard]"), "no note before a threshold");
+        }
+        assertEquals(1, events("budget_warning").size(), "one threshold was crossed");
+        ConverseRequest request = converse("and scanners?");
+        client.converse(request);
+        JsonNode sent = JSON.readTree(server.lastRequest().body());
+        assertEquals(2, sent.get("system").size(), sent.toString());
+        assertEquals("You summarise tickets.", sent.get("system").get(0).get("text").asText());
+        assertTrue(sent.get("system").get(1).get("text").asText().startsWith("[TokenGuard] Budget "), sent.toString());
+        assertEquals(1, request.system().size(), "the app's request object is not changed");
+        client.converse(converse("once only"));
+        assertFalse(server.lastRequest().body().contains("[TokenGuard]"), "each crossing is injected once");
+        // the next crossing's note goes into an Anthropic body sent through invokeModel
+        int more = 0;
+        while (events("budget_warning").size() < 2 && more < 60) {
+            client.converse(converse("more printers " + more));
+            more++;
+        }
+        assertEquals(2, events("budget_warning").size());
+        client.invokeModel(InvokeModelRequest.builder().modelId(FakeBedrockServer.CLAUDE)
+                .body(anthropicBody("invoke after the note")).build());
+        JsonNode invoked = JSON.readTree(server.lastRequest().body());
+        assertTrue(invoked.get("system").asText().startsWith("You summarise tickets.\n\n[TokenGuard] Budget "),
+                invoked.toString());
+        List<JsonNode> logged = events("llm_call");
+        assertEquals(calls + 2 + more + 1, logged.size());
+        assertEquals(2, logged.stream().filter(c -> c.get("notice_injected").asBoolean()).count());
+        assertTrue(logged.get(calls).get("notice_injected").asBoolean());
+        assertTrue(logged.get(logged.size() - 1).get("notice_injected").asBoolean());
     }
 
     @Test
