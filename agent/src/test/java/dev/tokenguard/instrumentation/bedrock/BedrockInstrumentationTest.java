@@ -53,6 +53,8 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -295,6 +297,25 @@ class BedrockInstrumentationTest {
             assertTrue(call.get("input_tokens").asLong() > 0, call.toString());
             assertTrue(call.get("output_tokens").asLong() > 0, call.toString());
         }
+    }
+
+    @Test
+    void aStreamTheAppCancelsEarlyIsChargedOnceAnEstimateMarkedSo() throws Exception {
+        install(1_000_000);
+        List<Object> seen = Collections.synchronizedList(new ArrayList<>());
+        ConverseStreamResponseHandler handler = ConverseStreamResponseHandler.builder()
+                .onEventStream(publisher -> publisher.limit(2).subscribe(seen::add)).build();
+        try {
+            async.converseStream(converseStream("cancel me"), handler).get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            // the SDK may end a cancelled stream's future either way; the charge is what counts here
+        }
+        assertEquals(2, seen.size(), seen::toString);
+        List<JsonNode> calls = events("llm_call");
+        assertEquals(1, calls.size(), calls::toString);
+        assertEquals(1, server.requestCount());
+        assertEquals("estimated", calls.get(0).get("usage_source").asText());
+        assertTrue(calls.get(0).get("input_tokens").asLong() > 0, calls.get(0).toString());
     }
 
     @Test
