@@ -9,6 +9,11 @@ import dev.tokenguard.budget.BudgetSpec;
 import dev.tokenguard.budget.EnforcementMode;
 import dev.tokenguard.budget.MdcSource;
 import dev.tokenguard.budget.ScopeSpec;
+import dev.tokenguard.budget.ChargeResult;
+import dev.tokenguard.budget.Refusal;
+import dev.tokenguard.budget.Session;
+import dev.tokenguard.core.CallRecord;
+import dev.tokenguard.core.CallRequest;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.core.Telemetry;
 import dev.tokenguard.sample.stub.AwsEventStream;
@@ -75,6 +80,20 @@ class BedrockInstrumentationTest {
     BedrockRuntimeAsyncClient async;
     BudgetEngine engine;
     SessionLogWriter log;
+    /** The calls as telemetry (the span exporter) receives them. */
+    final List<CallRecord> records = Collections.synchronizedList(new ArrayList<>());
+    final Telemetry recording = new Telemetry() {
+        @Override
+        public SpanIds callFinished(CallRecord record, Session session, ChargeResult charge, Object parent) {
+            records.add(record);
+            return NO_SPAN;
+        }
+
+        @Override
+        public SpanIds callRefused(CallRequest request, Session session, Refusal refusal, Object parent) {
+            return NO_SPAN;
+        }
+    };
 
     @BeforeAll
     static void startServer() {
@@ -120,7 +139,7 @@ class BedrockInstrumentationTest {
         engine = new BudgetEngine(List.of(new BudgetSpec(BudgetSpec.DEFAULT_NAME, ScopeSpec.THREAD, maxTokens, null,
                 null, null, null, new double[] {0.75, 0.9, 0.95}, EnforcementMode.ENFORCE)), Clock.systemUTC(),
                 MdcSource.NONE, log.sessionListener());
-        AgentInstaller.install(new Governor(engine, log, Telemetry.NONE, Clock.systemUTC(), settings),
+        AgentInstaller.install(new Governor(engine, log, recording, Clock.systemUTC(), settings),
                 ByteBuddyAgent.install());
     }
 
@@ -193,7 +212,12 @@ class BedrockInstrumentationTest {
         assertEquals(FakeBedrockServer.CLAUDE, call.get("response_model").asText(), "Bedrock names no model");
         assertEquals("end_turn", response.stopReasonAsString());
         assertFalse(call.get("streaming").asBoolean());
-        assertEquals("127.0.0.1", server.lastRequest().header("host").split(":")[0]);
+        assertEquals(1, records.size());
+        CallRecord record = records.get(0);
+        assertEquals("127.0.0.1", record.serverAddress(), "the client's endpoint");
+        assertEquals(server.port(), record.serverPort());
+        assertEquals("00000000-0000-4000-8000-000000000001", record.responseId(), "the AWS request id");
+        assertEquals(List.of("end_turn"), record.finishReasons());
     }
 
     @Test
