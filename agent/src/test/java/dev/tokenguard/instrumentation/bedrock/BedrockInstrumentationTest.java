@@ -76,8 +76,8 @@ class BedrockInstrumentationTest {
 
     @TempDir
     Path dir;
-    BedrockRuntimeClient client;
-    BedrockRuntimeAsyncClient async;
+    static BedrockRuntimeClient client;
+    static BedrockRuntimeAsyncClient async;
     BudgetEngine engine;
     SessionLogWriter log;
     /** The calls as telemetry (the span exporter) receives them. */
@@ -95,19 +95,10 @@ class BedrockInstrumentationTest {
         }
     };
 
+    /** The clients are built once: building one is slow, and the agent hooks their classes whenever it installs. */
     @BeforeAll
     static void startServer() {
         server = FakeBedrockServer.start();
-    }
-
-    @AfterAll
-    static void stopServer() {
-        server.close();
-    }
-
-    @BeforeEach
-    void start() {
-        server.reset();
         StaticCredentialsProvider credentials = StaticCredentialsProvider.create(
                 AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY));
         client = BedrockRuntimeClient.builder().endpointOverride(URI.create(server.baseUrl()))
@@ -118,10 +109,20 @@ class BedrockInstrumentationTest {
                 .httpClientBuilder(NettyNioAsyncHttpClient.builder().protocol(Protocol.HTTP1_1)).build();
     }
 
-    @AfterEach
-    void stop() {
+    @AfterAll
+    static void stopServer() {
         client.close();
         async.close();
+        server.close();
+    }
+
+    @BeforeEach
+    void start() {
+        server.reset();
+    }
+
+    @AfterEach
+    void stop() {
         if (engine != null) {
             engine.close();
             log.close();
