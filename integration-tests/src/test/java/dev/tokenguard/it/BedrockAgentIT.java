@@ -62,10 +62,22 @@ class BedrockAgentIT {
         return "budget.max-tokens=" + LIMIT + ",http.endpoints=" + server.baseUrl();
     }
 
+    /**
+     * The app's logging at INFO: without a configuration Logback prints the AWS SDK's DEBUG lines, thousands per
+     * run, which only slow the forked JVM down.
+     */
+    List<String> quietLogging() throws IOException {
+        Path config = work.resolve("logback.xml");
+        Files.writeString(config, "<configuration><appender name=\"out\" class=\"ch.qos.logback.core.ConsoleAppender\">"
+                + "<encoder><pattern>%msg%n</pattern></encoder></appender>"
+                + "<root level=\"INFO\"><appender-ref ref=\"out\"/></root></configuration>");
+        return List.of("-Dlogback.configurationFile=" + config);
+    }
+
     @Test
     void everyOperationIsChargedOncePerRequestAndRefusedBeforeSendingOnceItsBudgetIsSpent() throws Exception {
-        ForkedJvm.Result result = ForkedJvm.run(work, governed(), List.of(), Map.of(), APP, ALL, server.baseUrl(),
-                "200");
+        ForkedJvm.Result result = ForkedJvm.run(work, governed(), quietLogging(), Map.of(), APP, ALL,
+                server.baseUrl(), "200");
         assertEquals(List.of(GOVERNING + System.getProperty("tokenguard.bedrock.version")), result.agentLines(),
                 result::toString);
         assertEachScenarioRefusedAtItsLimit(result, work.resolve("tokenguard-sessions"));
@@ -75,7 +87,7 @@ class BedrockAgentIT {
     @Test
     void theOldestSupportedSdkIsGovernedToo() throws Exception {
         Path oldest = Path.of(System.getProperty("tokenguard.bedrock.oldest.dir"));
-        ForkedJvm.Result result = ForkedJvm.runWithClassPath(work, governed(), List.of(), Map.of(),
+        ForkedJvm.Result result = ForkedJvm.runWithClassPath(work, governed(), quietLogging(), Map.of(),
                 classPathWithOldestSdk(oldest), APP, ALL, server.baseUrl(), "200");
         assertEquals(List.of(GOVERNING + System.getProperty("tokenguard.bedrock.oldest.version")),
                 result.agentLines(), result::toString);
@@ -85,7 +97,7 @@ class BedrockAgentIT {
     @Test
     void switchingThePluginOffLeavesTheSdkAlone() throws Exception {
         ForkedJvm.Result result = ForkedJvm.run(work, "budget.max-tokens=100,instrumentation.aws-bedrock.enabled=false",
-                List.of(), Map.of(), APP, "converse,converse-stream", server.baseUrl(), "4");
+                quietLogging(), Map.of(), APP, "converse,converse-stream", server.baseUrl(), "4");
         assertEquals(0, result.exitCode(), result::toString);
         assertEquals(List.of(), result.agentLines(), result::toString);
         assertEquals(8, result.lines("OK ").size(), "nothing is refused: the SDK is not governed");
