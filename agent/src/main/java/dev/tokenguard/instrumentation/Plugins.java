@@ -2,6 +2,7 @@ package dev.tokenguard.instrumentation;
 
 import dev.tokenguard.instrumentation.anthropic.AnthropicPlugin;
 import dev.tokenguard.instrumentation.apachehttp.ApacheHttpClientPlugin;
+import dev.tokenguard.instrumentation.bedrock.BedrockPlugin;
 import dev.tokenguard.instrumentation.jdkhttp.JdkHttpClientPlugin;
 import dev.tokenguard.instrumentation.langchain4j.LangChain4jPlugin;
 import dev.tokenguard.instrumentation.okhttp.OkHttpPlugin;
@@ -25,7 +26,8 @@ public final class Plugins {
             SpringAiOpenAiPlugin.DECLARATION, SpringAiAnthropicPlugin.DECLARATION,
             LangChain4jPlugin.DECLARATION,
             ApacheHttpClientPlugin.DECLARATION,
-            HttpUrlConnectionPlugin.DECLARATION);
+            HttpUrlConnectionPlugin.DECLARATION,
+            BedrockPlugin.DECLARATION);
 
     private Plugins() {
     }

@@ -7,6 +7,7 @@ import dev.tokenguard.instrumentation.SdkPlugin;
 import dev.tokenguard.instrumentation.VersionRange;
 import dev.tokenguard.instrumentation.anthropic.AnthropicPlugin;
 import dev.tokenguard.instrumentation.langchain4j.LangChain4jPlugin;
+import dev.tokenguard.instrumentation.bedrock.BedrockPlugin;
 import dev.tokenguard.instrumentation.openai.OpenAiPlugin;
 import org.junit.jupiter.api.Test;
 
@@ -53,6 +54,17 @@ class SdkPresenceTest {
         assertNull(anthropic.firstMissing(loader));
         assertTrue(anthropic.matches(loader));
         assertTrue(anthropic.describe(loader).startsWith("anthropic-java 3."), anthropic.describe(loader));
+    }
+
+    @Test
+    void anSdkWhoseManifestNamesNoVersionIsReadFromItsJarsPomProperties() {
+        ClassLoader loader = getClass().getClassLoader();
+        SdkPresence bedrock = new SdkPresence(BedrockPlugin.DECLARATION);
+        assertNull(bedrock.firstMissing(loader));
+        assertTrue(bedrock.matches(loader));
+        // the AWS SDK's jars carry no Implementation-Version; the build's own figure is the oracle
+        assertEquals("aws-bedrock " + System.getProperty("tokenguard.test.awssdk.version"),
+                bedrock.describe(loader));
     }
 
     @Test
