@@ -32,6 +32,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BedrockAgentIT {
     static final String APP = "dev.tokenguard.it.app.BedrockScenarioApp";
     static final String GOVERNING = "[tokenguard] TokenGuard: governing aws-bedrock ";
+    /** The newest SDK's sync client runs on Apache HttpClient 5, whose raw-HTTP plugin says so (and stays out). */
+    static final String GOVERNING_HTTPCLIENT5 = "[tokenguard] TokenGuard: governing apache-httpclient5 "
+            + System.getProperty("tokenguard.httpclient5.version");
     static final String ALL = "converse,async-converse,converse-stream,invoke,invoke-stream";
     static final long LIMIT = 1_200;
     static FakeBedrockServer server;
@@ -78,8 +81,8 @@ class BedrockAgentIT {
     void everyOperationIsChargedOncePerRequestAndRefusedBeforeSendingOnceItsBudgetIsSpent() throws Exception {
         ForkedJvm.Result result = ForkedJvm.run(work, governed(), quietLogging(), Map.of(), APP, ALL,
                 server.baseUrl(), "200");
-        assertEquals(List.of(GOVERNING + System.getProperty("tokenguard.bedrock.version")), result.agentLines(),
-                result::toString);
+        assertEquals(List.of(GOVERNING_HTTPCLIENT5, GOVERNING + System.getProperty("tokenguard.bedrock.version")),
+                result.agentLines(), result::toString);
         assertEachScenarioRefusedAtItsLimit(result, work.resolve("tokenguard-sessions"));
         assertNoSecretIn(result, work.resolve("tokenguard-sessions"));
     }
@@ -99,7 +102,7 @@ class BedrockAgentIT {
         ForkedJvm.Result result = ForkedJvm.run(work, "budget.max-tokens=100,instrumentation.aws-bedrock.enabled=false",
                 quietLogging(), Map.of(), APP, "converse,converse-stream", server.baseUrl(), "4");
         assertEquals(0, result.exitCode(), result::toString);
-        assertEquals(List.of(), result.agentLines(), result::toString);
+        assertEquals(List.of(GOVERNING_HTTPCLIENT5), result.agentLines(), result::toString);
         assertEquals(8, result.lines("OK ").size(), "nothing is refused: the SDK is not governed");
         assertEquals(8, server.requestCount());
         assertEquals(0, SessionLogs.read(work.resolve("tokenguard-sessions")).of("llm_call").size());

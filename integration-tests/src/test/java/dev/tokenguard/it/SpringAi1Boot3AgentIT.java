@@ -43,6 +43,9 @@ class SpringAi1Boot3AgentIT {
             + SPRING_AI_VERSION;
     static final String GOVERNING_JDK_HTTP = "[tokenguard] TokenGuard: governing jdk-http-client "
             + Runtime.version().toString().split("\\+")[0];
+    /** Spring Boot loads the JDK's HttpURLConnection, whose plugin then says it governs it (nothing is sent on it). */
+    static final String GOVERNING_URL_CONNECTION = "[tokenguard] TokenGuard: governing http-url-connection "
+            + Runtime.version().toString().split("\\+")[0];
     static final List<String> JDK_CLIENTS = List.of("--spring.http.client.factory=jdk",
             "--spring.http.reactiveclient.connector=jdk");
 
@@ -91,7 +94,8 @@ class SpringAi1Boot3AgentIT {
         anthropic.setFailNext(503);
         ForkedJvm.Result result = run("", STEPS, List.of());
         assertEquals(0, result.exitCode(), result::toString);
-        assertEquals(List.of(GOVERNING_ANTHROPIC, GOVERNING_OPENAI), result.agentLines().stream().sorted().toList(),
+        assertEquals(List.of(GOVERNING_URL_CONNECTION, GOVERNING_ANTHROPIC, GOVERNING_OPENAI),
+                result.agentLines().stream().sorted().toList(),
                 result::toString);
         assertStepsOk(result);
         // each 503 was retried by Spring AI: one more physical request per server, failed, logged as such
@@ -105,7 +109,7 @@ class SpringAi1Boot3AgentIT {
     void onTheJdkHttpClientTheHttpLayerLeavesFrameworkRequestsAlone() throws Exception {
         ForkedJvm.Result result = run("", STEPS, JDK_CLIENTS);
         assertEquals(0, result.exitCode(), result::toString);
-        assertEquals(List.of(GOVERNING_JDK_HTTP, GOVERNING_ANTHROPIC, GOVERNING_OPENAI),
+        assertEquals(List.of(GOVERNING_URL_CONNECTION, GOVERNING_JDK_HTTP, GOVERNING_ANTHROPIC, GOVERNING_OPENAI),
                 result.agentLines().stream().sorted().toList(), result::toString);
         assertStepsOk(result);
         assertEquals(OPENAI_REQUESTS, openai.requestCount(), openai::toString);
@@ -122,7 +126,8 @@ class SpringAi1Boot3AgentIT {
         // Spring's JdkClientHttpConnector hands the JDK a body publisher of its own, which the HTTP layer does not
         // read: it cannot ask for the usage of the stream whose app did not, and charges that stream an estimate
         // without an input count, which it reports once
-        assertEquals(List.of(GOVERNING_JDK_HTTP, "[tokenguard] TokenGuard: a response from openai reported unusable"
+        assertEquals(List.of(GOVERNING_URL_CONNECTION, GOVERNING_JDK_HTTP,
+                "[tokenguard] TokenGuard: a response from openai reported unusable"
                 + " token counts (no input token count); the call is logged without them"), result.agentLines(),
                 result::toString);
         assertStepsOk(result);

@@ -68,7 +68,7 @@ class SpringAi2Boot4AgentIT {
         ForkedJvm.Result result = run("", ALL_STEPS);
         assertEquals(0, result.exitCode(), result::toString);
         assertEquals(List.of("[tokenguard] TokenGuard: governing anthropic-java " + nestedVersion("anthropic-java-core"),
-                        ForkedJvm.GOVERNING_OKHTTP,
+                        SpringAi1Boot3AgentIT.GOVERNING_URL_CONNECTION, ForkedJvm.GOVERNING_OKHTTP,
                         "[tokenguard] TokenGuard: governing openai-java " + nestedVersion("openai-java-core")),
                 result.agentLines().stream().sorted().toList(), result::toString);
         List<String> ok = result.lines("OK ");
@@ -156,7 +156,8 @@ class SpringAi2Boot4AgentIT {
         ForkedJvm.Result result = run("budget.scope=global,instrumentation.openai-java.enabled=false,"
                 + "instrumentation.anthropic-java.enabled=false", steps);
         assertEquals(0, result.exitCode(), result::toString);
-        assertEquals(List.of(ForkedJvm.GOVERNING_OKHTTP), result.agentLines(), result::toString);
+        assertEquals(List.of(SpringAi1Boot3AgentIT.GOVERNING_URL_CONNECTION, ForkedJvm.GOVERNING_OKHTTP),
+                result.agentLines(), result::toString);
         assertEquals(steps.size(), result.lines("OK ").size(), result::toString);
         assertEquals(2, openAi.requestCount());
         assertEquals(2, anthropic.requestCount());
