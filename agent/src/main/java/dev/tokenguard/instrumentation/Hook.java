@@ -23,7 +23,12 @@ public record Hook(String typeName, List<String> methods, int parameterCount, La
         /** The first argument is the request and the second a handler; both may be replaced. */
         REQUEST_AND_HANDLER,
         /** The method takes no argument: the call site reads the request from the target. */
-        TARGET
+        TARGET,
+        /**
+         * The request is spread over the arguments: the call site gets them all as one {@code Object[]}, and
+         * the governed call's {@code request} returns that array with any of them replaced.
+         */
+        ARGUMENTS
     }
 
     public Hook {

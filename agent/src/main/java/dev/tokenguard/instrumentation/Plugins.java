@@ -1,6 +1,7 @@
 package dev.tokenguard.instrumentation;
 
 import dev.tokenguard.instrumentation.anthropic.AnthropicPlugin;
+import dev.tokenguard.instrumentation.azure.AzureOpenAiPlugin;
 import dev.tokenguard.instrumentation.jdkhttp.JdkHttpClientPlugin;
 import dev.tokenguard.instrumentation.okhttp.OkHttpPlugin;
 import dev.tokenguard.instrumentation.openai.OpenAiPlugin;
@@ -16,7 +17,8 @@ public final class Plugins {
     /** The plugins, in the order their start-up lines and options are listed. */
     public static final List<SdkPlugin> ALL = List.of(OpenAiPlugin.DECLARATION, AnthropicPlugin.DECLARATION,
             OkHttpPlugin.DECLARATION,
-            JdkHttpClientPlugin.DECLARATION);
+            JdkHttpClientPlugin.DECLARATION,
+            AzureOpenAiPlugin.DECLARATION);
 
     private Plugins() {
     }
