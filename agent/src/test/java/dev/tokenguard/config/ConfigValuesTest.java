@@ -524,7 +524,8 @@ class ConfigValuesTest {
                 "tokenguard.session-log.enabled", "tokenguard.session-log.dir", "tokenguard.session-log.capture-content",
                 "tokenguard.otel.enabled", "tokenguard.instrumentation.openai-java.enabled",
                 "tokenguard.instrumentation.anthropic-java.enabled", "tokenguard.instrumentation.okhttp.enabled",
-                "tokenguard.instrumentation.jdk-http-client.enabled"),
+                "tokenguard.instrumentation.jdk-http-client.enabled",
+                "tokenguard.instrumentation.azure-ai-openai.enabled"),
                 withDefault.stream().map(ConfigOption::key).toList());
         for (ConfigOption<?> o : withDefault) {
             assertNotNull(o.defaultValue(), o.key());

@@ -42,7 +42,8 @@ class ReadmeConfigTableTest {
                 "tokenguard.pricing.file", "tokenguard.otel.enabled", "tokenguard.http.endpoints",
                 "tokenguard.instrumentation.openai-java.enabled", "tokenguard.instrumentation.anthropic-java.enabled",
                 "tokenguard.instrumentation.okhttp.enabled",
-                "tokenguard.instrumentation.jdk-http-client.enabled", "tokenguard.config.file");
+                "tokenguard.instrumentation.jdk-http-client.enabled",
+                "tokenguard.instrumentation.azure-ai-openai.enabled", "tokenguard.config.file");
         assertEquals(2 + keys.size(), lines.length, table);
         assertEquals("| key | default | expected form | meaning |", lines[0]);
         assertEquals("|---|---|---|---|", lines[1]);
