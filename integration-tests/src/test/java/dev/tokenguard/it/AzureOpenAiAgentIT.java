@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -176,6 +177,44 @@ class AzureOpenAiAgentIT {
             assertTrue(call.get("input_tokens").asLong() > 0 && call.get("output_tokens").asLong() > 0,
                     call.toString());
         }
+    }
+
+    /**
+     * azure-core on the JDK's HttpClient, which the HTTP layer instruments, with the server listed as an HTTP
+     * endpoint: each of the SDK's requests (blocking on the calling thread, async on the client's own threads) is
+     * charged once, by the SDK layer; the request the app sends itself on the JDK client is the HTTP layer's.
+     */
+    @Test
+    void onTheJdkHttpClientTheHttpLayerChargesOnlyTheAppsOwnRequests() throws Exception {
+        ForkedJvm.Result result = run(work, ForkedJvm.applicationClassPath(), "", "all-on-jdk-http-client", 2);
+        assertEquals(0, result.exitCode(), result::toString);
+        // the JDK client is built before the SDK's client, so its line may come first
+        assertEquals(Set.of(GOVERNING + VERSION, "[tokenguard] TokenGuard: governing jdk-http-client " + jdkVersion()),
+                Set.copyOf(result.agentLines()), result::toString);
+        assertEquals(2, result.agentLines().size(), result::toString);
+        assertEquals(2, result.lines("OK ").size(), result::toString);
+        List<JsonNode> calls = logs(work).of("llm_call");
+        assertEquals(12, server.requestCount());
+        assertEquals(12, calls.size(), calls::toString);
+        for (int i = 0; i < 12; i++) {
+            RecordedRequest served = server.requests().get(i);
+            JsonNode call = calls.get(i);
+            assertEquals(served.usage().inputTokens(), call.get("input_tokens").asLong(), call.toString());
+            assertEquals("provider", call.get("usage_source").asText(), call.toString());
+            assertEquals("azure.ai.openai", call.get("provider").asText());
+            boolean own = i % 6 == 5;
+            assertEquals(own, !served.header("user-agent").contains("azsdk-java-azure-ai-openai/"),
+                    served.header("user-agent"));
+        }
+        assertEquals(server.totalTokens(), logs(work).sum("llm_call", "total_tokens"));
+    }
+
+    static String jdkVersion() {
+        StringBuilder version = new StringBuilder();
+        for (Integer part : Runtime.version().version()) {
+            version.append(version.length() == 0 ? "" : ".").append(part);
+        }
+        return version.toString();
     }
 
     @Test

@@ -12,7 +12,10 @@ import com.azure.ai.openai.models.ChatRequestUserMessage;
 import com.azure.ai.openai.models.Embeddings;
 import com.azure.ai.openai.models.EmbeddingsOptions;
 import com.azure.core.exception.HttpResponseException;
+import com.azure.core.http.HttpClient;
 import com.azure.core.http.HttpHeaders;
+import com.azure.core.http.jdk.httpclient.JdkHttpClientBuilder;
+import com.azure.core.http.netty.NettyAsyncHttpClientBuilder;
 import com.azure.core.http.policy.AddHeadersPolicy;
 import com.azure.core.http.policy.FixedDelay;
 import com.azure.core.http.policy.RetryPolicy;
@@ -82,13 +85,20 @@ class AzureOpenAiInstrumentationTest {
     @BeforeEach
     void start() {
         server.reset();
-        // azure-core sends a key credential over HTTPS only; the loopback server speaks plain HTTP, so the key
-        // goes as the header the credential would have set
-        OpenAIClientBuilder builder = new OpenAIClientBuilder().endpoint(server.azureEndpoint())
-                .addPolicy(new AddHeadersPolicy(new HttpHeaders().set("api-key", API_KEY)))
-                .retryPolicy(new RetryPolicy(new FixedDelay(0, Duration.ZERO)));
+        OpenAIClientBuilder builder = builder(new NettyAsyncHttpClientBuilder().build());
         client = builder.buildClient();
         async = builder.buildAsyncClient();
+    }
+
+    /**
+     * A client on {@code transport} (both Netty and the JDK client are on this class path, so it is named).
+     * azure-core sends a key credential over HTTPS only, and the loopback server speaks plain HTTP: the key goes as
+     * the header the credential would have set.
+     */
+    static OpenAIClientBuilder builder(HttpClient transport) {
+        return new OpenAIClientBuilder().endpoint(server.azureEndpoint()).httpClient(transport)
+                .addPolicy(new AddHeadersPolicy(new HttpHeaders().set("api-key", API_KEY)))
+                .retryPolicy(new RetryPolicy(new FixedDelay(0, Duration.ZERO)));
     }
 
     @AfterEach
@@ -267,6 +277,56 @@ class AzureOpenAiInstrumentationTest {
         assertEquals(1, calls.size());
         assertEquals("error", calls.get(0).get("status").asText());
         assertTrue(calls.get(0).get("input_tokens").isNull());
+    }
+
+    /**
+     * A stream the app cancels after two chunks is charged once: the provider's counts when its usage chunk had
+     * already arrived with the bytes read so far (a small answer may come in one piece), an estimate otherwise.
+     */
+    @Test
+    void anAsyncStreamCancelledEarlyIsChargedOnce() throws Exception {
+        install(1_000_000);
+        List<ChatCompletions> two = async.getChatCompletionsStream(DEPLOYMENT, chat("cancelled")).take(2)
+                .collectList().block();
+        assertEquals(2, two.size());
+        // the cancellation travels up the SDK's operators to the body, which may end on Netty's thread
+        for (int i = 0; i < 200 && events("llm_call").isEmpty(); i++) {
+            Thread.sleep(50);
+        }
+        List<JsonNode> calls = events("llm_call");
+        assertEquals(1, calls.size());
+        assertEquals(1, server.requestCount());
+        JsonNode call = calls.get(0);
+        if (call.get("usage_source").asText().equals("provider")) {
+            assertEquals(server.totalInputTokens(), call.get("input_tokens").asLong(), call.toString());
+            assertEquals(server.totalOutputTokens(), call.get("output_tokens").asLong(), call.toString());
+        } else {
+            assertEquals("estimated", call.get("usage_source").asText(), call.toString());
+            assertTrue(call.get("input_tokens").asLong() > 0, call.toString());
+        }
+        assertEquals(call.get("total_tokens").asLong(), call.get("budget").get(0).get("used").asLong());
+    }
+
+    /**
+     * On azure-core's JDK HttpClient transport each request is charged once. (In this JVM the JDK's own classes
+     * cannot reach the agent, so the HTTP layer's staying out of them is proven on the built agent jar, in
+     * {@code AzureOpenAiAgentIT}.)
+     */
+    @Test
+    void onTheJdkHttpClientTransportEachRequestIsChargedOnce() throws Exception {
+        install(1_000_000, new Governor.Settings(false, false, null,
+                List.of(new HttpEndpoint(URI.create(server.azureEndpoint()), "azure.ai.openai")), null));
+        OpenAIClientBuilder jdk = builder(new JdkHttpClientBuilder().build());
+        OpenAIClient blocking = jdk.buildClient();
+        OpenAIAsyncClient nonBlocking = jdk.buildAsyncClient();
+        blocking.getChatCompletions(DEPLOYMENT, chat("blocking"));
+        blocking.getChatCompletionsStream(DEPLOYMENT, chat("blocking stream")).forEach(c -> { });
+        nonBlocking.getChatCompletions(DEPLOYMENT, chat("async")).block();
+        nonBlocking.getChatCompletionsStream(DEPLOYMENT, chat("async stream")).blockLast();
+        nonBlocking.getEmbeddings(DEPLOYMENT, new EmbeddingsOptions(List.of("async embeddings"))).block();
+        List<JsonNode> calls = callsMatchTheServer(5);
+        assertEquals(List.of(false, true, false, true, false),
+                calls.stream().map(c -> c.get("streaming").asBoolean()).toList());
     }
 
     @Test
