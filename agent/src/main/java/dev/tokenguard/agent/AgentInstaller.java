@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import static net.bytebuddy.matcher.ElementMatchers.isProtected;
 import static net.bytebuddy.matcher.ElementMatchers.isPublic;
 import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
 import static net.bytebuddy.matcher.ElementMatchers.named;
@@ -148,7 +149,10 @@ public final class AgentInstaller {
         return names.toArray(String[]::new);
     }
 
-    /** The shared advice on the hook's public methods of the declared names and parameter count. */
+    /**
+     * The shared advice on the hook's methods of the declared names and parameter count that a caller or
+     * subclass can reach (public or protected: an HTTP client's one funnel may be a protected template method).
+     */
     private static AgentBuilder.Transformer advice(Hook hook) {
         Class<?> advice = switch (hook.shape()) {
             case REQUEST -> GovernCall.class;
@@ -158,7 +162,7 @@ public final class AgentInstaller {
         };
         return (builder, type, loader, module, domain) -> builder.visit(Advice.to(advice, GovernedCallExit.class)
                 .on(namedOneOf(hook.methods().toArray(String[]::new)).and(takesArguments(hook.parameterCount()))
-                        .and(isPublic())));
+                        .and(isPublic().or(isProtected()))));
     }
 
     /** One line per instrumented SDK, the first time one of its classes is instrumented; errors once. */

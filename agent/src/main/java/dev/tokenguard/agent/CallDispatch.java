@@ -27,7 +27,7 @@ final class CallDispatch implements CallHooks {
             CallSite callSite = sites.get(site);
             InjectedFault.at("enter");
             Object call = callSite == null ? null : callSite.enter(target, request);
-            if (call instanceof GovernedCall) {
+            if (call instanceof GovernedCall governed && governed.ownsRequests()) {
                 GovernedThread.enter();
             }
             return call;
@@ -57,9 +57,18 @@ final class CallDispatch implements CallHooks {
         }
     }
 
+    private static boolean ownsRequests(GovernedCall call) {
+        try {
+            return call.ownsRequests();
+        } catch (RuntimeException | LinkageError e) {
+            AgentLog.failure("exit", e);
+            return true;
+        }
+    }
+
     @Override
     public Object exit(Object call, Object returned, Throwable thrown) {
-        if (call instanceof GovernedCall) {
+        if (call instanceof GovernedCall governed && ownsRequests(governed)) {
             GovernedThread.exit();
         }
         try {

@@ -13,13 +13,18 @@ import net.bytebuddy.matcher.ElementMatcher;
 import net.bytebuddy.pool.TypePool;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.JarURLConnection;
 import java.net.URL;
 import java.net.URLConnection;
 import java.util.ArrayList;
+import java.util.Enumeration;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.WeakHashMap;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
 import java.util.jar.Manifest;
 
 /**
@@ -40,8 +45,9 @@ final class SdkPresence implements ElementMatcher<ClassLoader> {
 
     @Override
     public boolean matches(ClassLoader loader) {
-        if (loader == null) {
-            return false;
+        Module jdk = JdkModules.of(plugin);
+        if (jdk != null ? loader != jdk.getClassLoader() : loader == null) {
+            return false; // a JDK plugin's classes come from its module's loader (null for java.base), no other's
         }
         synchronized (verdicts) {
             Boolean verdict = verdicts.get(loader);
@@ -54,7 +60,7 @@ final class SdkPresence implements ElementMatcher<ClassLoader> {
     }
 
     private boolean judge(ClassLoader loader) {
-        if (loader.getResource(resource(plugin.markerClass())) == null) {
+        if (resourceOf(loader, resource(plugin.markerClass())) == null) {
             return false;
         }
         if (JdkModules.of(plugin) != null && !JdkModules.bridgeVisibleFrom(loader)) {
@@ -158,6 +164,7 @@ final class SdkPresence implements ElementMatcher<ClassLoader> {
                     if (version != null) {
                         return version;
                     }
+                    return mavenVersion(jar);
                 }
             } catch (IOException | RuntimeException e) {
                 // fall through
@@ -166,12 +173,44 @@ final class SdkPresence implements ElementMatcher<ClassLoader> {
         return null;
     }
 
+    /**
+     * The version in the jar's Maven {@code pom.properties}, for jars whose manifest names none (LangChain4j's);
+     * null unless the jar holds exactly one, as a fat jar of several artifacts does not.
+     */
+    private static String mavenVersion(JarURLConnection connection) throws IOException {
+        try (JarFile jar = connection.getJarFile()) {
+            JarEntry found = null;
+            for (Enumeration<JarEntry> entries = jar.entries(); entries.hasMoreElements(); ) {
+                JarEntry entry = entries.nextElement();
+                if (entry.getName().startsWith("META-INF/maven/") && entry.getName().endsWith("/pom.properties")) {
+                    if (found != null) {
+                        return null;
+                    }
+                    found = entry;
+                }
+            }
+            if (found == null) {
+                return null;
+            }
+            Properties pom = new Properties();
+            try (InputStream in = jar.getInputStream(found)) {
+                pom.load(in);
+            }
+            return pom.getProperty("version");
+        }
+    }
+
     private static String versionOfJdk() {
         StringBuilder version = new StringBuilder();
         for (Integer part : Runtime.version().version()) {
             version.append(version.length() == 0 ? "" : ".").append(part);
         }
         return version.toString();
+    }
+
+    /** A resource of {@code loader}, the bootstrap loader's (seen through the system loader) when null. */
+    private static URL resourceOf(ClassLoader loader, String name) {
+        return loader == null ? ClassLoader.getSystemResource(name) : loader.getResource(name);
     }
 
     static String resource(String className) {

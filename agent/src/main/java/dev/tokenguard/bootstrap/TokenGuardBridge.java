@@ -46,8 +46,14 @@ public final class TokenGuardBridge {
         return h == null || call == null || call instanceof Throwable ? returned : h.exit(call, returned, thrown);
     }
 
-    /** The exception the instrumented method ends with: the refusal when the call was refused. */
+    /**
+     * The exception the instrumented method ends with: the refusal when the call was refused, or the
+     * refusal a {@link RefusalInFlight} carried out of a retry loop inside the method.
+     */
     public static Throwable thrown(Object call, Throwable thrown) {
-        return call instanceof BudgetExhaustedException refusal ? refusal : thrown;
+        if (call instanceof BudgetExhaustedException refusal) {
+            return refusal;
+        }
+        return thrown instanceof RefusalInFlight carried ? carried.refusal() : thrown;
     }
 }

@@ -14,6 +14,15 @@ public interface GovernedCall {
         return value;
     }
 
+    /**
+     * Whether this call owns the physical requests made inside it on its thread, so that the layers
+     * below (the raw-HTTP fallback) stay out of them. A call that only shapes a framework's own control
+     * flow, such as its retry loop, owns none: the layer below governs each request as usual.
+     */
+    default boolean ownsRequests() {
+        return true;
+    }
+
     /** The SDK method returned {@code returned} or threw {@code thrown}; returns what the app gets. */
     Object exit(Object returned, Throwable thrown);
 }

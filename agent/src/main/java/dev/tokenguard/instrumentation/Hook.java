@@ -3,8 +3,8 @@ package dev.tokenguard.instrumentation;
 import java.util.List;
 
 /**
- * One instrumented type of a plugin: the public methods of that type, taking {@code parameterCount}
- * parameters, that each make exactly one physical request. The shared advice reports the call as
+ * One instrumented type of a plugin: the public (or protected) methods of that type, taking
+ * {@code parameterCount} parameters, that each make exactly one physical request. The shared advice reports the call as
  * {@code typeName.method} with the SDK object as target and the first argument as the request.
  *
  * @param typeName       the exact binary name of the instrumented type
@@ -25,8 +25,10 @@ public record Hook(String typeName, List<String> methods, int parameterCount, La
         /** The method takes no argument: the call site reads the request from the target. */
         TARGET,
         /**
-         * The request is spread over the arguments: the call site gets them all as one {@code Object[]}, and
-         * the governed call's {@code request} returns that array with any of them replaced.
+         * The request is spread over the arguments, or is not the first one (an HTTP client's
+         * {@code doExecute(host, request, context)}, a deployment name beside a JSON body): the call site gets
+         * them all as one {@code Object[]}, and the governed call's {@code request} returns that array with any
+         * of them replaced (or the same array, when it changes the argument objects themselves).
          */
         ARGUMENTS
     }

@@ -1,10 +1,16 @@
 package dev.tokenguard.instrumentation;
 
 import dev.tokenguard.instrumentation.anthropic.AnthropicPlugin;
+import dev.tokenguard.instrumentation.apachehttp.ApacheHttpClientPlugin;
 import dev.tokenguard.instrumentation.azure.AzureOpenAiPlugin;
+import dev.tokenguard.instrumentation.bedrock.BedrockPlugin;
 import dev.tokenguard.instrumentation.jdkhttp.JdkHttpClientPlugin;
+import dev.tokenguard.instrumentation.langchain4j.LangChain4jPlugin;
 import dev.tokenguard.instrumentation.okhttp.OkHttpPlugin;
 import dev.tokenguard.instrumentation.openai.OpenAiPlugin;
+import dev.tokenguard.instrumentation.springai.SpringAiAnthropicPlugin;
+import dev.tokenguard.instrumentation.springai.SpringAiOpenAiPlugin;
+import dev.tokenguard.instrumentation.urlconnection.HttpUrlConnectionPlugin;
 
 import java.util.List;
 
@@ -18,6 +24,11 @@ public final class Plugins {
     public static final List<SdkPlugin> ALL = List.of(OpenAiPlugin.DECLARATION, AnthropicPlugin.DECLARATION,
             OkHttpPlugin.DECLARATION,
             JdkHttpClientPlugin.DECLARATION,
+            SpringAiOpenAiPlugin.DECLARATION, SpringAiAnthropicPlugin.DECLARATION,
+            LangChain4jPlugin.DECLARATION,
+            ApacheHttpClientPlugin.DECLARATION,
+            HttpUrlConnectionPlugin.DECLARATION,
+            BedrockPlugin.DECLARATION,
             AzureOpenAiPlugin.DECLARATION);
 
     private Plugins() {

@@ -64,6 +64,9 @@ public final class PriceTable {
     static final String RESOURCE = "prices.json";
     private static final String RESOURCE_PATH = "dev/tokenguard/pricing/" + RESOURCE;
     private static final String GEMINI_RESOURCE_PREFIX = "models/";
+    /** The geographic prefixes of Bedrock's cross-region inference profiles ({@code us.anthropic...}). */
+    private static final java.util.Set<String> INFERENCE_PROFILE_PREFIXES = java.util.Set.of("us", "eu", "apac",
+            "us-gov", "global", "jp", "au", "ca");
 
     private static volatile PriceTable builtIn;
 
@@ -150,6 +153,7 @@ public final class PriceTable {
         if (m.startsWith(GEMINI_RESOURCE_PREFIX)) {
             m = m.substring(GEMINI_RESOURCE_PREFIX.length());
         }
+        m = bedrockModelId(m);
         if (m.isEmpty()) {
             return Optional.empty();
         }
@@ -204,6 +208,24 @@ public final class PriceTable {
     @Override
     public String toString() {
         return "PriceTable[date=" + date + ", " + entries.size() + " entries]";
+    }
+
+    /**
+     * The Bedrock model id an inference profile or ARN names, e.g. {@code anthropic.claude-sonnet-4-20250514-v1:0}
+     * for {@code us.anthropic.claude-sonnet-4-20250514-v1:0} or
+     * {@code arn:aws:bedrock:us-east-1:111122223333:inference-profile/eu.anthropic...}; other names as they are.
+     */
+    static String bedrockModelId(String model) {
+        String m = model;
+        int slash = m.lastIndexOf('/');
+        if (m.startsWith("arn:") && slash >= 0) {
+            m = m.substring(slash + 1);
+        }
+        int dot = m.indexOf('.');
+        if (dot > 0 && m.indexOf('.', dot + 1) > dot + 1 && INFERENCE_PROFILE_PREFIXES.contains(m.substring(0, dot))) {
+            m = m.substring(dot + 1);
+        }
+        return m;
     }
 
     /** Identity of an entry for overriding and duplicate detection: the pattern ignoring case, and the provider. */

@@ -6,6 +6,8 @@ import dev.tokenguard.instrumentation.Member;
 import dev.tokenguard.instrumentation.SdkPlugin;
 import dev.tokenguard.instrumentation.VersionRange;
 import dev.tokenguard.instrumentation.anthropic.AnthropicPlugin;
+import dev.tokenguard.instrumentation.langchain4j.LangChain4jPlugin;
+import dev.tokenguard.instrumentation.bedrock.BedrockPlugin;
 import dev.tokenguard.instrumentation.openai.OpenAiPlugin;
 import org.junit.jupiter.api.Test;
 
@@ -52,6 +54,17 @@ class SdkPresenceTest {
         assertNull(anthropic.firstMissing(loader));
         assertTrue(anthropic.matches(loader));
         assertTrue(anthropic.describe(loader).startsWith("anthropic-java 3."), anthropic.describe(loader));
+    }
+
+    @Test
+    void anSdkWhoseManifestNamesNoVersionIsReadFromItsJarsPomProperties() {
+        ClassLoader loader = getClass().getClassLoader();
+        SdkPresence bedrock = new SdkPresence(BedrockPlugin.DECLARATION);
+        assertNull(bedrock.firstMissing(loader));
+        assertTrue(bedrock.matches(loader));
+        // the AWS SDK's jars carry no Implementation-Version; the build's own figure is the oracle
+        assertEquals("aws-bedrock " + System.getProperty("tokenguard.test.awssdk.version"),
+                bedrock.describe(loader));
     }
 
     @Test
@@ -112,5 +125,24 @@ class SdkPresenceTest {
         assertFalse(range.contains("4.0.0"));
         assertFalse(range.contains("2.0.0-beta.1"));
         assertFalse(range.contains("not-a-version"));
+    }
+    @Test
+    void aJarWhoseManifestNamesNoVersionIsVersionedByItsMavenPomProperties() {
+        // LangChain4j's jars carry their version only in META-INF/maven/.../pom.properties; the oracle is the
+        // file name of the langchain4j-core jar on the test class path
+        String jar = java.util.Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+                .map(e -> java.nio.file.Path.of(e).getFileName().toString())
+                .filter(n -> n.startsWith("langchain4j-core-") && n.endsWith(".jar")).findFirst().orElseThrow();
+        String version = jar.substring("langchain4j-core-".length(), jar.length() - ".jar".length());
+        ClassLoader loader = getClass().getClassLoader();
+        SdkPresence langchain4j = new SdkPresence(LangChain4jPlugin.DECLARATION);
+        assertEquals(version, langchain4j.version(loader));
+        assertEquals("langchain4j " + version, langchain4j.describe(loader));
+        assertTrue(langchain4j.matches(loader));
+        SdkPlugin later = new SdkPlugin("langchain4j", "openai", LangChain4jPlugin.DECLARATION.markerClass(),
+                new VersionRange("2.0.0", "3"), LangChain4jPlugin.DECLARATION.hooks(), List.of());
+        List<String> lines = stderrOf(() -> new SdkPresence(later).matches(loader), false);
+        assertEquals(List.of("[tokenguard] TokenGuard: langchain4j " + version + " found but not supported (supported"
+                + " versions are 2.0.0 up to (not including) 3); its calls are not governed"), lines);
     }
 }

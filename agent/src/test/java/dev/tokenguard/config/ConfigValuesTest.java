@@ -525,6 +525,12 @@ class ConfigValuesTest {
                 "tokenguard.otel.enabled", "tokenguard.instrumentation.openai-java.enabled",
                 "tokenguard.instrumentation.anthropic-java.enabled", "tokenguard.instrumentation.okhttp.enabled",
                 "tokenguard.instrumentation.jdk-http-client.enabled",
+                "tokenguard.instrumentation.spring-ai-openai.enabled",
+                "tokenguard.instrumentation.spring-ai-anthropic.enabled",
+                "tokenguard.instrumentation.langchain4j.enabled",
+                "tokenguard.instrumentation.apache-httpclient5.enabled",
+                "tokenguard.instrumentation.http-url-connection.enabled",
+                "tokenguard.instrumentation.aws-bedrock.enabled",
                 "tokenguard.instrumentation.azure-ai-openai.enabled"),
                 withDefault.stream().map(ConfigOption::key).toList());
         for (ConfigOption<?> o : withDefault) {

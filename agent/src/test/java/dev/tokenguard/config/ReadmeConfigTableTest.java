@@ -43,6 +43,12 @@ class ReadmeConfigTableTest {
                 "tokenguard.instrumentation.openai-java.enabled", "tokenguard.instrumentation.anthropic-java.enabled",
                 "tokenguard.instrumentation.okhttp.enabled",
                 "tokenguard.instrumentation.jdk-http-client.enabled",
+                "tokenguard.instrumentation.spring-ai-openai.enabled",
+                "tokenguard.instrumentation.spring-ai-anthropic.enabled",
+                "tokenguard.instrumentation.langchain4j.enabled",
+                "tokenguard.instrumentation.apache-httpclient5.enabled",
+                "tokenguard.instrumentation.http-url-connection.enabled",
+                "tokenguard.instrumentation.aws-bedrock.enabled",
                 "tokenguard.instrumentation.azure-ai-openai.enabled", "tokenguard.config.file");
         assertEquals(2 + keys.size(), lines.length, table);
         assertEquals("| key | default | expected form | meaning |", lines[0]);

@@ -154,4 +154,38 @@ final class ForkedJvm {
                 .filter(entry -> !entry.contains("tokenguard-agent") && !entry.replace('\\', '/').contains("agent/target"))
                 .collect(Collectors.joining(File.pathSeparator));
     }
+    /**
+     * Runs an executable jar as a service ships it, {@code java -javaagent:... -jar app.jar args} (a Spring Boot
+     * jar: nested jars under the Boot launcher's class loader), with the environment cleaned as in {@link #run}.
+     */
+    static Result runJar(Path workDir, String agentArgs, List<String> jvmOptions, Path jar, String... args)
+            throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        if (agentArgs != null) {
+            command.add("-javaagent:" + AGENT_JAR + (agentArgs.isEmpty() ? "" : "=" + agentArgs));
+        }
+        command.add("-Xshare:auto");
+        command.add("-XX:TieredStopAtLevel=1");
+        command.addAll(jvmOptions);
+        command.add("-jar");
+        command.add(jar.toString());
+        command.addAll(Arrays.asList(args));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
+        builder.environment().keySet().removeIf(k -> k.startsWith("TOKENGUARD_") || k.startsWith("OTEL_")
+                || k.startsWith("SPRING_") || k.startsWith("ANTHROPIC_") || k.startsWith("OPENAI_"));
+        Path out = Files.createTempFile(workDir, "stdout", ".txt");
+        Path err = Files.createTempFile(workDir, "stderr", ".txt");
+        builder.redirectOutput(out.toFile()).redirectError(err.toFile());
+        Process process = builder.start();
+        if (!process.waitFor(180, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new IllegalStateException(jar.getFileName() + " did not end within 180 s");
+        }
+        List<String> stdout = Files.readAllLines(out, StandardCharsets.UTF_8);
+        List<String> stderr = Files.readAllLines(err, StandardCharsets.UTF_8);
+        Files.delete(out);
+        Files.delete(err);
+        return new Result(process.exitValue(), stdout, stderr);
+    }
 }

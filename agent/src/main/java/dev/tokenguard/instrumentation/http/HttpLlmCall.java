@@ -30,7 +30,8 @@ import java.util.function.Predicate;
 public final class HttpLlmCall {
     private final LlmCall call;
     private final LlmRoute route;
-    private final LlmRequest request;
+    private volatile LlmRequest request;
+    private volatile boolean bodyKnown;
     private final byte[] body;
     private final boolean hideUsageChunk;
     private final ResponseUsageReader reader;
@@ -88,7 +89,9 @@ public final class HttpLlmCall {
         }
         byte[] sent = body;
         boolean hide = false;
-        if (streaming && route.asksForStreamUsage() && request != null && !request.includesUsage()) {
+        // only OpenAI's wire format has stream_options; Ollama's, Gemini's and Anthropic's streams report usage unasked
+        if (streaming && route.format() == WireFormat.OPENAI && route.asksForStreamUsage() && request != null
+                && !request.includesUsage()) {
             byte[] asking = StreamUsageRequest.withIncludeUsage(body);
             if (asking != null) {
                 sent = asking;
@@ -97,7 +100,25 @@ public final class HttpLlmCall {
         }
         LlmRequest read = request != null ? request
                 : new LlmRequest(model, streaming, null, false, null, false);
-        return new HttpLlmCall(call, route, read, sent, hide);
+        HttpLlmCall begun = new HttpLlmCall(call, route, read, sent, hide);
+        begun.bodyKnown = request != null;
+        return begun;
+    }
+
+    /**
+     * The request body, learnt only after the call began (an HTTP client that sends the body as the app
+     * writes it, after the headers): it gives the prompt that a local estimate counts, should the response
+     * carry no usage. The call's recorded model and streaming stay as begun. Ignored when the body was known.
+     */
+    public void bodySent(byte[] sentBody) {
+        if (bodyKnown || sentBody == null) {
+            return;
+        }
+        LlmRequest read = LlmRequest.read(route, sentBody);
+        if (read != null) {
+            request = read;
+            bodyKnown = true;
+        }
     }
 
     /** The body to send: the app's, or a copy asking for stream usage. */
@@ -120,10 +141,17 @@ public final class HttpLlmCall {
         if (ended.get()) {
             return slice(b, off, len);
         }
+        boolean last = false;
         try {
             reader.onBytes(b, off, len);
+            last = filter == null && reader.lastMessageSeen();
         } catch (RuntimeException e) {
             AgentLog.failure("http.usage", e);
+        }
+        if (last) {
+            // charged before the app can read the last message: a client that ends the call there (LangChain4j's
+            // Ollama models do) may start the next request before the body's end arrives
+            end(null);
         }
         return filter == null ? slice(b, off, len) : filter.filter(b, off, len);
     }

@@ -10,7 +10,8 @@ import java.io.IOException;
  * request sets, whether an OpenAI chat stream already asks for usage, and the request's text (for a local estimate
  * of the input when the provider reports none, at most {@value #MAX_PROMPT_TEXT} characters).
  *
- * @param model           the requested model: the body's {@code model}, else the model the path names; null when neither
+ * @param model           the requested model: the body's {@code model}, else the model the path names (for Gemini,
+ *                        whose path always names it, the path's); null when neither
  * @param stream          whether the response will be a stream
  * @param maxOutputTokens the output cap the request sets, or null when it sets none
  * @param includesUsage   whether the body already has {@code stream_options.include_usage: true}
@@ -30,7 +31,9 @@ public record LlmRequest(String model, boolean stream, Long maxOutputTokens, boo
         }
         walker.end();
         boolean readable = r.object && !walker.failed();
-        String model = r.model != null ? r.model : route.pathModel();
+        // a Gemini path names the model; a Gemini body's "model" (embedContent) is a resource name, "models/<model>"
+        String model = route.format() == WireFormat.GEMINI && route.pathModel() != null ? route.pathModel()
+                : r.model != null ? r.model : route.pathModel();
         boolean stream = switch (route.api()) {
             case GEMINI_GENERATE -> route.streamingPath();
             case OLLAMA_CHAT, OLLAMA_GENERATE -> !Boolean.FALSE.equals(r.stream);

@@ -111,6 +111,12 @@ final class OllamaWireUsage extends ResponseUsageReader {
         return doneSeen || !api.hasOutput();
     }
 
+    /** The {@code "done": true} object came: nothing but white space follows it. */
+    @Override
+    public boolean lastMessageSeen() {
+        return doneSeen;
+    }
+
     @Override
     protected boolean expectsOutput() {
         return api.hasOutput();

@@ -209,6 +209,15 @@ public abstract class ResponseUsageReader {
 
     protected abstract boolean expectsOutput();
 
+    /**
+     * Whether the response's last message came (Ollama's {@code "done": true} object): its usage is final even
+     * though the body has not ended yet, and a client may hand the app the whole answer at that message, before it
+     * reads the body's end. False where a format has no such message.
+     */
+    public boolean lastMessageSeen() {
+        return false;
+    }
+
     /** A problem of the counts this format alone can see (e.g. parts that overflow when added), or null. */
     protected String countsProblem() {
         return null;

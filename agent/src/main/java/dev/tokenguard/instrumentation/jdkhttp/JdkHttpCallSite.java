@@ -1,11 +1,9 @@
 package dev.tokenguard.instrumentation.jdkhttp;
 
-import dev.tokenguard.core.GovernedThread;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.instrumentation.CallSite;
+import dev.tokenguard.instrumentation.http.HttpLayer;
 import dev.tokenguard.instrumentation.http.HttpLlmCall;
-import dev.tokenguard.instrumentation.http.KnownEndpoints;
-import dev.tokenguard.instrumentation.http.SdkMarks;
 
 import java.net.http.HttpRequest;
 
@@ -17,27 +15,22 @@ import java.net.http.HttpRequest;
  * copy asking for stream usage).
  */
 final class JdkHttpCallSite implements CallSite {
-    private final Governor governor;
     private final boolean async;
-    private final KnownEndpoints endpoints;
+    private final HttpLayer layer;
 
     JdkHttpCallSite(String method, Governor governor) {
-        this.governor = governor;
         this.async = method.equals("sendAsync");
-        this.endpoints = new KnownEndpoints(governor.settings().httpEndpoints());
+        this.layer = new HttpLayer(governor);
     }
 
     @Override
     public Object enter(Object target, Object request) {
         // everything that may leave the request to another layer is decided before its body is read
-        if (!(request instanceof HttpRequest http) || GovernedThread.active()
-                || endpoints.match(http.method(), http.uri()) == null
-                || SdkMarks.ownedBySdk(http.headers().map(), governor.settings().pluginOn())) {
+        if (!(request instanceof HttpRequest http) || !layer.governs(http.method(), http.uri(), http.headers().map())) {
             return null;
         }
         byte[] body = RequestBody.read(http);
-        Object begun = HttpLlmCall.begin(governor, endpoints, governor.settings().pluginOn(), http.method(),
-                http.uri(), http.headers().map(), body);
+        Object begun = layer.begin(http.method(), http.uri(), http.headers().map(), body);
         if (begun instanceof HttpLlmCall call) {
             // a request without a body goes as built; one whose body was read goes with those bytes
             return new JdkHttpCall(call, body != null && http.bodyPublisher().isPresent(), async);

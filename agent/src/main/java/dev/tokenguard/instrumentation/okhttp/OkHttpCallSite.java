@@ -3,10 +3,8 @@ package dev.tokenguard.instrumentation.okhttp;
 import dev.tokenguard.core.GovernedThread;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.instrumentation.CallSite;
+import dev.tokenguard.instrumentation.http.HttpLayer;
 import dev.tokenguard.instrumentation.http.HttpLlmCall;
-import dev.tokenguard.instrumentation.http.KnownEndpoints;
-import dev.tokenguard.instrumentation.http.LlmRoute;
-import dev.tokenguard.instrumentation.http.SdkMarks;
 
 import java.net.URI;
 import java.util.List;
@@ -19,13 +17,11 @@ import java.util.Map;
  * known not to be an SDK's own; every other request passes untouched.
  */
 final class OkHttpCallSite implements CallSite {
-    private final Governor governor;
-    private final KnownEndpoints endpoints;
+    private final HttpLayer layer;
     private final boolean enqueue;
 
     OkHttpCallSite(String method, Governor governor) {
-        this.governor = governor;
-        this.endpoints = new KnownEndpoints(governor.settings().httpEndpoints());
+        this.layer = new HttpLayer(governor);
         this.enqueue = method.equals("enqueue");
     }
 
@@ -37,17 +33,15 @@ final class OkHttpCallSite implements CallSite {
         Object request = OkHttpRequests.of(target);
         String method = OkHttpRequests.method(request);
         URI uri = OkHttpRequests.uri(request);
-        LlmRoute route = endpoints.match(method, uri);
-        if (route == null) {
+        if (!layer.governs(method, uri, null)) {
             return null;
         }
         Map<String, List<String>> headers = OkHttpRequests.headers(request);
-        if (SdkMarks.ownedBySdk(headers, governor.settings().pluginOn())) {
+        if (!layer.governs(method, uri, headers)) {
             return null;
         }
         byte[] body = OkHttpRequests.body(request);
-        Object begun = HttpLlmCall.begin(governor, endpoints, governor.settings().pluginOn(), method, uri, headers,
-                body);
+        Object begun = layer.begin(method, uri, headers, body);
         if (!(begun instanceof HttpLlmCall call)) {
             return begun;
         }

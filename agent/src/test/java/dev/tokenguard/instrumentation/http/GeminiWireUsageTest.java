@@ -79,6 +79,18 @@ class GeminiWireUsageTest {
     }
 
     @Test
+    void embeddingUsageMetadataOfEmbedAndBatchEmbedIsTheInput() {
+        String one = "{\"embedding\":{\"values\":[0.013168523,-0.008711934]},\"usageMetadata\":"
+                + "{\"promptTokenCount\":11,\"promptTokenDetails\":[{\"modality\":\"TEXT\",\"tokenCount\":11}]}}";
+        readAll(WireApi.GEMINI_EMBED, one, new Usage(11L, null, null, null, null, null, null, List.of(),
+                UsageSource.PROVIDER), null);
+        String batch = "{\"embeddings\":[{\"values\":[0.1,-0.2]},{\"values\":[0.3,0.4]}],\"usageMetadata\":"
+                + "{\"promptTokenCount\":13,\"promptTokenDetails\":[{\"modality\":\"TEXT\",\"tokenCount\":13}]}}";
+        readAll(WireApi.GEMINI_EMBED, batch, new Usage(13L, null, null, null, null, null, null, List.of(),
+                UsageSource.PROVIDER), null);
+    }
+
+    @Test
     void embedContentHasNoUsage() {
         String body = "{\"embedding\":{\"values\":[0.013168523,-0.008711934,-0.046782676]}}";
         assertEquals("the response carried no usage", read(WireApi.GEMINI_EMBED, body, 2).problem());

@@ -60,6 +60,20 @@ class LlmRequestTest {
     }
 
     @Test
+    void geminiEmbeddingsNameTheModelAsThePathDoesNotAsTheBodysResourceName() {
+        // the Gemini API wants the body's "model" as a resource name, "models/<model>"; the path names the model
+        assertEquals(new LlmRequest("gemini-embedding-001", false, null, false, "refund request", true),
+                read("https://generativelanguage.googleapis.com/v1beta/models/gemini-embedding-001:embedContent",
+                        "{\"model\":\"models/gemini-embedding-001\",\"content\":{\"parts\":[{\"text\":"
+                                + "\"refund request\"}]},\"outputDimensionality\":8}"));
+        assertEquals(new LlmRequest("gemini-embedding-001", false, null, false, "a\nb", true),
+                read("https://generativelanguage.googleapis.com/v1beta/models/gemini-embedding-001:batchEmbedContents",
+                        "{\"requests\":[{\"model\":\"models/gemini-embedding-001\",\"content\":{\"parts\":"
+                                + "[{\"text\":\"a\"}]}},{\"model\":\"models/gemini-embedding-001\",\"content\":"
+                                + "{\"parts\":[{\"text\":\"b\"}]}}]}"));
+    }
+
+    @Test
     void ollamaStreamsUnlessTold() {
         KnownEndpoints ollama = new KnownEndpoints(List.of(new dev.tokenguard.config.HttpEndpoint(
                 java.net.URI.create("http://ollama:11434"), "ollama")));

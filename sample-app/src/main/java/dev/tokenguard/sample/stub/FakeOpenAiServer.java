@@ -29,6 +29,10 @@ import java.util.OptionalLong;
  * ends with finish reason {@code length} or status {@code incomplete}); cached = input / 2 on every
  * third request; reasoning = output / 4 for models starting with {@code o} or {@code gpt-5};
  * embeddings have output 0. The answer text has about as many words as visible output tokens.
+ * A plain (not streamed) chat request that declares {@code tools} and does not end with a
+ * {@code tool} message is answered with one call of the first tool (finish reason
+ * {@code tool_calls}), with the usage a text answer would have had; the request that sends the
+ * tool's result back is answered with text.
  * Each request is recorded with the usage the server reported, or computed but did not report
  * (a chat stream without {@code stream_options.include_usage}).
  *
@@ -282,7 +286,9 @@ public final class FakeOpenAiServer implements AutoCloseable {
         String finishReason = UsageCalculator.capped(n, max) ? "length" : "stop";
         if (!streaming) {
             ledger.recordAnswer(n, exchange, headers, body, false, usageMode == UsageMode.NORMAL, usage, null);
-            sendJson(exchange, 200, reported(OpenAiPayloads.chatCompletion(n, model, text, finishReason, usage)), n);
+            JsonNode function = functionToCall(request);
+            sendJson(exchange, 200, reported(function != null ? OpenAiPayloads.chatToolCall(n, model, function, usage)
+                    : OpenAiPayloads.chatCompletion(n, model, text, finishReason, usage)), n);
             return;
         }
         boolean includeUsage = request.path("stream_options").path("include_usage").asBoolean(false);
@@ -295,6 +301,20 @@ public final class FakeOpenAiServer implements AutoCloseable {
             }
             writeEvent(out, null, "[DONE]");
         }
+    }
+
+    /**
+     * The function a plain chat answer calls: the first of the request's {@code tools} while the last
+     * message is not a {@code tool} result (and {@code tool_choice} is not {@code none}); else null.
+     */
+    private static JsonNode functionToCall(ObjectNode request) {
+        JsonNode tools = request.path("tools");
+        JsonNode messages = request.path("messages");
+        if (!tools.isArray() || tools.isEmpty() || "none".equals(request.path("tool_choice").asText())
+                || messages.isEmpty() || "tool".equals(messages.get(messages.size() - 1).path("role").asText())) {
+            return null;
+        }
+        return tools.get(0).path("function");
     }
 
     private void responses(HttpExchange exchange, int n, ObjectNode request, String model, boolean streaming,

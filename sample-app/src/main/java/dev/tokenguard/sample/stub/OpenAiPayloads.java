@@ -1,5 +1,6 @@
 package dev.tokenguard.sample.stub;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -103,6 +104,25 @@ final class OpenAiPayloads {
         root.set("usage", chatUsage(usage));
         root.put("service_tier", "default");
         root.put("system_fingerprint", fingerprint(n));
+        return root;
+    }
+
+    /**
+     * A chat completion whose answer is one call of {@code function} (an entry of the request's
+     * {@code tools}), with arguments that fit its {@code parameters} schema; finish reason {@code tool_calls}.
+     */
+    static ObjectNode chatToolCall(int n, String model, JsonNode function, StubUsage usage) {
+        ObjectNode root = chatCompletion(n, model, null, "tool_calls", usage);
+        ObjectNode message = (ObjectNode) root.path("choices").get(0).path("message");
+        message.putNull("content");
+        ObjectNode call = message.putArray("tool_calls").addObject();
+        call.put("id", "call_stub" + n);
+        call.put("type", "function");
+        ObjectNode invoked = call.putObject("function");
+        invoked.put("name", function.path("name").asText());
+        ObjectNode schema = JSON.createObjectNode();
+        schema.set("input_schema", function.path("parameters"));
+        invoked.put("arguments", AnthropicPayloads.toolInput(schema).toString());
         return root;
     }
 

@@ -60,10 +60,14 @@ public record RecordedRequest(
         return status >= 200 && status < 300;
     }
 
-    /** Never prints header values: they carry API keys. */
+    /**
+     * Never prints header values, nor the value of a {@code key} query parameter: they carry API keys
+     * (Google's APIs take the key as {@code ?key=...}).
+     */
     @Override
     public String toString() {
-        return "RecordedRequest[#" + sequence + " " + method + " " + path + (query.isEmpty() ? "" : "?" + query)
+        String shownQuery = query.replaceAll("(^|&)key=[^&]*", "$1key=***");
+        return "RecordedRequest[#" + sequence + " " + method + " " + path + (query.isEmpty() ? "" : "?" + shownQuery)
                 + " -> " + status + (streaming ? " stream" : "") + (streamError == null ? "" : " broken by " + streamError)
                 + ", usage=" + usage + (usageReported ? " (reported)" : " (not reported)")
                 + ", header names=" + headers.keySet() + "]";

@@ -493,4 +493,37 @@ class FakeOpenAiServerTest {
         FakeServerChecks.assertServerThreadsAreDaemons(
                 name -> name.startsWith("fake-openai-") || name.equals("HTTP-Dispatcher"));
     }
+
+    @Test
+    void aChatRequestWithToolsIsAnsweredWithACallOfTheFirstToolUntilTheToolResultComesBack() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        String tools = "\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"current_weather\","
+                + " \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"},"
+                + " \"days\": {\"type\": \"integer\"}}}}}]";
+        String ask = "{\"model\": \"gpt-4o-mini\", " + tools
+                + ", \"messages\": [{\"role\": \"user\", \"content\": \"Weather in Lisbon?\"}]}";
+        JsonNode first = JSON.readTree(http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/chat/completions"))
+                .POST(HttpRequest.BodyPublishers.ofString(ask)).build(), HttpResponse.BodyHandlers.ofString()).body());
+        JsonNode choice = first.get("choices").get(0);
+        assertEquals("tool_calls", choice.get("finish_reason").asText());
+        assertTrue(choice.get("message").get("content").isNull());
+        JsonNode calls = choice.get("message").get("tool_calls");
+        assertEquals(1, calls.size());
+        assertEquals("call_stub1", calls.get(0).get("id").asText());
+        assertEquals("current_weather", calls.get(0).get("function").get("name").asText());
+        assertEquals(JSON.readTree("{\"city\": \"sample city\", \"days\": 3}"),
+                JSON.readTree(calls.get(0).get("function").get("arguments").asText()));
+        assertEquals(server.requests().get(0).usage().outputTokens(), first.get("usage").get("completion_tokens").asLong());
+
+        String answer = "{\"model\": \"gpt-4o-mini\", " + tools + ", \"messages\": ["
+                + "{\"role\": \"user\", \"content\": \"Weather in Lisbon?\"},"
+                + "{\"role\": \"assistant\", \"content\": null, \"tool_calls\": " + calls + "},"
+                + "{\"role\": \"tool\", \"tool_call_id\": \"call_stub1\", \"content\": \"Sunny\"}]}";
+        JsonNode second = JSON.readTree(http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/chat/completions"))
+                .POST(HttpRequest.BodyPublishers.ofString(answer)).build(), HttpResponse.BodyHandlers.ofString()).body());
+        assertEquals("stop", second.get("choices").get(0).get("finish_reason").asText());
+        assertFalse(second.get("choices").get(0).get("message").has("tool_calls"));
+        assertFalse(second.get("choices").get(0).get("message").get("content").asText().isEmpty());
+        assertEquals(2, server.requestCount());
+    }
 }

@@ -1,0 +1,129 @@
+package dev.tokenguard.itapps.springai1;
+
+import org.springframework.ai.anthropic.AnthropicChatModel;
+import org.springframework.ai.chat.client.ChatClient;
+import org.springframework.ai.chat.model.ChatResponse;
+import org.springframework.ai.embedding.EmbeddingModel;
+import org.springframework.ai.openai.OpenAiChatModel;
+import org.springframework.ai.openai.OpenAiChatOptions;
+import org.springframework.ai.openai.api.OpenAiApi;
+import org.springframework.ai.openai.api.OpenAiApi.ChatCompletionChunk;
+import org.springframework.ai.openai.api.OpenAiApi.ChatCompletionMessage;
+import org.springframework.ai.openai.api.OpenAiApi.ChatCompletionRequest;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.CommandLineRunner;
+import org.springframework.stereotype.Component;
+import org.springframework.web.reactive.function.client.WebClient;
+import reactor.core.publisher.Flux;
+
+import java.util.List;
+
+/**
+ * Runs the steps named by {@code --steps=a,b,c} in order, on the main thread, and prints one line per step:
+ * {@code STEP <name> ok <facts>}, {@code STEP <name> refused <exception type> <where the refusal was found>}
+ * or {@code STEP <name> failed <exception type>}.
+ */
+@Component
+public class Steps implements CommandLineRunner {
+    private static final String REFUSAL = "dev.tokenguard.api.BudgetExhaustedException";
+
+    private final ChatClient openAi;
+    private final ChatClient anthropic;
+    private final EmbeddingModel embeddings;
+    private final WebClient.Builder webClient;
+    private final String openAiBaseUrl;
+    private final List<String> steps;
+
+    public Steps(OpenAiChatModel openAiModel, AnthropicChatModel anthropicModel, EmbeddingModel embeddings,
+                 WebClient.Builder webClient, @Value("${spring.ai.openai.base-url}") String openAiBaseUrl,
+                 @Value("${steps:}") List<String> steps) {
+        this.openAi = ChatClient.create(openAiModel);
+        this.anthropic = ChatClient.create(anthropicModel);
+        this.embeddings = embeddings;
+        this.webClient = webClient;
+        this.openAiBaseUrl = openAiBaseUrl;
+        this.steps = steps;
+    }
+
+    @Override
+    public void run(String... args) {
+        for (String step : steps) {
+            try {
+                System.out.println("STEP " + step + " ok " + run(step));
+            } catch (RuntimeException e) {
+                String where = e.getClass().getName().equals(REFUSAL) ? "direct" : refusalInCauses(e) ? "cause" : null;
+                if (where != null) {
+                    System.out.println("STEP " + step + " refused " + e.getClass().getName() + " " + where);
+                } else {
+                    System.out.println("STEP " + step + " failed " + e.getClass().getName() + ": " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    private static boolean refusalInCauses(Throwable e) {
+        for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+            if (t.getClass().getName().equals(REFUSAL)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private String run(String step) {
+        return switch (step) {
+            case "openai-call" -> "text=" + openAi.prompt().user("My order 1234 has not arrived, what can I do?")
+                    .call().content().length();
+            case "openai-stream" -> stream(openAi.prompt().user("Please reset the password of my account")
+                    .stream().chatResponse());
+            case "openai-stream-usage" -> stream(openAi.prompt().user("I was billed twice this month, please help")
+                    .options(OpenAiChatOptions.builder().streamUsage(true).build()).stream().chatResponse());
+            case "openai-embed" -> "vectors=" + embeddings.embed(List.of("refund policy", "delivery times")).size();
+            case "openai-api-resubscribe" -> resubscribe();
+            case "anthropic-call" -> "text=" + anthropic.prompt().user("Where is my parcel? It is a week late.")
+                    .call().content().length();
+            case "anthropic-stream" -> stream(anthropic.prompt().user("Can I change the address of my order?")
+                    .stream().chatResponse());
+            case "anthropic-tool" -> tool();
+            case "anthropic-stream-tool" -> streamTool();
+            default -> throw new IllegalArgumentException("unknown step " + step);
+        };
+    }
+
+    /** Responses the app saw and the most usage any of them carried (0: none reported usage). */
+    private static String stream(Flux<ChatResponse> flux) {
+        List<ChatResponse> responses = flux.collectList().block();
+        long usage = 0;
+        for (ChatResponse r : responses) {
+            Integer total = r.getMetadata().getUsage().getTotalTokens();
+            usage = Math.max(usage, total == null ? 0 : total);
+        }
+        return "responses=" + responses.size() + " usage=" + usage;
+    }
+
+    /** The app's own OpenAiApi: one Flux subscribed twice, two requests. */
+    private String resubscribe() {
+        OpenAiApi api = OpenAiApi.builder().baseUrl(openAiBaseUrl).apiKey("sk-test-not-a-real-key")
+                .webClientBuilder(webClient).build();
+        Flux<ChatCompletionChunk> flux = api.chatCompletionStream(new ChatCompletionRequest(
+                List.of(new ChatCompletionMessage("Is the shop open on Sunday?", ChatCompletionMessage.Role.USER)),
+                "gpt-4o-mini", 0.2, true));
+        int first = flux.collectList().block().size();
+        int second = flux.collectList().block().size();
+        return "chunks=" + first + "+" + second;
+    }
+
+    /** The tool loop of a stream: Spring AI sends the second request from a Reactor worker thread. */
+    private String streamTool() {
+        WeatherTools tools = new WeatherTools();
+        List<String> parts = anthropic.prompt().user("What is the weather in Porto?").tools(tools).stream().content()
+                .collectList().block();
+        return "toolCalls=" + tools.calls.get() + " parts=" + parts.size();
+    }
+
+    private String tool() {
+        WeatherTools tools = new WeatherTools();
+        String text = anthropic.prompt().user("What is the weather in Lisbon?").tools(tools).call().content();
+        return "toolCalls=" + tools.calls.get() + " text=" + text.length();
+    }
+}
