@@ -6,8 +6,8 @@ import dev.tokenguard.core.AgentLog;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.instrumentation.CallSite;
 import dev.tokenguard.instrumentation.GovernCall;
-import dev.tokenguard.instrumentation.GovernArguments;
 import dev.tokenguard.instrumentation.GovernCallWithHandler;
+import dev.tokenguard.instrumentation.GovernCallWithArguments;
 import dev.tokenguard.instrumentation.GovernTargetCall;
 import dev.tokenguard.instrumentation.GovernedCallExit;
 import dev.tokenguard.instrumentation.Hook;
@@ -158,7 +158,7 @@ public final class AgentInstaller {
             case REQUEST -> GovernCall.class;
             case REQUEST_AND_HANDLER -> GovernCallWithHandler.class;
             case TARGET -> GovernTargetCall.class;
-            case ARGUMENTS -> GovernArguments.class;
+            case ARGUMENTS -> GovernCallWithArguments.class;
         };
         return (builder, type, loader, module, domain) -> builder.visit(Advice.to(advice, GovernedCallExit.class)
                 .on(namedOneOf(hook.methods().toArray(String[]::new)).and(takesArguments(hook.parameterCount()))

@@ -25,9 +25,10 @@ public record Hook(String typeName, List<String> methods, int parameterCount, La
         /** The method takes no argument: the call site reads the request from the target. */
         TARGET,
         /**
-         * The call site gets every argument as an {@code Object[]} (e.g. an HTTP client's
-         * {@code doExecute(host, request, context)}, whose request is not its first argument); nothing is
-         * replaced, a governed call changes the argument objects themselves where it must.
+         * The request is spread over the arguments, or is not the first one (an HTTP client's
+         * {@code doExecute(host, request, context)}, a deployment name beside a JSON body): the call site gets
+         * them all as one {@code Object[]}, and the governed call's {@code request} returns that array with any
+         * of them replaced (or the same array, when it changes the argument objects themselves).
          */
         ARGUMENTS
     }

@@ -2,6 +2,7 @@ package dev.tokenguard.instrumentation;
 
 import dev.tokenguard.instrumentation.anthropic.AnthropicPlugin;
 import dev.tokenguard.instrumentation.apachehttp.ApacheHttpClientPlugin;
+import dev.tokenguard.instrumentation.azure.AzureOpenAiPlugin;
 import dev.tokenguard.instrumentation.bedrock.BedrockPlugin;
 import dev.tokenguard.instrumentation.jdkhttp.JdkHttpClientPlugin;
 import dev.tokenguard.instrumentation.langchain4j.LangChain4jPlugin;
@@ -27,7 +28,8 @@ public final class Plugins {
             LangChain4jPlugin.DECLARATION,
             ApacheHttpClientPlugin.DECLARATION,
             HttpUrlConnectionPlugin.DECLARATION,
-            BedrockPlugin.DECLARATION);
+            BedrockPlugin.DECLARATION,
+            AzureOpenAiPlugin.DECLARATION);
 
     private Plugins() {
     }

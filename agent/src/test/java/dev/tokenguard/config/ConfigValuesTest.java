@@ -530,7 +530,8 @@ class ConfigValuesTest {
                 "tokenguard.instrumentation.langchain4j.enabled",
                 "tokenguard.instrumentation.apache-httpclient5.enabled",
                 "tokenguard.instrumentation.http-url-connection.enabled",
-                "tokenguard.instrumentation.aws-bedrock.enabled"),
+                "tokenguard.instrumentation.aws-bedrock.enabled",
+                "tokenguard.instrumentation.azure-ai-openai.enabled"),
                 withDefault.stream().map(ConfigOption::key).toList());
         for (ConfigOption<?> o : withDefault) {
             assertNotNull(o.defaultValue(), o.key());

@@ -67,6 +67,18 @@ public final class HttpLlmCall {
         if (route == null || SdkMarks.ownedBySdk(headers, sdkOn)) {
             return null;
         }
+        return start(governor, route, body);
+    }
+
+    /**
+     * Starts governing a request whose route is already known, e.g. an SDK plugin that hands the SDK's own JSON
+     * body and response bytes through this lifecycle (Azure OpenAI's protocol methods).
+     *
+     * @param body the request body as it will be sent, or null when it cannot be read
+     * @return the call, the {@code BudgetExhaustedException} to throw instead of sending, or null when an internal
+     *         failure leaves the request ungoverned
+     */
+    public static Object start(Governor governor, LlmRoute route, byte[] body) {
         LlmRequest request = body == null ? null : LlmRequest.read(route, body);
         String model = request != null && request.model() != null ? request.model() : route.pathModel();
         boolean streaming = route.streamingPath() || (request != null && request.stream());

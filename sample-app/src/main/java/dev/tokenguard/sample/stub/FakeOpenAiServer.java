@@ -18,7 +18,10 @@ import java.util.OptionalLong;
  * <p>Endpoints: {@code POST /v1/chat/completions} (plain and {@code "stream": true}, with the
  * usage-only final chunk only when {@code stream_options.include_usage} is true),
  * {@code POST /v1/responses} (plain and streaming) and {@code POST /v1/embeddings}. Anything else
- * is a 404 with OpenAI's error body; a body that is not a JSON object is a 400.
+ * is a 404 with OpenAI's error body; a body that is not a JSON object is a 400. The chat and embeddings
+ * endpoints also answer under Azure OpenAI's paths ({@code /openai/deployments/<deployment>/chat/completions}
+ * and {@code .../embeddings}, with an {@code api-version} query), where a body without a model is answered for
+ * the deployment's name, in the same ledger.
  *
  * <p>Token counts vary per request but are deterministic. With {@code n} the request's sequence
  * number: input = prompt characters / 4 + 1 + (n * 7 % 11); output = 20 + (n * 37 % 50), capped by
@@ -40,6 +43,8 @@ import java.util.OptionalLong;
 public final class FakeOpenAiServer implements AutoCloseable {
 
     private static final int EMBEDDING_DIMENSIONS = 8;
+    /** Where Azure OpenAI's paths start: {@code /openai/deployments/<deployment>/chat/completions}. */
+    private static final String AZURE_DEPLOYMENTS = "/openai/deployments/";
 
     private final LoopbackEndpoint endpoint;
     private volatile UsageMode usageMode = UsageMode.NORMAL;
@@ -54,6 +59,14 @@ public final class FakeOpenAiServer implements AutoCloseable {
         FakeOpenAiServer fake = new FakeOpenAiServer(LoopbackEndpoint.bind("fake-openai"));
         fake.endpoint.serve(fake::handle);
         return fake;
+    }
+
+    /**
+     * The endpoint an Azure OpenAI client takes, e.g. {@code http://127.0.0.1:54321}: it adds
+     * {@code /openai/deployments/<deployment>/chat/completions?api-version=...} itself.
+     */
+    public String azureEndpoint() {
+        return "http://127.0.0.1:" + port();
     }
 
     /** The base URL an OpenAI client takes, e.g. {@code http://127.0.0.1:54321/v1}. */
@@ -178,9 +191,12 @@ public final class FakeOpenAiServer implements AutoCloseable {
         try (exchange) {
             String method = exchange.getRequestMethod();
             String path = exchange.getRequestURI().getPath();
-            Endpoint endpoint = switch (path) {
+            String deployment = azureDeployment(exchange);
+            String api = deployment == null ? path : "/v1" + path.substring(
+                    AZURE_DEPLOYMENTS.length() + deployment.length());
+            Endpoint endpoint = switch (api) {
                 case "/v1/chat/completions" -> Endpoint.CHAT;
-                case "/v1/responses" -> Endpoint.RESPONSES;
+                case "/v1/responses" -> deployment == null ? Endpoint.RESPONSES : null;
                 case "/v1/embeddings" -> Endpoint.EMBEDDINGS;
                 default -> null;
             };
@@ -202,7 +218,7 @@ public final class FakeOpenAiServer implements AutoCloseable {
                 return;
             }
             boolean streaming = request.path("stream").asBoolean(false) && endpoint != Endpoint.EMBEDDINGS;
-            String model = request.path("model").asText("");
+            String model = request.path("model").asText(deployment == null ? "" : deployment);
             if (model.isEmpty()) {
                 fail(exchange, n, headers, body, streaming, 400, OpenAiPayloads.error(
                         "you must provide a model parameter", "invalid_request_error", null, null));
@@ -243,6 +259,21 @@ public final class FakeOpenAiServer implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * The deployment of an Azure OpenAI request ({@code /openai/deployments/<deployment>/...?api-version=...}),
+     * which names the model where the body names none; null for any other path, or without {@code api-version}
+     * (Azure OpenAI answers such a request 404).
+     */
+    private static String azureDeployment(HttpExchange exchange) {
+        String path = exchange.getRequestURI().getPath();
+        String query = exchange.getRequestURI().getQuery();
+        if (!path.startsWith(AZURE_DEPLOYMENTS) || query == null || !query.contains("api-version=")) {
+            return null;
+        }
+        int end = path.indexOf('/', AZURE_DEPLOYMENTS.length());
+        return end > AZURE_DEPLOYMENTS.length() ? path.substring(AZURE_DEPLOYMENTS.length(), end) : null;
     }
 
     private void chat(HttpExchange exchange, int n, ObjectNode request, String model, boolean streaming,
