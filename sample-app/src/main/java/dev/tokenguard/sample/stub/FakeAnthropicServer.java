@@ -58,24 +58,21 @@ import java.util.OptionalLong;
  *
  * <p>Thread-safe; all threads are daemon threads, so a forgotten server never keeps a JVM alive.
  */
-public final class FakeAnthropicServer implements AutoCloseable {
+public final class FakeAnthropicServer extends FakeLlmServer {
 
     private static final String PING = "{\"type\": \"ping\"}";
     private static final int DELTAS_BEFORE_STREAM_ERROR = 2;
 
-    private final LoopbackEndpoint endpoint;
-    private final StubLedger ledger = new StubLedger("FakeAnthropicServer", "/v1/messages");
     /** count_tokens requests, numbered apart; its totals and failure switch are never used. */
     private final StubLedger countTokensLedger = new StubLedger("FakeAnthropicServer", "/v1/messages/count_tokens");
     private final Object settingsLock = new Object();
     private String streamErrorType;
     private String streamErrorMessage;
-    private UsageMode usageMode = UsageMode.NORMAL;
     private long cacheReadTokens;
     private long cacheWriteTokens;
 
     private FakeAnthropicServer(LoopbackEndpoint endpoint) {
-        this.endpoint = endpoint;
+        super(endpoint, new StubLedger("FakeAnthropicServer", "/v1/messages"));
     }
 
     /** Binds 127.0.0.1 on a free port and starts serving. */
@@ -89,48 +86,9 @@ public final class FakeAnthropicServer implements AutoCloseable {
      * The base URL an Anthropic client takes, e.g. {@code http://127.0.0.1:54321} (the SDK adds
      * {@code /v1/messages}).
      */
+    @Override
     public String baseUrl() {
         return "http://127.0.0.1:" + port();
-    }
-
-    public int port() {
-        return endpoint.port();
-    }
-
-    /** Physical requests received on {@code /v1/messages}, failed ones included. */
-    public int requestCount() {
-        return ledger.requestCount();
-    }
-
-    /**
-     * Sum of the input tokens reported (or computed but not reported) for every answered model
-     * request: {@code input_tokens + cache_read_input_tokens + cache_creation_input_tokens}.
-     */
-    public long totalInputTokens() {
-        return ledger.totalInputTokens();
-    }
-
-    /**
-     * Sum of the final output tokens reported (or computed but not reported) for every answered
-     * model request; for a stream broken off by an error event, the output tokens reported before it.
-     */
-    public long totalOutputTokens() {
-        return ledger.totalOutputTokens();
-    }
-
-    /** {@code totalInputTokens() + totalOutputTokens()}. */
-    public long totalTokens() {
-        return ledger.totalTokens();
-    }
-
-    /** Every request received on {@code /v1/messages}, in arrival order (an immutable snapshot). */
-    public List<RecordedRequest> requests() {
-        return ledger.requests();
-    }
-
-    /** The most recent request on {@code /v1/messages}. */
-    public RecordedRequest lastRequest() {
-        return ledger.lastRequest();
     }
 
     /**
@@ -139,20 +97,6 @@ public final class FakeAnthropicServer implements AutoCloseable {
      */
     public List<RecordedRequest> countTokensRequests() {
         return countTokensLedger.requests();
-    }
-
-    /** The next request on {@code /v1/messages} is answered with this HTTP status and Anthropic's error body. */
-    public void setFailNext(int status) {
-        setFailNext(status, 1);
-    }
-
-    /**
-     * The next {@code times} requests on {@code /v1/messages} are answered with this HTTP status and
-     * Anthropic's error body (the SDK retries 408, 409, 429 and 5xx by default, so a test of a
-     * retried failure fails as many requests as the client's retries plus one).
-     */
-    public void setFailNext(int status, int times) {
-        ledger.setFailNext(status, times);
     }
 
     /**
@@ -176,16 +120,6 @@ public final class FakeAnthropicServer implements AutoCloseable {
         }
     }
 
-    /** How the following answers report usage; {@link UsageMode#NORMAL} until changed. */
-    public void setUsageMode(UsageMode mode) {
-        if (mode == null) {
-            throw new IllegalArgumentException("setUsageMode needs one of " + List.of(UsageMode.values()) + ", got null");
-        }
-        synchronized (settingsLock) {
-            usageMode = mode;
-        }
-    }
-
     /**
      * The following answers report these {@code cache_read_input_tokens} and
      * {@code cache_creation_input_tokens} (on top of the uncached {@code input_tokens}); 0 and 0
@@ -202,30 +136,15 @@ public final class FakeAnthropicServer implements AutoCloseable {
         }
     }
 
-    /**
-     * Forgets every recorded request, resets the totals and both sequences, cancels injected
-     * failures and restores the default usage mode and cache figures.
-     */
-    public void reset() {
-        ledger.reset();
+    @Override
+    protected void resetOwnSettings() {
         countTokensLedger.reset();
         synchronized (settingsLock) {
             streamErrorType = null;
             streamErrorMessage = null;
-            usageMode = UsageMode.NORMAL;
             cacheReadTokens = 0;
             cacheWriteTokens = 0;
         }
-    }
-
-    @Override
-    public void close() {
-        endpoint.close();
-    }
-
-    @Override
-    public String toString() {
-        return "FakeAnthropicServer[" + baseUrl() + ", requests=" + requestCount() + "]";
     }
 
     // ---- request handling ----
@@ -291,7 +210,7 @@ public final class FakeAnthropicServer implements AutoCloseable {
                 streamErrorType = null;
                 streamErrorMessage = null;
             }
-            settings = new Settings(usageMode, cacheReadTokens, cacheWriteTokens);
+            settings = new Settings(usageMode(), cacheReadTokens, cacheWriteTokens);
         }
         if (injected != 0) {
             fail(exchange, n, headers, body, streaming, injected, AnthropicPayloads.errorForStatus(injected, model, n));

@@ -55,7 +55,7 @@ import java.util.OptionalLong;
  * <p>Request headers (the SigV4 {@code authorization} header among them) are recorded in memory for tests and
  * never printed. Thread-safe; all threads are daemon threads.
  */
-public final class FakeBedrockServer implements AutoCloseable {
+public final class FakeBedrockServer extends FakeLlmServer {
     /** The Claude model the scenarios call by default. */
     public static final String CLAUDE = "anthropic.claude-3-5-sonnet-20240620-v1:0";
     /** The Titan embeddings model. */
@@ -65,15 +65,12 @@ public final class FakeBedrockServer implements AutoCloseable {
     private static final ObjectMapper JSON = OpenAiPayloads.JSON;
     private static final int EMBEDDING_DIMENSIONS = 8;
 
-    private final LoopbackEndpoint endpoint;
-    private final StubLedger ledger = new StubLedger("FakeBedrockServer", "/model/{modelId}/...");
     private final Object settingsLock = new Object();
-    private UsageMode usageMode = UsageMode.NORMAL;
     private long cacheReadTokens;
     private long cacheWriteTokens;
 
     private FakeBedrockServer(LoopbackEndpoint endpoint) {
-        this.endpoint = endpoint;
+        super(endpoint, new StubLedger("FakeBedrockServer", "/model/{modelId}/..."));
     }
 
     /** Binds 127.0.0.1 on a free port and starts serving. */
@@ -84,60 +81,9 @@ public final class FakeBedrockServer implements AutoCloseable {
     }
 
     /** The endpoint a Bedrock Runtime client is pointed at, e.g. {@code http://127.0.0.1:54321}. */
+    @Override
     public String baseUrl() {
         return "http://127.0.0.1:" + port();
-    }
-
-    public int port() {
-        return endpoint.port();
-    }
-
-    /** Physical requests received on the model endpoints, failed ones included. */
-    public int requestCount() {
-        return ledger.requestCount();
-    }
-
-    /** Sum of the input tokens (cache reads and writes included) of every answered request. */
-    public long totalInputTokens() {
-        return ledger.totalInputTokens();
-    }
-
-    /** Sum of the output tokens of every answered request. */
-    public long totalOutputTokens() {
-        return ledger.totalOutputTokens();
-    }
-
-    public long totalTokens() {
-        return ledger.totalTokens();
-    }
-
-    /** Every request received, in arrival order (an immutable snapshot). */
-    public List<RecordedRequest> requests() {
-        return ledger.requests();
-    }
-
-    public RecordedRequest lastRequest() {
-        return ledger.lastRequest();
-    }
-
-    /** The next request is answered with this HTTP status and Bedrock's error body. */
-    public void setFailNext(int status) {
-        ledger.setFailNext(status, 1);
-    }
-
-    /** The next {@code times} requests are answered with this HTTP status (the SDK retries 429 and 5xx). */
-    public void setFailNext(int status, int times) {
-        ledger.setFailNext(status, times);
-    }
-
-    /** How the following answers report usage; {@link UsageMode#NORMAL} until changed. */
-    public void setUsageMode(UsageMode mode) {
-        if (mode == null) {
-            throw new IllegalArgumentException("setUsageMode needs one of " + List.of(UsageMode.values()) + ", got null");
-        }
-        synchronized (settingsLock) {
-            usageMode = mode;
-        }
     }
 
     /** The following Converse answers report these {@code cacheReadInputTokens} / {@code cacheWriteInputTokens}. */
@@ -152,24 +98,12 @@ public final class FakeBedrockServer implements AutoCloseable {
         }
     }
 
-    /** Forgets every request, resets the totals and sequence, and restores every default. */
-    public void reset() {
-        ledger.reset();
+    @Override
+    protected void resetOwnSettings() {
         synchronized (settingsLock) {
-            usageMode = UsageMode.NORMAL;
             cacheReadTokens = 0;
             cacheWriteTokens = 0;
         }
-    }
-
-    @Override
-    public void close() {
-        endpoint.close();
-    }
-
-    @Override
-    public String toString() {
-        return "FakeBedrockServer[" + baseUrl() + ", requests=" + requestCount() + "]";
     }
 
     // ---- request handling ----
@@ -199,7 +133,7 @@ public final class FakeBedrockServer implements AutoCloseable {
             String body = new String(raw, StandardCharsets.UTF_8);
             Settings settings;
             synchronized (settingsLock) {
-                settings = new Settings(usageMode, cacheReadTokens, cacheWriteTokens);
+                settings = new Settings(usageMode(), cacheReadTokens, cacheWriteTokens);
             }
             Call call = new Call(exchange, ledger.nextSequence(), modelId, parts[3],
                     LoopbackEndpoint.lowerCaseHeaders(exchange), body, parseObject(body), settings);

@@ -62,22 +62,19 @@ import java.util.OptionalLong;
  * <p>Request headers and query strings (the API key among them) are recorded in memory for tests and never
  * printed or logged. Thread-safe; all threads are daemon threads.
  */
-public final class FakeGeminiServer implements AutoCloseable {
+public final class FakeGeminiServer extends FakeLlmServer {
 
     /** The embedding size when the request names no {@code outputDimensionality}. */
     public static final int DEFAULT_DIMENSIONS = 768;
     private static final int STREAM_CHUNKS = 4;
 
-    private final LoopbackEndpoint endpoint;
-    private final StubLedger ledger = new StubLedger("FakeGeminiServer", "a model method");
     /** countTokens requests, numbered apart; its totals and failure switch are never used. */
     private final StubLedger countTokensLedger = new StubLedger("FakeGeminiServer", ":countTokens");
     private final Object settingsLock = new Object();
-    private UsageMode usageMode = UsageMode.NORMAL;
     private long cachedContentTokens;
 
     private FakeGeminiServer(LoopbackEndpoint endpoint) {
-        this.endpoint = endpoint;
+        super(endpoint, new StubLedger("FakeGeminiServer", "a model method"));
     }
 
     /** Binds 127.0.0.1 on a free port and starts serving. */
@@ -88,6 +85,7 @@ public final class FakeGeminiServer implements AutoCloseable {
     }
 
     /** The versioned base URL, e.g. {@code http://127.0.0.1:54321/v1beta} (clients add {@code /models/...}). */
+    @Override
     public String baseUrl() {
         return rootUrl() + "/v1beta";
     }
@@ -97,66 +95,12 @@ public final class FakeGeminiServer implements AutoCloseable {
         return "http://127.0.0.1:" + port();
     }
 
-    public int port() {
-        return endpoint.port();
-    }
-
-    /** Physical requests received on the model methods (generate, stream, embed), failed ones included. */
-    public int requestCount() {
-        return ledger.requestCount();
-    }
-
-    /** Sum of {@code promptTokenCount} reported (or computed but not reported) for every answered request. */
-    public long totalInputTokens() {
-        return ledger.totalInputTokens();
-    }
-
-    /** Sum of candidates' plus thoughts' tokens reported (or computed but not reported) for every answer. */
-    public long totalOutputTokens() {
-        return ledger.totalOutputTokens();
-    }
-
-    /** {@code totalInputTokens() + totalOutputTokens()}. */
-    public long totalTokens() {
-        return ledger.totalTokens();
-    }
-
-    /** Every request received on the model methods, in arrival order (an immutable snapshot). */
-    public List<RecordedRequest> requests() {
-        return ledger.requests();
-    }
-
-    /** The most recent request on a model method. */
-    public RecordedRequest lastRequest() {
-        return ledger.lastRequest();
-    }
-
     /**
      * Every request received on {@code :countTokens}, in arrival order, numbered apart from the model requests;
      * each usage holds the counted tokens as input and nothing else.
      */
     public List<RecordedRequest> countTokensRequests() {
         return countTokensLedger.requests();
-    }
-
-    /** The next request on a model method is answered with this HTTP status and Google's error body. */
-    public void setFailNext(int status) {
-        setFailNext(status, 1);
-    }
-
-    /** The next {@code times} requests on the model methods are answered with this status and Google's error body. */
-    public void setFailNext(int status, int times) {
-        ledger.setFailNext(status, times);
-    }
-
-    /** How the following answers report usage; {@link UsageMode#NORMAL} until changed. */
-    public void setUsageMode(UsageMode mode) {
-        if (mode == null) {
-            throw new IllegalArgumentException("setUsageMode needs one of " + List.of(UsageMode.values()) + ", got null");
-        }
-        synchronized (settingsLock) {
-            usageMode = mode;
-        }
     }
 
     /**
@@ -172,27 +116,12 @@ public final class FakeGeminiServer implements AutoCloseable {
         }
     }
 
-    /**
-     * Forgets every recorded request, resets the totals and both sequences, cancels injected failures and
-     * restores the default usage mode and cached tokens.
-     */
-    public void reset() {
-        ledger.reset();
+    @Override
+    protected void resetOwnSettings() {
         countTokensLedger.reset();
         synchronized (settingsLock) {
-            usageMode = UsageMode.NORMAL;
             cachedContentTokens = 0;
         }
-    }
-
-    @Override
-    public void close() {
-        endpoint.close();
-    }
-
-    @Override
-    public String toString() {
-        return "FakeGeminiServer[" + baseUrl() + ", requests=" + requestCount() + "]";
     }
 
     // ---- request handling ----
@@ -269,7 +198,7 @@ public final class FakeGeminiServer implements AutoCloseable {
         UsageMode mode;
         long cached;
         synchronized (settingsLock) {
-            mode = usageMode;
+            mode = usageMode();
             cached = cachedContentTokens;
         }
         if (injected != 0) {

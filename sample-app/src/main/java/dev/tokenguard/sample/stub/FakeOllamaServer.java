@@ -50,21 +50,18 @@ import java.util.concurrent.ConcurrentSkipListSet;
  * Request headers (a proxy's key among them) are recorded in memory and never printed. Thread-safe; all threads
  * are daemon threads.
  */
-public final class FakeOllamaServer implements AutoCloseable {
+public final class FakeOllamaServer extends FakeLlmServer {
 
     /** The embedding size when the request names no {@code dimensions}. */
     public static final int DEFAULT_DIMENSIONS = 384;
     private static final int STREAM_PIECES = 4;
     private static final List<String> DEFAULT_MODELS = List.of("llama3.2:latest", "all-minilm:latest");
 
-    private final LoopbackEndpoint endpoint;
-    private final StubLedger ledger = new StubLedger("FakeOllamaServer", "/api/chat, /api/generate or /api/embed");
     private final Set<String> models = new ConcurrentSkipListSet<>(DEFAULT_MODELS);
     private final Object settingsLock = new Object();
-    private UsageMode usageMode = UsageMode.NORMAL;
 
     private FakeOllamaServer(LoopbackEndpoint endpoint) {
-        this.endpoint = endpoint;
+        super(endpoint, new StubLedger("FakeOllamaServer", "/api/chat, /api/generate or /api/embed"));
     }
 
     /** Binds 127.0.0.1 on a free port and starts serving. */
@@ -75,84 +72,14 @@ public final class FakeOllamaServer implements AutoCloseable {
     }
 
     /** The base URL an Ollama client takes, e.g. {@code http://127.0.0.1:54321} (the client adds {@code /api/...}). */
+    @Override
     public String baseUrl() {
         return "http://127.0.0.1:" + port();
     }
 
-    public int port() {
-        return endpoint.port();
-    }
-
-    /** Physical requests received on {@code /api/chat}, {@code /api/generate} and {@code /api/embed}, failed ones included. */
-    public int requestCount() {
-        return ledger.requestCount();
-    }
-
-    /** Sum of {@code prompt_eval_count} reported (or computed but not reported) for every answered request. */
-    public long totalInputTokens() {
-        return ledger.totalInputTokens();
-    }
-
-    /** Sum of {@code eval_count} reported (or computed but not reported) for every answered request. */
-    public long totalOutputTokens() {
-        return ledger.totalOutputTokens();
-    }
-
-    /** {@code totalInputTokens() + totalOutputTokens()}. */
-    public long totalTokens() {
-        return ledger.totalTokens();
-    }
-
-    /** Every request received on the model endpoints, in arrival order (an immutable snapshot). */
-    public List<RecordedRequest> requests() {
-        return ledger.requests();
-    }
-
-    /** The most recent request on a model endpoint. */
-    public RecordedRequest lastRequest() {
-        return ledger.lastRequest();
-    }
-
-    /** The next request on a model endpoint is answered with this HTTP status and Ollama's error body. */
-    public void setFailNext(int status) {
-        setFailNext(status, 1);
-    }
-
-    /** The next {@code times} requests on the model endpoints are answered with this status and Ollama's error body. */
-    public void setFailNext(int status, int times) {
-        ledger.setFailNext(status, times);
-    }
-
-    /** How the following answers report their counts; {@link UsageMode#NORMAL} until changed. */
-    public void setUsageMode(UsageMode mode) {
-        if (mode == null) {
-            throw new IllegalArgumentException("setUsageMode needs one of " + List.of(UsageMode.values()) + ", got null");
-        }
-        synchronized (settingsLock) {
-            usageMode = mode;
-        }
-    }
-
-    /**
-     * Forgets every recorded request and requested model, resets the totals and the sequence, cancels injected
-     * failures and restores the default usage mode.
-     */
-    public void reset() {
-        ledger.reset();
+    @Override
+    protected void resetOwnSettings() {
         models.retainAll(DEFAULT_MODELS);
-        synchronized (settingsLock) {
-            usageMode = UsageMode.NORMAL;
-        }
-    }
-
-    @Override
-    public void close() {
-        endpoint.close();
-    }
-
-    @Override
-    public String toString() {
-        return "FakeOllamaServer[" + baseUrl() + ", requests=" + requestCount() + "]";
     }
 
     // ---- request handling ----
@@ -213,7 +140,7 @@ public final class FakeOllamaServer implements AutoCloseable {
         }
         UsageMode mode;
         synchronized (settingsLock) {
-            mode = usageMode;
+            mode = usageMode();
         }
         boolean usageReported = mode == UsageMode.NORMAL;
         if (embed) {

@@ -40,18 +40,15 @@ import java.util.OptionalLong;
  *
  * <p>Thread-safe; all threads are daemon threads, so a forgotten server never keeps a JVM alive.
  */
-public final class FakeOpenAiServer implements AutoCloseable {
+public final class FakeOpenAiServer extends FakeLlmServer {
 
     private static final int EMBEDDING_DIMENSIONS = 8;
     /** Where Azure OpenAI's paths start: {@code /openai/deployments/<deployment>/chat/completions}. */
     private static final String AZURE_DEPLOYMENTS = "/openai/deployments/";
 
-    private final LoopbackEndpoint endpoint;
-    private volatile UsageMode usageMode = UsageMode.NORMAL;
-    private final StubLedger ledger = new StubLedger("FakeOpenAiServer", "a model endpoint");
 
     private FakeOpenAiServer(LoopbackEndpoint endpoint) {
-        this.endpoint = endpoint;
+        super(endpoint, new StubLedger("FakeOpenAiServer", "a model endpoint"));
     }
 
     /** Binds 127.0.0.1 on a free port and starts serving. */
@@ -70,74 +67,16 @@ public final class FakeOpenAiServer implements AutoCloseable {
     }
 
     /** The base URL an OpenAI client takes, e.g. {@code http://127.0.0.1:54321/v1}. */
+    @Override
     public String baseUrl() {
         return "http://127.0.0.1:" + port() + "/v1";
     }
 
-    public int port() {
-        return endpoint.port();
-    }
-
-    /** Physical requests received on the model endpoints, failed ones included. */
-    public int requestCount() {
-        return ledger.requestCount();
-    }
-
-    /** Sum of the input tokens reported (or computed but not reported) for every answered request. */
-    public long totalInputTokens() {
-        return ledger.totalInputTokens();
-    }
-
-    /** Sum of the output tokens reported (or computed but not reported) for every answered request. */
-    public long totalOutputTokens() {
-        return ledger.totalOutputTokens();
-    }
-
-    /** {@code totalInputTokens() + totalOutputTokens()}. */
-    public long totalTokens() {
-        return ledger.totalTokens();
-    }
-
-    /** Every request received on the model endpoints, in arrival order (an immutable snapshot). */
-    public List<RecordedRequest> requests() {
-        return ledger.requests();
-    }
-
-    /** The most recent request on a model endpoint. */
-    public RecordedRequest lastRequest() {
-        return ledger.lastRequest();
-    }
-
-    /** The next request on a model endpoint is answered with this HTTP status and OpenAI's error body. */
-    public void setFailNext(int status) {
-        setFailNext(status, 1);
-    }
-
-    /**
-     * The next {@code times} requests on the model endpoints are answered with this HTTP status and
-     * OpenAI's error body (the SDK retries 408, 409, 429 and 5xx by default, so a test of a retried
-     * failure fails as many requests as the client's retries plus one).
-     */
-    public void setFailNext(int status, int times) {
-        ledger.setFailNext(status, times);
-    }
-
     /** Forgets every recorded request, resets the totals and the sequence, and cancels injected failures. */
-    /**
-     * How the following answers report usage ({@link UsageMode#NORMAL} until changed or reset): left
-     * out, {@code null} or under other names, as some gateways and OpenAI-compatible servers answer.
-     * The ledger still counts the usage computed; such requests are recorded as usage not reported.
-     */
-    public void setUsageMode(UsageMode mode) {
-        if (mode == null) {
-            throw new IllegalArgumentException("setUsageMode needs one of " + List.of(UsageMode.values()) + ", got null");
-        }
-        usageMode = mode;
-    }
 
-    /** {@code root} as {@link #usageMode} reports usage: its own {@code usage} and its {@code response}'s. */
+    /** {@code root} as {@link #usageMode()} reports usage: its own {@code usage} and its {@code response}'s. */
     private ObjectNode reported(ObjectNode root) {
-        UsageMode mode = usageMode;
+        UsageMode mode = usageMode();
         if (mode != UsageMode.NORMAL) {
             reportUsage(root, mode);
             if (root.get("response") instanceof ObjectNode response) {
@@ -166,21 +105,6 @@ public final class FakeOpenAiServer implements AutoCloseable {
             }
             default -> { }
         }
-    }
-
-    public void reset() {
-        usageMode = UsageMode.NORMAL;
-        ledger.reset();
-    }
-
-    @Override
-    public void close() {
-        endpoint.close();
-    }
-
-    @Override
-    public String toString() {
-        return "FakeOpenAiServer[" + baseUrl() + ", requests=" + requestCount() + "]";
     }
 
     // ---- request handling ----
@@ -285,14 +209,14 @@ public final class FakeOpenAiServer implements AutoCloseable {
                 usage.outputTokens() - usage.reasoningTokens());
         String finishReason = UsageCalculator.capped(n, max) ? "length" : "stop";
         if (!streaming) {
-            ledger.recordAnswer(n, exchange, headers, body, false, usageMode == UsageMode.NORMAL, usage, null);
+            ledger.recordAnswer(n, exchange, headers, body, false, usageMode() == UsageMode.NORMAL, usage, null);
             JsonNode function = functionToCall(request);
             sendJson(exchange, 200, reported(function != null ? OpenAiPayloads.chatToolCall(n, model, function, usage)
                     : OpenAiPayloads.chatCompletion(n, model, text, finishReason, usage)), n);
             return;
         }
         boolean includeUsage = request.path("stream_options").path("include_usage").asBoolean(false);
-        ledger.recordAnswer(n, exchange, headers, body, true, includeUsage && usageMode == UsageMode.NORMAL, usage, null);
+        ledger.recordAnswer(n, exchange, headers, body, true, includeUsage && usageMode() == UsageMode.NORMAL, usage, null);
         List<ObjectNode> chunks = OpenAiPayloads.chatChunks(
                 n, model, UsageCalculator.split(text, 5), finishReason, includeUsage, usage);
         try (OutputStream out = startStream(exchange, n)) {
@@ -326,7 +250,7 @@ public final class FakeOpenAiServer implements AutoCloseable {
         String text = UsageCalculator.answerText(UsageCalculator.lastUserText(request.get("input")),
                 usage.outputTokens() - usage.reasoningTokens());
         String status = UsageCalculator.capped(n, max) ? "incomplete" : "completed";
-        ledger.recordAnswer(n, exchange, headers, body, streaming, usageMode == UsageMode.NORMAL, usage, null);
+        ledger.recordAnswer(n, exchange, headers, body, streaming, usageMode() == UsageMode.NORMAL, usage, null);
         if (!streaming) {
             sendJson(exchange, 200, reported(OpenAiPayloads.response(n, request, status, text, usage)), n);
             return;
@@ -347,7 +271,7 @@ public final class FakeOpenAiServer implements AutoCloseable {
         StubUsage usage = UsageCalculator.forEmbeddings(n, UsageCalculator.promptChars(input));
         boolean base64 = "base64".equals(request.path("encoding_format").asText());
         int dimensions = Math.min(4096, request.path("dimensions").asInt(EMBEDDING_DIMENSIONS));
-        ledger.recordAnswer(n, exchange, headers, body, false, usageMode == UsageMode.NORMAL, usage, null);
+        ledger.recordAnswer(n, exchange, headers, body, false, usageMode() == UsageMode.NORMAL, usage, null);
         sendJson(exchange, 200, reported(OpenAiPayloads.embeddings(n, model, inputs, Math.max(1, dimensions), base64, usage)), n);
     }
 
