@@ -549,11 +549,43 @@ public final class SessionLogWriter implements AutoCloseable {
         }
     }
 
-    /** {@code value} rounded to 12 decimal places, in plain notation without trailing zeros. */
+    /**
+     * {@code value} rounded to 12 decimal places, in plain notation without trailing zeros. Written on every
+     * {@code llm_call}, so costs below a thousand dollars are formatted from whole pico-dollars, without the
+     * kilobyte a {@link BigDecimal} of the double allocates.
+     */
     static String usd(double value) {
+        if (Math.abs(value) < 1e3) {
+            long pico = Math.round(value * 1e12);
+            if (pico == 0) {
+                return "0";
+            }
+            StringBuilder text = new StringBuilder(24);
+            if (pico < 0) {
+                text.append('-');
+                pico = -pico;
+            }
+            text.append(pico / PICO_PER_UNIT);
+            long fraction = pico % PICO_PER_UNIT;
+            if (fraction != 0) {
+                String digits = Long.toString(fraction);
+                int end = digits.length();
+                while (digits.charAt(end - 1) == '0') {
+                    end--;
+                }
+                text.append('.');
+                for (int i = digits.length(); i < 12; i++) {
+                    text.append('0');
+                }
+                text.append(digits, 0, end);
+            }
+            return text.toString();
+        }
         BigDecimal rounded = new BigDecimal(value).setScale(12, RoundingMode.HALF_EVEN).stripTrailingZeros();
         return rounded.signum() == 0 ? "0" : rounded.toPlainString();
     }
+
+    private static final long PICO_PER_UNIT = 1_000_000_000_000L;
 
     /** A negative limit means the budget has no token limit: written as null. */
     private static void writeLimit(JsonGenerator g, long limit) throws IOException {

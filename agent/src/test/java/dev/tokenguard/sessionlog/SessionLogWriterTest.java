@@ -269,6 +269,15 @@ class SessionLogWriterTest {
         assertEquals("0", SessionLogWriter.usd(0.0));
         assertEquals("12.5", SessionLogWriter.usd(12.5));
         assertEquals("0.000000000001", SessionLogWriter.usd(1.4e-12));
+        assertEquals("0.0125", SessionLogWriter.usd(0.0125));
+        assertEquals("3.000000000001", SessionLogWriter.usd(3.000000000001));
+        assertEquals("-0.5", SessionLogWriter.usd(-0.5));
+        assertEquals("0", SessionLogWriter.usd(4e-13));
+        assertEquals("1234567.25", SessionLogWriter.usd(1234567.25), "a thousand dollars and more, through BigDecimal");
+        for (double cost : new double[] {7.937999999999998E-4, 0.00030000000000000003, 2.5e-6 * 1234, 999.999, 0.1 + 0.2}) {
+            assertEquals(new java.math.BigDecimal(cost).setScale(12, java.math.RoundingMode.HALF_EVEN)
+                    .stripTrailingZeros().toPlainString(), SessionLogWriter.usd(cost), "as exact rounding says");
+        }
     }
 
     @Test
