@@ -157,14 +157,13 @@ final class SdkPresence implements ElementMatcher<ClassLoader> {
             try {
                 URLConnection connection = url.openConnection();
                 if (connection instanceof JarURLConnection jar) {
-                    jar.setUseCaches(false);
-                    Manifest manifest = jar.getManifest();
-                    String version = manifest == null ? null
-                            : manifest.getMainAttributes().getValue("Implementation-Version");
-                    if (version != null) {
-                        return version;
+                    jar.setUseCaches(false); // a jar file of its own, closed here, never the class loader's
+                    try (JarFile file = jar.getJarFile()) {
+                        Manifest manifest = file.getManifest();
+                        String version = manifest == null ? null
+                                : manifest.getMainAttributes().getValue("Implementation-Version");
+                        return version != null ? version : mavenVersion(file);
                     }
-                    return mavenVersion(jar);
                 }
             } catch (IOException | RuntimeException e) {
                 // fall through
@@ -175,30 +174,36 @@ final class SdkPresence implements ElementMatcher<ClassLoader> {
 
     /**
      * The version in the jar's Maven {@code pom.properties}, for jars whose manifest names none (LangChain4j's);
-     * null unless the jar holds exactly one, as a fat jar of several artifacts does not.
+     * null unless the jar holds exactly one, as a fat jar of several artifacts does not. A jar of more entries
+     * than any one SDK's is taken for such a fat jar without being read through: an application's fat jar holds
+     * tens of thousands, and this runs at start-up.
      */
-    private static String mavenVersion(JarURLConnection connection) throws IOException {
-        try (JarFile jar = connection.getJarFile()) {
-            JarEntry found = null;
-            for (Enumeration<JarEntry> entries = jar.entries(); entries.hasMoreElements(); ) {
-                JarEntry entry = entries.nextElement();
-                if (entry.getName().startsWith("META-INF/maven/") && entry.getName().endsWith("/pom.properties")) {
-                    if (found != null) {
-                        return null;
-                    }
-                    found = entry;
-                }
-            }
-            if (found == null) {
-                return null;
-            }
-            Properties pom = new Properties();
-            try (InputStream in = jar.getInputStream(found)) {
-                pom.load(in);
-            }
-            return pom.getProperty("version");
+    private static String mavenVersion(JarFile jar) throws IOException {
+        if (jar.size() > MAX_SDK_JAR_ENTRIES) {
+            return null;
         }
+        JarEntry found = null;
+        for (Enumeration<JarEntry> entries = jar.entries(); entries.hasMoreElements(); ) {
+            JarEntry entry = entries.nextElement();
+            if (entry.getName().startsWith("META-INF/maven/") && entry.getName().endsWith("/pom.properties")) {
+                if (found != null) {
+                    return null;
+                }
+                found = entry;
+            }
+        }
+        if (found == null) {
+            return null;
+        }
+        Properties pom = new Properties();
+        try (InputStream in = jar.getInputStream(found)) {
+            pom.load(in);
+        }
+        return pom.getProperty("version");
     }
+
+    /** More entries than any single SDK jar has (bedrockruntime 2.57.8: 1,072; langchain4j-core: 600). */
+    private static final int MAX_SDK_JAR_ENTRIES = 5_000;
 
     private static String versionOfJdk() {
         StringBuilder version = new StringBuilder();
