@@ -23,6 +23,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -126,10 +128,17 @@ public final class SampleApp {
     record Arguments(int tickets, Provider provider) {
     }
 
+    /**
+     * The Google GenAI SDK logs through java.util.logging (the other SDKs through SLF4J, which goes nowhere here);
+     * held so that its level stays set.
+     */
+    private static final Logger GENAI_LOGGER = Logger.getLogger("com.google.genai");
+
     private SampleApp() {
     }
 
     public static void main(String[] args) {
+        GENAI_LOGGER.setLevel(Level.OFF);
         int status = run(args, System.getenv(), System.out, System.err);
         if (status != 0) {
             System.exit(status);

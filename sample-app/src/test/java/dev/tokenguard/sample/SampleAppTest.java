@@ -15,6 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class SampleAppTest {
 
@@ -125,6 +127,37 @@ class SampleAppTest {
         assertTrue(lines.stream().skip(1).limit(4).noneMatch(l -> l.contains("usage not reported")), lines.toString());
         assertTrue(lines.get(5).startsWith("Summarized 4 tickets"), lines.get(5));
         assertEquals("", errText());
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+            "gemini,  GOOGLE_API_KEY and GEMINI_API_KEY are not set: using the offline Gemini stub at, "
+                    + "model gemini-2.5-flash, generate stream generate generate",
+            "bedrock, AWS_REGION is not set: using the offline Bedrock stub at, "
+                    + "model anthropic.claude-3-haiku-20240307-v1:0, converse invoke converse converse",
+            "azure,   AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_KEY are not both set: using the offline Azure OpenAI"
+                    + " stub at, deployment gpt-4o-mini, chat chat-stream chat chat",
+            "ollama,  OLLAMA_HOST is not set: using the offline Ollama stub at, "
+                    + "model llama3.2, chat chat-stream generate chat"})
+    void everyOtherProviderRunsOfflineAgainstItsEmbeddedStub(String provider, String first, String model,
+                                                            String methods) {
+        // the environment holds no credentials, whatever this JVM's own environment holds
+        int status = SampleApp.run(new String[] {"--provider", provider, "--tickets", "4"}, Map.of(), out, err);
+
+        assertEquals(0, status, errText());
+        List<String> lines = outLines();
+        assertEquals(6, lines.size(), String.join("\n", lines));
+        assertTrue(lines.get(0).startsWith(first + " http://127.0.0.1:"), lines.get(0));
+        assertTrue(lines.get(0).endsWith(" with " + model + "."), lines.get(0));
+        List<String> expected = List.of(methods.split(" "));
+        assertEquals(4, expected.size());
+        for (int i = 0; i < 4; i++) {
+            String line = lines.get(i + 1);
+            assertTrue(line.startsWith(Ticket.ALL.get(i).id() + "  " + expected.get(i) + " "), line);
+            assertEquals(provider.equals("azure") && i == 1, line.contains("usage not reported"), line);
+        }
+        assertTrue(lines.get(5).startsWith("Summarized 4 tickets; the responses reported "), lines.get(5));
+        assertEquals("", errText(), "nothing but the app's own lines");
     }
 
     @Test
@@ -255,11 +288,14 @@ class SampleAppTest {
         assertEquals(2, SampleApp.run(new String[] {"--tickets"}, Map.of(), out, err));
         assertEquals(2, SampleApp.run(new String[] {"--verbose"}, Map.of(), out, err));
         assertTrue(errText().contains("unknown argument '--verbose'"), errText());
-        assertEquals(2, SampleApp.run(new String[] {"--provider", "gemini"}, Map.of(), out, err));
-        assertTrue(errText().contains("--provider must be openai or anthropic, got 'gemini'"), errText());
+        assertEquals(2, SampleApp.run(new String[] {"--provider", "vertex"}, Map.of(), out, err));
+        assertTrue(errText().contains("--provider must be one of openai, anthropic, gemini, bedrock, azure, ollama, "
+                + "got 'vertex'"), errText());
         assertEquals(2, SampleApp.run(new String[] {"--tickets", "2", "--provider"}, Map.of(), out, err));
-        assertTrue(errText().contains("--provider needs openai or anthropic"), errText());
-        assertTrue(errText().contains("usage: SampleApp [--tickets N] [--provider openai|anthropic]"), errText());
+        assertTrue(errText().contains("--provider needs one of openai, anthropic, gemini, bedrock, azure, ollama"),
+                errText());
+        assertTrue(errText().contains(
+                "usage: SampleApp [--tickets N] [--provider openai|anthropic|gemini|bedrock|azure|ollama]"), errText());
         assertTrue(outLines().isEmpty(), "nothing started");
     }
 
