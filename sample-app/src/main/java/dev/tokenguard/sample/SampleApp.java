@@ -298,9 +298,14 @@ public final class SampleApp {
         }
     }
 
-    /** A Google GenAI client of the Gemini API at {@code baseUrl} (the root: the SDK adds {@code /v1beta/...}). */
+    /**
+     * A Google GenAI client of the Gemini API at {@code baseUrl} (the root: the SDK adds the API version), named
+     * explicitly, so that a {@code GOOGLE_GENAI_USE_VERTEXAI} in the environment does not turn it into a Vertex AI
+     * client.
+     */
     static Client geminiClient(String apiKey, String baseUrl) {
-        return Client.builder().apiKey(apiKey).httpOptions(HttpOptions.builder().baseUrl(baseUrl).build()).build();
+        return Client.builder().vertexAI(false).apiKey(apiKey)
+                .httpOptions(HttpOptions.builder().baseUrl(baseUrl).build()).build();
     }
 
     /** A Bedrock Runtime client of that region, at {@code endpoint} when not null. */
