@@ -212,6 +212,31 @@ class GoogleGenAiInstrumentationTest {
         assertEquals("alt=sse", server.requests().get(0).query());
     }
 
+    /**
+     * A stream the app closes after its first chunk is charged once: the provider's counts when the last chunk had
+     * already arrived with the bytes read so far (a small answer may come in one piece), an estimate otherwise.
+     */
+    @Test
+    void aStreamClosedAfterItsFirstChunkIsChargedOnce() throws Exception {
+        install(1_000_000);
+        try (ResponseStream<GenerateContentResponse> stream = client.models.generateContentStream(MODEL,
+                "closed early", config())) {
+            assertTrue(stream.iterator().hasNext());
+            assertNotNull(stream.iterator().next());
+        }
+        List<JsonNode> calls = events("llm_call");
+        assertEquals(1, calls.size(), calls::toString);
+        assertEquals(1, server.requestCount());
+        JsonNode call = calls.get(0);
+        if (call.get("usage_source").asText().equals("provider")) {
+            assertEquals(server.totalTokens(), call.get("total_tokens").asLong(), call.toString());
+        } else {
+            assertEquals("estimated", call.get("usage_source").asText(), call.toString());
+            assertTrue(call.get("input_tokens").asLong() > 0, call.toString());
+        }
+        assertEquals(call.get("total_tokens").asLong(), call.get("budget").get(0).get("used").asLong());
+    }
+
     @Test
     void anAsyncStreamIsChargedOnce() throws Exception {
         install(1_000_000);

@@ -6,8 +6,7 @@ import dev.tokenguard.sample.scenarios.GoogleGenAiScenarios;
  * The Google GenAI scenarios ({@link GoogleGenAiScenarios}) as an application's main, for forked JVMs.
  *
  * <p>Arguments: {@code <base URL> (<scenario> <calls>)...}: several scenarios run one after the other in one JVM,
- * each line of output prefixed by nothing (the scenarios print {@code OK}/{@code REFUSED} lines) and each scenario
- * started by a line {@code SCENARIO <name>}.
+ * each announced by a line {@code SCENARIO <name>} before its {@code OK} / {@code REFUSED} lines.
  */
 public final class GoogleGenAiScenarioApp {
     private GoogleGenAiScenarioApp() {
