@@ -4,6 +4,7 @@ import dev.tokenguard.instrumentation.anthropic.AnthropicPlugin;
 import dev.tokenguard.instrumentation.apachehttp.ApacheHttpClientPlugin;
 import dev.tokenguard.instrumentation.azure.AzureOpenAiPlugin;
 import dev.tokenguard.instrumentation.bedrock.BedrockPlugin;
+import dev.tokenguard.instrumentation.genai.GoogleGenAiPlugin;
 import dev.tokenguard.instrumentation.jdkhttp.JdkHttpClientPlugin;
 import dev.tokenguard.instrumentation.langchain4j.LangChain4jPlugin;
 import dev.tokenguard.instrumentation.okhttp.OkHttpPlugin;
@@ -29,7 +30,8 @@ public final class Plugins {
             ApacheHttpClientPlugin.DECLARATION,
             HttpUrlConnectionPlugin.DECLARATION,
             BedrockPlugin.DECLARATION,
-            AzureOpenAiPlugin.DECLARATION);
+            AzureOpenAiPlugin.DECLARATION,
+            GoogleGenAiPlugin.DECLARATION);
 
     private Plugins() {
     }

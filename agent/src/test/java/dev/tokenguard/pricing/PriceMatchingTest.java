@@ -127,7 +127,11 @@ class PriceMatchingTest {
         assertEquals("none", winner(table, "openai", "o3-pro"));
         assertEquals("none", winner(table, "openai", "o1-mini"));
         assertEquals("none", winner(table, "openai", "gpt-5-pro"));
-        assertEquals("none", winner(table, "gcp.gemini", "gemini-2.5-flash-lite"));
+        assertEquals("none", winner(table, "gcp.gemini", "gemini-2.5-flash-image"));
+        // Flash-Lite has its own, lower price, not Flash's
+        assertEquals("gemini-2.5-flash-lite", winner(table, "gcp.gemini", "gemini-2.5-flash-lite"));
+        assertEquals(0.10, table.find("gcp.gemini", "gemini-2.5-flash-lite").orElseThrow().inputPerMTok());
+        assertEquals("gemini-3-pro-preview*", winner(table, "gcp.vertex_ai", "gemini-3-pro-preview"));
     }
 
     @ParameterizedTest

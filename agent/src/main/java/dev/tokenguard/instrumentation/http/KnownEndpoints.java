@@ -70,6 +70,20 @@ public final class KnownEndpoints {
         return new LlmRoute(provider, p.api, p.model, p.streaming, asksForStreamUsage(provider), host, port);
     }
 
+    /**
+     * The route of a request an SDK makes to its provider, whose plugin knows the provider and the server: the API,
+     * model and streaming its path names ({@code models/gemini-2.5-flash:streamGenerateContent?alt=sse}, with or
+     * without query), or null when the path names no API that is governed (token counting, files, batches...).
+     */
+    public static LlmRoute sdkRoute(String provider, String path, String host, int port) {
+        if (path == null) {
+            return null;
+        }
+        int query = path.indexOf('?');
+        PathApi p = PathApi.of(query >= 0 ? path.substring(0, query) : path);
+        return p == null ? null : new LlmRoute(provider, p.api, p.model, p.streaming, false, host, port);
+    }
+
     /** The provider whose own API host this is, or null. */
     static String providerOfHost(String host, String path) {
         switch (host) {

@@ -6,7 +6,7 @@ package dev.tokenguard.instrumentation.okhttp;
  * starts with {@code okhttp3} or {@code okio}; names built at run time keep pointing at the app's
  * classes.
  */
-final class OkHttpNames {
+public final class OkHttpNames {
     private static final String OKHTTP = "ok".concat("http3.");
     private static final String OKIO = "ok".concat("io.");
 
@@ -14,12 +14,12 @@ final class OkHttpNames {
     }
 
     /** e.g. {@code okhttp("Request")} is {@code okhttp3.Request}. */
-    static String okhttp(String name) {
+    public static String okhttp(String name) {
         return OKHTTP + name;
     }
 
     /** e.g. {@code okio("Buffer")} is {@code okio.Buffer}. */
-    static String okio(String name) {
+    public static String okio(String name) {
         return OKIO + name;
     }
 }

@@ -13,9 +13,10 @@ import java.lang.reflect.Proxy;
  * body is replaced by one reading through an {@link ObservedSource}, so that the call sees every byte
  * the app reads and ends when the body ends or is closed. {@code ResponseBody} is an abstract class,
  * so the new body is OkHttp's own {@code ResponseBody.create(BufferedSource, MediaType, long)} over
- * {@code Okio.buffer(proxy)}; all by reflection in the response's class loader.
+ * {@code Okio.buffer(proxy)}; all by reflection in the response's class loader. SDKs that send over OkHttp (the
+ * Google GenAI SDK) put the same watch on the responses they return.
  */
-final class OkHttpResponses {
+public final class OkHttpResponses {
     private OkHttpResponses() {
     }
 
@@ -24,7 +25,7 @@ final class OkHttpResponses {
      * on the body, and then throws, so that the failure is reported and the app gets the response as
      * it was.
      */
-    static Object observe(Object response, HttpLlmCall call) {
+    public static Object observe(Object response, HttpLlmCall call) {
         try {
             Number code = SdkObjects.number(response, "code");
             if (code != null) {

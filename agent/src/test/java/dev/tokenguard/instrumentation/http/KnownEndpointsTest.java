@@ -96,4 +96,20 @@ class KnownEndpointsTest {
         assertEquals("embeddings", r.operation());
         assertEquals(WireFormat.OPENAI, r.format());
     }
+
+    @Test
+    void anSdksResourcePathNamesItsApiModelAndStreamingWithOrWithoutQuery() {
+        assertEquals(new LlmRoute("gcp.gemini", WireApi.GEMINI_GENERATE, "gemini-2.5-flash", true, false, "h", 80),
+                KnownEndpoints.sdkRoute("gcp.gemini", "models/gemini-2.5-flash:streamGenerateContent?alt=sse", "h",
+                        80));
+        assertEquals(new LlmRoute("gcp.vertex_ai", WireApi.GEMINI_GENERATE, "gemini-2.5-pro", false, false,
+                        "aiplatform.googleapis.com", 443), KnownEndpoints.sdkRoute("gcp.vertex_ai",
+                "projects/p/locations/us-central1/publishers/google/models/gemini-2.5-pro:generateContent",
+                "aiplatform.googleapis.com", 443));
+        assertEquals(WireApi.GEMINI_EMBED, KnownEndpoints.sdkRoute("gcp.gemini",
+                "models/gemini-embedding-001:batchEmbedContents", null, -1).api());
+        assertNull(KnownEndpoints.sdkRoute("gcp.gemini", "models/gemini-2.5-flash:countTokens", null, -1));
+        assertNull(KnownEndpoints.sdkRoute("gcp.gemini", "files", null, -1));
+        assertNull(KnownEndpoints.sdkRoute("gcp.gemini", null, null, -1));
+    }
 }

@@ -31,6 +31,18 @@ class SdkMarksTest {
     }
 
     @Test
+    void theGoogleGenAiSdksClientHeaderBelongsToItsPluginWhileThatPluginIsOn() {
+        Map<String, List<String>> client = Map.of("x-goog-api-client", List.of("google-genai-sdk/2.0.0 gl-java/17.0.15"));
+        Map<String, List<String>> extended = Map.of("User-Agent",
+                List.of("google-genai-sdk/1.58.0+vertex-genai-modules/1.2.3 gl-java/17.0.15"));
+        assertTrue(SdkMarks.ownedBySdk(client, "google-genai"::equals));
+        assertTrue(SdkMarks.ownedBySdk(extended, "google-genai"::equals));
+        assertFalse(SdkMarks.ownedBySdk(client, name -> !name.equals("google-genai")), "plugin off: the HTTP layer's");
+        assertFalse(SdkMarks.ownedBySdk(Map.of("x-goog-api-client", List.of("gl-java/17 gdcl/2.1.0")), name -> true),
+                "another Google client library is not this SDK");
+    }
+
+    @Test
     void stainlessHeadersStillNameTheirSdk() {
         Map<String, List<String>> openAi = Map.of("X-Stainless-Lang", List.of("java"));
         assertTrue(SdkMarks.ownedBySdk(openAi, "openai-java"::equals));

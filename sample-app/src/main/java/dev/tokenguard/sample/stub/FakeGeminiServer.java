@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * An offline stand-in for Google's Gemini API on a loopback port, answering with the API's real JSON and SSE
@@ -21,7 +23,8 @@ import java.util.OptionalLong;
  * Give a client that takes the versioned base URL (LangChain4j's {@code baseUrl(...)}) {@link #baseUrl()}, one
  * that adds the version itself {@link #rootUrl()}.
  *
- * <p>Endpoints, under {@code /v1beta} (and {@code /v1}), all {@code POST}:
+ * <p>Endpoints, under {@code /v1beta} (and {@code /v1}), all {@code POST}; the same under Vertex AI's
+ * {@code /v1beta1/[projects/{p}/locations/{l}/]publishers/google/models/...}, which answers in the same shapes:
  * <ul>
  *   <li>{@code models/{model}:generateContent}: one {@code GenerateContentResponse};</li>
  *   <li>{@code models/{model}:streamGenerateContent?alt=sse}: an event stream whose every event is a
@@ -126,23 +129,20 @@ public final class FakeGeminiServer extends FakeLlmServer {
 
     // ---- request handling ----
 
-    /** The model and method a path names: {@code /v1beta/models/gemini-2.5-flash:generateContent}. */
+    /**
+     * The model and method a path names: the Gemini API's {@code /v1beta/models/gemini-2.5-flash:generateContent}
+     * (or {@code /v1/...}), or Vertex AI's {@code /v1beta1/publishers/google/models/gemini-2.5-flash:generateContent}
+     * (or {@code /v1/...}), with or without {@code projects/{project}/locations/{location}/} before
+     * {@code publishers} (Vertex AI's API-key "express mode" leaves it out).
+     */
     private record ModelMethod(String model, String method) {
+        private static final Pattern PATH = Pattern.compile(
+                "/(?:(?:v1beta|v1)/models/|(?:v1beta1|v1)/(?:projects/[^/]+/locations/[^/]+/)?publishers/google/models/)"
+                        + "([^/:]+):([^/:]+)");
 
         static ModelMethod of(String path) {
-            String rest;
-            if (path.startsWith("/v1beta/models/")) {
-                rest = path.substring("/v1beta/models/".length());
-            } else if (path.startsWith("/v1/models/")) {
-                rest = path.substring("/v1/models/".length());
-            } else {
-                return null;
-            }
-            int colon = rest.lastIndexOf(':');
-            if (colon <= 0 || rest.indexOf('/') >= 0) {
-                return null;
-            }
-            return new ModelMethod(rest.substring(0, colon), rest.substring(colon + 1));
+            Matcher m = PATH.matcher(path);
+            return m.matches() ? new ModelMethod(m.group(1), m.group(2)) : null;
         }
     }
 

@@ -32,8 +32,15 @@ public final class GovernedRunOracle {
      * @param model           the model the refusal names
      * @param streaming       whether the calls stream
      * @param bootstrapRefusal whether the refusal class must be the bootstrap one (the real agent jar)
+     * @param operation       the operation every call is logged with, e.g. {@code chat}, {@code generate_content}
      */
-    public record Expected(long limit, String provider, String model, boolean streaming, boolean bootstrapRefusal) {
+    public record Expected(long limit, String provider, String model, boolean streaming, boolean bootstrapRefusal,
+                           String operation) {
+
+        /** A run of chat calls. */
+        public Expected(long limit, String provider, String model, boolean streaming, boolean bootstrapRefusal) {
+            this(limit, provider, model, streaming, bootstrapRefusal, "chat");
+        }
     }
 
     private GovernedRunOracle() {
@@ -64,7 +71,7 @@ public final class GovernedRunOracle {
         assertTrue(refused.get(0).startsWith(message), refused.get(0));
         assertTrue(refused.get(0).contains(": " + String.format(Locale.ROOT, "%,d", all) + " of "
                 + String.format(Locale.ROOT, "%,d", expected.limit()) + " tokens used; refused " + expected.provider()
-                + " chat " + expected.model() + " loader="), refused.get(0));
+                + " " + expected.operation() + " " + expected.model() + " loader="), refused.get(0));
         if (expected.bootstrapRefusal()) {
             assertTrue(refused.get(0).endsWith("loader=null"), "the exception is the bootstrap class: " + refused.get(0));
         }
@@ -78,7 +85,7 @@ public final class GovernedRunOracle {
         for (JsonNode call : calls) {
             assertEquals("provider", call.get("usage_source").asText(), call.toString());
             assertEquals(expected.provider(), call.get("provider").asText());
-            assertEquals("chat", call.get("operation").asText());
+            assertEquals(expected.operation(), call.get("operation").asText());
             assertEquals(expected.streaming(), call.get("streaming").asBoolean());
             assertEquals("ok", call.get("status").asText());
         }

@@ -109,6 +109,30 @@ class FakeGeminiServerTest {
         assertFalse(recorded.toString().contains(API_KEY), recorded.toString());
     }
 
+    /** Vertex AI's paths, with and without project and location, answer as the Gemini API's; others are 404s. */
+    @Test
+    void vertexAiPathsAreServedLikeTheGeminiApis() throws Exception {
+        String root = "http://127.0.0.1:" + server.port();
+        List<String> paths = List.of("/v1beta1/publishers/google/models/" + MODEL + ":generateContent",
+                "/v1/projects/p-1/locations/us-central1/publishers/google/models/" + MODEL + ":generateContent");
+        for (String path : paths) {
+            HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(root + path))
+                    .header("x-goog-api-key", API_KEY)
+                    .POST(HttpRequest.BodyPublishers.ofString(generateBody("Door 4 is stuck.", ""))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, response.statusCode(), response.body());
+            assertEquals(MODEL, JSON.readTree(response.body()).get("modelVersion").asText());
+        }
+        HttpResponse<String> unknown = HTTP.send(HttpRequest.newBuilder(URI.create(root
+                        + "/v1beta1/publishers/other/models/" + MODEL + ":generateContent"))
+                .header("x-goog-api-key", API_KEY)
+                .POST(HttpRequest.BodyPublishers.ofString(generateBody("no", ""))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(404, unknown.statusCode());
+        assertEquals(2, server.requestCount());
+        assertEquals(paths, server.requests().stream().map(RecordedRequest::path).toList());
+    }
+
     @Test
     void anEventStreamCarriesRunningCountsOnEveryChunkAndTheTotalsOnTheLast() throws Exception {
         HttpResponse<String> response = post("/models/" + MODEL + ":streamGenerateContent?alt=sse",
