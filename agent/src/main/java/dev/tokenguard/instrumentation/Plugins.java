@@ -7,6 +7,7 @@ import dev.tokenguard.instrumentation.bedrock.BedrockPlugin;
 import dev.tokenguard.instrumentation.jdkhttp.JdkHttpClientPlugin;
 import dev.tokenguard.instrumentation.langchain4j.LangChain4jPlugin;
 import dev.tokenguard.instrumentation.okhttp.OkHttpPlugin;
+import dev.tokenguard.instrumentation.ollama.Ollama4jPlugin;
 import dev.tokenguard.instrumentation.openai.OpenAiPlugin;
 import dev.tokenguard.instrumentation.springai.SpringAiAnthropicPlugin;
 import dev.tokenguard.instrumentation.springai.SpringAiOpenAiPlugin;
@@ -29,7 +30,8 @@ public final class Plugins {
             ApacheHttpClientPlugin.DECLARATION,
             HttpUrlConnectionPlugin.DECLARATION,
             BedrockPlugin.DECLARATION,
-            AzureOpenAiPlugin.DECLARATION);
+            AzureOpenAiPlugin.DECLARATION,
+            Ollama4jPlugin.DECLARATION);
 
     private Plugins() {
     }
