@@ -27,6 +27,7 @@ import io.github.ollama4j.models.generate.OllamaGenerateRequest;
 import io.github.ollama4j.models.generate.OllamaGenerateStreamObserver;
 import io.github.ollama4j.models.request.ThinkMode;
 import io.github.ollama4j.models.response.OllamaResult;
+import io.github.ollama4j.tools.Tools;
 import net.bytebuddy.agent.ByteBuddyAgent;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -40,6 +41,8 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -262,6 +265,47 @@ class Ollama4jInstrumentationTest {
         assertEquals("estimated", call.get("usage_source").asText(), call.toString());
         assertTrue(call.get("input_tokens").asLong() > 0, call.toString());
         assertEquals(call.get("total_tokens").asLong(), call.get("budget").get(0).get("used").asLong());
+    }
+
+    /** A chat with a tool the model calls: ollama4j runs the tool and asks again, two requests in one chat. */
+    static OllamaChatRequest chatWithTool(String text, AtomicInteger runs) {
+        Tools.Tool tool = Tools.Tool.builder()
+                .toolSpec(Tools.ToolSpec.builder().name("ticket_priority")
+                        .description("Looks up the priority of a support ticket")
+                        .parameters(Tools.Parameters.of(Map.of("ticket", Tools.Property.builder().type("string")
+                                .description("the ticket's number").required(true).build())))
+                        .build())
+                .toolFunction(arguments -> {
+                    runs.incrementAndGet();
+                    return "high";
+                })
+                .build();
+        return OllamaChatRequest.builder().withModel(MODEL).withMessage(OllamaChatMessageRole.USER, text)
+                .withTools(new ArrayList<>(List.of(tool))).withUseTools(true).build();
+    }
+
+    @Test
+    void eachRequestOfAToolLoopIsChargedOnce() throws Exception {
+        install(1_000_000);
+        AtomicInteger runs = new AtomicInteger();
+        OllamaChatResult result = ollama.chat(chatWithTool("How urgent is ticket 7?", runs), null);
+        assertEquals(1, runs.get());
+        assertTrue(server.requests().get(0).body().contains("\"tools\""), server.requests().get(0).body());
+        assertTrue(server.requests().get(1).body().contains("\"role\":\"tool\""), server.requests().get(1).body());
+        List<JsonNode> calls = callsMatchTheServer(2);
+        assertEquals(result.getResponseModel().getEvalCount(), calls.get(1).get("output_tokens").asInt());
+    }
+
+    @Test
+    void aRefusalBetweenTheRoundsOfAToolLoopLeavesTheChatAsItself() throws Exception {
+        install(1);
+        AtomicInteger runs = new AtomicInteger();
+        BudgetExhaustedException refusal = assertThrows(BudgetExhaustedException.class,
+                () -> ollama.chat(chatWithTool("How urgent is ticket 8?", runs), null));
+        assertTrue(refusal.getMessage().endsWith("refused ollama chat " + MODEL), refusal.getMessage());
+        assertEquals(1, runs.get(), "the tool ran after the first round; the second round was refused");
+        callsMatchTheServer(1);
+        assertEquals(1, events("budget_exceeded").size());
     }
 
     @Test
