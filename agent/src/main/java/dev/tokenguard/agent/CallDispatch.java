@@ -78,4 +78,14 @@ final class CallDispatch implements CallHooks {
             return returned;
         }
     }
+
+    @Override
+    public Throwable thrown(Object call, Throwable thrown) {
+        try {
+            return call instanceof GovernedCall governed ? governed.thrown(thrown) : thrown;
+        } catch (RuntimeException | LinkageError e) {
+            AgentLog.failure("thrown", e);
+            return thrown;
+        }
+    }
 }

@@ -26,4 +26,12 @@ public interface CallHooks {
 
     /** Called when the SDK method returns or throws; returns the value to hand to the caller. */
     Object exit(Object call, Object returned, Throwable thrown);
+
+    /**
+     * The exception the SDK method ends with instead of {@code thrown}, e.g. the refusal that an SDK wrapped in its
+     * own exception type on its way up from a request made inside the method.
+     */
+    default Throwable thrown(Object call, Throwable thrown) {
+        return thrown;
+    }
 }

@@ -47,13 +47,18 @@ public final class TokenGuardBridge {
     }
 
     /**
-     * The exception the instrumented method ends with: the refusal when the call was refused, or the
-     * refusal a {@link RefusalInFlight} carried out of a retry loop inside the method.
+     * The exception the instrumented method ends with: the refusal when the call was refused, the
+     * refusal a {@link RefusalInFlight} carried out of a retry loop inside the method, or what the
+     * governed call makes of {@code thrown} ({@link CallHooks#thrown}).
      */
     public static Throwable thrown(Object call, Throwable thrown) {
         if (call instanceof BudgetExhaustedException refusal) {
             return refusal;
         }
-        return thrown instanceof RefusalInFlight carried ? carried.refusal() : thrown;
+        if (thrown instanceof RefusalInFlight carried) {
+            return carried.refusal();
+        }
+        CallHooks h = hooks;
+        return h == null || call == null || thrown == null ? thrown : h.thrown(call, thrown);
     }
 }

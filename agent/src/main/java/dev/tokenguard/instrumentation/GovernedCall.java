@@ -25,4 +25,12 @@ public interface GovernedCall {
 
     /** The SDK method returned {@code returned} or threw {@code thrown}; returns what the app gets. */
     Object exit(Object returned, Throwable thrown);
+
+    /**
+     * The exception the app gets when the SDK method threw {@code thrown} (after {@link #exit}): the same, unless
+     * the SDK wrapped a refusal from a request made inside the method, which the app then gets as itself.
+     */
+    default Throwable thrown(Throwable thrown) {
+        return thrown;
+    }
 }

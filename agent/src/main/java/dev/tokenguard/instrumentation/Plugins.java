@@ -8,6 +8,7 @@ import dev.tokenguard.instrumentation.genai.GoogleGenAiPlugin;
 import dev.tokenguard.instrumentation.jdkhttp.JdkHttpClientPlugin;
 import dev.tokenguard.instrumentation.langchain4j.LangChain4jPlugin;
 import dev.tokenguard.instrumentation.okhttp.OkHttpPlugin;
+import dev.tokenguard.instrumentation.ollama.Ollama4jPlugin;
 import dev.tokenguard.instrumentation.openai.OpenAiPlugin;
 import dev.tokenguard.instrumentation.springai.SpringAiAnthropicPlugin;
 import dev.tokenguard.instrumentation.springai.SpringAiOpenAiPlugin;
@@ -31,7 +32,8 @@ public final class Plugins {
             HttpUrlConnectionPlugin.DECLARATION,
             BedrockPlugin.DECLARATION,
             AzureOpenAiPlugin.DECLARATION,
-            GoogleGenAiPlugin.DECLARATION);
+            GoogleGenAiPlugin.DECLARATION,
+            Ollama4jPlugin.DECLARATION);
 
     private Plugins() {
     }

@@ -8,6 +8,7 @@ import dev.tokenguard.instrumentation.VersionRange;
 import dev.tokenguard.instrumentation.anthropic.AnthropicPlugin;
 import dev.tokenguard.instrumentation.langchain4j.LangChain4jPlugin;
 import dev.tokenguard.instrumentation.bedrock.BedrockPlugin;
+import dev.tokenguard.instrumentation.ollama.Ollama4jPlugin;
 import dev.tokenguard.instrumentation.openai.OpenAiPlugin;
 import org.junit.jupiter.api.Test;
 
@@ -65,6 +66,16 @@ class SdkPresenceTest {
         // the AWS SDK's jars carry no Implementation-Version; the build's own figure is the oracle
         assertEquals("aws-bedrock " + System.getProperty("tokenguard.test.awssdk.version"),
                 bedrock.describe(loader));
+    }
+
+    @Test
+    void ollama4jOnTheTestClassPathFitsItsDeclaration() {
+        ClassLoader loader = getClass().getClassLoader();
+        SdkPresence ollama4j = new SdkPresence(Ollama4jPlugin.DECLARATION);
+        assertNull(ollama4j.firstMissing(loader));
+        assertTrue(ollama4j.matches(loader));
+        // ollama4j's manifest names no version either: it comes from its pom.properties
+        assertEquals("ollama4j " + System.getProperty("tokenguard.test.ollama4j.version"), ollama4j.describe(loader));
     }
 
     @Test

@@ -532,7 +532,8 @@ class ConfigValuesTest {
                 "tokenguard.instrumentation.http-url-connection.enabled",
                 "tokenguard.instrumentation.aws-bedrock.enabled",
                 "tokenguard.instrumentation.azure-ai-openai.enabled",
-                "tokenguard.instrumentation.google-genai.enabled"),
+                "tokenguard.instrumentation.google-genai.enabled",
+                "tokenguard.instrumentation.ollama4j.enabled"),
                 withDefault.stream().map(ConfigOption::key).toList());
         for (ConfigOption<?> o : withDefault) {
             assertNotNull(o.defaultValue(), o.key());

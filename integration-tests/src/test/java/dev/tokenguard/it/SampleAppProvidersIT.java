@@ -52,6 +52,7 @@ class SampleAppProvidersIT {
             "bedrock, aws-bedrock,     aws.bedrock,     chat, anthropic.claude-3-haiku-20240307-v1:0",
             "azure,   azure-ai-openai, azure.ai.openai, chat, gpt-4o-mini",
             "gemini,  google-genai,    gcp.gemini,      generate_content, gemini-2.5-flash",
+            "ollama,  ollama4j,        ollama,          chat, llama3.2",
     })
     void warnsThenRefusesAsTheOpenAiRunDoes(String provider, String plugin, String semconv, String operation,
                                             String model) throws Exception {
