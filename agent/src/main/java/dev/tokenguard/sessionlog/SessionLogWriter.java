@@ -169,6 +169,7 @@ public final class SessionLogWriter implements AutoCloseable {
             g.writeEndArray();
             g.writeStringField("trace_id", traceId);
             g.writeStringField("span_id", spanId);
+            g.writeStringField("call_site", r.callSite() == null ? null : r.callSite().toString());
             g.writeBooleanField("notice_injected", noticeInjected);
             if (promptContent != null) {
                 g.writeStringField("prompt", truncate(promptContent));
