@@ -132,7 +132,7 @@ public final class Governor {
         Session session = scope.session();
         if (log != null) {
             log.budgetExceeded(session, refusal.budgetName(), refusal.used(), refusal.limit(), refusal.kind(),
-                    request.provider(), request.requestModel());
+                    request.provider(), request.requestModel(), callSite == null ? null : callSite.toString());
         }
         telemetry.callRefused(request, session, refusal, parent, callSite);
         if (!refusal.kind().isTokens()) {

@@ -184,7 +184,7 @@ class SessionLogWriterTest {
         }
         JsonNode n = lines(fileOf(s)).get(0);
         List<String> names = fieldNames(n);
-        assertEquals(List.of("span_id", "notice_injected", "prompt", "completion"),
+        assertEquals(List.of("call_site", "notice_injected", "prompt", "completion"),
                 names.subList(names.size() - 4, names.size()));
         String prompt = n.get("prompt").asText();
         assertTrue(prompt.startsWith("p".repeat(4_000)));
