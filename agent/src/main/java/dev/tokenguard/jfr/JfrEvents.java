@@ -9,17 +9,12 @@ import dev.tokenguard.core.CallRequest;
 import dev.tokenguard.core.CallerFrame;
 
 /**
- * The only class that touches the event classes. {@link JfrTelemetry} loads it once Flight Recorder has been
- * initialized in this JVM (a recording was started), never before, so a JVM that never records loads no
- * event class.
+ * The only class that touches the event classes (loading it loads them: the verifier checks them against
+ * {@code jdk.jfr.Event}). {@link JfrTelemetry} calls it only once Flight Recorder has been initialized in this
+ * JVM (a recording was started), never before, so a JVM that never records loads no event class.
  */
 final class JfrEvents {
     private JfrEvents() {
-    }
-
-    /** Whether Flight Recorder was started in this JVM (cheap; loads no event class). */
-    static boolean initialized() {
-        return jdk.jfr.FlightRecorder.isInitialized();
     }
 
     /** An {@code LlmCall} event begun now, or null when no recording takes it. */

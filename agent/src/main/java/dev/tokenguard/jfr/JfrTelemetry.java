@@ -36,7 +36,7 @@ public final class JfrTelemetry implements Telemetry {
     }
 
     private boolean recording() {
-        return available && JfrEvents.initialized();
+        return available && FlightRecorderState.initialized();
     }
 
     @Override
