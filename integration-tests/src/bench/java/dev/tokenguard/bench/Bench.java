@@ -217,6 +217,7 @@ public final class Bench {
                 r.put(method + "@" + threads, result.getPrimaryResult().getScore());
             }
         }
+        r.put("callSiteCpuNanos", CallSiteBench.cpuNanosPerCall(settings.jmhIterations() * 40_000));
         return r;
     }
 

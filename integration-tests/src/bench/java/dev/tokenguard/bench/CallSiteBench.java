@@ -38,4 +38,32 @@ public class CallSiteBench {
     public String findAndFormatCallSite() {
         return FakeSdkCall.call(frames, SDK_FRAMES).toString();
     }
+
+    /**
+     * The same lookup with its text, timed by the calling thread's CPU time rather than the wall clock, so
+     * that other processes on a busy machine inflate it less: CPU nanoseconds per call over {@code calls}
+     * calls, after as many warm-up calls.
+     */
+    public static double cpuNanosPerCall(int calls) {
+        CallSiteBench bench = new CallSiteBench();
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        int length = 0;
+        for (int i = 0; i < calls; i++) {
+            length += bench.findAndFormatCallSite().length();
+        }
+        long start = threads.getCurrentThreadCpuTime();
+        for (int i = 0; i < calls; i++) {
+            length += bench.findAndFormatCallSite().length();
+        }
+        long cpu = threads.getCurrentThreadCpuTime() - start;
+        if (length <= 0) {
+            throw new IllegalStateException("no call site found");
+        }
+        return (double) cpu / calls;
+    }
+
+    /** Prints {@link #cpuNanosPerCall} for 200,000 calls. */
+    public static void main(String[] args) {
+        System.out.printf("call site, CPU ns per call: %.0f%n", cpuNanosPerCall(200_000));
+    }
 }
