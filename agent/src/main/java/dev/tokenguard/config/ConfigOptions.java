@@ -94,7 +94,7 @@ public final class ConfigOptions {
     public static final ConfigOption<Boolean> CALL_SITE_ENABLED = option("tokenguard.call-site.enabled",
             "`true` or `false`", "true", "record each call's `call_site` (the first application frame below the SDK"
                     + " and framework frames, `class.method:line`) in the session log, the span (`code.*`) and the JFR"
-                    + " event; `false` saves the stack walk (about a microsecond per call)", ValueFormats::bool);
+                    + " event; `false` saves the stack walk (a few microseconds per call, see docs/PERFORMANCE.md)", ValueFormats::bool);
     public static final ConfigOption<Integer> OTEL_BUDGET_SCOPES = option("tokenguard.otel.budget-scopes",
             "a whole number from 1 to 1000", "10", "how many scope instances, per budget and scope kind, the"
                     + " `tokenguard.budget.utilization` gauge reports: those closest to their limit, so the metric's"
