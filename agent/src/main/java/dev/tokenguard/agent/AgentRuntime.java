@@ -3,9 +3,16 @@ package dev.tokenguard.agent;
 import dev.tokenguard.budget.BudgetEngine;
 import dev.tokenguard.budget.SessionListener;
 import dev.tokenguard.config.TokenGuardConfig;
+import dev.tokenguard.budget.ScopeUtilization;
 import dev.tokenguard.core.AgentLog;
+import dev.tokenguard.core.CallerFrames;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.core.Telemetry;
+import dev.tokenguard.core.TelemetrySinks;
+import dev.tokenguard.instrumentation.Plugins;
+import dev.tokenguard.instrumentation.SdkPlugin;
+import dev.tokenguard.jfr.JfrTelemetry;
+import dev.tokenguard.otel.BudgetUtilization;
 import dev.tokenguard.otel.OtelSetup;
 import dev.tokenguard.pricing.PriceTable;
 import java.util.function.Supplier;
@@ -13,7 +20,9 @@ import dev.tokenguard.sessionlog.SessionLogWriter;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
@@ -29,13 +38,13 @@ final class AgentRuntime {
     private final BudgetEngine engine;
     private final SessionLogWriter log;
     private final Governor governor;
-    private final Telemetry telemetry;
+    private final Telemetry otel;
 
-    private AgentRuntime(BudgetEngine engine, SessionLogWriter log, Governor governor, Telemetry telemetry) {
+    private AgentRuntime(BudgetEngine engine, SessionLogWriter log, Governor governor, Telemetry otel) {
         this.engine = engine;
         this.log = log;
         this.governor = governor;
-        this.telemetry = telemetry;
+        this.otel = otel;
     }
 
     /** The JVM's {@code otel.*} system properties, which configure export as they configure the OTel SDK. */
@@ -57,16 +66,37 @@ final class AgentRuntime {
                 clock, AgentLog::error)
                 : null;
         BudgetEngine engine = new BudgetEngine(config.budgets(), clock, new ThreadContextMdc(), sessionsTo(log));
-        Telemetry telemetry = config.otelEnabled()
-                ? OtelTelemetry.start(OtelSetup.fromEnvironment(otelProperties(), System.getenv()), clock)
+        int budgetScopes = config.otelBudgetScopes();
+        Telemetry otel = config.otelEnabled()
+                ? OtelTelemetry.start(OtelSetup.fromEnvironment(otelProperties(), System.getenv()), clock,
+                        () -> utilization(engine, budgetScopes))
                 : Telemetry.NONE;
+        Telemetry telemetry = TelemetrySinks.of(List.of(otel, JfrTelemetry.create()));
         Governor governor = new Governor(engine, log, telemetry, clock,
                 new Governor.Settings(config.injectWarnings(), config.captureContent(), prices, config.httpEndpoints(),
-                        config::instrumentationEnabled));
-        AgentRuntime runtime = new AgentRuntime(engine, log, governor, telemetry);
+                        config::instrumentationEnabled, config.callSiteEnabled() ? callSites() : null));
+        AgentRuntime runtime = new AgentRuntime(engine, log, governor, otel);
         runtime.startReaper();
         Runtime.getRuntime().addShutdownHook(new Thread(runtime::shutdown, "tokenguard-shutdown"));
         return runtime;
+    }
+
+    /** Skips the frames of every plugin's SDK (by its marker class's root package), the agent's and the JDK's. */
+    private static CallerFrames callSites() {
+        List<String> markers = new ArrayList<>();
+        for (SdkPlugin plugin : Plugins.ALL) {
+            markers.add(plugin.markerClass());
+        }
+        return CallerFrames.forSdks(markers);
+    }
+
+    /** The gauge's points: per budget and scope kind, the {@code n} scope instances closest to their limit. */
+    private static List<BudgetUtilization> utilization(BudgetEngine engine, int n) {
+        List<BudgetUtilization> points = new ArrayList<>();
+        for (ScopeUtilization u : engine.mostUtilized(n)) {
+            points.add(new BudgetUtilization(u.budgetName(), u.scopeKey(), u.utilization()));
+        }
+        return points;
     }
 
     private static SessionListener sessionsTo(SessionLogWriter log) {
@@ -104,8 +134,8 @@ final class AgentRuntime {
             if (log != null) {
                 log.close();
             }
-            if (telemetry instanceof OtelTelemetry otel) {
-                otel.shutdown(SHUTDOWN_FLUSH);
+            if (otel instanceof OtelTelemetry o) {
+                o.shutdown(SHUTDOWN_FLUSH);
             }
         }
     }

@@ -8,8 +8,10 @@ import dev.tokenguard.budget.ThresholdCrossing;
 import dev.tokenguard.core.AgentLog;
 import dev.tokenguard.core.CallRecord;
 import dev.tokenguard.core.CallRequest;
+import dev.tokenguard.core.CallerFrame;
 import dev.tokenguard.core.Telemetry;
 import dev.tokenguard.otel.BudgetInfo;
+import dev.tokenguard.otel.BudgetUtilization;
 import dev.tokenguard.otel.BudgetWarning;
 import dev.tokenguard.otel.GenAiCall;
 import dev.tokenguard.otel.GenAiTelemetry;
@@ -19,7 +21,9 @@ import dev.tokenguard.otel.ParentSpan;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
+import java.util.function.Supplier;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -33,22 +37,29 @@ final class OtelTelemetry implements Telemetry {
 
     private final OtelSetup setup;
     private final Clock clock;
+    private final Supplier<? extends Collection<BudgetUtilization>> budgets;
     private final AppTraceContext appContext = new AppTraceContext();
     private final CountDownLatch ready = new CountDownLatch(1);
     private volatile GenAiTelemetry telemetry;
 
-    private OtelTelemetry(OtelSetup setup, Clock clock) {
+    private OtelTelemetry(OtelSetup setup, Clock clock, Supplier<? extends Collection<BudgetUtilization>> budgets) {
         this.setup = setup;
         this.clock = clock;
+        this.budgets = budgets;
     }
 
-    /** Telemetry for this JVM: none when export is switched off or no endpoint is configured. */
-    static Telemetry start(OtelSetup setup, Clock clock) {
+    /**
+     * Telemetry for this JVM: none when export is switched off or no endpoint is configured.
+     *
+     * @param budgets the scope instances the {@code tokenguard.budget.utilization} gauge reports at each metric
+     *                collection (bounded: the few closest to their limit), or null for no gauge
+     */
+    static Telemetry start(OtelSetup setup, Clock clock, Supplier<? extends Collection<BudgetUtilization>> budgets) {
         if (!setup.enabled()) {
             setup.problem().ifPresent(problem -> AgentLog.error("TokenGuard: " + problem));
             return Telemetry.NONE;
         }
-        OtelTelemetry otel = new OtelTelemetry(setup, clock);
+        OtelTelemetry otel = new OtelTelemetry(setup, clock, budgets);
         Thread init = new Thread(otel::initialise, "tokenguard-otel-init");
         init.setDaemon(true);
         init.start();
@@ -57,8 +68,12 @@ final class OtelTelemetry implements Telemetry {
 
     private void initialise() {
         try {
-            telemetry = new GenAiTelemetry(setup.start(problem -> AgentLog.failure("otel.export",
+            GenAiTelemetry t = new GenAiTelemetry(setup.start(problem -> AgentLog.failure("otel.export",
                     "TokenGuard: OpenTelemetry export problem (reported once; calls are not affected): " + problem)));
+            if (budgets != null) {
+                t.observeBudgets(budgets);
+            }
+            telemetry = t;
         } catch (RuntimeException | Error e) {
             AgentLog.failure("otel.start", e);
         } finally {
@@ -106,19 +121,26 @@ final class OtelTelemetry implements Telemetry {
                 .errorType(record.errorType())
                 .times(record.start(), record.start().plusNanos(record.durationNanos()))
                 .parent((ParentSpan) parent);
+        code(call, record.callSite());
         List<BudgetState> states = charge.states();
         if (!states.isEmpty()) {
             call.budget(budget(states.get(0)));
         }
         for (ThresholdCrossing crossing : charge.crossings()) {
             call.warning(new BudgetWarning(crossing.budgetName(), crossing.threshold(), crossing.used(),
-                    crossing.limit()));
+                    crossing.limit(), crossing.scopeKey()));
         }
         return ids(t, call.build());
     }
 
     @Override
     public SpanIds callRefused(CallRequest request, Session session, Refusal refusal, Object parent) {
+        return callRefused(request, session, refusal, parent, null);
+    }
+
+    @Override
+    public SpanIds callRefused(CallRequest request, Session session, Refusal refusal, Object parent,
+                               CallerFrame callSite) {
         GenAiTelemetry t = telemetry();
         if (t == null) {
             return NO_SPAN;
@@ -130,8 +152,19 @@ final class OtelTelemetry implements Telemetry {
                 .parent((ParentSpan) parent);
         if (refusal.kind().isTokens()) {
             call.budget(new BudgetInfo(refusal.budgetName(), refusal.scopeKey(), refusal.used(), refusal.limit()));
+        } else {
+            call.budget(new BudgetInfo(refusal.budgetName(), refusal.scopeKey(), null, null));
         }
+        code(call, callSite);
         return ids(t, call.build());
+    }
+
+    /** The span's {@code code.function.name} and {@code code.line.number}. */
+    private static void code(GenAiCall.Builder call, CallerFrame callSite) {
+        if (callSite != null) {
+            int line = callSite.line();
+            call.code(callSite.function(), line >= 0 ? line : null);
+        }
     }
 
     private static BudgetInfo budget(BudgetState state) {

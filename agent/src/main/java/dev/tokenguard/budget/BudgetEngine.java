@@ -213,6 +213,76 @@ public final class BudgetEngine {
         return Arrays.asList(states);
     }
 
+    /**
+     * Per budget and per kind of scope instance (thread, MDC value, global), the {@code n} instances the engine
+     * holds that are closest to exhaustion, highest utilization first (ties by key). Reads the counters
+     * without locking; its cost grows with the number of instances held, so it suits a periodic metric
+     * collection, not the call path.
+     */
+    public List<ScopeUtilization> mostUtilized(int n) {
+        if (n <= 0) {
+            return List.of();
+        }
+        long now = clock.millis();
+        List<ScopeUtilization> out = new ArrayList<>();
+        java.util.Comparator<ScopeUtilization> order = java.util.Comparator
+                .comparingDouble(ScopeUtilization::utilization).thenComparing(ScopeUtilization::scopeKey,
+                        java.util.Comparator.reverseOrder());
+        for (BudgetLimits b : budgets) {
+            if (!b.hasTokenLimit() && b.limits[BudgetLimits.COST] == BudgetLimits.NO_LIMIT) {
+                continue;
+            }
+            java.util.PriorityQueue<ScopeUtilization> threads = new java.util.PriorityQueue<>(order);
+            for (ThreadScope ts : threadScopes) {
+                keep(threads, utilization(ts.get(b.index), now), n, order);
+            }
+            java.util.PriorityQueue<ScopeUtilization> others = new java.util.PriorityQueue<>(order);
+            ConcurrentHashMap<String, ScopeInstance> byValue = mdcScopes.get(b.index);
+            if (byValue != null) {
+                for (ScopeInstance s : byValue.values()) {
+                    keep(others, utilization(s, now), n, order);
+                }
+            }
+            keep(others, utilization(globals.get(b.index), now), n, order);
+            for (java.util.PriorityQueue<ScopeUtilization> top : List.of(others, threads)) {
+                List<ScopeUtilization> sorted = new ArrayList<>(top);
+                sorted.sort(order.reversed());
+                out.addAll(sorted);
+            }
+        }
+        return out;
+    }
+
+    private static void keep(java.util.PriorityQueue<ScopeUtilization> top, ScopeUtilization u, int n,
+                             java.util.Comparator<ScopeUtilization> order) {
+        if (u == null) {
+            return;
+        }
+        if (top.size() < n) {
+            top.add(u);
+        } else if (order.compare(u, top.peek()) > 0) {
+            top.poll();
+            top.add(u);
+        }
+    }
+
+    private ScopeUtilization utilization(ScopeInstance s, long now) {
+        if (s == null) {
+            return null;
+        }
+        BudgetLimits b = s.limits;
+        UsageWindow w = s.current();
+        boolean stale = isStale(s, w, now);
+        double highest = 0;
+        for (int d = 0; d < BudgetLimits.DIMENSIONS; d++) {
+            long limit = b.limits[d];
+            if (limit != BudgetLimits.NO_LIMIT && !stale) {
+                highest = Math.max(highest, limit == 0 ? Double.POSITIVE_INFINITY : (double) w.used(d) / limit);
+            }
+        }
+        return new ScopeUtilization(b.name, s.key, highest);
+    }
+
     /** The number of scope instances currently held, over all budgets. */
     public int liveScopes() {
         return live.get();

@@ -390,6 +390,9 @@ public final class ConfigLoader {
                 disabled.add(option.key());
             }
         }
+        // read through TokenGuardConfig's accessors; a bad value stops the agent here, at load
+        value(merged, ConfigOptions.CALL_SITE_ENABLED);
+        value(merged, ConfigOptions.OTEL_BUDGET_SCOPES);
         return new TokenGuardConfig(true, mode, budgets, value(merged, ConfigOptions.WARNINGS_INJECT),
                 value(merged, ConfigOptions.SESSION_LOG_ENABLED), value(merged, ConfigOptions.SESSION_LOG_DIR),
                 value(merged, ConfigOptions.SESSION_LOG_CAPTURE_CONTENT), value(merged, ConfigOptions.PRICING_FILE),

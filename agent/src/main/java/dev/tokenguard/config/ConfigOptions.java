@@ -91,6 +91,15 @@ public final class ConfigOptions {
                     + " e.g. `http://llm.internal:8000=openai`, or `none`", null,
             "base URLs that the raw-HTTP fallback governs besides the providers' own hosts (self-hosted, proxied or"
                     + " gateway endpoints)", ValueFormats::endpoints);
+    public static final ConfigOption<Boolean> CALL_SITE_ENABLED = option("tokenguard.call-site.enabled",
+            "`true` or `false`", "true", "record each call's `call_site` (the first application frame below the SDK"
+                    + " and framework frames, `class.method:line`) in the session log, the span (`code.*`) and the JFR"
+                    + " event; `false` saves the stack walk (a few microseconds per call, see docs/PERFORMANCE.md)", ValueFormats::bool);
+    public static final ConfigOption<Integer> OTEL_BUDGET_SCOPES = option("tokenguard.otel.budget-scopes",
+            "a whole number from 1 to 1000", "10", "how many scope instances, per budget and scope kind, the"
+                    + " `tokenguard.budget.utilization` gauge reports: those closest to their limit, so the metric's"
+                    + " cardinality stays bounded however many threads or MDC values there are",
+            ValueFormats::scopeCount);
     public static final ConfigOption<Path> CONFIG_FILE = option("tokenguard.config.file",
             "path of a `.properties`, `.yaml` or `.yml` file, or `none`", null,
             "a file of further settings, below environment variables in precedence; keys with or without the"
@@ -109,6 +118,8 @@ public final class ConfigOptions {
                 BUDGET_WARN_AT, NAMED_BUDGETS, WARNINGS_INJECT, SESSION_LOG_ENABLED, SESSION_LOG_DIR,
                 SESSION_LOG_CAPTURE_CONTENT, PRICING_FILE, OTEL_ENABLED, HTTP_ENDPOINTS));
         all.addAll(INSTRUMENTATION_ENABLED);
+        all.add(CALL_SITE_ENABLED);
+        all.add(OTEL_BUDGET_SCOPES);
         all.add(CONFIG_FILE);
         return List.copyOf(all);
     }

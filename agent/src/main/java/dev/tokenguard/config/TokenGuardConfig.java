@@ -102,6 +102,16 @@ public final class TokenGuardConfig {
         return otelEnabled;
     }
 
+    /** {@code tokenguard.call-site.enabled} (validated when the configuration was loaded). */
+    public boolean callSiteEnabled() {
+        return ConfigOptions.CALL_SITE_ENABLED.parse(get(ConfigOptions.CALL_SITE_ENABLED.key()));
+    }
+
+    /** {@code tokenguard.otel.budget-scopes} (validated when the configuration was loaded). */
+    public int otelBudgetScopes() {
+        return ConfigOptions.OTEL_BUDGET_SCOPES.parse(get(ConfigOptions.OTEL_BUDGET_SCOPES.key()));
+    }
+
     /** {@code tokenguard.instrumentation.<name>.enabled} of the plugin named {@code name}. */
     public boolean instrumentationEnabled(String name) {
         return !disabledInstrumentations.contains(ConfigOptions.PREFIX + "instrumentation." + name + ".enabled");

@@ -49,6 +49,18 @@ final class ValueFormats {
         throw new IllegalArgumentException("");
     }
 
+    /** How many scope instances the utilization gauge reports per budget and scope kind: 1 to 1000. */
+    static Integer scopeCount(String text) {
+        if (!text.matches("[0-9]{1,4}")) {
+            throw new IllegalArgumentException("");
+        }
+        int n = Integer.parseInt(text);
+        if (n < 1 || n > 1000) {
+            throw new IllegalArgumentException(n + " is out of range");
+        }
+        return n;
+    }
+
     static EnforcementMode mode(String text) {
         return switch (text.toLowerCase(Locale.ROOT)) {
             case "enforce" -> EnforcementMode.ENFORCE;

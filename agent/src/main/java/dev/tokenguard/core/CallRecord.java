@@ -26,15 +26,27 @@ import java.util.List;
  * @param serverAddress    the host the request went to, or null
  * @param serverPort       the port the request went to, or null
  * @param costUsd          estimated cost in USD, or null when the model is not priced
+ * @param callSite         the application frame that made the call, or null when unknown (or not looked for)
  */
 public record CallRecord(String provider, String operation, String requestModel, String responseModel,
                          String responseId, Long inputTokens, Long outputTokens, Long cacheReadTokens,
                          Long cacheWriteTokens, Long reasoningTokens, Instant start, long durationNanos,
                          boolean streaming, String errorType, UsageSource usageSource, List<String> finishReasons,
-                         String serverAddress, Integer serverPort, Double costUsd) {
+                         String serverAddress, Integer serverPort, Double costUsd, CallerFrame callSite) {
 
     public CallRecord {
         finishReasons = finishReasons == null ? List.of() : List.copyOf(finishReasons);
+    }
+
+    /** A record without a call site. */
+    public CallRecord(String provider, String operation, String requestModel, String responseModel,
+                      String responseId, Long inputTokens, Long outputTokens, Long cacheReadTokens,
+                      Long cacheWriteTokens, Long reasoningTokens, Instant start, long durationNanos,
+                      boolean streaming, String errorType, UsageSource usageSource, List<String> finishReasons,
+                      String serverAddress, Integer serverPort, Double costUsd) {
+        this(provider, operation, requestModel, responseModel, responseId, inputTokens, outputTokens,
+                cacheReadTokens, cacheWriteTokens, reasoningTokens, start, durationNanos, streaming, errorType,
+                usageSource, finishReasons, serverAddress, serverPort, costUsd, null);
     }
 
     /** {@code ok} or {@code error}. */

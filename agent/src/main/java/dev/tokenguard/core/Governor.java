@@ -40,9 +40,10 @@ public final class Governor {
      *                       the providers' own hosts
      * @param pluginOn       whether the plugin of the given name is on
      *                       ({@code tokenguard.instrumentation.<name>.enabled}); null for every plugin
+     * @param callSites      finds each call's application frame ({@code call_site}), or null to look for none
      */
     public record Settings(boolean injectWarnings, boolean captureContent, Supplier<PriceTable> prices,
-                           List<HttpEndpoint> httpEndpoints, Predicate<String> pluginOn) {
+                           List<HttpEndpoint> httpEndpoints, Predicate<String> pluginOn, CallerFrames callSites) {
         public static final Settings DEFAULT = new Settings(false, false, null);
 
         public Settings {
@@ -50,9 +51,15 @@ public final class Governor {
             pluginOn = pluginOn == null ? name -> true : pluginOn;
         }
 
+        /** Settings that look for no call sites. */
+        public Settings(boolean injectWarnings, boolean captureContent, Supplier<PriceTable> prices,
+                        List<HttpEndpoint> httpEndpoints, Predicate<String> pluginOn) {
+            this(injectWarnings, captureContent, prices, httpEndpoints, pluginOn, null);
+        }
+
         /** Settings with no configured HTTP endpoints and every plugin on. */
         public Settings(boolean injectWarnings, boolean captureContent, Supplier<PriceTable> prices) {
-            this(injectWarnings, captureContent, prices, List.of(), null);
+            this(injectWarnings, captureContent, prices, List.of(), null, null);
         }
     }
 
@@ -92,26 +99,42 @@ public final class Governor {
         try {
             CallScope scope = engine.enter();
             Object parent = telemetry.currentParent();
+            CallerFrame callSite = callSite();
             Refusal refusal = engine.check(scope);
             if (refusal != null) {
-                return refuse(request, scope, refusal, parent);
+                return refuse(request, scope, refusal, parent, callSite);
             }
             String notice = settings.injectWarnings() ? pendingNotices.remove(scope.scopeKey()) : null;
             return new LlmCall(this, request, scope, clock.instant(), System.nanoTime(), notice,
-                    settings.captureContent(), parent);
+                    settings.captureContent(), parent, callSite);
         } catch (RuntimeException | Error e) {
             AgentLog.failure("governor.begin", e);
             return null;
         }
     }
 
-    private BudgetExhaustedException refuse(CallRequest request, CallScope scope, Refusal refusal, Object parent) {
+    /** The calling thread's application frame, when call sites are looked for; never throws. */
+    private CallerFrame callSite() {
+        CallerFrames callSites = settings.callSites();
+        if (callSites == null) {
+            return null;
+        }
+        try {
+            return callSites.find();
+        } catch (RuntimeException e) {
+            AgentLog.failure("call-site", e);
+            return null;
+        }
+    }
+
+    private BudgetExhaustedException refuse(CallRequest request, CallScope scope, Refusal refusal, Object parent,
+                                            CallerFrame callSite) {
         Session session = scope.session();
         if (log != null) {
             log.budgetExceeded(session, refusal.budgetName(), refusal.used(), refusal.limit(), refusal.kind(),
-                    request.provider(), request.requestModel());
+                    request.provider(), request.requestModel(), callSite == null ? null : callSite.toString());
         }
-        telemetry.callRefused(request, session, refusal, parent);
+        telemetry.callRefused(request, session, refusal, parent, callSite);
         if (!refusal.kind().isTokens()) {
             // a cost limit: the exception speaks of tokens, so it carries the budget's token state and
             // names the cost in the refused call's description
@@ -151,7 +174,8 @@ public final class Governor {
                     usage.responseModel(), usage.responseId(), usage.inputTokens(), usage.outputTokens(),
                     usage.cacheReadTokens(), usage.cacheWriteTokens(), usage.reasoningTokens(), call.start(),
                     durationNanos, request.streaming(), error == null ? null : error.getClass().getName(),
-                    usage.source(), usage.finishReasons(), request.serverAddress(), request.serverPort(), cost);
+                    usage.source(), usage.finishReasons(), request.serverAddress(), request.serverPort(), cost,
+                    call.callSite());
             long input = CallRecord.orZero(record.inputTokens());
             long output = CallRecord.orZero(record.outputTokens());
             ChargeResult charge = engine.charge(call.scope(), input, output, cost);

@@ -22,10 +22,12 @@ public final class LlmCall {
     private volatile boolean noticeInjected;
     private volatile String completionContent;
     private final Object parent;
+    private final CallerFrame callSite;
 
     LlmCall(Governor governor, CallRequest request, CallScope scope, Instant start, long startNanos, String notice,
-            boolean capturesContent, Object parent) {
+            boolean capturesContent, Object parent, CallerFrame callSite) {
         this.parent = parent;
+        this.callSite = callSite;
         this.governor = governor;
         this.request = request;
         this.scope = scope;
@@ -69,6 +71,11 @@ public final class LlmCall {
 
     Object parent() {
         return parent;
+    }
+
+    /** The application frame that made the call, or null when unknown or not looked for. */
+    public CallerFrame callSite() {
+        return callSite;
     }
 
     String promptContent() {

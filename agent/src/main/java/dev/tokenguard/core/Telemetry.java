@@ -17,8 +17,9 @@ public interface Telemetry {
     SpanIds NO_SPAN = new SpanIds(null, null);
 
     /**
-     * Called on the calling thread when a call starts: the application's current trace context
-     * that the call's span will be a child of, or null.
+     * Called on the calling thread when a call starts: what the sink takes along to the call's end, handed
+     * back as {@code parent} (the OpenTelemetry sink: the application's current trace context that the
+     * call's span will be a child of; the JFR sink: the begun event), or null.
      */
     default Object currentParent() {
         return null;
@@ -29,6 +30,15 @@ public interface Telemetry {
 
     /** A call was refused before it left the JVM. */
     SpanIds callRefused(CallRequest request, Session session, Refusal refusal, Object parent);
+
+    /**
+     * A call was refused before it left the JVM; {@code callSite} is the application frame that made it, or
+     * null. Sinks that report call sites override this one.
+     */
+    default SpanIds callRefused(CallRequest request, Session session, Refusal refusal, Object parent,
+                                CallerFrame callSite) {
+        return callRefused(request, session, refusal, parent);
+    }
 
     /** No telemetry. */
     Telemetry NONE = new Telemetry() {

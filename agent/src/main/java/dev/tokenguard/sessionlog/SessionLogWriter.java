@@ -169,6 +169,7 @@ public final class SessionLogWriter implements AutoCloseable {
             g.writeEndArray();
             g.writeStringField("trace_id", traceId);
             g.writeStringField("span_id", spanId);
+            g.writeStringField("call_site", r.callSite() == null ? null : r.callSite().toString());
             g.writeBooleanField("notice_injected", noticeInjected);
             if (promptContent != null) {
                 g.writeStringField("prompt", truncate(promptContent));
@@ -216,11 +217,20 @@ public final class SessionLogWriter implements AutoCloseable {
     /** Event {@code budget_exceeded} for a limit of the given kind (see {@link #budgetWarning(Session, String, double, long, long, LimitKind)}). */
     public void budgetExceeded(Session s, String budget, long used, long limit, LimitKind kind, String provider,
                                String requestModel) {
+        budgetExceeded(s, budget, used, limit, kind, provider, requestModel, null);
+    }
+
+    /** As above, with the refused call's {@code call_site} ({@code class.method:line}), written when known. */
+    public void budgetExceeded(Session s, String budget, long used, long limit, LimitKind kind, String provider,
+                               String requestModel, String callSite) {
         append(s, "budget_exceeded", false, g -> {
             g.writeStringField("budget", budget);
             writeUsage(g, used, limit, kind);
             g.writeStringField("provider", provider);
             g.writeStringField("request_model", requestModel);
+            if (callSite != null) {
+                g.writeStringField("call_site", callSite);
+            }
         });
     }
 

@@ -6,7 +6,9 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -14,12 +16,15 @@ import java.util.TreeMap;
 
 /**
  * The {@code report} command: reads a session-log directory and prints totals per session, per
- * model and per provider (calls, input/output/total tokens, cost, warnings, refusals).
+ * model, per provider and per call site (calls, input/output/total tokens, cost, warnings, refusals).
  *
  * <p>Models are grouped by {@code request_model} (the model the app asked for, which is also what a
  * refused call names), falling back to {@code response_model}. A {@code budget_warning} has no model
  * of its own; it counts for its session and for the model and provider of the session's preceding
  * {@code llm_call} (the call that crossed the threshold).
+ *
+ * <p>Call sites ({@code call_site}, the application frame that made the call) are listed by total tokens,
+ * highest first; calls logged without one count under {@value #UNKNOWN}.
  */
 public final class UsageReport {
 
@@ -62,6 +67,7 @@ public final class UsageReport {
             printTable(out, "session", totals.sessions, all);
             printTable(out, "model", totals.models, null);
             printTable(out, "provider", totals.providers, null);
+            printTable(out, "call site", bySpend(totals.callSites), null);
             if (all.priced > 0 && all.unpriced > 0) { // any row marked * implies this
                 out.println();
                 out.println("* cost of priced calls only: some calls used models missing from the price table");
@@ -70,6 +76,16 @@ public final class UsageReport {
         out.println();
         out.println("unreadable lines skipped: " + scan.unreadableLines());
         return scan.fileErrors().isEmpty() ? 0 : 1;
+    }
+
+    /** The rows by total tokens, highest first, then by key. */
+    private static Map<String, Stats> bySpend(Map<String, Stats> rows) {
+        Map<String, Stats> sorted = new LinkedHashMap<>();
+        rows.entrySet().stream()
+                .sorted(Comparator.comparingLong((Map.Entry<String, Stats> e) -> e.getValue().totalTokens).reversed()
+                        .thenComparing(Map.Entry::getKey))
+                .forEach(e -> sorted.put(e.getKey(), e.getValue()));
+        return sorted;
     }
 
     private static void printTable(PrintStream out, String keyName, Map<String, Stats> rows, Stats total) {
@@ -105,7 +121,8 @@ public final class UsageReport {
         final Map<String, Stats> sessions = new TreeMap<>();
         final Map<String, Stats> models = new TreeMap<>();
         final Map<String, Stats> providers = new TreeMap<>();
-        /** session -> {provider, model} of its latest llm_call. */
+        final Map<String, Stats> callSites = new TreeMap<>();
+        /** session -> {provider, model, call site} of its latest llm_call. */
         final Map<String, String[]> lastCall = new HashMap<>();
 
         void add(JsonNode event) {
@@ -114,8 +131,10 @@ public final class UsageReport {
                 case "llm_call" -> {
                     String provider = text(event, "provider");
                     String model = model(event);
-                    lastCall.put(session, new String[] {provider, model});
-                    for (Stats stats : List.of(stats(sessions, session), stats(models, model), stats(providers, provider))) {
+                    String callSite = text(event, "call_site");
+                    lastCall.put(session, new String[] {provider, model, callSite});
+                    for (Stats stats : List.of(stats(sessions, session), stats(models, model), stats(providers, provider),
+                            stats(callSites, callSite))) {
                         stats.addCall(event);
                     }
                 }
@@ -125,12 +144,14 @@ public final class UsageReport {
                     if (call != null) {
                         stats(providers, call[0]).warnings++;
                         stats(models, call[1]).warnings++;
+                        stats(callSites, call[2]).warnings++;
                     }
                 }
                 case "budget_exceeded" -> {
                     stats(sessions, session).refusals++;
                     stats(models, model(event)).refusals++;
                     stats(providers, text(event, "provider")).refusals++;
+                    stats(callSites, text(event, "call_site")).refusals++;
                 }
                 default -> stats(sessions, session); // the session shows up even without calls
             }

@@ -311,6 +311,19 @@ class ConfigValuesTest {
                         + "which agent arguments need), each optionally =provider, "
                         + "e.g. http://llm.internal:8000=openai, or none; "
                         + "TokenGuard is disabled, the application runs uninstrumented"),
+                arguments("tokenguard.call-site.enabled", "yes",
+                        "TokenGuard: invalid value 'yes' for tokenguard.call-site.enabled (from -D system property): "
+                        + "expected true or false; "
+                        + "TokenGuard is disabled, the application runs uninstrumented"),
+                arguments("tokenguard.otel.budget-scopes", "0",
+                        "TokenGuard: invalid value '0' for tokenguard.otel.budget-scopes (from -D system property): "
+                        + "0 is out of range; "
+                        + "expected a whole number from 1 to 1000; "
+                        + "TokenGuard is disabled, the application runs uninstrumented"),
+                arguments("tokenguard.otel.budget-scopes", "ten",
+                        "TokenGuard: invalid value 'ten' for tokenguard.otel.budget-scopes (from -D system property): "
+                        + "expected a whole number from 1 to 1000; "
+                        + "TokenGuard is disabled, the application runs uninstrumented"),
                 arguments("tokenguard.config.file", "tokenguard.json",
                         "TokenGuard: invalid value 'tokenguard.json' for tokenguard.config.file (from -D system property): "
                         + "unknown file type; "
@@ -533,7 +546,8 @@ class ConfigValuesTest {
                 "tokenguard.instrumentation.aws-bedrock.enabled",
                 "tokenguard.instrumentation.azure-ai-openai.enabled",
                 "tokenguard.instrumentation.google-genai.enabled",
-                "tokenguard.instrumentation.ollama4j.enabled"),
+                "tokenguard.instrumentation.ollama4j.enabled",
+                "tokenguard.call-site.enabled", "tokenguard.otel.budget-scopes"),
                 withDefault.stream().map(ConfigOption::key).toList());
         for (ConfigOption<?> o : withDefault) {
             assertNotNull(o.defaultValue(), o.key());

@@ -51,7 +51,8 @@ class ReadmeConfigTableTest {
                 "tokenguard.instrumentation.aws-bedrock.enabled",
                 "tokenguard.instrumentation.azure-ai-openai.enabled",
                 "tokenguard.instrumentation.google-genai.enabled",
-                "tokenguard.instrumentation.ollama4j.enabled", "tokenguard.config.file");
+                "tokenguard.instrumentation.ollama4j.enabled",
+                "tokenguard.call-site.enabled", "tokenguard.otel.budget-scopes", "tokenguard.config.file");
         assertEquals(2 + keys.size(), lines.length, table);
         assertEquals("| key | default | expected form | meaning |", lines[0]);
         assertEquals("|---|---|---|---|", lines[1]);

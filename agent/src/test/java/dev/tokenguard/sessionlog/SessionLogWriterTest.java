@@ -48,7 +48,8 @@ class SessionLogWriterTest {
     static CallRecord fullCall() {
         return new CallRecord("openai", "chat", "gpt-4o", "gpt-4o-2024-08-06", "resp-1",
                 120L, 30L, 100L, 7L, 5L, NOW, 1_234_567_890L, true, null, UsageSource.PROVIDER,
-                List.of("stop"), "api.openai.com", 443, 0.0125);
+                List.of("stop"), "api.openai.com", 443, 0.0125,
+                dev.tokenguard.core.CallerFrame.of("com.acme.tickets.Summarizer", "summarize", "Summarizer.java", 88));
     }
 
     static CallRecord unknownCall() {
@@ -111,7 +112,8 @@ class SessionLogWriterTest {
         assertEquals(List.of("ts", "session", "seq", "event", "provider", "operation", "request_model",
                 "response_model", "input_tokens", "output_tokens", "total_tokens", "cache_read_tokens",
                 "cache_write_tokens", "reasoning_tokens", "duration_ms", "streaming", "status", "error_type",
-                "cost_usd", "usage_source", "budget", "trace_id", "span_id", "notice_injected"), fieldNames(n));
+                "cost_usd", "usage_source", "budget", "trace_id", "span_id", "call_site", "notice_injected"),
+                fieldNames(n));
         assertEquals("llm_call", n.get("event").asText());
         assertFalse(n.get("notice_injected").asBoolean());
         assertEquals("openai", n.get("provider").asText());
@@ -147,6 +149,7 @@ class SessionLogWriterTest {
         assertTrue(budget.get(1).get("limit").isNull(), "limit -1 is written as null");
         assertEquals("0af7651916cd43dd8448eb211c80319c", n.get("trace_id").asText());
         assertEquals("b7ad6b7169203331", n.get("span_id").asText());
+        assertEquals("com.acme.tickets.Summarizer.summarize:88", n.get("call_site").asText());
     }
 
     @Test
@@ -157,7 +160,8 @@ class SessionLogWriterTest {
         }
         JsonNode n = lines(fileOf(s)).get(0);
         for (String f : List.of("response_model", "input_tokens", "output_tokens", "total_tokens",
-                "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "cost_usd", "trace_id", "span_id")) {
+                "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "cost_usd", "trace_id", "span_id",
+                "call_site")) {
             assertTrue(n.has(f), f + " must be present");
             assertTrue(n.get(f).isNull(), f + " must be null, was " + n.get(f));
         }
@@ -180,7 +184,7 @@ class SessionLogWriterTest {
         }
         JsonNode n = lines(fileOf(s)).get(0);
         List<String> names = fieldNames(n);
-        assertEquals(List.of("span_id", "notice_injected", "prompt", "completion"),
+        assertEquals(List.of("call_site", "notice_injected", "prompt", "completion"),
                 names.subList(names.size() - 4, names.size()));
         String prompt = n.get("prompt").asText();
         assertTrue(prompt.startsWith("p".repeat(4_000)));

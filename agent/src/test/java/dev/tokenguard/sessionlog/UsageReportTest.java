@@ -108,6 +108,47 @@ class UsageReportTest {
         assertTrue(output.stripTrailing().endsWith("unreadable lines skipped: 1"), output);
     }
 
+    static CallRecord callAt(String model, long in, long outTokens, String className, String method, int line) {
+        return new CallRecord("openai", "chat", model, model, null, in, outTokens, null, null, null,
+                SessionLogWriterTest.NOW, 1_000_000L, false, null, UsageSource.PROVIDER, null, null, null, null,
+                className == null ? null : dev.tokenguard.core.CallerFrame.of(className, method, null, line));
+    }
+
+    @Test
+    void callSiteTableRanksCallSitesBySpendWithTheirWarningsAndRefusals() throws IOException {
+        Session s = new Session("s9", "thread:c#9", "c");
+        try (SessionLogWriter w = new SessionLogWriter(tmp, "v", 1, Clock.fixed(SessionLogWriterTest.NOW, ZoneOffset.UTC),
+                line -> { })) {
+            w.sessionStart(s);
+            // Summarizer.summarize:88 spends 15+2, then 100+20 and crosses a threshold; Triage.route:12 spends
+            // 300+40 and is refused once; one call has no known call site (7+1)
+            w.llmCall(s, callAt("gpt-4o", 15, 2, "com.acme.Summarizer", "summarize", 88), List.of(), null, null,
+                    null, null);
+            w.llmCall(s, callAt("gpt-4o", 100, 20, "com.acme.Summarizer", "summarize", 88), List.of(), null, null,
+                    null, null);
+            w.budgetWarning(s, "default", 0.75, 137, 180);
+            w.llmCall(s, callAt("gpt-4o", 300, 40, "com.acme.Triage", "route", 12), List.of(), null, null, null,
+                    null);
+            w.budgetExceeded(s, "default", 477, 180, dev.tokenguard.budget.LimitKind.TOTAL_TOKENS, "openai", "gpt-4o",
+                    "com.acme.Triage.route:12");
+            w.llmCall(s, callAt("gpt-4o", 7, 1, null, null, 0), List.of(), null, null, null, null);
+        }
+        assertEquals(0, UsageReport.run(tmp, out, err), errBytes.toString(StandardCharsets.UTF_8));
+        String output = outBytes.toString(StandardCharsets.UTF_8);
+        // columns: key calls input output total cost warnings refusals
+        assertEquals(List.of("com.acme.Triage.route:12", "1", "300", "40", "340", "-", "0", "1"),
+                Arrays.asList(row(output, "call site", "com.acme.Triage.route:12")));
+        assertEquals(List.of("com.acme.Summarizer.summarize:88", "2", "115", "22", "137", "-", "1", "0"),
+                Arrays.asList(row(output, "call site", "com.acme.Summarizer.summarize:88")));
+        assertEquals(List.of(UsageReport.UNKNOWN, "1", "7", "1", "8", "-", "0", "0"),
+                Arrays.asList(row(output, "call site", UsageReport.UNKNOWN)));
+        String section = output.substring(output.indexOf("By call site"));
+        int triage = section.indexOf("com.acme.Triage.route:12");
+        int summarizer = section.indexOf("com.acme.Summarizer.summarize:88");
+        int unknown = section.indexOf(UsageReport.UNKNOWN);
+        assertTrue(triage < summarizer && summarizer < unknown, "highest spend first:\n" + section);
+    }
+
     @Test
     void missingDirectoryExitsTwoNamingThePath() {
         Path missing = tmp.resolve("no-such-dir");

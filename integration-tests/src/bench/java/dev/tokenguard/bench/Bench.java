@@ -203,6 +203,7 @@ public final class Bench {
         for (int threads : new int[] {1, 2}) {
             Options options = new OptionsBuilder()
                     .include(BudgetEngineBench.class.getName() + "\\.")
+                    .include(CallSiteBench.class.getName() + "\\.")
                     .forks(1).threads(threads)
                     .warmupIterations(settings.jmhWarmups()).warmupTime(settings.jmhTime())
                     .measurementIterations(settings.jmhIterations()).measurementTime(settings.jmhTime())
@@ -216,6 +217,7 @@ public final class Bench {
                 r.put(method + "@" + threads, result.getPrimaryResult().getScore());
             }
         }
+        r.put("callSiteCpuNanos", CallSiteBench.cpuNanosPerCall(settings.jmhIterations() * 40_000));
         return r;
     }
 

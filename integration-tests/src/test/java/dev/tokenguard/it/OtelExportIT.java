@@ -154,9 +154,28 @@ class OtelExportIT {
         }
         assertEquals(traceBySpan.keySet(), named, "every exported call span is named by one JSONL line");
 
+        // the call site: the scenario app's method and line that called the SDK, in the JSONL and on the span
+        int line = markedLine("call-site: syncChat");
+        for (JsonNode call : calls) {
+            assertEquals("dev.tokenguard.it.app.ScenarioApp.syncChat:" + line, call.get("call_site").asText(),
+                    call.toString());
+        }
+        for (Span span : spans) {
+            Map<String, AnyValue> a = attributes(span.getAttributesList());
+            assertEquals("dev.tokenguard.it.app.ScenarioApp.syncChat", a.get("code.function.name").getStringValue(),
+                    describe(span));
+            assertEquals(line, a.get("code.line.number").getIntValue(), describe(span));
+        }
+        List<JsonNode> refusals = SessionLogs.read(work.resolve("tokenguard-sessions")).of("budget_exceeded");
+        assertEquals(3, refusals.size());
+        for (JsonNode refusal : refusals) {
+            assertEquals("dev.tokenguard.it.app.ScenarioApp.syncChat:" + line, refusal.get("call_site").asText());
+        }
+
         Map<String, Long> tokenSums = new java.util.HashMap<>();
         // cumulative temporality: each attribute set's latest count is its largest
         Map<Map<String, AnyValue>, Long> durationCounts = new java.util.HashMap<>();
+        Map<Map<String, AnyValue>, Long> budgetCounts = new java.util.HashMap<>();
         for (var request : receiver.metrics) {
             for (var rm : request.getResourceMetricsList()) {
                 for (var sm : rm.getScopeMetricsList()) {
@@ -173,6 +192,14 @@ class OtelExportIT {
                             for (HistogramDataPoint p : metric.getHistogram().getDataPointsList()) {
                                 durationCounts.merge(attributes(p.getAttributesList()), p.getCount(), Math::max);
                             }
+                        } else if (metric.getName().equals("tokenguard.budget.warnings")
+                                || metric.getName().equals("tokenguard.budget.refusals")) {
+                            assertTrue(metric.getSum().getIsMonotonic(), metric.getName());
+                            for (var p : metric.getSum().getDataPointsList()) {
+                                Map<String, AnyValue> a = new java.util.HashMap<>(attributes(p.getAttributesList()));
+                                a.put("metric", AnyValue.newBuilder().setStringValue(metric.getName()).build());
+                                budgetCounts.merge(a, p.getAsInt(), Math::max);
+                            }
                         }
                     }
                 }
@@ -186,6 +213,92 @@ class OtelExportIT {
                 .filter(e -> e.getKey().containsKey("error.type")).mapToLong(Map.Entry::getValue).sum();
         assertEquals(served, okDurations, "one duration per served call: " + durationCounts);
         assertEquals(3, refusedDurations, "one duration per refused call: " + durationCounts);
+        // three thresholds crossed once each (one attribute set per threshold) and three refusals (one set), all
+        // of the default budget's thread scope
+        assertEquals(4, budgetCounts.size(), budgetCounts::toString);
+        long warningCount = 0;
+        long refusalCount = 0;
+        for (Map.Entry<Map<String, AnyValue>, Long> e : budgetCounts.entrySet()) {
+            assertEquals("default", e.getKey().get("tokenguard.budget.name").getStringValue());
+            assertEquals("thread", e.getKey().get("tokenguard.budget.scope.kind").getStringValue());
+            if (e.getKey().get("metric").getStringValue().equals("tokenguard.budget.warnings")) {
+                warningCount += e.getValue();
+            } else {
+                assertEquals("tokenguard.budget.refusals", e.getKey().get("metric").getStringValue());
+                refusalCount += e.getValue();
+            }
+        }
+        assertEquals(3, warningCount, budgetCounts::toString);
+        assertEquals(3, refusalCount, budgetCounts::toString);
+    }
+
+    /** The line of the scenario app's source that carries {@code marker} (in a comment), counted from 1. */
+    static int markedLine(String marker) throws java.io.IOException {
+        List<String> source = Files.readAllLines(Path.of("src/test/java/dev/tokenguard/it/app/ScenarioApp.java"));
+        List<Integer> found = new ArrayList<>();
+        for (int i = 0; i < source.size(); i++) {
+            if (source.get(i).contains("// " + marker)) {
+                found.add(i + 1);
+            }
+        }
+        assertEquals(1, found.size(), "one line marked " + marker);
+        return found.get(0);
+    }
+
+    @Test
+    void budgetUtilizationIsAGaugeOfTheMostUsedScopesOnlyBesideWarningAndRefusalCounters() throws Exception {
+        // 8 tenants on an mdc: budget, tenant t<k> making k + 1 calls; the gauge may report 3 scopes
+        int tenants = 8;
+        int reported = 3;
+        List<String> args = List.of("tenants", server.baseUrl(), "0", String.valueOf(tenants));
+        ForkedJvm.Result result = ForkedJvm.run(work, "budget.scope=mdc:tenant,budget.max-tokens=2000,"
+                + "otel.budget-scopes=" + reported, otelOptions(), Map.of(), APP, args.toArray(String[]::new));
+        assertEquals(0, result.exitCode(), result::toString);
+        int calls = tenants * (tenants + 1) / 2;
+        assertEquals(calls, server.requestCount());
+        assertEquals(calls, result.lines("OK ").size(), result::toString);
+
+        // the oracle: the fake server's own ledger, in arrival order (the app calls one tenant after the other)
+        List<dev.tokenguard.sample.stub.RecordedRequest> requests = server.requests();
+        assertEquals(calls, requests.size());
+        Map<String, Long> tokensByScope = new java.util.HashMap<>();
+        int next = 0;
+        for (int k = 0; k < tenants; k++) {
+            for (int c = 0; c <= k; c++) {
+                tokensByScope.merge("mdc:tenant=t" + k, requests.get(next++).usage().totalTokens(), Long::sum);
+            }
+        }
+        List<String> expectedTop = tokensByScope.entrySet().stream()
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(reported)
+                .map(Map.Entry::getKey).sorted().toList();
+
+        // the last export that carries the gauge (the final one, at shutdown) reports exactly the 3 most used
+        Map<String, Double> lastGauge = null;
+        for (var request : receiver.metrics) {
+            for (var rm : request.getResourceMetricsList()) {
+                for (var sm : rm.getScopeMetricsList()) {
+                    for (Metric metric : sm.getMetricsList()) {
+                        if (metric.getName().equals("tokenguard.budget.utilization")) {
+                            assertEquals("1", metric.getUnit());
+                            Map<String, Double> points = new java.util.HashMap<>();
+                            for (var p : metric.getGauge().getDataPointsList()) {
+                                Map<String, AnyValue> a = attributes(p.getAttributesList());
+                                assertEquals("default", a.get("tokenguard.budget.name").getStringValue());
+                                assertEquals("mdc", a.get("tokenguard.budget.scope.kind").getStringValue());
+                                points.put(a.get("tokenguard.budget.scope").getStringValue(), p.getAsDouble());
+                            }
+                            lastGauge = points;
+                        }
+                    }
+                }
+            }
+        }
+        assertTrue(lastGauge != null, "the utilization gauge was exported: " + receiver.metrics.size() + " exports");
+        assertEquals(reported, lastGauge.size(), lastGauge::toString);
+        assertEquals(expectedTop, lastGauge.keySet().stream().sorted().toList());
+        for (String scope : expectedTop) {
+            assertEquals(tokensByScope.get(scope) / 2000.0, lastGauge.get(scope), 1e-9, scope);
+        }
     }
 
     @Test

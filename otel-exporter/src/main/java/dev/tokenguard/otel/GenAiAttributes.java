@@ -29,6 +29,18 @@ public final class GenAiAttributes {
     public static final String BUDGET_THRESHOLD = "tokenguard.budget.threshold";
     public static final String BUDGET_WARNING_EVENT = "tokenguard.budget.warning";
 
+    /** The application frame that made the call: {@code com.acme.tickets.Summarizer.summarize}. */
+    public static final String CODE_FUNCTION_NAME = "code.function.name";
+    /** Its source line. */
+    public static final String CODE_LINE_NUMBER = "code.line.number";
+
+    /** {@code thread}, {@code global} or {@code mdc}: the kind of a budget's scope instance. */
+    public static final String BUDGET_SCOPE_KIND = "tokenguard.budget.scope.kind";
+
+    public static final String METRIC_BUDGET_UTILIZATION = "tokenguard.budget.utilization";
+    public static final String METRIC_BUDGET_WARNINGS = "tokenguard.budget.warnings";
+    public static final String METRIC_BUDGET_REFUSALS = "tokenguard.budget.refusals";
+
     public static final String METRIC_TOKEN_USAGE = "gen_ai.client.token.usage";
     public static final String METRIC_OPERATION_DURATION = "gen_ai.client.operation.duration";
 

@@ -31,12 +31,15 @@ import java.util.Objects;
  * @param budget          state of the call's default budget, or {@code null}
  * @param warnings        thresholds this call crossed, empty when none
  * @param parent          the app's current span, or {@code null} to start a new trace
+ * @param codeFunction    the application function that made the call, e.g.
+ *                        {@code com.acme.tickets.Summarizer.summarize}, or {@code null}
+ * @param codeLine        its source line, or {@code null}
  */
 public record GenAiCall(String provider, String operation, String requestModel, String responseModel,
         String responseId, Long inputTokens, Long outputTokens, Long cacheReadTokens, Long cacheWriteTokens,
         Long reasoningTokens, boolean streaming, List<String> finishReasons, String serverAddress,
         Integer serverPort, String errorType, Instant start, Instant end, BudgetInfo budget,
-        List<BudgetWarning> warnings, ParentSpan parent) {
+        List<BudgetWarning> warnings, ParentSpan parent, String codeFunction, Integer codeLine) {
 
     /** The {@code error.type} of a call that TokenGuard refused because a budget was exhausted. */
     public static final String REFUSED_ERROR_TYPE = "dev.tokenguard.api.BudgetExhaustedException";
@@ -93,6 +96,8 @@ public record GenAiCall(String provider, String operation, String requestModel, 
         private BudgetInfo budget;
         private final List<BudgetWarning> warnings = new ArrayList<>();
         private ParentSpan parent;
+        private String codeFunction;
+        private Integer codeLine;
 
         private Builder(String provider, String operation) {
             this.provider = provider;
@@ -126,11 +131,14 @@ public record GenAiCall(String provider, String operation, String requestModel, 
         public Builder budget(BudgetInfo budget) { this.budget = budget; return this; }
         public Builder warning(BudgetWarning warning) { if (warning != null) { this.warnings.add(warning); } return this; }
         public Builder parent(ParentSpan parent) { this.parent = parent; return this; }
+        /** The application frame that made the call: {@code class.method} and line (null when unknown). */
+        public Builder code(String function, Integer line) { this.codeFunction = function; this.codeLine = line; return this; }
 
         public GenAiCall build() {
             return new GenAiCall(provider, operation, requestModel, responseModel, responseId, inputTokens,
                     outputTokens, cacheReadTokens, cacheWriteTokens, reasoningTokens, streaming, finishReasons,
-                    serverAddress, serverPort, errorType, start, end, budget, warnings, parent);
+                    serverAddress, serverPort, errorType, start, end, budget, warnings, parent, codeFunction,
+                    codeLine);
         }
     }
 }

@@ -5,6 +5,7 @@ import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;
 import io.opentelemetry.api.metrics.DoubleHistogram;
+import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.LongHistogram;
 import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.api.trace.Span;
@@ -15,14 +16,18 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * Turns finished LLM calls into one {@code CLIENT} span each (GenAI semantic conventions plus
  * TokenGuard's budget attributes and warning events) and the {@code gen_ai.client.token.usage} /
- * {@code gen_ai.client.operation.duration} histograms.
+ * {@code gen_ai.client.operation.duration} histograms, plus the budget metrics: the
+ * {@code tokenguard.budget.warnings} and {@code tokenguard.budget.refusals} counters and, once
+ * {@link #observeBudgets} is given a source, the {@code tokenguard.budget.utilization} gauge.
  *
  * <p>Thread-safe; create one per {@link OpenTelemetry} and share it. {@link #record} never throws
  * and never blocks on the network: the SDK's processors export asynchronously.
@@ -63,10 +68,17 @@ public final class GenAiTelemetry {
     private static final AttributeKey<Long> BUDGET_LIMIT = AttributeKey.longKey(GenAiAttributes.BUDGET_LIMIT_TOKENS);
     private static final AttributeKey<Double> BUDGET_THRESHOLD =
             AttributeKey.doubleKey(GenAiAttributes.BUDGET_THRESHOLD);
+    private static final AttributeKey<String> BUDGET_SCOPE_KIND =
+            AttributeKey.stringKey(GenAiAttributes.BUDGET_SCOPE_KIND);
+    private static final AttributeKey<String> CODE_FUNCTION = AttributeKey.stringKey(GenAiAttributes.CODE_FUNCTION_NAME);
+    private static final AttributeKey<Long> CODE_LINE = AttributeKey.longKey(GenAiAttributes.CODE_LINE_NUMBER);
 
     private final Tracer tracer;
     private final LongHistogram tokenUsage;
     private final DoubleHistogram operationDuration;
+    private final LongCounter budgetWarnings;
+    private final LongCounter budgetRefusals;
+    private final Meter meter;
     private final AtomicLong failures = new AtomicLong();
 
     /**
@@ -87,6 +99,42 @@ public final class GenAiTelemetry {
                 .setDescription("GenAI operation duration")
                 .setExplicitBucketBoundariesAdvice(DURATION_BUCKETS)
                 .build();
+        this.budgetWarnings = meter.counterBuilder(GenAiAttributes.METRIC_BUDGET_WARNINGS)
+                .setUnit("{warning}")
+                .setDescription("Budget warning thresholds crossed")
+                .build();
+        this.budgetRefusals = meter.counterBuilder(GenAiAttributes.METRIC_BUDGET_REFUSALS)
+                .setUnit("{call}")
+                .setDescription("Calls refused because a budget was exhausted")
+                .build();
+        this.meter = meter;
+    }
+
+    /**
+     * Reports the {@code tokenguard.budget.utilization} gauge (used / limit, unit {@code 1}) at each metric
+     * collection, one point per scope instance that {@code source} returns, with the attributes
+     * {@code tokenguard.budget.name}, {@code tokenguard.budget.scope} and {@code tokenguard.budget.scope.kind}.
+     * The source bounds the cardinality: it returns only the scope instances that matter (TokenGuard's: the
+     * few closest to their limit per budget and scope kind). Call it once.
+     */
+    public void observeBudgets(Supplier<? extends Collection<BudgetUtilization>> source) {
+        meter.gaugeBuilder(GenAiAttributes.METRIC_BUDGET_UTILIZATION)
+                .setUnit("1")
+                .setDescription("Budget used / limit, per budget and scope instance (the ones closest to their"
+                        + " limit)")
+                .buildWithCallback(measurement -> {
+                    try {
+                        for (BudgetUtilization u : source.get()) {
+                            AttributesBuilder attributes = Attributes.builder()
+                                    .put(BUDGET_NAME, u.budgetName())
+                                    .put(BUDGET_SCOPE, u.scope());
+                            putIfKnown(attributes, BUDGET_SCOPE_KIND, u.scopeKind());
+                            measurement.record(u.utilization(), attributes.build());
+                        }
+                    } catch (RuntimeException | LinkageError e) {
+                        failures.incrementAndGet();
+                    }
+                });
     }
 
     /**
@@ -134,6 +182,10 @@ public final class GenAiTelemetry {
             attributes.put(FINISH_REASONS, call.finishReasons());
         }
         putIfKnown(attributes, ERROR_TYPE, call.errorType());
+        putIfKnown(attributes, CODE_FUNCTION, call.codeFunction());
+        if (call.codeLine() != null) {
+            attributes.put(CODE_LINE, call.codeLine().longValue());
+        }
         if (call.budget() != null) {
             BudgetInfo budget = call.budget();
             attributes.put(BUDGET_NAME, budget.name());
@@ -178,6 +230,21 @@ public final class GenAiTelemetry {
                 : common;
         long nanos = Duration.between(call.start(), call.end()).toNanos();
         operationDuration.record(nanos / 1_000_000_000.0, durationAttributes);
+        for (BudgetWarning warning : call.warnings()) {
+            AttributesBuilder attributes = Attributes.builder()
+                    .put(BUDGET_NAME, warning.budgetName())
+                    .put(BUDGET_THRESHOLD, warning.threshold());
+            putIfKnown(attributes, BUDGET_SCOPE_KIND, BudgetScopes.kind(warning.scope()));
+            budgetWarnings.add(1, attributes.build());
+        }
+        if (GenAiCall.REFUSED_ERROR_TYPE.equals(call.errorType())) {
+            AttributesBuilder attributes = Attributes.builder();
+            if (call.budget() != null) {
+                attributes.put(BUDGET_NAME, call.budget().name());
+                putIfKnown(attributes, BUDGET_SCOPE_KIND, BudgetScopes.kind(call.budget().scope()));
+            }
+            budgetRefusals.add(1, attributes.put(PROVIDER_NAME, call.provider()).build());
+        }
     }
 
     /** The attributes the span and both metrics share. */

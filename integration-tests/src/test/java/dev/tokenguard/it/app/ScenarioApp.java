@@ -73,6 +73,18 @@ public final class ScenarioApp {
                 org.slf4j.MDC.put("tenant", args[3]);
                 repeat(calls, i -> syncChat(client, i));
             }
+            case "tenants" -> {
+                // tenant t<k> (k = 0, 1, ...) makes k + 1 calls, so each uses more of its budget than the one before
+                int tenants = Integer.parseInt(args[3]);
+                int call = 0;
+                for (int k = 0; k < tenants; k++) {
+                    org.slf4j.MDC.put("tenant", "t" + k);
+                    for (int c = 0; c <= k; c++) {
+                        System.out.println("OK t" + k + " " + syncChat(client, call++));
+                    }
+                }
+                org.slf4j.MDC.remove("tenant");
+            }
             case "isolated-loader" -> isolatedLoader(baseUrl, calls);
             case "attach-late" -> {
                 // the SDK's classes are loaded and used before the agent arrives
@@ -128,7 +140,7 @@ public final class ScenarioApp {
     }
 
     static String syncChat(OpenAIClient client, int i) {
-        ChatCompletion completion = client.chat().completions().create(chatParams(i));
+        ChatCompletion completion = client.chat().completions().create(chatParams(i)); // call-site: syncChat
         return completion.usage().map(u -> u.promptTokens() + " " + u.completionTokens()).orElse("- -");
     }
 
