@@ -93,7 +93,7 @@ final class HtmlUsageReport {
         html.append("<footer>\n<p>Tokens are input + output as the providers reported them, or estimated where they"
                 + " reported none. Costs are estimates from TokenGuard's price table; a cost marked * covers only the"
                 + " priced calls of its row, and — means no call of the row was priced. A budget warning counts for"
-                + " the call that crossed the threshold.</p>\n</footer>\n</main>\n</body>\n</html>\n");
+                + " the call that crossed the threshold; a refusal counts for a call site only where the log names one.</p>\n</footer>\n</main>\n</body>\n</html>\n");
         return html.toString();
     }
 
@@ -136,7 +136,9 @@ final class HtmlUsageReport {
                               int limit, boolean bySpend, Map<String, String> providers, boolean callSites) {
         List<Map.Entry<String, UsageTotals.Stats>> sorted = new ArrayList<>(rows.entrySet());
         if (bySpend) {
-            sorted.sort(Comparator.comparing((Map.Entry<String, UsageTotals.Stats> e) -> e.getValue().costUsd).reversed()
+            // cost compared in whole nano-dollars: sums of the same prices in another order must tie
+            sorted.sort(Comparator.comparing((Map.Entry<String, UsageTotals.Stats> e) -> Math.round(e.getValue().costUsd * 1e9))
+                    .reversed()
                     .thenComparing(e -> e.getValue().totalTokens, Comparator.reverseOrder())
                     .thenComparing(Map.Entry::getKey));
         } else {
