@@ -150,21 +150,27 @@ final class UsageTotals {
         }
     }
 
+    /** The event's {@code ts}; null when missing, unreadable or outside the years 0000 to 9999. */
     private static Instant timestamp(JsonNode event) {
         JsonNode ts = event.get("ts");
         if (ts == null || !ts.isTextual()) {
             return null;
         }
+        Instant instant;
         try {
-            return Instant.parse(ts.asText());
+            instant = Instant.parse(ts.asText());
         } catch (DateTimeParseException e) {
             try {
-                return OffsetDateTime.parse(ts.asText()).toInstant();
+                instant = OffsetDateTime.parse(ts.asText()).toInstant();
             } catch (DateTimeParseException again) {
                 return null;
             }
         }
+        return instant.isBefore(EARLIEST) || instant.isAfter(LATEST) ? null : instant;
     }
+
+    private static final Instant EARLIEST = Instant.parse("0000-01-01T00:00:00Z");
+    private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999999999Z");
 
     private static Stats stats(Map<String, Stats> map, String key) {
         return map.computeIfAbsent(key, k -> new Stats());

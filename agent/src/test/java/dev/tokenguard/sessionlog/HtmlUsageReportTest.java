@@ -121,12 +121,13 @@ class HtmlUsageReportTest {
     @Test
     void aLogWithoutTimesHasTablesButNoCharts() throws IOException {
         Files.writeString(tmp.resolve("a.jsonl"), "{\"session\":\"a\",\"event\":\"llm_call\",\"provider\":\"openai\","
-                + "\"request_model\":\"m\",\"input_tokens\":4,\"output_tokens\":1,\"total_tokens\":5,\"ts\":\"yesterday\"}\n");
+                + "\"request_model\":\"m\",\"input_tokens\":4,\"output_tokens\":1,\"total_tokens\":5,\"ts\":\"yesterday\"}\n"
+                + call("+1000000000-12-31T00:00:00Z", "a", 2, "") + "\n");
         String html = render(tmp);
         assertFalse(html.contains("<svg class=\"chart\""), html);
         assertTrue(html.contains("No call, warning or refusal with a time in this log."), html);
-        assertTrue(html.contains("Calls, warnings and refusals without a readable time: 1"), html);
-        assertTrue(section(html, "by-model").contains("<td class=\"tokens\">5</td>"), html);
+        assertTrue(html.contains("Calls, warnings and refusals without a readable time: 2"), html);
+        assertTrue(section(html, "by-model").contains("<td class=\"tokens\">7</td>"), "5 + 2 tokens: " + html);
     }
 
     @Test
