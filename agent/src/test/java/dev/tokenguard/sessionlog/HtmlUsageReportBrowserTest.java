@@ -3,6 +3,7 @@ package dev.tokenguard.sessionlog;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.opentest4j.AssertionFailedError;
 
 import java.io.ByteArrayOutputStream;
 import java.io.File;
@@ -21,6 +22,7 @@ import java.util.regex.Pattern;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -69,6 +71,16 @@ class HtmlUsageReportBrowserTest {
         List<String> console = loaded.stderr().lines().filter(line -> CONSOLE_LINE.matcher(line).matches()).toList();
         assertEquals(1, console.size(), loaded.stderr());
         assertTrue(console.get(0).contains("Uncaught ReferenceError"), console.get(0));
+    }
+
+    @Test
+    void aMissingChromiumFailsTheTestSayingWhatToInstall(@TempDir Path emptyDir) {
+        AssertionFailedError missing = assertThrows(AssertionFailedError.class,
+                () -> Chromium.find(java.util.Map.of("PATH", emptyDir.toString())));
+        assertTrue(missing.getMessage().contains("apt-get install chromium"), missing.getMessage());
+        AssertionFailedError wrong = assertThrows(AssertionFailedError.class,
+                () -> Chromium.find(java.util.Map.of("CHROMIUM", emptyDir.resolve("chromium").toString())));
+        assertTrue(wrong.getMessage().contains("not an executable file"), wrong.getMessage());
     }
 
     @Test
@@ -257,13 +269,21 @@ class HtmlUsageReportBrowserTest {
             return new Page(Files.readString(stdout), log);
         }
 
-        /** {@code $CHROMIUM}, else {@code chromium} on the PATH; a clear failure when neither is there. */
         static String find() {
-            String configured = System.getenv("CHROMIUM");
+            return find(System.getenv());
+        }
+
+        /** {@code $CHROMIUM}, else {@code chromium} on the PATH; a clear failure when neither is there. */
+        static String find(java.util.Map<String, String> env) {
+            String configured = env.get("CHROMIUM");
             if (configured != null && !configured.isBlank()) {
+                if (!Files.isExecutable(Path.of(configured))) {
+                    fail("CHROMIUM names " + configured + ", which is not an executable file; expected the path of"
+                            + " headless Chromium, e.g. /usr/bin/chromium from Debian's chromium package");
+                }
                 return configured;
             }
-            for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            for (String dir : env.getOrDefault("PATH", "").split(File.pathSeparator)) {
                 for (String name : List.of("chromium", "chromium-browser")) {
                     Path candidate = Path.of(dir, name);
                     if (Files.isExecutable(candidate)) {
