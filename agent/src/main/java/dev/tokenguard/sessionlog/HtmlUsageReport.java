@@ -93,7 +93,7 @@ final class HtmlUsageReport {
         html.append("<footer>\n<p>Tokens are input + output as the providers reported them, or estimated where they"
                 + " reported none. Costs are estimates from TokenGuard's price table; a cost marked * covers only the"
                 + " priced calls of its row, and — means no call of the row was priced. A budget warning counts for"
-                + " the call that crossed the threshold; a refusal counts for a call site only where the log names one.</p>\n</footer>\n</main>\n</body>\n</html>\n");
+                + " the call that crossed the threshold; a call or refusal logged without its call site counts under —.</p>\n</footer>\n</main>\n</body>\n</html>\n");
         return html.toString();
     }
 

@@ -93,9 +93,7 @@ final class UsageTotals {
                 stats(scopes, scopeOf(session)).refusals++;
                 stats(models, model(event)).refusals++;
                 stats(providers, text(event, "provider")).refusals++;
-                if (event.hasNonNull("call_site")) { // a refusal names its call site only where the log says so
-                    stats(callSites, text(event, "call_site")).refusals++;
-                }
+                stats(callSites, text(event, "call_site")).refusals++;
                 Hour hour = hour(ts);
                 if (hour != null) {
                     hour.refusals++;

@@ -130,7 +130,13 @@ class HtmlUsageReportBrowserTest {
             assertTrue(cells.contains("$0.027*"), table + ": $0.027 of priced calls in " + foot);
         }
         assertTrue(element(page.dom(), "section", "by-model").contains(">gpt-4o<"));
-        assertTrue(element(page.dom(), "section", "top-call-sites").contains(">—<"), "a call without call_site shows —");
+        String dash = element(page.dom(), "section", "top-call-sites");
+        dash = dash.substring(dash.indexOf("title=\"—\">—</td>"));
+        dash = dash.substring(0, dash.indexOf("</tr>"));
+        // the hostile scope's call (150 tokens) and the refusal, both logged without call_site
+        List<String> cells = matches(dash, "<td(?: class=\"(?:tokens|cost)\")?>([^<]*)<");
+        assertEquals(List.of("1", "100", "50", "150", "—", "0", "1"), cells, "calls input output tokens cost warnings"
+                + " refusals of the — row: " + dash);
         assertTrue(page.dom().contains("1 unreadable line skipped"), "skipped lines are counted");
         assertTrue(page.dom().contains("3 session files read"), "files read are counted");
         assertTrue(page.dom().contains("2026-11-30 09:00:00 UTC – 2026-11-30 14:30:00 UTC"), "the period is shown");
