@@ -4,9 +4,9 @@ import dev.tokenguard.sessionlog.UsageReport;
 
 import java.nio.file.Path;
 
-/** {@code java -jar tokenguard-agent.jar report [dir]}: totals of a session-log directory. */
+/** {@code java -jar tokenguard-agent.jar report [--html FILE] [dir]}: totals of a session-log directory. */
 public final class TokenGuardCli {
-    static final String USAGE = "usage: java -jar tokenguard-agent.jar report [session-log dir, default tokenguard-sessions]";
+    static final String USAGE = "usage: java -jar tokenguard-agent.jar report [--html FILE] [session-log dir, default tokenguard-sessions]";
 
     private TokenGuardCli() {
     }
@@ -16,12 +16,28 @@ public final class TokenGuardCli {
     }
 
     static int run(String[] args) {
-        if (args.length == 0 || !args[0].equals("report") || args.length > 2) {
+        if (args.length == 0 || !args[0].equals("report")) {
             System.err.println(args.length == 0 ? USAGE
                     : "unknown command '" + String.join(" ", args) + "'; " + USAGE);
             return 2;
         }
-        Path dir = Path.of(args.length == 2 ? args[1] : "tokenguard-sessions");
-        return UsageReport.run(dir, System.out, System.err);
+        Path html = null;
+        Path dir = null;
+        for (int i = 1; i < args.length; i++) {
+            if (args[i].equals("--html")) {
+                if (i + 1 == args.length || html != null) {
+                    System.err.println(html != null ? "--html given twice; " + USAGE
+                            : "--html needs the file to write, e.g. --html usage.html; " + USAGE);
+                    return 2;
+                }
+                html = Path.of(args[++i]);
+            } else if (dir == null && !args[i].startsWith("--")) {
+                dir = Path.of(args[i]);
+            } else {
+                System.err.println("unexpected argument '" + args[i] + "' in '" + String.join(" ", args) + "'; " + USAGE);
+                return 2;
+            }
+        }
+        return UsageReport.run(dir == null ? Path.of("tokenguard-sessions") : dir, html, System.out, System.err);
     }
 }

@@ -330,7 +330,7 @@ class OpenAiAgentIT {
         assertEquals(4, first.lines("OK ").size(), first::toString);
         assertEquals(4, server.requestCount());
         ProcessBuilder report = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", ForkedJvm.AGENT_JAR.toString(), "report", "tokenguard-sessions").directory(work.toFile())
+                "-jar", ForkedJvm.AGENT_JAR.toString(), "report", "--html", "usage.html", "tokenguard-sessions").directory(work.toFile())
                 .redirectErrorStream(true);
         Process process = report.start();
         String out = new String(process.getInputStream().readAllBytes());
@@ -357,6 +357,14 @@ class OpenAiAgentIT {
             assertEquals(cost.doubleValue(), Double.parseDouble(row[5]), 0.5e-6 + 1e-12, out);
             assertEquals(List.of("0", "0"), List.of(row[6], row[7]), out);
         }
+        // the same totals in the HTML page's charts
+        String html = Files.readString(work.resolve("usage.html"));
+        assertTrue(html.contains("<svg class=\"chart\" id=\"chart-tokens\"") && html.contains("data-total=\""
+                + server.totalTokens() + "\""), html);
+        java.util.regex.Matcher costChart = java.util.regex.Pattern.compile("id=\"chart-cost\"[^>]* data-total=\"([0-9.]+)\"")
+                .matcher(html);
+        assertTrue(costChart.find(), html);
+        assertEquals(cost.doubleValue(), Double.parseDouble(costChart.group(1)), 0.5e-6 + 1e-12, html);
     }
 
     /** The cells of the row named {@code key} in the report's "By {@code section}" table, checking its header. */
