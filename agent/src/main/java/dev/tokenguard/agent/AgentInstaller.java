@@ -19,6 +19,7 @@ import java.util.function.Supplier;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.DynamicType;
+import net.bytebuddy.dynamic.Nexus;
 import net.bytebuddy.utility.JavaModule;
 
 import java.lang.instrument.ClassFileTransformer;
@@ -116,7 +117,7 @@ public final class AgentInstaller {
 
     /** The Byte Buddy transformer that applies every instrumentation's advice; not registered itself. */
     private static ClassFileTransformer byteBuddy(List<SdkPlugin> all) {
-        AgentBuilder builder = new AgentBuilder.Default()
+        AgentBuilder builder = withoutNexus()
                 .disableClassFormatChanges()
                 .with(new StartupLines(all))
                 .ignore(not(namedOneOf(jdkTypes(all))).and(nameStartsWith("dev.tokenguard.")
@@ -136,6 +137,29 @@ public final class AgentInstaller {
             }
         }
         return builder.makeRaw();
+    }
+
+    /**
+     * A new {@link AgentBuilder.Default} that never touches {@code sun.misc.Unsafe}. Its constructor sets up
+     * Byte Buddy's {@link Nexus} (an initialisation strategy that injects a class into the system class loader),
+     * and the first use of the Nexus class probes {@code ClassInjector.UsingUnsafe}, which makes Java 24 and
+     * later print four {@code WARNING:} lines about {@code sun.misc.Unsafe::objectFieldOffset}. The agent needs
+     * no Nexus ({@code disableClassFormatChanges()} sets no initialiser), so it is switched off with Byte
+     * Buddy's own property while the Nexus accessor initialises. In the agent jar the property's name is the
+     * relocated one, so the application's own Byte Buddy never sees it; it is removed again afterwards.
+     */
+    static AgentBuilder.Default withoutNexus() {
+        String before = System.getProperty(Nexus.PROPERTY);
+        System.setProperty(Nexus.PROPERTY, "true");
+        try {
+            return new AgentBuilder.Default();
+        } finally {
+            if (before == null) {
+                System.clearProperty(Nexus.PROPERTY);
+            } else {
+                System.setProperty(Nexus.PROPERTY, before);
+            }
+        }
     }
 
     /** The hooked types that live in the JDK: the one exception to ignoring the JDK's own classes. */

@@ -4,9 +4,13 @@ import dev.tokenguard.sessionlog.UsageReport;
 
 import java.nio.file.Path;
 
-/** {@code java -jar tokenguard-agent.jar report [--html FILE] [dir]}: totals of a session-log directory. */
+/**
+ * {@code java -jar tokenguard-agent.jar report [--html FILE] [dir]}: totals of a session-log directory;
+ * {@code ... attach <pid> [k=v,...]}: loads the agent into a running JVM.
+ */
 public final class TokenGuardCli {
-    static final String USAGE = "usage: java -jar tokenguard-agent.jar report [--html FILE] [session-log dir, default tokenguard-sessions]";
+    static final String USAGE = "usage: java -jar tokenguard-agent.jar report [--html FILE] [session-log dir, default tokenguard-sessions]"
+            + " | attach <pid> [k=v,...]";
 
     private TokenGuardCli() {
     }
@@ -16,6 +20,9 @@ public final class TokenGuardCli {
     }
 
     static int run(String[] args) {
+        if (args.length >= 2 && args.length <= 3 && args[0].equals("attach")) {
+            return AttachCommand.run(args[1], args.length == 3 ? args[2] : null, System.out, System.err);
+        }
         if (args.length == 0 || !args[0].equals("report")) {
             System.err.println(args.length == 0 ? USAGE
                     : "unknown command '" + String.join(" ", args) + "'; " + USAGE);

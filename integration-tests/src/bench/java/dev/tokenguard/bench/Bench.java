@@ -49,11 +49,14 @@ public final class Bench {
     }
 
     record Settings(int startupRuns, int callRounds, int warmUp, int measured, int total, int mdcScopes,
-                    int loggedScopes, int threads, int jmhWarmups, int jmhIterations, TimeValue jmhTime) {
+                    int loggedScopes, int threads, int jmhWarmups, int jmhIterations, TimeValue jmhTime,
+                    int virtualThreads) {
         static Settings of(boolean quick) {
             return quick
-                    ? new Settings(2, 1, 2_000, 2_000, 5_000, 10_000, 1_000, 200, 1, 2, TimeValue.milliseconds(500))
-                    : new Settings(11, 3, 10_000, 20_000, 100_000, 100_000, 20_000, 2_000, 3, 5, TimeValue.seconds(1));
+                    ? new Settings(2, 1, 2_000, 2_000, 5_000, 10_000, 1_000, 200, 1, 2, TimeValue.milliseconds(500),
+                    10_000)
+                    : new Settings(11, 3, 10_000, 20_000, 100_000, 100_000, 20_000, 2_000, 3, 5, TimeValue.seconds(1),
+                    100_000);
         }
     }
 
@@ -100,6 +103,7 @@ public final class Bench {
         Map<String, List<Double>> startup = startup();
         Map<String, Map<String, List<Double>>> calls = perCall();
         Map<String, Double> scopes = idleScopes();
+        scopes.putAll(virtualThreadScopes());
         Map<String, Double> jmh = jmh();
         return new Report(settings, otelVersion, startup, calls, scopes, jmh).markdown();
     }
@@ -196,6 +200,80 @@ public final class Bench {
         Map<String, Double> r = results(command, dir, "idle scopes");
         System.out.println("scopes  " + r);
         return r;
+    }
+
+    /**
+     * Retained heap before and after {@code 100,000} virtual threads (10,000 in a quick run) made one call each, in a
+     * JVM of Java 21 or later ({@link #java21OrLater()}); empty when there is none.
+     */
+    Map<String, Double> virtualThreadScopes() throws IOException, InterruptedException {
+        String java = java21OrLater();
+        if (java == null) {
+            System.out.println("virtual threads: no Java 21 or later found (JAVA25_HOME, JAVA21_HOME, /usr/lib/jvm); "
+                    + "row left empty");
+            return Map.of();
+        }
+        Path dir = Files.createDirectories(work.resolve("virtual-threads"));
+        List<String> command = new ArrayList<>();
+        command.add(java);
+        command.addAll(COMMON_FLAGS);
+        command.addAll(List.of("-cp", forkClassPath(true), VirtualThreadScopes.class.getName(),
+                String.valueOf(settings.virtualThreads())));
+        Map<String, Double> r = results(command, dir, "virtual-thread scopes");
+        r.put("vt_java", (double) javaFeature(Path.of(java).getParent().getParent()));
+        System.out.println("virtual " + r);
+        return r;
+    }
+
+    /**
+     * A {@code java} of release 21 or later: this JVM's own, else {@code JAVA25_HOME} or {@code JAVA21_HOME}, else
+     * the newest JDK under {@code /usr/lib/jvm} whose {@code release} file says so; null when there is none.
+     */
+    static String java21OrLater() throws IOException {
+        if (Runtime.version().feature() >= 21) {
+            return javaExecutable();
+        }
+        for (String variable : List.of("JAVA25_HOME", "JAVA21_HOME")) {
+            String home = System.getenv(variable);
+            if (home != null && !home.isBlank() && javaFeature(Path.of(home)) >= 21) {
+                return Path.of(home, "bin", "java").toString();
+            }
+        }
+        Path jvms = Path.of("/usr/lib/jvm");
+        if (!Files.isDirectory(jvms)) {
+            return null;
+        }
+        Path best = null;
+        int bestFeature = 0;
+        try (var homes = Files.list(jvms)) {
+            for (Path home : homes.sorted().toList()) {
+                int feature = javaFeature(home);
+                if (feature >= 21 && feature > bestFeature && Files.isExecutable(home.resolve("bin/java"))) {
+                    best = home;
+                    bestFeature = feature;
+                }
+            }
+        }
+        return best == null ? null : best.resolve("bin/java").toString();
+    }
+
+    /** The feature release a JDK's {@code release} file names ({@code JAVA_VERSION="25.0.3"}: 25), or 0. */
+    static int javaFeature(Path home) throws IOException {
+        Path release = home.resolve("release");
+        if (!Files.isRegularFile(release)) {
+            return 0;
+        }
+        for (String line : Files.readAllLines(release, StandardCharsets.UTF_8)) {
+            if (line.startsWith("JAVA_VERSION=")) {
+                try {
+                    return Integer.parseInt(line.substring("JAVA_VERSION=".length()).replace("\"", "")
+                            .split("[.+-]")[0]);
+                } catch (NumberFormatException e) {
+                    return 0;
+                }
+            }
+        }
+        return 0;
     }
 
     Map<String, Double> jmh() throws Exception {

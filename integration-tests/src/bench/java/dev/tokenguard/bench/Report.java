@@ -76,6 +76,19 @@ final class Report {
                 + " scopes)", "mdc_scope_logged_bytes");
         scopeRow("retained bytes per idle thread scope, engine (" + settings.threads() + " parked threads)",
                 "thread_scope_bytes");
+        double vtBefore = scopes.getOrDefault("vt_heap_before_bytes", Double.NaN);
+        double vtEnded = scopes.getOrDefault("vt_heap_ended_bytes", Double.NaN);
+        double vtReaped = scopes.getOrDefault("vt_heap_reaped_bytes", Double.NaN);
+        double vtAgain = scopes.getOrDefault("vt_heap_second_round_bytes", Double.NaN);
+        String vtJava = scopes.containsKey("vt_java") ? "Java " + f("%.0f", scopes.get("vt_java")) : "no Java 21+";
+        String n = f("%,.0f", (double) settings.virtualThreads());
+        row("virtual threads, thread scope (" + vtJava + "): used heap after GC before / after " + n + " virtual "
+                        + "threads x 1 call ended and reaped / after " + n + " more, MB", "",
+                f("%.1f", vtBefore / 1e6) + " / " + f("%.1f", vtReaped / 1e6) + " / " + f("%.1f", vtAgain / 1e6)
+                        + " (second round " + f("%+.0f", (vtAgain - vtReaped) / 1e3) + " KB; ended, before the reaper ran: "
+                        + f("%.1f", vtEnded / 1e6) + " MB; scopes left "
+                        + f("%.0f", scopes.getOrDefault("vt_live_scopes_after", Double.NaN)) + ")", "",
+                "no growth: the second round adds <= 100 KB", met(vtAgain - vtReaped <= 100e3));
 
         double one = jmh.getOrDefault("chargeThreadScope@1", Double.NaN);
         double two = jmh.getOrDefault("chargeThreadScope@2", Double.NaN);

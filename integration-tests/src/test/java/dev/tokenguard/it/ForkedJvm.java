@@ -26,6 +26,31 @@ final class ForkedJvm {
     static final String GOVERNING_OKHTTP = "[tokenguard] TokenGuard: governing okhttp";
     static final Path AGENT_JAR = Path.of(System.getProperty("tokenguard.agent.jar",
             "../agent/target/tokenguard-agent.jar")).toAbsolutePath().normalize();
+    /**
+     * The {@code java} executable of the forked JVMs: {@code tokenguard.it.java} when set (the build's second
+     * pass runs them on another JDK), else the one running the tests.
+     */
+    static final String JAVA = javaExecutable();
+
+    private static String javaExecutable() {
+        String chosen = System.getProperty("tokenguard.it.java", "");
+        return chosen.isBlank() ? Path.of(System.getProperty("java.home"), "bin", "java").toString() : chosen;
+    }
+
+    /**
+     * The feature release of the forked JVMs' Java (17, 21, 25...), read from the {@code release} file of the JDK
+     * that {@link #JAVA} belongs to.
+     */
+    static int javaFeature() throws IOException {
+        Path home = Path.of(JAVA).toAbsolutePath().getParent().getParent();
+        for (String line : Files.readAllLines(home.resolve("release"), StandardCharsets.UTF_8)) {
+            if (line.startsWith("JAVA_VERSION=")) {
+                String version = line.substring("JAVA_VERSION=".length()).replace("\"", "");
+                return Integer.parseInt(version.split("[.+-]")[0]);
+            }
+        }
+        throw new IllegalStateException("no JAVA_VERSION in " + home.resolve("release"));
+    }
 
     /** What a forked JVM printed and how it ended. */
     record Result(int exitCode, List<String> stdout, List<String> stderr) {
@@ -77,7 +102,7 @@ final class ForkedJvm {
     static Result runWithClassPath(Path workDir, String agentArgs, List<String> jvmOptions, Map<String, String> env,
                                    String classPath, String mainClass, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add(JAVA);
         if (agentArgs != null) {
             if (!Files.isRegularFile(AGENT_JAR)) {
                 throw new IllegalStateException("agent jar not built: " + AGENT_JAR);
@@ -161,7 +186,7 @@ final class ForkedJvm {
     static Result runJar(Path workDir, String agentArgs, List<String> jvmOptions, Path jar, String... args)
             throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add(JAVA);
         if (agentArgs != null) {
             command.add("-javaagent:" + AGENT_JAR + (agentArgs.isEmpty() ? "" : "=" + agentArgs));
         }
