@@ -1,11 +1,14 @@
 package dev.tokenguard.core;
 
 import dev.tokenguard.api.BudgetExhaustedException;
+import dev.tokenguard.budget.Admission;
 import dev.tokenguard.budget.BudgetEngine;
 import dev.tokenguard.budget.BudgetState;
 import dev.tokenguard.budget.CallScope;
 import dev.tokenguard.budget.ChargeResult;
+import dev.tokenguard.budget.Estimate;
 import dev.tokenguard.budget.Refusal;
+import dev.tokenguard.budget.Reservation;
 import dev.tokenguard.budget.Session;
 import dev.tokenguard.budget.ThresholdCrossing;
 import dev.tokenguard.pricing.PriceTable;
@@ -40,14 +43,27 @@ public final class Governor {
      *                       the providers' own hosts
      * @param pluginOn       whether the plugin of the given name is on
      *                       ({@code tokenguard.instrumentation.<name>.enabled}); null for every plugin
+     * @param reservations   how calls reserve their expected tokens; null for {@link Reservations#DEFAULT}
      */
     public record Settings(boolean injectWarnings, boolean captureContent, Supplier<PriceTable> prices,
-                           List<HttpEndpoint> httpEndpoints, Predicate<String> pluginOn) {
+                           List<HttpEndpoint> httpEndpoints, Predicate<String> pluginOn, Reservations reservations) {
         public static final Settings DEFAULT = new Settings(false, false, null);
 
         public Settings {
             httpEndpoints = httpEndpoints == null ? List.of() : List.copyOf(httpEndpoints);
             pluginOn = pluginOn == null ? name -> true : pluginOn;
+            reservations = reservations == null ? Reservations.DEFAULT : reservations;
+        }
+
+        /** Settings with the default reservations. */
+        public Settings(boolean injectWarnings, boolean captureContent, Supplier<PriceTable> prices,
+                        List<HttpEndpoint> httpEndpoints, Predicate<String> pluginOn) {
+            this(injectWarnings, captureContent, prices, httpEndpoints, pluginOn, null);
+        }
+
+        /** These settings with other reservations. */
+        public Settings withReservations(Reservations r) {
+            return new Settings(injectWarnings, captureContent, prices, httpEndpoints, pluginOn, r);
         }
 
         /** Settings with no configured HTTP endpoints and every plugin on. */
@@ -92,17 +108,68 @@ public final class Governor {
         try {
             CallScope scope = engine.enter();
             Object parent = telemetry.currentParent();
-            Refusal refusal = engine.check(scope);
-            if (refusal != null) {
-                return refuse(request, scope, refusal, parent);
+            Reservations reservations = settings.reservations();
+            Reservation reservation = null;
+            if (reservations.on()) {
+                long wait = EventLoopThreads.isEventLoop(Thread.currentThread()) ? 0
+                        : reservations.reserveWait().toNanos();
+                Admission admission = engine.reserve(scope, estimate(request, reservations), wait);
+                if (!admission.admitted()) {
+                    return refuse(request, scope, admission.refusal(), parent);
+                }
+                reservation = admission.reservation();
+            } else {
+                Refusal refusal = engine.check(scope);
+                if (refusal != null) {
+                    return refuse(request, scope, refusal, parent);
+                }
             }
-            String notice = settings.injectWarnings() ? pendingNotices.remove(scope.scopeKey()) : null;
-            return new LlmCall(this, request, scope, clock.instant(), System.nanoTime(), notice,
-                    settings.captureContent(), parent);
+            try {
+                String notice = settings.injectWarnings() ? pendingNotices.remove(scope.scopeKey()) : null;
+                LlmCall call = new LlmCall(this, request, scope, clock.instant(), System.nanoTime(), notice,
+                        settings.captureContent(), parent, reservation);
+                if (reservation != null) {
+                    reservation.ownedBy(call);
+                }
+                return call;
+            } catch (RuntimeException | Error e) {
+                if (reservation != null) {
+                    engine.release(reservation);
+                }
+                throw e;
+            }
         } catch (RuntimeException | Error e) {
             AgentLog.failure("governor.begin", e);
             return null;
         }
+    }
+
+    /**
+     * What a call reserves: its input counted locally (jtokkit: the model's encoding for OpenAI-family models, o200k
+     * as the estimate for the others) plus its own output cap, or {@code reserve-output} when it sets none; and the
+     * priced estimate of both when the model is priced.
+     */
+    Estimate estimate(CallRequest request, Reservations reservations) {
+        long input = 0;
+        if (request.promptText() != null) {
+            try {
+                input = TokenEstimator.estimate(request.requestModel(), request.promptText());
+            } catch (RuntimeException e) {
+                AgentLog.failure("reserve.count", e);
+            }
+        }
+        Long cap = request.outputCap();
+        long output = cap != null && cap >= 0 ? cap : reservations.reserveOutput();
+        Double cost = null;
+        if (settings.prices() != null) {
+            try {
+                PriceTable prices = settings.prices().get();
+                cost = prices.cost(request.provider(), request.requestModel(), input, output, null, null, null);
+            } catch (RuntimeException e) {
+                AgentLog.failure("reserve.price", e);
+            }
+        }
+        return Estimate.of(input, output, cost);
     }
 
     private BudgetExhaustedException refuse(CallRequest request, CallScope scope, Refusal refusal, Object parent) {
@@ -154,7 +221,7 @@ public final class Governor {
                     usage.source(), usage.finishReasons(), request.serverAddress(), request.serverPort(), cost);
             long input = CallRecord.orZero(record.inputTokens());
             long output = CallRecord.orZero(record.outputTokens());
-            ChargeResult charge = engine.charge(call.scope(), input, output, cost);
+            ChargeResult charge = engine.charge(call.scope(), call.reservation(), input, output, cost);
             Session session = call.scope().session();
             Telemetry.SpanIds ids = telemetry.callFinished(record, session, charge, call.parent());
             if (log != null) {
@@ -171,6 +238,10 @@ public final class Governor {
             }
         } catch (RuntimeException | Error e) {
             AgentLog.failure("governor.finish", e);
+        } finally {
+            if (call.reservation() != null) {
+                engine.release(call.reservation()); // no-op once charged; never leaks on a failure before the charge
+            }
         }
     }
 
