@@ -531,7 +531,8 @@ class ConfigValuesTest {
                 "tokenguard.instrumentation.apache-httpclient5.enabled",
                 "tokenguard.instrumentation.http-url-connection.enabled",
                 "tokenguard.instrumentation.aws-bedrock.enabled",
-                "tokenguard.instrumentation.azure-ai-openai.enabled"),
+                "tokenguard.instrumentation.azure-ai-openai.enabled",
+                "tokenguard.budget.reserve-output", "tokenguard.budget.reserve-wait", "tokenguard.budget.idle-release"),
                 withDefault.stream().map(ConfigOption::key).toList());
         for (ConfigOption<?> o : withDefault) {
             assertNotNull(o.defaultValue(), o.key());

@@ -49,7 +49,8 @@ class ReadmeConfigTableTest {
                 "tokenguard.instrumentation.apache-httpclient5.enabled",
                 "tokenguard.instrumentation.http-url-connection.enabled",
                 "tokenguard.instrumentation.aws-bedrock.enabled",
-                "tokenguard.instrumentation.azure-ai-openai.enabled", "tokenguard.config.file");
+                "tokenguard.instrumentation.azure-ai-openai.enabled", "tokenguard.config.file",
+                "tokenguard.budget.reserve-output", "tokenguard.budget.reserve-wait", "tokenguard.budget.idle-release");
         assertEquals(2 + keys.size(), lines.length, table);
         assertEquals("| key | default | expected form | meaning |", lines[0]);
         assertEquals("|---|---|---|---|", lines[1]);
