@@ -46,6 +46,38 @@ class ConcurrentBudgetIT {
                 f.get("largest"), f.get("refusals"), refusedAt);
     }
 
+    /**
+     * A call that throws, one that times out, one that is cancelled and a stream dropped unclosed each give their
+     * reservation back: with a reserve of nearly the whole budget and a ten-minute wait, a leaked one would hold the
+     * next call back until the forked JVM's time limit.
+     */
+    @Test
+    void noExitPathLeaksItsReservation() throws Exception {
+        ForkedJvm.Result result = ForkedJvm.run(work, "budget.scope=global,budget.max-tokens=5000,"
+                + "budget.reserve-output=4900,budget.reserve-wait=10m", List.of(), Map.of(),
+                "dev.tokenguard.it.app.ExitPathsApp");
+        assertEquals(0, result.exitCode(), result::toString);
+        assertEquals(List.of(), result.lines("UNEXPECTED"), result::toString);
+        assertEquals(4, result.lines("OK ").size(), result::toString);
+        assertEquals(1, result.lines("THREW ").size(), result::toString);
+        assertEquals(1, result.lines("TIMED_OUT ").size(), result::toString);
+        assertEquals(List.of("CANCELLED true"), result.lines("CANCELLED "), result::toString);
+        assertEquals(List.of("STREAM_DROPPED 1"), result.lines("STREAM_DROPPED "), result::toString);
+        List<String> released = result.agentLines().stream().filter(l -> l.contains("released the reservations"))
+                .toList();
+        int calls = 0;
+        for (String line : released) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("of (\\d+) call\\(s\\) that never ended")
+                    .matcher(line);
+            assertTrue(m.find(), line);
+            calls += Integer.parseInt(m.group(1));
+        }
+        // the cancelled call and the dropped stream; the failed and the timed-out call ended by themselves
+        assertEquals(2, calls, result::toString);
+        assertEquals(List.of("[tokenguard] TokenGuard: governing openai-java 4.101.0", ForkedJvm.GOVERNING_OKHTTP),
+                result.agentLines().stream().filter(l -> !released.contains(l)).toList(), result::toString);
+    }
+
     @Test
     void reservationKeepsSixtyFourThreadsWithinOneCallOfTheLimit() throws Exception {
         Figures on = run("");
