@@ -542,8 +542,10 @@ public final class BudgetEngine {
         return s;
     }
 
-    private ScopeInstance mdcInstance(BudgetLimits b, String value, long now) {
+    private ScopeInstance mdcInstance(BudgetLimits b, String mdcValue, long now) {
         ConcurrentHashMap<String, ScopeInstance> byValue = mdcScopes.get(b.index);
+        // a long value is held and shown only bounded (ScopeKeys): the map never keeps the app's long string
+        String value = ScopeKeys.boundedValue(mdcValue);
         ScopeInstance s = byValue.get(value);
         if (s == null) {
             s = byValue.computeIfAbsent(value, v -> {
