@@ -3,6 +3,7 @@ package dev.tokenguard.core;
 import dev.tokenguard.api.BudgetExhaustedException;
 import dev.tokenguard.budget.Admission;
 import dev.tokenguard.budget.BudgetEngine;
+import dev.tokenguard.budget.BudgetSpec;
 import dev.tokenguard.budget.BudgetState;
 import dev.tokenguard.budget.CallScope;
 import dev.tokenguard.budget.ChargeResult;
@@ -18,7 +19,9 @@ import java.time.Clock;
 import java.time.Instant;
 import dev.tokenguard.config.HttpEndpoint;
 
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 import java.util.Locale;
 import java.util.function.Predicate;
 import java.util.Map;
@@ -79,6 +82,9 @@ public final class Governor {
     private final Settings settings;
     /** Budget notices waiting for the next request of a scope, by the default budget's scope key. */
     private final Map<String, String> pendingNotices = new ConcurrentHashMap<>();
+    private static final long WARNING_ORDER_WAIT_NANOS = 1_000_000_000L;
+    private final String defaultBudget;
+    private final double[] defaultWarnAt;
 
     /**
      * @param engine    the budget engine
@@ -96,6 +102,9 @@ public final class Governor {
         this.telemetry = telemetry;
         this.clock = clock;
         this.settings = settings;
+        BudgetSpec first = engine.budgets().get(0);
+        this.defaultBudget = first.name();
+        this.defaultWarnAt = first.warnAt();
     }
 
     /**
@@ -198,6 +207,26 @@ public final class Governor {
                 refusal.limit(), request.describe());
     }
 
+    /**
+     * Waits, briefly, until the warnings of the lower thresholds are in the session's log: concurrent calls may cross
+     * 0.90 and 0.95 at nearly the same time, and the log keeps threshold order. Every lower threshold was crossed in
+     * the same window by some call that is about to log it, so the wait is short; it is bounded all the same (a call
+     * that failed between its charge and its log line must not hold the others).
+     */
+    private static void awaitLowerWarnings(Session session, int t) {
+        long deadline = System.nanoTime() + WARNING_ORDER_WAIT_NANOS;
+        for (int spins = 0; !session.lowerWarningsLogged(t); spins++) {
+            if (System.nanoTime() - deadline >= 0) {
+                return;
+            }
+            if (spins < 100) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(50_000);
+            }
+        }
+    }
+
     /** Charges and records a finished call; called once per call by {@link LlmCall}. */
     void finish(LlmCall call, Usage usage, Throwable error) {
         try {
@@ -228,8 +257,16 @@ public final class Governor {
                 log.llmCall(session, record, charge.states(), ids.traceId(), ids.spanId(), call.promptContent(),
                         call.completionContent(), call.wasNoticeInjected());
                 for (ThresholdCrossing crossing : charge.crossings()) {
+                    int t = crossing.budgetName().equals(defaultBudget) ? Arrays.binarySearch(defaultWarnAt,
+                            crossing.threshold()) : -1;
+                    if (t > 0) {
+                        awaitLowerWarnings(session, t);
+                    }
                     log.budgetWarning(session, crossing.budgetName(), crossing.threshold(), crossing.used(),
                             crossing.limit(), crossing.kind());
+                    if (t >= 0) {
+                        session.warningLogged(t);
+                    }
                 }
             }
             if (settings.injectWarnings() && !charge.crossings().isEmpty()) {
