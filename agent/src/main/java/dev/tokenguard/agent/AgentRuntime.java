@@ -34,6 +34,12 @@ import java.util.Properties;
 final class AgentRuntime {
     static final long REAP_INTERVAL_MILLIS = 1_000;
     static final Duration SHUTDOWN_FLUSH = Duration.ofSeconds(5);
+    /**
+     * The longest a call may hold its reservation: longer than any SDK's default request timeout (openai-java's and
+     * anthropic-java's are 10 minutes), so only a call that can no longer end (its stream neither read to the end
+     * nor closed, yet still referenced) reaches it.
+     */
+    static final Duration MAX_CALL_LIFETIME = Duration.ofMinutes(15);
 
     private final BudgetEngine engine;
     private final SessionLogWriter log;
@@ -74,7 +80,8 @@ final class AgentRuntime {
         Telemetry telemetry = TelemetrySinks.of(List.of(otel, JfrTelemetry.create()));
         Governor governor = new Governor(engine, log, telemetry, clock,
                 new Governor.Settings(config.injectWarnings(), config.captureContent(), prices, config.httpEndpoints(),
-                        config::instrumentationEnabled, config.callSiteEnabled() ? callSites() : null));
+                        config::instrumentationEnabled, config.callSiteEnabled() ? callSites() : null,
+                        config.reservations()));
         AgentRuntime runtime = new AgentRuntime(engine, log, governor, otel);
         runtime.startReaper();
         Runtime.getRuntime().addShutdownHook(new Thread(runtime::shutdown, "tokenguard-shutdown"));
@@ -113,6 +120,7 @@ final class AgentRuntime {
                 try {
                     Thread.sleep(REAP_INTERVAL_MILLIS);
                     engine.reapEndedThreads();
+                    reportAbandoned(engine.releaseAbandoned(MAX_CALL_LIFETIME.toMillis()));
                 } catch (InterruptedException e) {
                     return;
                 } catch (RuntimeException | Error e) {
@@ -122,6 +130,20 @@ final class AgentRuntime {
         }, "tokenguard-reaper");
         reaper.setDaemon(true);
         reaper.start();
+    }
+
+    private void reportAbandoned(java.util.List<dev.tokenguard.budget.Reservation> released) {
+        if (released.isEmpty()) {
+            return;
+        }
+        long oldest = System.currentTimeMillis() - released.get(0).reservedAtMillis();
+        long tokens = 0;
+        for (dev.tokenguard.budget.Reservation r : released) {
+            tokens += r.estimate().totalTokens();
+        }
+        AgentLog.error("TokenGuard: released the reservations of " + released.size() + " call(s) that never ended"
+                + " (a stream dropped without being closed, or older than " + MAX_CALL_LIFETIME.toMinutes()
+                + " minutes; oldest " + oldest / 1000 + " s): " + tokens + " reserved tokens given back");
     }
 
     private void shutdown() {

@@ -17,7 +17,10 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * windows and runs the sessions of the default budget's scope instances.
  *
  * <p>Usage per call: {@link #enter()} on the calling thread, {@link #check} before the request,
- * {@link #charge} once with the provider's usage afterwards (possibly on another thread).
+ * {@link #charge} once with the provider's usage afterwards (possibly on another thread). With reservation,
+ * {@link #reserve} replaces {@link #check}: it admits the call and holds its expected usage until
+ * {@link #charge(CallScope, Reservation, long, long, Double)} replaces it with the real one or
+ * {@link #release(Reservation)} gives it back.
  * The charge path takes no lock: each scope instance counts with atomic adds. Threads are never
  * started here; the agent calls {@link #reapEndedThreads()} periodically.
  */
@@ -37,6 +40,8 @@ public final class BudgetEngine {
     private final List<ConcurrentHashMap<String, ScopeInstance>> mdcScopes;
     private final AtomicInteger live = new AtomicInteger();
     private final Object reaping = new Object();
+    /** Reservations not yet settled or released, for {@link #releaseAbandoned}. */
+    private final Set<Reservation> reservations = ConcurrentHashMap.newKeySet();
 
     /**
      * @param budgets  the budgets, the default one ({@code default}) first: its scope defines sessions
@@ -194,6 +199,221 @@ public final class BudgetEngine {
             states[i] = state(b, s.key, totalBefore + total, inputBefore + inputTokens, outputBefore + outputTokens);
         }
         return new ChargeResult(Arrays.asList(states), crossings);
+    }
+
+    /** Longest single wait for a settlement before the numbers are looked at again (a window may have reset). */
+    private static final long WAIT_SLICE_NANOS = 100_000_000L;
+
+    /**
+     * Decides on a call before its request is sent, and reserves its expected usage in every enforcing budget of the
+     * call when it is admitted.
+     *
+     * <p>A call is refused when an enforcing budget is exhausted on the settled numbers ({@code used >= limit}, as
+     * {@link #check}). It is admitted at once while {@code used + reserved by calls in flight < limit} on every
+     * limit of every enforcing budget, so a lone caller is admitted whenever {@code used < limit}. Otherwise the
+     * reservations in flight already cover what is left: the call waits, at most {@code waitNanos}, for calls in
+     * flight to settle, and is decided again on the numbers they leave. When the wait runs out (or is 0, for threads
+     * that must not block) it is decided on the settled numbers alone: admitted, since {@code used < limit}, with
+     * its reservation added on top ({@link Reservation#forced()}).
+     *
+     * @param estimate  what the call is expected to use
+     * @param waitNanos how long the call may wait for calls in flight to settle; 0 for not at all
+     * @return the admission with its reservation (which the caller must settle or release), or the refusal
+     */
+    public Admission reserve(CallScope scope, Estimate estimate, long waitNanos) {
+        Objects.requireNonNull(estimate, "estimate");
+        long deadline = waitNanos > 0 ? System.nanoTime() + waitNanos : 0;
+        ScopeInstance[] enforcing = enforcingInstances(scope);
+        for (;;) {
+            Refusal refusal = check(scope);
+            if (refusal != null) {
+                return new Admission(null, refusal);
+            }
+            long now = clock.millis();
+            int blocked = tryReserveAll(enforcing, estimate, now, false);
+            if (blocked < 0) {
+                return new Admission(register(enforcing, estimate, now, false), null);
+            }
+            long left = deadline - System.nanoTime();
+            if (waitNanos <= 0 || left <= 0 || Thread.currentThread().isInterrupted()) {
+                tryReserveAll(enforcing, estimate, now, true);
+                return new Admission(register(enforcing, estimate, now, true), null);
+            }
+            ScopeInstance s = enforcing[blocked];
+            try {
+                s.inFlight().await(Math.min(left, WAIT_SLICE_NANOS), () -> blockedOn(s, estimate, clock.millis()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // decided at once on the next pass
+            }
+        }
+    }
+
+    /**
+     * Charges one call's usage (as {@link #charge(CallScope, long, long, Double)}) and then gives back what it
+     * reserved; the reservation is given back even when the charge fails. A reservation already released (the call
+     * was abandoned, then finished after all) is charged all the same and given back no second time.
+     */
+    public ChargeResult charge(CallScope scope, Reservation reservation, long inputTokens, long outputTokens,
+                               Double costUsd) {
+        try {
+            return charge(scope, inputTokens, outputTokens, costUsd);
+        } finally {
+            if (reservation != null) {
+                release(reservation);
+            }
+        }
+    }
+
+    /**
+     * Gives back what a call reserved without charging anything (the call failed before any usage, or was
+     * abandoned). Returns false when it was already settled or released.
+     */
+    public boolean release(Reservation reservation) {
+        if (!reservation.close()) {
+            return false;
+        }
+        reservations.remove(reservation);
+        Estimate e = reservation.estimate;
+        for (ScopeInstance s : reservation.instances) {
+            InFlight f = s.inFlight();
+            long[] limits = s.limits.limits;
+            for (int d = 0; d < BudgetLimits.DIMENSIONS; d++) {
+                if (limits[d] != BudgetLimits.NO_LIMIT) {
+                    f.unreserve(d, e.amount(d));
+                }
+            }
+            f.settled();
+        }
+        return true;
+    }
+
+    /**
+     * Releases the reservations of calls that can no longer end by themselves: those whose owner was collected (a
+     * stream dropped without being closed) and those older than {@code maxAgeMillis}, the longest a call may live.
+     * Call it periodically from one background thread.
+     *
+     * @return the reservations released, oldest first
+     */
+    public List<Reservation> releaseAbandoned(long maxAgeMillis) {
+        long now = clock.millis();
+        List<Reservation> released = new ArrayList<>();
+        for (Reservation r : reservations) {
+            if ((r.ownerGone() || now - r.reservedAtMillis > maxAgeMillis) && release(r)) {
+                released.add(r);
+            }
+        }
+        released.sort((a, b) -> Long.compare(a.reservedAtMillis, b.reservedAtMillis));
+        return released;
+    }
+
+    /** The number of reservations held by calls in flight. */
+    public int openReservations() {
+        return reservations.size();
+    }
+
+    /** Total tokens the calls in flight reserved in the scope instance of {@code scope} of the named budget. */
+    public long reservedTokens(CallScope scope, String budgetName) {
+        for (ScopeInstance s : scope.instances) {
+            if (s.limits.name.equals(budgetName)) {
+                return s.inFlight().reserved(BudgetLimits.TOTAL);
+            }
+        }
+        throw new IllegalArgumentException("no budget named '" + budgetName + "'; budgets: " + budgets());
+    }
+
+    private Reservation register(ScopeInstance[] enforcing, Estimate estimate, long now, boolean forced) {
+        Reservation r = new Reservation(enforcing, estimate, now, forced);
+        reservations.add(r);
+        return r;
+    }
+
+    private static ScopeInstance[] enforcingInstances(CallScope scope) {
+        int n = 0;
+        for (ScopeInstance s : scope.instances) {
+            if (reserves(s.limits)) {
+                n++;
+            }
+        }
+        ScopeInstance[] out = new ScopeInstance[n];
+        n = 0;
+        for (ScopeInstance s : scope.instances) {
+            if (reserves(s.limits)) {
+                out[n++] = s;
+            }
+        }
+        return out;
+    }
+
+    private static boolean reserves(BudgetLimits b) {
+        if (!b.enforce) {
+            return false;
+        }
+        for (long limit : b.limits) {
+            if (limit != BudgetLimits.NO_LIMIT) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Reserves the estimate in every instance, or in none: returns -1 when all are reserved, else the index of the
+     * instance whose reservations in flight already cover what is left (what was reserved before it is given back).
+     */
+    private int tryReserveAll(ScopeInstance[] enforcing, Estimate estimate, long now, boolean force) {
+        for (int i = 0; i < enforcing.length; i++) {
+            ScopeInstance s = enforcing[i];
+            InFlight f = s.inFlight();
+            UsageWindow w = s.current();
+            boolean stale = isStale(s, w, now);
+            long[] limits = s.limits.limits;
+            for (int d = 0; d < BudgetLimits.DIMENSIONS; d++) {
+                if (limits[d] == BudgetLimits.NO_LIMIT) {
+                    continue;
+                }
+                long used = stale ? 0 : w.used(d);
+                if (!f.tryReserve(d, estimate.amount(d), used, limits[d], force)) {
+                    for (int back = d - 1; back >= 0; back--) {
+                        if (limits[back] != BudgetLimits.NO_LIMIT) {
+                            f.unreserve(back, estimate.amount(back));
+                        }
+                    }
+                    for (int j = i - 1; j >= 0; j--) {
+                        unreserveAll(enforcing[j], estimate);
+                    }
+                    return i;
+                }
+            }
+        }
+        return -1;
+    }
+
+    private static void unreserveAll(ScopeInstance s, Estimate estimate) {
+        InFlight f = s.inFlight();
+        long[] limits = s.limits.limits;
+        for (int d = 0; d < BudgetLimits.DIMENSIONS; d++) {
+            if (limits[d] != BudgetLimits.NO_LIMIT) {
+                f.unreserve(d, estimate.amount(d));
+            }
+        }
+        f.settled();
+    }
+
+    /** Whether the reservations in flight of {@code s} still cover what is left on one of its limits. */
+    private boolean blockedOn(ScopeInstance s, Estimate estimate, long now) {
+        InFlight f = s.inFlight();
+        UsageWindow w = s.current();
+        boolean stale = isStale(s, w, now);
+        long[] limits = s.limits.limits;
+        for (int d = 0; d < BudgetLimits.DIMENSIONS; d++) {
+            if (limits[d] != BudgetLimits.NO_LIMIT) {
+                long used = stale ? 0 : w.used(d);
+                if (used < limits[d] && used + f.reserved(d) >= limits[d]) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** The current state of each budget of the call, in configuration order. */
@@ -392,8 +612,10 @@ public final class BudgetEngine {
         return s;
     }
 
-    private ScopeInstance mdcInstance(BudgetLimits b, String value, long now) {
+    private ScopeInstance mdcInstance(BudgetLimits b, String mdcValue, long now) {
         ConcurrentHashMap<String, ScopeInstance> byValue = mdcScopes.get(b.index);
+        // a long value is held and shown only bounded (ScopeKeys): the map never keeps the app's long string
+        String value = ScopeKeys.boundedValue(mdcValue);
         ScopeInstance s = byValue.get(value);
         if (s == null) {
             s = byValue.computeIfAbsent(value, v -> {

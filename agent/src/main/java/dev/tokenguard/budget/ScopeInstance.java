@@ -13,6 +13,8 @@ final class ScopeInstance {
     final BudgetLimits limits;
     private volatile UsageWindow current;
     private volatile boolean released;
+    /** Reservations of the calls in flight; created on the first reservation. */
+    private volatile InFlight inFlight;
 
     ScopeInstance(String key, BudgetLimits limits, long windowIndex) {
         this.key = key;
@@ -26,6 +28,20 @@ final class ScopeInstance {
 
     boolean isReleased() {
         return released;
+    }
+
+    InFlight inFlight() {
+        InFlight f = inFlight;
+        if (f == null) {
+            synchronized (this) {
+                f = inFlight;
+                if (f == null) {
+                    f = new InFlight();
+                    inFlight = f;
+                }
+            }
+        }
+        return f;
     }
 
     /** The window of {@code windowIndex} (or a later one), its session started: what {@code enter()} needs. */

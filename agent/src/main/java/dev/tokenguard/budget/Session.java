@@ -17,6 +17,18 @@ public final class Session {
     private final AtomicLong outputTokens = new AtomicLong();
     private final DoubleAdder costUsd = new DoubleAdder();
     private volatile boolean priced;
+    /** Bit t: the default budget's warning threshold t was written to this session's log. */
+    private volatile long warningsLogged;
+    private static final java.lang.invoke.VarHandle WARNINGS_LOGGED;
+
+    static {
+        try {
+            WARNINGS_LOGGED = java.lang.invoke.MethodHandles.lookup().findVarHandle(Session.class, "warningsLogged",
+                    long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /**
      * @param id         unique within the process and across restarts (not yet sanitized for a file name)
@@ -69,6 +81,23 @@ public final class Session {
     /** Total cost of the session's priced calls, or null when no call was priced. */
     public Double costUsd() {
         return priced ? costUsd.sum() : null;
+    }
+
+    /** Whether the warnings of every threshold below {@code index} (of the default budget) are logged. */
+    public boolean lowerWarningsLogged(int index) {
+        long mask = index >= 64 ? -1L : (1L << index) - 1;
+        return (warningsLogged & mask) == mask;
+    }
+
+    /** The warning of the default budget's threshold {@code index} is logged. */
+    public void warningLogged(int index) {
+        long bit = 1L << index;
+        for (;;) {
+            long v = warningsLogged;
+            if ((v & bit) != 0 || WARNINGS_LOGGED.compareAndSet(this, v, v | bit)) {
+                return;
+            }
+        }
     }
 
     @Override

@@ -384,6 +384,10 @@ public final class ConfigLoader {
             budgets.add(namedBudget(e.getKey(), e.getValue(), scope, window, warnAt, mode));
         }
 
+        for (ConfigOption<?> option : List.of(ConfigOptions.BUDGET_RESERVE_OUTPUT, ConfigOptions.BUDGET_RESERVE_WAIT,
+                ConfigOptions.BUDGET_IDLE_RELEASE)) {
+            value(merged, option); // validated here, read through TokenGuardConfig
+        }
         java.util.Set<String> disabled = new java.util.TreeSet<>();
         for (ConfigOption<Boolean> option : ConfigOptions.INSTRUMENTATION_ENABLED) {
             if (!value(merged, option)) {

@@ -106,6 +106,26 @@ public final class ConfigOptions {
                     + " `tokenguard.` prefix, YAML nested or flat. Only an agent argument, system property or"
                     + " environment variable can name it", ValueFormats::configFile);
 
+    public static final ConfigOption<Long> BUDGET_RESERVE_OUTPUT = option("tokenguard.budget.reserve-output",
+            "a whole number of tokens >= 0, e.g. `1024` or `4k`, or `off`", "1024",
+            "output tokens a call reserves before it is admitted when its request sets no output cap (`max_tokens`,"
+                    + " `max_completion_tokens`, `max_output_tokens`, ...); with its locally counted input. A call is"
+                    + " admitted while used + reserved by calls in flight < limit. `off`: no reservation (calls are"
+                    + " admitted while used < limit, so concurrent calls can overshoot)", ValueFormats::reserveOutput);
+    public static final ConfigOption<Duration> BUDGET_RESERVE_WAIT = option("tokenguard.budget.reserve-wait",
+            "a duration `<n>ms`, `<n>s`, `<n>m`, e.g. `500ms`, `30s`, or `0`", "30s",
+            "how long a call may wait for calls in flight to settle when their reservations cover what is left (never"
+                    + " on an event-loop thread); when it runs out the call is decided on the settled numbers alone",
+            ValueFormats::span);
+    public static final ConfigOption<Duration> BUDGET_IDLE_RELEASE = option("tokenguard.budget.idle-release",
+            "a duration `<n>s`, `<n>m`, `<n>h`, e.g. `15m`", "15m",
+            "accepted and validated, not in effect yet: an `mdc:` scope instance is meant to end its session"
+                    + " (`session_end` reason `idle`) after no call for this long, keeping its usage in the current"
+                    + " window; today idle scope instances keep their session until shutdown", ValueFormats::positiveSpan);
+    /** Keys under {@code tokenguard.budget.} that hold for every budget, so a named budget does not set them. */
+    static final java.util.Set<String> ENGINE_WIDE_KEYS = java.util.Set.of(BUDGET_RESERVE_OUTPUT.key(),
+            BUDGET_RESERVE_WAIT.key(), BUDGET_IDLE_RELEASE.key());
+
     /** One {@code tokenguard.instrumentation.<name>.enabled} per SDK plugin, derived from the plugins' declarations. */
     public static final List<ConfigOption<Boolean>> INSTRUMENTATION_ENABLED = instrumentationOptions();
 
@@ -121,6 +141,9 @@ public final class ConfigOptions {
         all.add(CALL_SITE_ENABLED);
         all.add(OTEL_BUDGET_SCOPES);
         all.add(CONFIG_FILE);
+        all.add(BUDGET_RESERVE_OUTPUT);
+        all.add(BUDGET_RESERVE_WAIT);
+        all.add(BUDGET_IDLE_RELEASE);
         return List.copyOf(all);
     }
 
@@ -140,7 +163,7 @@ public final class ConfigOptions {
     static {
         Map<String, ConfigOption<?>> m = new LinkedHashMap<>();
         for (ConfigOption<?> o : ALL) {
-            if (o.key().startsWith(BUDGET_PREFIX)) {
+            if (o.key().startsWith(BUDGET_PREFIX) && !ENGINE_WIDE_KEYS.contains(o.key())) {
                 m.put(o.key().substring(BUDGET_PREFIX.length()), o);
             }
         }

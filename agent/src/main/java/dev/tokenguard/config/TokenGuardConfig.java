@@ -123,6 +123,25 @@ public final class TokenGuardConfig {
     }
 
     /**
+     * {@code tokenguard.budget.reserve-output} and {@code tokenguard.budget.reserve-wait} (validated when the
+     * configuration was loaded).
+     */
+    public dev.tokenguard.core.Reservations reservations() {
+        return new dev.tokenguard.core.Reservations(value(ConfigOptions.BUDGET_RESERVE_OUTPUT),
+                value(ConfigOptions.BUDGET_RESERVE_WAIT));
+    }
+
+    /** {@code tokenguard.budget.idle-release}. */
+    public java.time.Duration idleRelease() {
+        return value(ConfigOptions.BUDGET_IDLE_RELEASE);
+    }
+
+    private <T> T value(ConfigOption<T> option) {
+        String text = get(option.key());
+        return text == null ? null : option.parse(text);
+    }
+
+    /**
      * The raw resolved value of a key (the highest-precedence source's, else the option's default), e.g.
      * {@code get("tokenguard.budget.window")}; {@code null} when unset and without default.
      */

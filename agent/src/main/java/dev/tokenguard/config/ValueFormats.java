@@ -31,6 +31,7 @@ final class ValueFormats {
     private static final Pattern WINDOW = Pattern.compile("([0-9]+)([mhd])");
     private static final Pattern PROVIDER = Pattern.compile("[a-z0-9][a-z0-9._-]*");
     private static final long MINUTES_PER_DAY = 24 * 60;
+    private static final Pattern SPAN = Pattern.compile("([0-9]+)(ms|s|m|h)");
 
     private ValueFormats() {
     }
@@ -299,6 +300,54 @@ final class ValueFormats {
     }
 
     /** Splits a list value on ',' or ';' (';' is what agent arguments need, where ',' separates arguments). */
+    /**
+     * Output tokens a call reserves when its request sets no cap: a whole number of tokens >= 0 (as {@link #tokens},
+     * but 0 is allowed), or {@code off} for no reservation at all ({@code -1}).
+     */
+    static Long reserveOutput(String text) {
+        if (text.equalsIgnoreCase("off")) {
+            return -1L;
+        }
+        if (text.equals("0")) {
+            return 0L;
+        }
+        if (isNone(text)) {
+            throw new IllegalArgumentException("'none' is not a reserve; use off to turn reservation off");
+        }
+        return tokens(text);
+    }
+
+    /** A length of time {@code <n>ms}, {@code <n>s}, {@code <n>m} or {@code <n>h}; {@code 0} is allowed. */
+    static java.time.Duration span(String text) {
+        if (text.equals("0")) {
+            return java.time.Duration.ZERO;
+        }
+        Matcher m = SPAN.matcher(text);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("");
+        }
+        try {
+            long n = Long.parseLong(m.group(1));
+            return switch (m.group(2)) {
+                case "ms" -> java.time.Duration.ofMillis(n);
+                case "s" -> java.time.Duration.ofSeconds(n);
+                case "m" -> java.time.Duration.ofMinutes(n);
+                default -> java.time.Duration.ofHours(n);
+            };
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new IllegalArgumentException("too large");
+        }
+    }
+
+    /** A positive length of time, as {@link #span}. */
+    static java.time.Duration positiveSpan(String text) {
+        java.time.Duration d = span(text);
+        if (d.isZero()) {
+            throw new IllegalArgumentException("must be greater than 0");
+        }
+        return d;
+    }
+
     static List<String> items(String text) {
         List<String> items = new ArrayList<>();
         for (String item : text.split("[,;]", -1)) {

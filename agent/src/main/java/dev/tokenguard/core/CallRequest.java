@@ -9,12 +9,31 @@ package dev.tokenguard.core;
  * @param streaming     whether the call streams
  * @param serverAddress the host, or null
  * @param serverPort    the port, or null
+ * @param outputCap     the request's own output cap ({@code max_tokens}, {@code max_completion_tokens},
+ *                      {@code max_output_tokens}, ...), or null when it sets none or it is unknown: the call then
+ *                      reserves {@code tokenguard.budget.reserve-output}
+ * @param promptText    the text of the request's input (messages, input, prompt), counted locally to reserve the
+ *                      input; null when unknown (the input then reserves nothing)
  */
 public record CallRequest(String provider, String operation, String requestModel, boolean streaming,
-                          String serverAddress, Integer serverPort) {
+                          String serverAddress, Integer serverPort, Long outputCap, String promptText) {
+
+    /** A request whose output cap and input text are unknown. */
+    public CallRequest(String provider, String operation, String requestModel, boolean streaming,
+                       String serverAddress, Integer serverPort) {
+        this(provider, operation, requestModel, streaming, serverAddress, serverPort, null, null);
+    }
 
     /** How a refusal names the call, e.g. {@code openai chat gpt-4o}. */
     public String describe() {
         return provider + " " + operation + " " + (requestModel == null ? "(unknown model)" : requestModel);
+    }
+
+    @Override
+    public String toString() {
+        // the prompt stays out of anything printed
+        return "CallRequest[" + describe() + (streaming ? ", streaming" : "") + ", server " + serverAddress + ":"
+                + serverPort + ", output cap " + outputCap + ", prompt " + (promptText == null ? "unknown"
+                : promptText.length() + " chars") + "]";
     }
 }

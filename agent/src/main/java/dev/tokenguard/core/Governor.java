@@ -1,11 +1,15 @@
 package dev.tokenguard.core;
 
 import dev.tokenguard.api.BudgetExhaustedException;
+import dev.tokenguard.budget.Admission;
 import dev.tokenguard.budget.BudgetEngine;
+import dev.tokenguard.budget.BudgetSpec;
 import dev.tokenguard.budget.BudgetState;
 import dev.tokenguard.budget.CallScope;
 import dev.tokenguard.budget.ChargeResult;
+import dev.tokenguard.budget.Estimate;
 import dev.tokenguard.budget.Refusal;
+import dev.tokenguard.budget.Reservation;
 import dev.tokenguard.budget.Session;
 import dev.tokenguard.budget.ThresholdCrossing;
 import dev.tokenguard.pricing.PriceTable;
@@ -15,7 +19,9 @@ import java.time.Clock;
 import java.time.Instant;
 import dev.tokenguard.config.HttpEndpoint;
 
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 import java.util.Locale;
 import java.util.function.Predicate;
 import java.util.Map;
@@ -41,25 +47,39 @@ public final class Governor {
      * @param pluginOn       whether the plugin of the given name is on
      *                       ({@code tokenguard.instrumentation.<name>.enabled}); null for every plugin
      * @param callSites      finds each call's application frame ({@code call_site}), or null to look for none
+     * @param reservations   how calls reserve their expected tokens; null for {@link Reservations#DEFAULT}
      */
     public record Settings(boolean injectWarnings, boolean captureContent, Supplier<PriceTable> prices,
-                           List<HttpEndpoint> httpEndpoints, Predicate<String> pluginOn, CallerFrames callSites) {
+                           List<HttpEndpoint> httpEndpoints, Predicate<String> pluginOn, CallerFrames callSites,
+                           Reservations reservations) {
         public static final Settings DEFAULT = new Settings(false, false, null);
 
         public Settings {
             httpEndpoints = httpEndpoints == null ? List.of() : List.copyOf(httpEndpoints);
             pluginOn = pluginOn == null ? name -> true : pluginOn;
+            reservations = reservations == null ? Reservations.DEFAULT : reservations;
         }
 
-        /** Settings that look for no call sites. */
+        /** Settings with the default reservations. */
+        public Settings(boolean injectWarnings, boolean captureContent, Supplier<PriceTable> prices,
+                        List<HttpEndpoint> httpEndpoints, Predicate<String> pluginOn, CallerFrames callSites) {
+            this(injectWarnings, captureContent, prices, httpEndpoints, pluginOn, callSites, null);
+        }
+
+        /** Settings that look for no call sites, with the default reservations. */
         public Settings(boolean injectWarnings, boolean captureContent, Supplier<PriceTable> prices,
                         List<HttpEndpoint> httpEndpoints, Predicate<String> pluginOn) {
-            this(injectWarnings, captureContent, prices, httpEndpoints, pluginOn, null);
+            this(injectWarnings, captureContent, prices, httpEndpoints, pluginOn, null, null);
+        }
+
+        /** These settings with other reservations. */
+        public Settings withReservations(Reservations r) {
+            return new Settings(injectWarnings, captureContent, prices, httpEndpoints, pluginOn, callSites, r);
         }
 
         /** Settings with no configured HTTP endpoints and every plugin on. */
         public Settings(boolean injectWarnings, boolean captureContent, Supplier<PriceTable> prices) {
-            this(injectWarnings, captureContent, prices, List.of(), null, null);
+            this(injectWarnings, captureContent, prices, List.of(), null, null, null);
         }
     }
 
@@ -70,6 +90,9 @@ public final class Governor {
     private final Settings settings;
     /** Budget notices waiting for the next request of a scope, by the default budget's scope key. */
     private final Map<String, String> pendingNotices = new ConcurrentHashMap<>();
+    private static final long WARNING_ORDER_WAIT_NANOS = 1_000_000_000L;
+    private final String defaultBudget;
+    private final double[] defaultWarnAt;
 
     /**
      * @param engine    the budget engine
@@ -87,6 +110,9 @@ public final class Governor {
         this.telemetry = telemetry;
         this.clock = clock;
         this.settings = settings;
+        BudgetSpec first = engine.budgets().get(0);
+        this.defaultBudget = first.name();
+        this.defaultWarnAt = first.warnAt();
     }
 
     /**
@@ -100,13 +126,36 @@ public final class Governor {
             CallScope scope = engine.enter();
             Object parent = telemetry.currentParent();
             CallerFrame callSite = callSite();
-            Refusal refusal = engine.check(scope);
-            if (refusal != null) {
-                return refuse(request, scope, refusal, parent, callSite);
+            Reservations reservations = settings.reservations();
+            Reservation reservation = null;
+            if (reservations.on()) {
+                long wait = EventLoopThreads.isEventLoop(Thread.currentThread()) ? 0
+                        : reservations.reserveWait().toNanos();
+                Admission admission = engine.reserve(scope, estimate(request, reservations), wait);
+                if (!admission.admitted()) {
+                    return refuse(request, scope, admission.refusal(), parent, callSite);
+                }
+                reservation = admission.reservation();
+            } else {
+                Refusal refusal = engine.check(scope);
+                if (refusal != null) {
+                    return refuse(request, scope, refusal, parent, callSite);
+                }
             }
-            String notice = settings.injectWarnings() ? pendingNotices.remove(scope.scopeKey()) : null;
-            return new LlmCall(this, request, scope, clock.instant(), System.nanoTime(), notice,
-                    settings.captureContent(), parent, callSite);
+            try {
+                String notice = settings.injectWarnings() ? pendingNotices.remove(scope.scopeKey()) : null;
+                LlmCall call = new LlmCall(this, request, scope, clock.instant(), System.nanoTime(), notice,
+                        settings.captureContent(), parent, callSite, reservation);
+                if (reservation != null) {
+                    reservation.ownedBy(call);
+                }
+                return call;
+            } catch (RuntimeException | Error e) {
+                if (reservation != null) {
+                    engine.release(reservation);
+                }
+                throw e;
+            }
         } catch (RuntimeException | Error e) {
             AgentLog.failure("governor.begin", e);
             return null;
@@ -125,6 +174,34 @@ public final class Governor {
             AgentLog.failure("call-site", e);
             return null;
         }
+    }
+
+    /**
+     * What a call reserves: its input counted locally (jtokkit: the model's encoding for OpenAI-family models, o200k
+     * as the estimate for the others) plus its own output cap, or {@code reserve-output} when it sets none; and the
+     * priced estimate of both when the model is priced.
+     */
+    Estimate estimate(CallRequest request, Reservations reservations) {
+        long input = 0;
+        if (request.promptText() != null) {
+            try {
+                input = TokenEstimator.estimate(request.requestModel(), request.promptText());
+            } catch (RuntimeException e) {
+                AgentLog.failure("reserve.count", e);
+            }
+        }
+        Long cap = request.outputCap();
+        long output = cap != null && cap >= 0 ? cap : reservations.reserveOutput();
+        Double cost = null;
+        if (settings.prices() != null) {
+            try {
+                PriceTable prices = settings.prices().get();
+                cost = prices.cost(request.provider(), request.requestModel(), input, output, null, null, null);
+            } catch (RuntimeException e) {
+                AgentLog.failure("reserve.price", e);
+            }
+        }
+        return Estimate.of(input, output, cost);
     }
 
     private BudgetExhaustedException refuse(CallRequest request, CallScope scope, Refusal refusal, Object parent,
@@ -154,6 +231,26 @@ public final class Governor {
                 refusal.limit(), request.describe());
     }
 
+    /**
+     * Waits, briefly, until the warnings of the lower thresholds are in the session's log: concurrent calls may cross
+     * 0.90 and 0.95 at nearly the same time, and the log keeps threshold order. Every lower threshold was crossed in
+     * the same window by some call that is about to log it, so the wait is short; it is bounded all the same (a call
+     * that failed between its charge and its log line must not hold the others).
+     */
+    private static void awaitLowerWarnings(Session session, int t) {
+        long deadline = System.nanoTime() + WARNING_ORDER_WAIT_NANOS;
+        for (int spins = 0; !session.lowerWarningsLogged(t); spins++) {
+            if (System.nanoTime() - deadline >= 0) {
+                return;
+            }
+            if (spins < 100) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(50_000);
+            }
+        }
+    }
+
     /** Charges and records a finished call; called once per call by {@link LlmCall}. */
     void finish(LlmCall call, Usage usage, Throwable error) {
         try {
@@ -178,15 +275,23 @@ public final class Governor {
                     call.callSite());
             long input = CallRecord.orZero(record.inputTokens());
             long output = CallRecord.orZero(record.outputTokens());
-            ChargeResult charge = engine.charge(call.scope(), input, output, cost);
+            ChargeResult charge = engine.charge(call.scope(), call.reservation(), input, output, cost);
             Session session = call.scope().session();
             Telemetry.SpanIds ids = telemetry.callFinished(record, session, charge, call.parent());
             if (log != null) {
                 log.llmCall(session, record, charge.states(), ids.traceId(), ids.spanId(), call.promptContent(),
                         call.completionContent(), call.wasNoticeInjected());
                 for (ThresholdCrossing crossing : charge.crossings()) {
+                    int t = crossing.budgetName().equals(defaultBudget) ? Arrays.binarySearch(defaultWarnAt,
+                            crossing.threshold()) : -1;
+                    if (t > 0) {
+                        awaitLowerWarnings(session, t);
+                    }
                     log.budgetWarning(session, crossing.budgetName(), crossing.threshold(), crossing.used(),
                             crossing.limit(), crossing.kind());
+                    if (t >= 0) {
+                        session.warningLogged(t);
+                    }
                 }
             }
             if (settings.injectWarnings() && !charge.crossings().isEmpty()) {
@@ -195,6 +300,10 @@ public final class Governor {
             }
         } catch (RuntimeException | Error e) {
             AgentLog.failure("governor.finish", e);
+        } finally {
+            if (call.reservation() != null) {
+                engine.release(call.reservation()); // no-op once charged; never leaks on a failure before the charge
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.tokenguard.core;
 
 import dev.tokenguard.budget.CallScope;
+import dev.tokenguard.budget.Reservation;
 
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -23,9 +24,16 @@ public final class LlmCall {
     private volatile String completionContent;
     private final Object parent;
     private final CallerFrame callSite;
+    private final Reservation reservation;
 
     LlmCall(Governor governor, CallRequest request, CallScope scope, Instant start, long startNanos, String notice,
             boolean capturesContent, Object parent, CallerFrame callSite) {
+        this(governor, request, scope, start, startNanos, notice, capturesContent, parent, callSite, null);
+    }
+
+    LlmCall(Governor governor, CallRequest request, CallScope scope, Instant start, long startNanos, String notice,
+            boolean capturesContent, Object parent, CallerFrame callSite, Reservation reservation) {
+        this.reservation = reservation;
         this.parent = parent;
         this.callSite = callSite;
         this.governor = governor;
@@ -67,6 +75,11 @@ public final class LlmCall {
     /** The call's completion, for the session log when content is captured. */
     public void completion(String completion) {
         this.completionContent = completion;
+    }
+
+    /** What the call reserved, or null when reservation is off. */
+    Reservation reservation() {
+        return reservation;
     }
 
     Object parent() {

@@ -547,7 +547,8 @@ class ConfigValuesTest {
                 "tokenguard.instrumentation.azure-ai-openai.enabled",
                 "tokenguard.instrumentation.google-genai.enabled",
                 "tokenguard.instrumentation.ollama4j.enabled",
-                "tokenguard.call-site.enabled", "tokenguard.otel.budget-scopes"),
+                "tokenguard.call-site.enabled", "tokenguard.otel.budget-scopes",
+                "tokenguard.budget.reserve-output", "tokenguard.budget.reserve-wait", "tokenguard.budget.idle-release"),
                 withDefault.stream().map(ConfigOption::key).toList());
         for (ConfigOption<?> o : withDefault) {
             assertNotNull(o.defaultValue(), o.key());

@@ -91,7 +91,11 @@ public final class Bench {
         Path out = Path.of(required("bench.out")).toAbsolutePath();
         Bench bench = new Bench(work, agentJar, sampleJar, otelJar, System.getProperty("bench.otel.version", "?"),
                 Settings.of(quick));
-        String table = bench.run();
+        // -Dbench.only=concurrency: only the reservation rows (about a minute)
+        String table = "concurrency".equals(System.getProperty("bench.only"))
+                ? "| metric | none | tokenguard | otel-agent | target | met? |\n| --- | ---: | ---: | ---: | --- | --- |\n"
+                        + String.join("\n", ConcurrentBudget.rows(bench.concurrentBudget())) + "\n"
+                : bench.run();
         System.out.println();
         System.out.println(table);
         Files.createDirectories(out.getParent());
@@ -105,7 +109,13 @@ public final class Bench {
         Map<String, Double> scopes = idleScopes();
         scopes.putAll(virtualThreadScopes());
         Map<String, Double> jmh = jmh();
-        return new Report(settings, otelVersion, startup, calls, scopes, jmh).markdown();
+        Map<String, Map<String, Long>> concurrent = concurrentBudget();
+        return new Report(settings, otelVersion, startup, calls, scopes, jmh).markdown()
+                + String.join("\n", ConcurrentBudget.rows(concurrent)) + "\n";
+    }
+
+    Map<String, Map<String, Long>> concurrentBudget() throws Exception {
+        return ConcurrentBudget.run(javaExecutable(), COMMON_FLAGS, agentJar, forkClassPath(false), work);
     }
 
     /** Milliseconds from process start to the first completed call of the sample app, per variant. */

@@ -83,7 +83,8 @@ public final class HttpLlmCall {
         String model = request != null && request.model() != null ? request.model() : route.pathModel();
         boolean streaming = route.streamingPath() || (request != null && request.stream());
         Object started = governor.begin(new CallRequest(route.provider(), route.operation(), model, streaming,
-                route.serverAddress(), route.serverPort()));
+                route.serverAddress(), route.serverPort(), request == null ? null : request.maxOutputTokens(),
+                request == null ? null : request.promptText()));
         if (!(started instanceof LlmCall call)) {
             return started;
         }

@@ -26,8 +26,11 @@ public final class StainlessCallSite implements CallSite {
             int p = baseUrl.getPort();
             port = p >= 0 ? p : ("http".equals(baseUrl.getScheme()) ? 80 : 443);
         }
+        StainlessRequests.Reservable reservable = governor.settings().reservations().on()
+                ? StainlessRequests.reservable(site.sdk(), params, site.api().promptFields()) : null;
         CallRequest request = new CallRequest(site.sdk().provider().apply(baseUrl), site.api().operation(),
-                StainlessRequests.model(params), site.streaming(), host, port);
+                StainlessRequests.model(params), site.streaming(), host, port,
+                reservable == null ? null : reservable.outputCap(), reservable == null ? null : reservable.text());
         Object started = governor.begin(request);
         return started instanceof LlmCall call ? new StainlessCall(site, call, params) : started;
     }

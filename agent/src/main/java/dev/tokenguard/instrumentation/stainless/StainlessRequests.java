@@ -113,6 +113,39 @@ public final class StainlessRequests {
         return TokenEstimator.estimate(model, text) + (long) TokenEstimator.PER_MESSAGE_OVERHEAD * parts;
     }
 
+    /**
+     * What a call reserves from its request before it is sent: the text of its prompt fields and its own output cap.
+     *
+     * @param text      the prompt's text, or null when the request cannot be read
+     * @param outputCap {@code max_completion_tokens}, {@code max_tokens} or {@code max_output_tokens}; null for none
+     */
+    public record Reservable(String text, Long outputCap) {
+    }
+
+    /** The text and output cap of a request; null when the request cannot be read. */
+    public static Reservable reservable(StainlessSdk sdk, Object params, List<String> fields) {
+        JsonNode json = body(sdk, params);
+        if (json == null) {
+            return null;
+        }
+        StringBuilder text = new StringBuilder();
+        for (String field : fields) {
+            JsonNode node = json.get(field);
+            if (node != null) {
+                collectText(node, text);
+            }
+        }
+        Long cap = null;
+        for (String field : List.of("max_completion_tokens", "max_tokens", "max_output_tokens")) {
+            JsonNode node = json.get(field);
+            if (node != null && node.canConvertToLong() && node.asLong() > 0) {
+                cap = node.asLong();
+                break;
+            }
+        }
+        return new Reservable(text.toString(), cap);
+    }
+
     private static int collectText(JsonNode node, StringBuilder text) {
         if (node.isTextual()) {
             text.append(node.asText()).append('\n');

@@ -16,6 +16,9 @@ public abstract class FakeLlmServer implements AutoCloseable {
     /** The requests on the model endpoints, with their tokens, failures and numbering. */
     protected final StubLedger ledger;
     private volatile UsageMode usageMode = UsageMode.NORMAL;
+    private volatile long answerDelayMillis;
+    private final java.util.concurrent.ConcurrentLinkedQueue<Long> tokensAtArrival =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     protected FakeLlmServer(LoopbackEndpoint endpoint, StubLedger ledger) {
         this.endpoint = endpoint;
@@ -85,6 +88,40 @@ public abstract class FakeLlmServer implements AutoCloseable {
         usageMode = mode;
     }
 
+    /**
+     * Every following request on a model endpoint is answered this much later than it arrived (0 until changed or
+     * reset), as a real model takes its time; servers that support it say so in their documentation.
+     */
+    public void setAnswerDelay(java.time.Duration delay) {
+        if (delay == null || delay.isNegative()) {
+            throw new IllegalArgumentException("setAnswerDelay needs a duration >= 0, got " + delay);
+        }
+        answerDelayMillis = delay.toMillis();
+    }
+
+    /**
+     * For each answered request that arrived while an answer delay was set, in arrival order: the total tokens of the
+     * answers the server had already recorded when it arrived. A request whose figure is at least a budget's limit
+     * was sent after that budget was used up.
+     */
+    public List<Long> tokensAnsweredAtArrival() {
+        return List.copyOf(tokensAtArrival);
+    }
+
+    /** Notes the arrival of a request and waits for the answer delay, if one is set. */
+    protected void delayAnswer() {
+        long delay = answerDelayMillis;
+        if (delay <= 0) {
+            return;
+        }
+        tokensAtArrival.add(ledger.totalTokens());
+        try {
+            Thread.sleep(delay);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** The usage mode in force. */
     protected UsageMode usageMode() {
         return usageMode;
@@ -97,6 +134,8 @@ public abstract class FakeLlmServer implements AutoCloseable {
     public void reset() {
         ledger.reset();
         usageMode = UsageMode.NORMAL;
+        answerDelayMillis = 0;
+        tokensAtArrival.clear();
         resetOwnSettings();
     }
 

@@ -35,6 +35,7 @@ import java.util.OptionalLong;
  * tool's result back is answered with text.
  * Each request is recorded with the usage the server reported, or computed but did not report
  * (a chat stream without {@code stream_options.include_usage}).
+ * Chat requests honour {@link #setAnswerDelay} (the usage is computed and recorded after the delay).
  *
  * <p>Request headers are recorded in memory for tests and never printed or logged.
  *
@@ -202,6 +203,7 @@ public final class FakeOpenAiServer extends FakeLlmServer {
 
     private void chat(HttpExchange exchange, int n, ObjectNode request, String model, boolean streaming,
                       Map<String, List<String>> headers, String body) throws IOException {
+        delayAnswer();
         OptionalLong max = maxTokens(request, "max_completion_tokens", "max_tokens");
         StubUsage usage = UsageCalculator.forGeneration(
                 n, UsageCalculator.promptChars(request.get("messages")), model, max);

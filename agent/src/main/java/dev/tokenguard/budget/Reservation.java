@@ -1,0 +1,72 @@
+package dev.tokenguard.budget;
+
+import java.lang.ref.WeakReference;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The tokens (and cost) one admitted call holds in the scope instances of its enforcing budgets until it ends:
+ * replaced by the real usage when it is charged ({@link BudgetEngine#charge(CallScope, Reservation, long, long,
+ * Double)}), or given back when the call fails or is abandoned ({@link BudgetEngine#release(Reservation)}). Given back
+ * exactly once, whichever comes first.
+ */
+public final class Reservation {
+    final ScopeInstance[] instances;
+    final Estimate estimate;
+    final long reservedAtMillis;
+    /** Whether the call was admitted after the wait ran out, or on a thread that may not wait. */
+    final boolean forced;
+    private volatile WeakReference<Object> owner;
+    private final AtomicBoolean open = new AtomicBoolean(true);
+
+    Reservation(ScopeInstance[] instances, Estimate estimate, long reservedAtMillis, boolean forced) {
+        this.instances = instances;
+        this.estimate = estimate;
+        this.reservedAtMillis = reservedAtMillis;
+        this.forced = forced;
+    }
+
+    /**
+     * Ties the reservation to an object that lives exactly as long as the call (the call record that a response or
+     * a stream holds): once it is collected before the call settled, the call was abandoned (a stream dropped
+     * without being closed) and {@link BudgetEngine#releaseAbandoned} releases the reservation. Held weakly.
+     */
+    public void ownedBy(Object owner) {
+        this.owner = owner == null ? null : new WeakReference<>(owner);
+    }
+
+    /** What the call reserved. */
+    public Estimate estimate() {
+        return estimate;
+    }
+
+    /** When the call reserved, epoch ms of the engine's clock. */
+    public long reservedAtMillis() {
+        return reservedAtMillis;
+    }
+
+    /** Whether the call was admitted without waiting for room (the wait ran out, or its thread may not wait). */
+    public boolean forced() {
+        return forced;
+    }
+
+    /** Whether it still holds its amounts. */
+    public boolean isOpen() {
+        return open.get();
+    }
+
+    /** True for the one caller that closes it. */
+    boolean close() {
+        return open.compareAndSet(true, false);
+    }
+
+    /** The object whose life is the call's (e.g. the call record a stream holds) was collected. */
+    boolean ownerGone() {
+        WeakReference<Object> o = owner;
+        return o != null && o.get() == null;
+    }
+
+    @Override
+    public String toString() {
+        return "Reservation[" + estimate + ", at " + reservedAtMillis + (open.get() ? ", open" : ", settled") + "]";
+    }
+}
