@@ -9,6 +9,10 @@ import dev.tokenguard.core.Telemetry;
 import dev.tokenguard.otel.OtelSetup;
 import dev.tokenguard.pricing.PriceTable;
 import java.util.function.Supplier;
+import dev.tokenguard.config.ConfigOptions;
+import dev.tokenguard.sessionlog.DailyFileName;
+import dev.tokenguard.sessionlog.RestartReplay;
+import dev.tokenguard.sessionlog.ServiceName;
 import dev.tokenguard.sessionlog.SessionLogWriter;
 
 import java.time.Clock;
@@ -52,21 +56,36 @@ final class AgentRuntime {
 
     static AgentRuntime start(TokenGuardConfig config, Supplier<PriceTable> prices) {
         Clock clock = Clock.systemUTC();
+        String service = ServiceName.resolve(otelProperties(), System.getenv());
         SessionLogWriter log = config.sessionLogEnabled()
                 ? new SessionLogWriter(config.sessionLogDir(), AgentVersion.get(), ProcessHandle.current().pid(),
-                clock, AgentLog::error)
+                clock, AgentLog::error, new SessionLogWriter.Settings(config.value(ConfigOptions.SESSION_LOG_LAYOUT),
+                service, DailyFileName.currentProcess(), config.value(ConfigOptions.SESSION_LOG_MAX_AGE),
+                orNoLimit(config.value(ConfigOptions.SESSION_LOG_MAX_TOTAL_SIZE))))
                 : null;
         BudgetEngine engine = new BudgetEngine(config.budgets(), clock, new ThreadContextMdc(), sessionsTo(log));
+        RestartReplay replay = log == null ? null
+                : RestartReplay.start(log.dir(), service, config.budgets(), engine, clock, AgentLog::error);
         Telemetry telemetry = config.otelEnabled()
                 ? OtelTelemetry.start(OtelSetup.fromEnvironment(otelProperties(), System.getenv()), clock)
                 : Telemetry.NONE;
         Governor governor = new Governor(engine, log, telemetry, clock,
                 new Governor.Settings(config.injectWarnings(), config.captureContent(), prices, config.httpEndpoints(),
                         config::instrumentationEnabled));
+        if (replay != null) {
+            governor.holdCallsUntil(replay.done(), RestartReplay.WAIT, replay::giveUp);
+        }
+        if (log != null) {
+            log.startRetention();
+        }
         AgentRuntime runtime = new AgentRuntime(engine, log, governor, telemetry);
         runtime.startReaper();
         Runtime.getRuntime().addShutdownHook(new Thread(runtime::shutdown, "tokenguard-shutdown"));
         return runtime;
+    }
+
+    private static long orNoLimit(Long bytes) {
+        return bytes == null ? -1 : bytes;
     }
 
     private static SessionListener sessionsTo(SessionLogWriter log) {

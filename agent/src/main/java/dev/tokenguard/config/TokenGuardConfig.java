@@ -125,6 +125,15 @@ public final class TokenGuardConfig {
     }
 
     /**
+     * The parsed value of an option (validated at load, so it parses), e.g.
+     * {@code value(ConfigOptions.SESSION_LOG_LAYOUT)}; {@code null} when unset and without default, or {@code none}.
+     */
+    public <T> T value(ConfigOption<T> option) {
+        String text = get(option.key());
+        return text == null ? null : option.parse(text);
+    }
+
+    /**
      * Where the value of {@link #get(String)} came from: "agent argument", "-D system property",
      * "environment variable NAME", "config file PATH", or "default".
      */

@@ -49,7 +49,9 @@ class ReadmeConfigTableTest {
                 "tokenguard.instrumentation.apache-httpclient5.enabled",
                 "tokenguard.instrumentation.http-url-connection.enabled",
                 "tokenguard.instrumentation.aws-bedrock.enabled",
-                "tokenguard.instrumentation.azure-ai-openai.enabled", "tokenguard.config.file");
+                "tokenguard.instrumentation.azure-ai-openai.enabled",
+                "tokenguard.session-log.layout", "tokenguard.session-log.max-age",
+                "tokenguard.session-log.max-total-size", "tokenguard.config.file");
         assertEquals(2 + keys.size(), lines.length, table);
         assertEquals("| key | default | expected form | meaning |", lines[0]);
         assertEquals("|---|---|---|---|", lines[1]);

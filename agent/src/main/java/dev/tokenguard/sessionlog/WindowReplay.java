@@ -1,0 +1,661 @@
+package dev.tokenguard.sessionlog;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tokenguard.budget.BudgetEngine;
+import dev.tokenguard.budget.BudgetSpec;
+import dev.tokenguard.budget.ScopeSpec;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Rebuilds windowed {@code global} and {@code mdc:} budgets after a restart from the session logs of their current
+ * window: every {@code llm_call} of the same service in the session-log directory (either layout, any earlier
+ * process) whose {@code ts} lies in the budget's current window is added to each budget its {@code budget} entries
+ * name ({@code name} and {@code scope}); entries of {@code thread:} scopes are never restored.
+ *
+ * <p>Which service a line belongs to: a daily file names its service ({@link DailyFileName}); a file of the session
+ * layout says it in its {@code session_start} line. A file without either (written before lines named their
+ * service) is not replayed.
+ *
+ * <p>Speed: a window can hold millions of lines, and a service waits for the replay before its first call. Each line
+ * is read by a narrow scanner that knows the order in which {@link SessionLogWriter} writes its keys and looks at
+ * nothing but {@code ts}, {@code event}, the token counts, {@code cost_usd}, the budget entries and, for a line it
+ * accepts, that the line ends as a whole JSON object does (string-aware), so a line cut short by a crash is never
+ * counted. A line it does not recognise (another key order, escapes in a budget entry) is parsed whole with Jackson;
+ * a line Jackson cannot parse either is skipped and counted. Jackson's streaming parser was the first choice; at
+ * 600 bytes a line it tokenises every value (trace ids, models, call sites) and spent most of the time budget on
+ * values the replay never reads.
+ */
+public final class WindowReplay {
+    private static final DateTimeFormatter TIMESTAMP =
+            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
+    /** A file last written this long before a window started can hold no line of it (the clock and mtimes may differ a little). */
+    static final long MTIME_SLACK_MILLIS = 60_000;
+    private static final int CANCEL_CHECK_LINES = 4096;
+
+    private static final byte[] TS_HEAD = ascii("{\"ts\":\"");
+    private static final int TS_LENGTH = 24;
+    private static final byte[] EVENT = ascii(",\"event\":\"");
+    private static final byte[] LLM_CALL = ascii("llm_call\"");
+    private static final byte[] SESSION_START = ascii("session_start\"");
+    private static final byte[] SERVICE = ascii(",\"service\":\"");
+    private static final byte[] INPUT = ascii(",\"input_tokens\":");
+    private static final byte[] OUTPUT = ascii(",\"output_tokens\":");
+    private static final byte[] COST = ascii(",\"cost_usd\":");
+    private static final byte[] BUDGET = ascii(",\"budget\":[");
+    private static final byte[] ENTRY_NAME = ascii("{\"name\":\"");
+    private static final byte[] ENTRY_SCOPE = ascii(",\"scope\":\"");
+
+    /**
+     * A budget the replay restores: windowed, scope {@code global} or {@code mdc:}.
+     *
+     * @param budget            the budget's name
+     * @param scope             its scope
+     * @param windowStartMillis the start of its current window
+     */
+    public record Target(String budget, ScopeSpec scope, long windowStartMillis) {
+        boolean takes(String scopeKey) {
+            return scope.kind() == ScopeSpec.Kind.GLOBAL ? scopeKey.equals("global")
+                    : scopeKey.startsWith("mdc:" + scope.mdcKey() + "=");
+        }
+    }
+
+    /**
+     * Usage read for one scope instance of one budget.
+     *
+     * @param calls       {@code llm_call} lines counted
+     * @param costNanoUsd cost of the priced ones, nano-USD
+     */
+    public record Usage(long calls, long inputTokens, long outputTokens, long costNanoUsd) {
+    }
+
+    /**
+     * What a replay read.
+     *
+     * @param files           files read (of this service, written in a window)
+     * @param lines           lines looked at
+     * @param calls           {@code llm_call} lines counted for at least one budget
+     * @param unreadableLines lines skipped because they were not one whole JSON object
+     * @param fileErrors      files that could not be read, one message each
+     * @param usage           by budget name, then scope key
+     * @param cancelled       whether the replay stopped before the end (what was read so far is in {@code usage})
+     */
+    public record Result(int files, long lines, long calls, long unreadableLines, List<String> fileErrors,
+                         Map<String, Map<String, Usage>> usage, boolean cancelled) {
+        /** Tokens (input + output) read in all. */
+        public long tokens() {
+            long sum = 0;
+            for (Map<String, Usage> byScope : usage.values()) {
+                for (Usage u : byScope.values()) {
+                    sum += u.inputTokens() + u.outputTokens();
+                }
+            }
+            return sum;
+        }
+    }
+
+    private WindowReplay() {
+    }
+
+    /** The budgets a restart restores: those with a window and a {@code global} or {@code mdc:} scope. */
+    public static List<Target> targets(List<BudgetSpec> budgets, long nowMillis) {
+        List<Target> targets = new ArrayList<>();
+        for (BudgetSpec b : budgets) {
+            if (b.window() == null || b.scope().kind() == ScopeSpec.Kind.THREAD) {
+                continue;
+            }
+            long windowMillis = b.window().toMillis();
+            targets.add(new Target(b.name(), b.scope(), Math.floorDiv(nowMillis, windowMillis) * windowMillis));
+        }
+        return targets;
+    }
+
+    /**
+     * Reads the lines of the targets' windows that were written before {@code untilMillis}.
+     *
+     * @param dir         the session-log directory
+     * @param service     this process's service; other services' files are left alone
+     * @param targets     the budgets to restore
+     * @param untilMillis lines from this instant on are not read (this process's own lines)
+     * @param cancelled   polled while reading; when true the replay stops and returns what it read
+     */
+    public static Result read(Path dir, String service, List<Target> targets, long untilMillis,
+                              BooleanSupplier cancelled) {
+        Scan scan = new Scan(DailyFileName.safeService(service), targets, untilMillis, cancelled);
+        if (targets.isEmpty() || !Files.isDirectory(dir)) {
+            return scan.result(0, false);
+        }
+        long oldest = Long.MAX_VALUE;
+        for (Target t : targets) {
+            oldest = Math.min(oldest, t.windowStartMillis());
+        }
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> list = Files.newDirectoryStream(dir, "*.jsonl")) {
+            for (Path p : list) {
+                try {
+                    BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                    if (a.isRegularFile() && a.lastModifiedTime().toMillis() >= oldest - MTIME_SLACK_MILLIS) {
+                        files.add(p);
+                    }
+                } catch (IOException gone) {
+                    // deleted meanwhile (retention)
+                }
+            }
+        } catch (IOException e) {
+            scan.errors.add("cannot list session-log directory " + dir + ": " + e);
+            return scan.result(0, false);
+        }
+        files.sort(null);
+        int read = 0;
+        for (Path file : files) {
+            if (scan.stop()) {
+                return scan.result(read, true);
+            }
+            DailyFileName daily = DailyFileName.parse(file.getFileName().toString());
+            if (daily != null && !daily.service().equals(scan.service)) {
+                continue;
+            }
+            try {
+                if (scan.file(file, daily != null)) {
+                    read++;
+                }
+            } catch (IOException e) {
+                scan.errors.add("cannot read session-log file " + file + ": " + e);
+            }
+        }
+        return scan.result(read, scan.stop());
+    }
+
+    /**
+     * Adds what was read to the engine ({@link BudgetEngine#seed}).
+     *
+     * @return the tokens added
+     */
+    public static long seed(BudgetEngine engine, List<Target> targets, Result result) {
+        long added = 0;
+        for (Target t : targets) {
+            Map<String, Usage> byScope = result.usage().get(t.budget());
+            if (byScope == null) {
+                continue;
+            }
+            for (Map.Entry<String, Usage> e : byScope.entrySet()) {
+                Usage u = e.getValue();
+                if (engine.seed(t.budget(), e.getKey(), t.windowStartMillis(), u.inputTokens(), u.outputTokens(),
+                        u.costNanoUsd())) {
+                    added += u.inputTokens() + u.outputTokens();
+                }
+            }
+        }
+        return added;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    /** The state of one replay. */
+    private static final class Scan {
+        final String service;
+        final Target[] targets;
+        final byte[][] windowStarts;
+        final byte[] oldestStart;
+        final byte[] until;
+        final BooleanSupplier cancelled;
+        final List<String> errors = new ArrayList<>();
+        /** Per target: scope key -> {calls, input, output, cost}. */
+        final List<Map<String, long[]>> sums = new ArrayList<>();
+        long lines;
+        long calls;
+        long unreadable;
+        boolean stopped;
+
+        // the line being read
+        long input;
+        long output;
+        long cost;
+        final List<String> names = new ArrayList<>(4);
+        final List<String> scopes = new ArrayList<>(4);
+
+        Scan(String service, List<Target> targets, long untilMillis, BooleanSupplier cancelled) {
+            this.service = service;
+            this.targets = targets.toArray(new Target[0]);
+            this.windowStarts = new byte[this.targets.length][];
+            byte[] oldest = null;
+            for (int i = 0; i < this.targets.length; i++) {
+                windowStarts[i] = ascii(TIMESTAMP.format(Instant.ofEpochMilli(this.targets[i].windowStartMillis())));
+                if (oldest == null || compare(windowStarts[i], 0, oldest) < 0) {
+                    oldest = windowStarts[i];
+                }
+                sums.add(new LinkedHashMap<>());
+            }
+            this.oldestStart = oldest;
+            this.until = ascii(TIMESTAMP.format(Instant.ofEpochMilli(untilMillis)));
+            this.cancelled = cancelled;
+        }
+
+        boolean stop() {
+            if (!stopped && cancelled.getAsBoolean()) {
+                stopped = true;
+            }
+            return stopped;
+        }
+
+        /** Reads one file; false when it was left alone (another service's). */
+        boolean file(Path path, boolean serviceKnown) throws IOException {
+            boolean[] known = {serviceKnown};
+            byte[] buf = new byte[1 << 20];
+            int start = 0;
+            int end = 0;
+            try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+                boolean eof = false;
+                while (true) {
+                    int nl = -1;
+                    for (int i = start; i < end; i++) {
+                        if (buf[i] == '\n') {
+                            nl = i;
+                            break;
+                        }
+                    }
+                    if (nl < 0) {
+                        if (eof) {
+                            if (end > start) {
+                                int r = line(buf, start, end, known);
+                                if (r < 0) {
+                                    return false;
+                                }
+                            }
+                            return true;
+                        }
+                        if (start > 0) {
+                            System.arraycopy(buf, start, buf, 0, end - start);
+                            end -= start;
+                            start = 0;
+                        }
+                        if (end == buf.length) {
+                            buf = Arrays.copyOf(buf, buf.length * 2);
+                        }
+                        int n = ch.read(ByteBuffer.wrap(buf, end, buf.length - end));
+                        if (n < 0) {
+                            eof = true;
+                        } else {
+                            end += n;
+                        }
+                        continue;
+                    }
+                    int r = line(buf, start, nl, known);
+                    if (r < 0) {
+                        return false;
+                    }
+                    start = nl + 1;
+                    if ((lines & (CANCEL_CHECK_LINES - 1)) == 0 && stop()) {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        /** One line [from, to) without its newline: 0, or -1 when it says the file is another service's. */
+        int line(byte[] b, int from, int to, boolean[] serviceKnown) {
+            while (to > from && (b[to - 1] == '\r' || b[to - 1] == ' ' || b[to - 1] == '\t')) {
+                to--;
+            }
+            if (to == from) {
+                return 0;
+            }
+            lines++;
+            int tsEnd = from + TS_HEAD.length + TS_LENGTH;
+            if (to > tsEnd && startsWith(b, from, TS_HEAD) && b[tsEnd] == '"') {
+                int ts = from + TS_HEAD.length;
+                int e = indexOf(b, tsEnd, to, EVENT);
+                if (e >= 0) {
+                    e += EVENT.length;
+                    if (startsWith(b, e, LLM_CALL)) {
+                        if (!serviceKnown[0] || compare(b, ts, oldestStart) < 0 || compare(b, ts, until) >= 0) {
+                            return 0; // not of this service, or outside every window (a cut-off line as well)
+                        }
+                        if (fastCall(b, e + LLM_CALL.length, to)) {
+                            add(b, ts);
+                            return 0;
+                        }
+                    } else if (startsWith(b, e, SESSION_START)) {
+                        if (!serviceKnown[0]) {
+                            String s = fastService(b, e + SESSION_START.length, to);
+                            if (s != null) {
+                                if (!DailyFileName.safeService(s).equals(service)) {
+                                    return -1;
+                                }
+                                serviceKnown[0] = true;
+                                return 0;
+                            }
+                        } else {
+                            return 0;
+                        }
+                    } else {
+                        return 0; // another event: nothing to count
+                    }
+                }
+            }
+            return slow(new String(b, from, to - from, StandardCharsets.UTF_8), serviceKnown);
+        }
+
+        /** The line parsed whole: for key orders the scanner does not know. */
+        int slow(String text, boolean[] serviceKnown) {
+            JsonNode n = SessionLogReader.parse(text);
+            if (n == null) {
+                unreadable++;
+                return 0;
+            }
+            String event = n.path("event").asText("");
+            if (event.equals("session_start") && !serviceKnown[0]) {
+                JsonNode s = n.get("service");
+                if (s != null && s.isTextual()) {
+                    if (!DailyFileName.safeService(s.asText()).equals(service)) {
+                        return -1;
+                    }
+                    serviceKnown[0] = true;
+                }
+                return 0;
+            }
+            if (!event.equals("llm_call") || !serviceKnown[0]) {
+                return 0;
+            }
+            byte[] ts = ascii(n.path("ts").asText(""));
+            if (ts.length != TS_LENGTH || compare(ts, 0, oldestStart) < 0 || compare(ts, 0, until) >= 0) {
+                return 0;
+            }
+            input = nonNegative(n.get("input_tokens"));
+            output = nonNegative(n.get("output_tokens"));
+            JsonNode c = n.get("cost_usd");
+            cost = c != null && c.isNumber() ? nanoUsd(c.asDouble()) : 0;
+            names.clear();
+            scopes.clear();
+            for (JsonNode entry : n.path("budget")) {
+                JsonNode name = entry.get("name");
+                JsonNode scope = entry.get("scope");
+                if (name != null && name.isTextual() && scope != null && scope.isTextual()) {
+                    names.add(name.asText());
+                    scopes.add(scope.asText());
+                }
+            }
+            add(ts, 0);
+            return 0;
+        }
+
+        /** Reads the counts and budget entries after {@code "event":"llm_call"}; false when the line is not as written. */
+        boolean fastCall(byte[] b, int p, int to) {
+            p = indexOf(b, p, to, INPUT);
+            if (p < 0) {
+                return false;
+            }
+            p += INPUT.length;
+            long in = number(b, p, to);
+            if (in == BAD) {
+                return false;
+            }
+            p = indexOf(b, p, to, OUTPUT);
+            if (p < 0) {
+                return false;
+            }
+            p += OUTPUT.length;
+            long out = number(b, p, to);
+            if (out == BAD) {
+                return false;
+            }
+            p = indexOf(b, p, to, COST);
+            if (p < 0) {
+                return false;
+            }
+            p += COST.length;
+            int costEnd = p;
+            while (costEnd < to && b[costEnd] != ',' && b[costEnd] != '}') {
+                costEnd++;
+            }
+            long c;
+            if (costEnd - p == 4 && b[p] == 'n') {
+                c = 0; // null: not priced
+            } else {
+                try {
+                    c = nanoUsd(Double.parseDouble(new String(b, p, costEnd - p, StandardCharsets.ISO_8859_1)));
+                } catch (NumberFormatException e) {
+                    return false;
+                }
+            }
+            p = indexOf(b, costEnd, to, BUDGET);
+            if (p < 0) {
+                return false;
+            }
+            p += BUDGET.length;
+            names.clear();
+            scopes.clear();
+            if (p < to && b[p] == ']') {
+                p++;
+            } else {
+                while (true) {
+                    if (!startsWith(b, p, ENTRY_NAME)) {
+                        return false;
+                    }
+                    p += ENTRY_NAME.length;
+                    int q = plainStringEnd(b, p, to);
+                    if (q < 0 || !startsWith(b, q, ENTRY_SCOPE)) {
+                        return false;
+                    }
+                    String name = new String(b, p, q - p, StandardCharsets.UTF_8);
+                    p = q + ENTRY_SCOPE.length;
+                    q = plainStringEnd(b, p, to);
+                    if (q < 0) {
+                        return false;
+                    }
+                    String scope = new String(b, p, q - p, StandardCharsets.UTF_8);
+                    p = q + 1;
+                    while (p < to && b[p] != '}' && b[p] != '"' && b[p] != '{' && b[p] != '[') {
+                        p++; // "used": n, "limit": n or null
+                    }
+                    if (p >= to || b[p] != '}') {
+                        return false;
+                    }
+                    p++;
+                    names.add(name);
+                    scopes.add(scope);
+                    if (p < to && b[p] == ',') {
+                        p++;
+                    } else if (p < to && b[p] == ']') {
+                        p++;
+                        break;
+                    } else {
+                        return false;
+                    }
+                }
+            }
+            if (!endsAsObject(b, p, to)) {
+                return false;
+            }
+            input = in;
+            output = out;
+            cost = c;
+            return true;
+        }
+
+        /** Adds the line just read to every target its budget entries name. */
+        private void add(byte[] tsBytes, int ts) {
+            boolean counted = false;
+            for (int i = 0; i < names.size(); i++) {
+                String name = names.get(i);
+                String scope = scopes.get(i);
+                for (int t = 0; t < targets.length; t++) {
+                    Target target = targets[t];
+                    if (target.budget().equals(name) && target.takes(scope)
+                            && compare(tsBytes, ts, windowStarts[t]) >= 0) {
+                        long[] s = sums.get(t).computeIfAbsent(scope, k -> new long[4]);
+                        s[0]++;
+                        s[1] += input;
+                        s[2] += output;
+                        s[3] += cost;
+                        counted = true;
+                    }
+                }
+            }
+            if (counted) {
+                calls++;
+            }
+        }
+
+        /** The service named after {@code "event":"session_start"}, or null. */
+        String fastService(byte[] b, int p, int to) {
+            p = indexOf(b, p, to, SERVICE);
+            if (p < 0) {
+                return null;
+            }
+            p += SERVICE.length;
+            int q = plainStringEnd(b, p, to);
+            return q < 0 || !endsAsObject(b, q + 1, to) ? null : new String(b, p, q - p, StandardCharsets.UTF_8);
+        }
+
+        Result result(int files, boolean cancelled) {
+            Map<String, Map<String, Usage>> usage = new LinkedHashMap<>();
+            for (int t = 0; t < targets.length; t++) {
+                Map<String, long[]> bySum = sums.get(t);
+                if (bySum.isEmpty()) {
+                    continue;
+                }
+                Map<String, Usage> byScope = usage.computeIfAbsent(targets[t].budget(), k -> new LinkedHashMap<>());
+                for (Map.Entry<String, long[]> e : bySum.entrySet()) {
+                    long[] s = e.getValue();
+                    byScope.put(e.getKey(), new Usage(s[0], s[1], s[2], s[3]));
+                }
+            }
+            return new Result(files, lines, calls, unreadable, List.copyOf(errors), usage, cancelled);
+        }
+    }
+
+    private static final long BAD = Long.MIN_VALUE;
+
+    /** A non-negative whole number or {@code null} (0) at p, followed by ',' or '}'; {@link #BAD} otherwise. */
+    static long number(byte[] b, int p, int to) {
+        if (p + 4 <= to && b[p] == 'n' && b[p + 1] == 'u' && b[p + 2] == 'l' && b[p + 3] == 'l') {
+            return p + 4 < to && (b[p + 4] == ',' || b[p + 4] == '}') ? 0 : BAD;
+        }
+        long v = 0;
+        int start = p;
+        while (p < to && b[p] >= '0' && b[p] <= '9') {
+            if (p - start >= 18) {
+                return BAD;
+            }
+            v = v * 10 + (b[p] - '0');
+            p++;
+        }
+        return p > start && p < to && (b[p] == ',' || b[p] == '}') ? v : BAD;
+    }
+
+    /** The index of the closing quote of a string starting at p that has no escape, or -1. */
+    static int plainStringEnd(byte[] b, int p, int to) {
+        for (int i = p; i < to; i++) {
+            byte c = b[i];
+            if (c == '"') {
+                return i;
+            }
+            if (c == '\\') {
+                return -1;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Whether the rest of a line, from p inside the top-level object, closes that object exactly at its last byte:
+     * strings and nesting tracked, so a line cut inside a later value is told apart from a whole one.
+     */
+    static boolean endsAsObject(byte[] b, int p, int to) {
+        int depth = 1;
+        boolean inString = false;
+        for (int i = p; i < to; i++) {
+            byte c = b[i];
+            if (inString) {
+                if (c == '\\') {
+                    i++;
+                } else if (c == '"') {
+                    inString = false;
+                }
+            } else if (c == '"') {
+                inString = true;
+            } else if (c == '{' || c == '[') {
+                depth++;
+            } else if (c == '}' || c == ']') {
+                depth--;
+                if (depth == 0) {
+                    return i == to - 1;
+                }
+            }
+        }
+        return false;
+    }
+
+    static long nanoUsd(double usd) {
+        return usd > 0 && !Double.isInfinite(usd) ? Math.round(usd * 1e9) : 0;
+    }
+
+    private static long nonNegative(JsonNode n) {
+        return n != null && n.canConvertToLong() && n.asLong() > 0 ? n.asLong() : 0;
+    }
+
+    private static boolean startsWith(byte[] b, int p, byte[] prefix) {
+        if (p < 0 || p + prefix.length > b.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (b[p + i] != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int indexOf(byte[] b, int from, int to, byte[] pattern) {
+        byte first = pattern[0];
+        int last = to - pattern.length;
+        outer:
+        for (int i = from; i <= last; i++) {
+            if (b[i] != first) {
+                continue;
+            }
+            for (int j = 1; j < pattern.length; j++) {
+                if (b[i + j] != pattern[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    /** Compares TS_LENGTH bytes of {@code b} at p with the timestamp {@code ts}. */
+    private static int compare(byte[] b, int p, byte[] ts) {
+        for (int i = 0; i < TS_LENGTH; i++) {
+            int d = b[p + i] - ts[i];
+            if (d != 0) {
+                return d;
+            }
+        }
+        return 0;
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.ISO_8859_1);
+    }
+}
