@@ -39,6 +39,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -113,6 +114,12 @@ public final class SessionLogWriter implements AutoCloseable {
     private final Settings settings;
     private final LogRetention retention;
     private final AtomicBoolean sweeping = new AtomicBoolean();
+    /** Runs retention sweeps: a daemon thread each; tests run them on the calling thread. */
+    private volatile Executor sweeps = task -> {
+        Thread t = new Thread(task, "tokenguard-log-retention");
+        t.setDaemon(true);
+        t.start();
+    };
     private volatile long lastSweepStart = Long.MIN_VALUE;
     /** The UTC day (epoch day) of the newest daily file; older ones are closed. */
     private volatile long currentDay = Long.MIN_VALUE;
@@ -161,6 +168,11 @@ public final class SessionLogWriter implements AutoCloseable {
     /** The retention of this writer's directory (a sweep run on the calling thread spares this writer's open files). */
     public LogRetention retention() {
         return retention;
+    }
+
+    /** Runs the retention sweeps this writer starts with {@code executor} (tests: on the calling thread). */
+    void sweepWith(Executor executor) {
+        this.sweeps = Objects.requireNonNull(executor);
     }
 
     /** Starts a retention sweep on a background thread, as at start-up. */
@@ -626,7 +638,7 @@ public final class SessionLogWriter implements AutoCloseable {
         }
         lastSweepStart = now;
         try {
-            Thread t = new Thread(() -> {
+            sweeps.execute(() -> {
                 try {
                     retention.sweep();
                 } catch (RuntimeException | Error e) {
@@ -635,9 +647,7 @@ public final class SessionLogWriter implements AutoCloseable {
                 } finally {
                     sweeping.set(false);
                 }
-            }, "tokenguard-log-retention");
-            t.setDaemon(true);
-            t.start();
+            });
         } catch (RuntimeException | Error e) {
             sweeping.set(false);
             report("retention-thread", "TokenGuard: session log: cannot start the retention sweep (" + e + ")");
