@@ -91,7 +91,7 @@ public final class WindowReplay {
     /**
      * What a replay read.
      *
-     * @param files           files read (of this service, written in a window)
+     * @param files           files of this service read (written since the oldest window started)
      * @param lines           lines looked at
      * @param calls           {@code llm_call} lines counted for at least one budget
      * @param unreadableLines lines skipped because they were not one whole JSON object
@@ -257,7 +257,7 @@ public final class WindowReplay {
             return stopped;
         }
 
-        /** Reads one file; false when it was left alone (another service's). */
+        /** Reads one file; false when it was not this service's (another's, or one that names none). */
         boolean file(Path path, boolean serviceKnown) throws IOException {
             boolean[] known = {serviceKnown};
             byte[] buf = new byte[1 << 20];
@@ -281,7 +281,7 @@ public final class WindowReplay {
                                     return false;
                                 }
                             }
-                            return true;
+                            return known[0];
                         }
                         if (start > 0) {
                             System.arraycopy(buf, start, buf, 0, end - start);
@@ -305,7 +305,7 @@ public final class WindowReplay {
                     }
                     start = nl + 1;
                     if ((lines & (CANCEL_CHECK_LINES - 1)) == 0 && stop()) {
-                        return true;
+                        return known[0];
                     }
                 }
             }
