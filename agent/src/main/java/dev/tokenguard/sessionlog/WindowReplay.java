@@ -64,6 +64,8 @@ public final class WindowReplay {
     private static final byte[] BUDGET = ascii(",\"budget\":[");
     private static final byte[] ENTRY_NAME = ascii("{\"name\":\"");
     private static final byte[] ENTRY_SCOPE = ascii(",\"scope\":\"");
+    private static final byte[] ENTRY_USED = ascii(",\"used\":");
+    private static final byte[] ENTRY_LIMIT = ascii(",\"limit\":");
 
     /**
      * A budget the replay restores: windowed, scope {@code global} or {@code mdc:}.
@@ -95,11 +97,13 @@ public final class WindowReplay {
      * @param lines           lines looked at
      * @param calls           {@code llm_call} lines counted for at least one budget
      * @param unreadableLines lines skipped because they were not one whole JSON object
+     * @param parsedWhole     lines the narrow scanner handed to Jackson (another key order, escapes, cut-off lines)
      * @param fileErrors      files that could not be read, one message each
      * @param usage           by budget name, then scope key
      * @param cancelled       whether the replay stopped before the end (what was read so far is in {@code usage})
      */
-    public record Result(int files, long lines, long calls, long unreadableLines, List<String> fileErrors,
+    public record Result(int files, long lines, long calls, long unreadableLines, long parsedWhole,
+                         List<String> fileErrors,
                          Map<String, Map<String, Usage>> usage, boolean cancelled) {
         /** Tokens (input + output) read in all. */
         public long tokens() {
@@ -224,6 +228,7 @@ public final class WindowReplay {
         long lines;
         long calls;
         long unreadable;
+        long parsedWhole;
         boolean stopped;
 
         // the line being read
@@ -357,6 +362,7 @@ public final class WindowReplay {
 
         /** The line parsed whole: for key orders the scanner does not know. */
         int slow(String text, boolean[] serviceKnown) {
+            parsedWhole++;
             JsonNode n = SessionLogReader.parse(text);
             if (n == null) {
                 unreadable++;
@@ -453,22 +459,34 @@ public final class WindowReplay {
                     }
                     p += ENTRY_NAME.length;
                     int q = plainStringEnd(b, p, to);
-                    if (q < 0 || !startsWith(b, q, ENTRY_SCOPE)) {
+                    if (q < 0 || !startsWith(b, q + 1, ENTRY_SCOPE)) {
                         return false;
                     }
                     String name = new String(b, p, q - p, StandardCharsets.UTF_8);
-                    p = q + ENTRY_SCOPE.length;
+                    p = q + 1 + ENTRY_SCOPE.length;
                     q = plainStringEnd(b, p, to);
                     if (q < 0) {
                         return false;
                     }
                     String scope = new String(b, p, q - p, StandardCharsets.UTF_8);
                     p = q + 1;
-                    while (p < to && b[p] != '}' && b[p] != '"' && b[p] != '{' && b[p] != '[') {
-                        p++; // "used": n, "limit": n or null
-                    }
-                    if (p >= to || b[p] != '}') {
+                    if (!startsWith(b, p, ENTRY_USED)) {
                         return false;
+                    }
+                    p += ENTRY_USED.length;
+                    if (number(b, p, to) == BAD) {
+                        return false;
+                    }
+                    p = indexOf(b, p, to, ENTRY_LIMIT);
+                    if (p < 0) {
+                        return false;
+                    }
+                    p += ENTRY_LIMIT.length;
+                    if (number(b, p, to) == BAD) {
+                        return false;
+                    }
+                    while (p < to && b[p] != '}') {
+                        p++; // number() checked that only digits or null come before it
                     }
                     p++;
                     names.add(name);
@@ -540,7 +558,7 @@ public final class WindowReplay {
                     byScope.put(e.getKey(), new Usage(s[0], s[1], s[2], s[3]));
                 }
             }
-            return new Result(files, lines, calls, unreadable, List.copyOf(errors), usage, cancelled);
+            return new Result(files, lines, calls, unreadable, parsedWhole, List.copyOf(errors), usage, cancelled);
         }
     }
 

@@ -134,6 +134,7 @@ class WindowReplayTest {
         assertEquals(2, r.files(), "this service's two files (the others' and the old one are skipped)");
         assertEquals(4, r.calls());
         assertEquals(0, r.unreadableLines());
+        assertEquals(0, r.parsedWhole(), "every line the writer wrote is read by the narrow scanner");
         assertTrue(r.fileErrors().isEmpty(), r.fileErrors()::toString);
         assertFalse(r.cancelled());
         assertTrue(errors.isEmpty(), errors::toString);
@@ -170,6 +171,7 @@ class WindowReplayTest {
         assertEquals(new WindowReplay.Usage(1, 20, 2, 0), usage(r, "tenant", "mdc:tenant=a\"b\\c"));
         assertEquals(4, r.unreadableLines());
         assertEquals(7, r.lines());
+        assertEquals(6, r.parsedWhole(), "all but the first, whole, line as written");
     }
 
     @Test
@@ -178,7 +180,7 @@ class WindowReplayTest {
         BudgetEngine engine = new BudgetEngine(BUDGETS, clock, MdcSource.NONE, null);
         List<WindowReplay.Target> targets = WindowReplay.targets(BUDGETS, NOW_MILLIS);
         assertEquals(List.of("default", "tenant", "hourly"), targets.stream().map(WindowReplay.Target::budget).toList());
-        WindowReplay.Result read = new WindowReplay.Result(1, 3, 3, 0, List.of(), Map.of(
+        WindowReplay.Result read = new WindowReplay.Result(1, 3, 3, 0, 0, List.of(), Map.of(
                 "default", Map.of("global", new WindowReplay.Usage(2, 700, 100, 0)),
                 "tenant", Map.of("mdc:tenant=acme", new WindowReplay.Usage(1, 400, 99, 0))), false);
         assertEquals(800 + 499, WindowReplay.seed(engine, targets, read));
