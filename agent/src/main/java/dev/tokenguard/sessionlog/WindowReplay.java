@@ -237,6 +237,10 @@ public final class WindowReplay {
         long cost;
         final List<String> names = new ArrayList<>(4);
         final List<String> scopes = new ArrayList<>(4);
+        /** The raw bytes (name to scope) of the first budget entries of the last lines, and their strings. */
+        final byte[][] cachedEntry = new byte[ENTRY_CACHE][];
+        final String[] cachedName = new String[ENTRY_CACHE];
+        final String[] cachedScope = new String[ENTRY_CACHE];
 
         Scan(String service, List<Target> targets, long untilMillis, BooleanSupplier cancelled) {
             this.service = service;
@@ -437,10 +441,13 @@ public final class WindowReplay {
             if (costEnd - p == 4 && b[p] == 'n') {
                 c = 0; // null: not priced
             } else {
-                try {
-                    c = nanoUsd(Double.parseDouble(new String(b, p, costEnd - p, StandardCharsets.ISO_8859_1)));
-                } catch (NumberFormatException e) {
-                    return false;
+                c = plainNanoUsd(b, p, costEnd);
+                if (c == BAD) {
+                    try {
+                        c = nanoUsd(Double.parseDouble(new String(b, p, costEnd - p, StandardCharsets.ISO_8859_1)));
+                    } catch (NumberFormatException e) {
+                        return false;
+                    }
                 }
             }
             p = indexOf(b, costEnd, to, BUDGET);
@@ -462,13 +469,29 @@ public final class WindowReplay {
                     if (q < 0 || !startsWith(b, q + 1, ENTRY_SCOPE)) {
                         return false;
                     }
-                    String name = new String(b, p, q - p, StandardCharsets.UTF_8);
+                    int nameStart = p;
+                    int nameEnd = q;
                     p = q + 1 + ENTRY_SCOPE.length;
                     q = plainStringEnd(b, p, to);
                     if (q < 0) {
                         return false;
                     }
-                    String scope = new String(b, p, q - p, StandardCharsets.UTF_8);
+                    int entry = names.size();
+                    String name;
+                    String scope;
+                    if (entry < ENTRY_CACHE && cachedEntry[entry] != null
+                            && Arrays.equals(cachedEntry[entry], 0, cachedEntry[entry].length, b, nameStart, q)) {
+                        name = cachedName[entry]; // the same budget and scope as the line before: no new strings
+                        scope = cachedScope[entry];
+                    } else {
+                        name = new String(b, nameStart, nameEnd - nameStart, StandardCharsets.UTF_8);
+                        scope = new String(b, p, q - p, StandardCharsets.UTF_8);
+                        if (entry < ENTRY_CACHE) {
+                            cachedEntry[entry] = Arrays.copyOfRange(b, nameStart, q);
+                            cachedName[entry] = name;
+                            cachedScope[entry] = scope;
+                        }
+                    }
                     p = q + 1;
                     if (!startsWith(b, p, ENTRY_USED)) {
                         return false;
@@ -563,6 +586,53 @@ public final class WindowReplay {
     }
 
     private static final long BAD = Long.MIN_VALUE;
+    private static final int ENTRY_CACHE = 4;
+
+    /**
+     * A cost written as the writer writes it (plain decimal, at most 12 places) in nano-USD, rounded half up as
+     * {@link #nanoUsd} rounds; {@link #BAD} for any other form (the caller then parses it as a double).
+     */
+    static long plainNanoUsd(byte[] b, int p, int end) {
+        long units = 0;
+        int i = p;
+        while (i < end && b[i] >= '0' && b[i] <= '9') {
+            units = units * 10 + (b[i] - '0');
+            i++;
+            if (i - p > 9) {
+                return BAD;
+            }
+        }
+        if (i == p) {
+            return BAD;
+        }
+        long nanos = 0;
+        int places = 0;
+        boolean roundUp = false;
+        if (i < end && b[i] == '.') {
+            i++;
+            int fractionStart = i;
+            while (i < end && b[i] >= '0' && b[i] <= '9') {
+                if (places < 9) {
+                    nanos = nanos * 10 + (b[i] - '0');
+                    places++;
+                } else if (places == 9) {
+                    roundUp = b[i] >= '5';
+                    places++;
+                }
+                i++;
+            }
+            if (i == fractionStart) {
+                return BAD;
+            }
+        }
+        if (i != end) {
+            return BAD;
+        }
+        for (int k = Math.min(places, 9); k < 9; k++) {
+            nanos *= 10;
+        }
+        return units * 1_000_000_000L + nanos + (roundUp ? 1 : 0);
+    }
 
     /** A non-negative whole number or {@code null} (0) at p, followed by ',' or '}'; {@link #BAD} otherwise. */
     static long number(byte[] b, int p, int to) {
@@ -572,10 +642,11 @@ public final class WindowReplay {
         long v = 0;
         int start = p;
         while (p < to && b[p] >= '0' && b[p] <= '9') {
-            if (p - start >= 18) {
+            int digit = b[p] - '0';
+            if (v > (Long.MAX_VALUE - digit) / 10) {
                 return BAD;
             }
-            v = v * 10 + (b[p] - '0');
+            v = v * 10 + digit;
             p++;
         }
         return p > start && p < to && (b[p] == ',' || b[p] == '}') ? v : BAD;

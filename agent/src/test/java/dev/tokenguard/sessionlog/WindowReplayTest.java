@@ -175,6 +175,18 @@ class WindowReplayTest {
     }
 
     @Test
+    void costsAsTheWriterWritesThemAreReadToTheNanoDollar() {
+        byte[][] texts = {"0.000392".getBytes(), "1.5".getBytes(), "0".getBytes(), "0.0000000015".getBytes(),
+                "0.0000000014".getBytes(), "12".getBytes(), "1e-3".getBytes(), "-1".getBytes(), ".5".getBytes()};
+        long[] nanos = {392_000, 1_500_000_000L, 0, 2, 1, 12_000_000_000L, Long.MIN_VALUE, Long.MIN_VALUE,
+                Long.MIN_VALUE};
+        assertEquals(texts.length, nanos.length);
+        for (int i = 0; i < texts.length; i++) {
+            assertEquals(nanos[i], WindowReplay.plainNanoUsd(texts[i], 0, texts[i].length), new String(texts[i]));
+        }
+    }
+
+    @Test
     void seededUsageRefusesAtTheRightCallAndDoesNotTouchOtherWindowsOrScopes() {
         TestClock clock = new TestClock(NOW);
         BudgetEngine engine = new BudgetEngine(BUDGETS, clock, MdcSource.NONE, null);
