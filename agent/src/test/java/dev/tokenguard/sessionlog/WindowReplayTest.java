@@ -175,6 +175,25 @@ class WindowReplayTest {
     }
 
     @Test
+    void theReplayCommandPrintsWhatARestartWouldStartFrom() throws Exception {
+        countsTheCurrentWindowOfThisServiceFromBothLayoutsOnly(); // the same directory
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        assertEquals(0, ReplayReport.run(dir, "svc", BUDGETS, NOW_MILLIS,
+                new java.io.PrintStream(out, true, StandardCharsets.UTF_8),
+                new java.io.PrintStream(err, true, StandardCharsets.UTF_8)));
+        String text = out.toString(StandardCharsets.UTF_8);
+        // the figures worked out by hand in the test above
+        assertTrue(text.matches("(?s).*\\ndefault +global +2026-12-01T00:00:00Z +4 +337 +68 +405 +0\\.750000\\n.*"), text);
+        assertTrue(text.matches("(?s).*\\ntenant +mdc:tenant=acme +2026-12-01T00:00:00Z +2 +300 +60 +360 +0\\.750000\\n.*"),
+                text);
+        assertTrue(text.matches("(?s).*\\ntenant +mdc:tenant=globex +2026-12-01T00:00:00Z +1 +7 +3 +10 +0\\.000000\\n.*"),
+                text);
+        assertTrue(text.contains("files of this service read: 2,"), text);
+        assertEquals("", err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
     void costsAsTheWriterWritesThemAreReadToTheNanoDollar() {
         byte[][] texts = {"0.000392".getBytes(), "1.5".getBytes(), "0".getBytes(), "0.0000000015".getBytes(),
                 "0.0000000014".getBytes(), "12".getBytes(), "1e-3".getBytes(), "-1".getBytes(), ".5".getBytes()};
