@@ -121,9 +121,12 @@ public final class SessionLogWriter implements AutoCloseable {
         t.start();
     };
     private volatile long lastSweepStart = Long.MIN_VALUE;
-    /** The UTC day (epoch day) of the newest daily file; older ones are closed. */
-    private volatile long currentDay = Long.MIN_VALUE;
-    private volatile String currentDayName;
+    /** The newest daily file; those of earlier days are closed. */
+    private volatile DayFile currentDay = new DayFile(Long.MIN_VALUE, null);
+
+    /** A UTC day (epoch day) and the name of its daily file. */
+    private record DayFile(long day, String name) {
+    }
 
     private final ConcurrentHashMap<String, SessionFile> files = new ConcurrentHashMap<>();
     /** Files with an open channel, least recently used first. Guarded by itself. */
@@ -579,17 +582,15 @@ public final class SessionLogWriter implements AutoCloseable {
      */
     private String dailyFileName(Instant now) {
         long day = Math.floorDiv(now.toEpochMilli(), MILLIS_PER_DAY);
-        String name = currentDayName;
-        long current = currentDay;
-        if (day == current && name != null) {
-            return name;
+        DayFile current = currentDay;
+        if (day == current.day()) {
+            return current.name();
         }
         String dayName = DailyFileName.of(settings.service(), LocalDate.ofEpochDay(day), settings.process()).toString();
-        if (day > current) {
+        if (day > current.day()) {
             synchronized (this) {
-                if (day > currentDay) {
-                    currentDayName = dayName;
-                    currentDay = day;
+                if (day > currentDay.day()) {
+                    currentDay = new DayFile(day, dayName);
                     rollFrom(dayName);
                 }
             }
