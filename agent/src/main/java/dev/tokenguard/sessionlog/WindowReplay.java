@@ -6,6 +6,9 @@ import dev.tokenguard.budget.BudgetSpec;
 import dev.tokenguard.budget.ScopeSpec;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -275,13 +278,7 @@ public final class WindowReplay {
             try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
                 boolean eof = false;
                 while (true) {
-                    int nl = -1;
-                    for (int i = start; i < end; i++) {
-                        if (buf[i] == '\n') {
-                            nl = i;
-                            break;
-                        }
-                    }
+                    int nl = newline(buf, start, end);
                     if (nl < 0) {
                         if (eof) {
                             if (end > start) {
@@ -650,6 +647,29 @@ public final class WindowReplay {
             p++;
         }
         return p > start && p < to && (b[p] == ',' || b[p] == '}') ? v : BAD;
+    }
+
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long ONES = 0x0101010101010101L;
+    private static final long HIGHS = 0x8080808080808080L;
+    private static final long NEWLINES = ONES * '\n';
+
+    /** The index of the first '\n' in [from, to), or -1: eight bytes at a time (a line is some 600 bytes). */
+    static int newline(byte[] b, int from, int to) {
+        int i = from;
+        for (; i + 8 <= to; i += 8) {
+            long x = (long) LONGS.get(b, i) ^ NEWLINES;
+            long found = (x - ONES) & ~x & HIGHS;
+            if (found != 0) {
+                return i + (Long.numberOfTrailingZeros(found) >>> 3);
+            }
+        }
+        for (; i < to; i++) {
+            if (b[i] == '\n') {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** The index of the closing quote of a string starting at p that has no escape, or -1. */

@@ -194,6 +194,22 @@ class WindowReplayTest {
     }
 
     @Test
+    void newlinesAreFoundAtEveryOffset() {
+        for (int len = 0; len < 40; len++) {
+            for (int at = 0; at <= len; at++) {
+                byte[] b = new byte[len + 3];
+                java.util.Arrays.fill(b, (byte) 'x');
+                b[0] = '\n'; // before the range
+                if (at < len) {
+                    b[1 + at] = '\n';
+                }
+                b[len + 1] = '\n'; // after the range
+                assertEquals(at < len ? 1 + at : -1, WindowReplay.newline(b, 1, 1 + len), len + "/" + at);
+            }
+        }
+    }
+
+    @Test
     void costsAsTheWriterWritesThemAreReadToTheNanoDollar() {
         byte[][] texts = {"0.000392".getBytes(), "1.5".getBytes(), "0".getBytes(), "0.0000000015".getBytes(),
                 "0.0000000014".getBytes(), "12".getBytes(), "1e-3".getBytes(), "-1".getBytes(), ".5".getBytes()};

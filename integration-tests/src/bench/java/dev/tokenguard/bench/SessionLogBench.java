@@ -48,7 +48,7 @@ import java.util.stream.Stream;
  * </ol>
  *
  * <p>Needs a JDK with virtual threads (21 or newer). Arguments: a scratch directory (deleted first) and
- * optionally {@code quick}.
+ * optionally {@code quick} (a tenth of the work) or {@code replay} (the replay only).
  */
 public final class SessionLogBench {
     /** Calls in flight at once, as a server on virtual threads with this many requests under way. */
@@ -65,6 +65,7 @@ public final class SessionLogBench {
         }
         Path work = Path.of(args.length > 0 ? args[0] : "target/bench/sessionlog").toAbsolutePath();
         boolean quick = args.length > 1 && args[1].equals("quick");
+        boolean replayOnly = args.length > 1 && args[1].equals("replay");
         int calls = quick ? 10_000 : 100_000;
         int replayLines = quick ? 100_000 : 1_000_000;
         delete(work);
@@ -75,7 +76,7 @@ public final class SessionLogBench {
                 .append(" cores\n\n");
         table.append("| layout | calls | files created | bytes written | writer per llm_call: mean / p50 / p99 / max (µs) |"
                 + " writer per session, 3 lines: mean (µs) | wall time (s) |\n|---|---|---|---|---|---|---|\n");
-        for (int round = 0; round < 2; round++) { // the first round warms the JIT; the second is reported
+        for (int round = replayOnly ? 2 : 0; round < 2; round++) { // round 0 warms the JIT; round 1 is reported
             for (LogLayout layout : LogLayout.values()) {
                 String row = writerRun(work.resolve("write-" + layout.wireName() + "-" + round), layout, calls);
                 System.out.println((round == 0 ? "(warm-up) " : "") + row);
