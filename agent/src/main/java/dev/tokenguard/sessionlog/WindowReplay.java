@@ -44,9 +44,9 @@ import java.util.function.BooleanSupplier;
  * nothing but {@code ts}, {@code event}, the token counts, {@code cost_usd}, the budget entries and, for a line it
  * accepts, that the line ends as a whole JSON object does (string-aware), so a line cut short by a crash is never
  * counted. A line it does not recognise (another key order, escapes in a budget entry) is parsed whole with Jackson;
- * a line Jackson cannot parse either is skipped and counted. Jackson's streaming parser was the first choice; at
- * 600 bytes a line it tokenises every value (trace ids, models, call sites) and spent most of the time budget on
- * values the replay never reads.
+ * a line Jackson cannot parse either is skipped and counted. Jackson's streaming parser was the first choice, but
+ * at some 640 bytes a line it tokenises every value (trace ids, models, call sites): reading the same fields of a
+ * window of 1,000,000 lines it took about twice the CPU time of this scanner (docs/PERFORMANCE.md).
  */
 public final class WindowReplay {
     private static final DateTimeFormatter TIMESTAMP =
