@@ -115,8 +115,8 @@ public final class SessionLogWriter implements AutoCloseable {
     private final LogRetention retention;
     private final AtomicBoolean sweeping = new AtomicBoolean();
     /** Runs retention sweeps: a daemon thread each; tests run them on the calling thread. */
-    private volatile Executor sweeps = task -> {
-        Thread t = new Thread(task, "tokenguard-log-retention");
+    private volatile Executor sweeps = sweep -> {
+        Thread t = new Thread(sweep, "tokenguard-log-retention");
         t.setDaemon(true);
         t.start();
     };
