@@ -16,6 +16,10 @@ import dev.tokenguard.otel.BudgetUtilization;
 import dev.tokenguard.otel.OtelSetup;
 import dev.tokenguard.pricing.PriceTable;
 import java.util.function.Supplier;
+import dev.tokenguard.config.ConfigOptions;
+import dev.tokenguard.sessionlog.DailyFileName;
+import dev.tokenguard.sessionlog.RestartReplay;
+import dev.tokenguard.sessionlog.ServiceName;
 import dev.tokenguard.sessionlog.SessionLogWriter;
 
 import java.time.Clock;
@@ -67,11 +71,16 @@ final class AgentRuntime {
 
     static AgentRuntime start(TokenGuardConfig config, Supplier<PriceTable> prices) {
         Clock clock = Clock.systemUTC();
+        String service = ServiceName.resolve(otelProperties(), System.getenv());
         SessionLogWriter log = config.sessionLogEnabled()
                 ? new SessionLogWriter(config.sessionLogDir(), AgentVersion.get(), ProcessHandle.current().pid(),
-                clock, AgentLog::error)
+                clock, AgentLog::error, new SessionLogWriter.Settings(config.value(ConfigOptions.SESSION_LOG_LAYOUT),
+                service, DailyFileName.currentProcess(), config.value(ConfigOptions.SESSION_LOG_MAX_AGE),
+                orNoLimit(config.value(ConfigOptions.SESSION_LOG_MAX_TOTAL_SIZE))))
                 : null;
         BudgetEngine engine = new BudgetEngine(config.budgets(), clock, new ThreadContextMdc(), sessionsTo(log));
+        RestartReplay replay = log == null ? null
+                : RestartReplay.start(log.dir(), service, config.budgets(), engine, clock, AgentLog::error);
         int budgetScopes = config.otelBudgetScopes();
         Telemetry otel = config.otelEnabled()
                 ? OtelTelemetry.start(OtelSetup.fromEnvironment(otelProperties(), System.getenv()), clock,
@@ -82,6 +91,12 @@ final class AgentRuntime {
                 new Governor.Settings(config.injectWarnings(), config.captureContent(), prices, config.httpEndpoints(),
                         config::instrumentationEnabled, config.callSiteEnabled() ? callSites() : null,
                         config.reservations()));
+        if (replay != null) {
+            governor.holdCallsUntil(replay.done(), RestartReplay.WAIT, replay::giveUp);
+        }
+        if (log != null) {
+            log.startRetention();
+        }
         AgentRuntime runtime = new AgentRuntime(engine, log, governor, otel);
         runtime.startReaper();
         Runtime.getRuntime().addShutdownHook(new Thread(runtime::shutdown, "tokenguard-shutdown"));
@@ -104,6 +119,10 @@ final class AgentRuntime {
             points.add(new BudgetUtilization(u.budgetName(), u.scopeKey(), u.utilization()));
         }
         return points;
+    }
+
+    private static long orNoLimit(Long bytes) {
+        return bytes == null ? -1 : bytes;
     }
 
     private static SessionListener sessionsTo(SessionLogWriter log) {

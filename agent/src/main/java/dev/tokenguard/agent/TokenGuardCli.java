@@ -1,16 +1,27 @@
 package dev.tokenguard.agent;
 
+import dev.tokenguard.config.ConfigException;
+import dev.tokenguard.config.ConfigLoader;
+import dev.tokenguard.config.TokenGuardConfig;
+import dev.tokenguard.sessionlog.ReplayReport;
+import dev.tokenguard.sessionlog.ServiceName;
 import dev.tokenguard.sessionlog.UsageReport;
 
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
 
 /**
  * {@code java -jar tokenguard-agent.jar report [--html FILE] [dir]}: totals of a session-log directory;
- * {@code ... attach <pid> [k=v,...]}: loads the agent into a running JVM.
+ * {@code ... attach <pid> [k=v,...]}: loads the agent into a running JVM;
+ * {@code ... replay [--service NAME] [--set k=v,...] [dir]}: what a restart would restore now.
  */
 public final class TokenGuardCli {
     static final String USAGE = "usage: java -jar tokenguard-agent.jar report [--html FILE] [session-log dir, default tokenguard-sessions]"
-            + " | attach <pid> [k=v,...]";
+            + " | attach <pid> [k=v,...]"
+            + " | replay [--service NAME] [--set key=value,...] [session-log dir] (budgets from the service's own"
+            + " settings: -Dtokenguard.*, TOKENGUARD_*, tokenguard.config.file, or --set in agent-argument form)";
 
     private TokenGuardCli() {
     }
@@ -22,6 +33,9 @@ public final class TokenGuardCli {
     static int run(String[] args) {
         if (args.length >= 2 && args.length <= 3 && args[0].equals("attach")) {
             return AttachCommand.run(args[1], args.length == 3 ? args[2] : null, System.out, System.err);
+        }
+        if (args.length > 0 && args[0].equals("replay")) {
+            return replay(args);
         }
         if (args.length == 0 || !args[0].equals("report")) {
             System.err.println(args.length == 0 ? USAGE
@@ -46,5 +60,45 @@ public final class TokenGuardCli {
             }
         }
         return UsageReport.run(dir == null ? Path.of("tokenguard-sessions") : dir, html, System.out, System.err);
+    }
+
+    private static int replay(String[] args) {
+        String service = null;
+        String set = null;
+        String dir = null;
+        for (int i = 1; i < args.length; i++) {
+            if ((args[i].equals("--service") || args[i].equals("--set")) && i + 1 < args.length) {
+                if (args[i].equals("--service")) {
+                    service = args[++i];
+                } else {
+                    set = args[++i];
+                }
+            } else if (dir == null && !args[i].startsWith("--")) {
+                dir = args[i];
+            } else {
+                System.err.println("unexpected argument '" + args[i] + "'; " + USAGE);
+                return 2;
+            }
+        }
+        TokenGuardConfig config;
+        try {
+            config = ConfigLoader.load(set);
+        } catch (ConfigException e) {
+            System.err.println(e.getMessage().replace("; TokenGuard is disabled, the application runs uninstrumented",
+                    ""));
+            return 2;
+        }
+        if (service == null) {
+            Map<String, String> otel = new HashMap<>();
+            Properties system = System.getProperties();
+            for (String name : system.stringPropertyNames()) {
+                if (name.startsWith("otel.")) {
+                    otel.put(name, system.getProperty(name));
+                }
+            }
+            service = ServiceName.resolve(otel, System.getenv());
+        }
+        Path logs = dir != null ? Path.of(dir) : config.sessionLogDir();
+        return ReplayReport.run(logs, service, config.budgets(), System.currentTimeMillis(), System.out, System.err);
     }
 }

@@ -416,6 +416,51 @@ public final class BudgetEngine {
         return false;
     }
 
+    /**
+     * Adds usage recorded before this process started (read back from the session logs) to one scope instance, so
+     * that a restart keeps what was spent in the current window. Only windowed {@code global} and {@code mdc:}
+     * budgets take it, and only while the window starting at {@code windowStartMillis} is still the current one.
+     * It starts no session and reports no threshold: thresholds it passes count as passed.
+     *
+     * @param budgetName   the budget's name
+     * @param scopeKey     {@code global}, or {@code mdc:<key>=<value>} with the budget's MDC key
+     * @param costNanoUsd  the cost of the priced calls, in nano-USD
+     * @return whether the usage was added
+     */
+    public boolean seed(String budgetName, String scopeKey, long windowStartMillis, long inputTokens,
+                        long outputTokens, long costNanoUsd) {
+        if (inputTokens < 0 || outputTokens < 0 || costNanoUsd < 0) {
+            throw new IllegalArgumentException("usage must be >= 0; got input " + inputTokens + ", output "
+                    + outputTokens + ", cost " + costNanoUsd);
+        }
+        long now = clock.millis();
+        for (BudgetLimits b : budgets) {
+            if (!b.name.equals(budgetName) || b.windowMillis == 0
+                    || b.windowIndex(windowStartMillis) != b.windowIndex(now)) {
+                continue;
+            }
+            ScopeInstance s;
+            if (b.scopeKind == ScopeSpec.Kind.GLOBAL && scopeKey.equals(GLOBAL_KEY)) {
+                s = global(b, now);
+            } else if (b.scopeKind == ScopeSpec.Kind.MDC && scopeKey.startsWith("mdc:" + b.mdcKey + "=")
+                    && scopeKey.length() > b.mdcKey.length() + 5) {
+                s = mdcInstance(b, scopeKey.substring(b.mdcKey.length() + 5), now);
+            } else {
+                return false;
+            }
+            UsageWindow w = s.current();
+            if (w.index != b.windowIndex(now) || w.isClosed()) {
+                return false;
+            }
+            w.add(BudgetLimits.TOTAL, Math.addExact(inputTokens, outputTokens));
+            w.add(BudgetLimits.INPUT, inputTokens);
+            w.add(BudgetLimits.OUTPUT, outputTokens);
+            w.add(BudgetLimits.COST, costNanoUsd);
+            return true;
+        }
+        return false;
+    }
+
     /** The current state of each budget of the call, in configuration order. */
     public List<BudgetState> states(CallScope scope) {
         long now = clock.millis();

@@ -363,6 +363,10 @@ public final class ConfigLoader {
     }
 
     private static TokenGuardConfig build(Map<String, Setting> merged) throws ConfigException {
+        // read through TokenGuardConfig.value(...); parsed here so that a bad value stops start-up like any other
+        value(merged, ConfigOptions.SESSION_LOG_LAYOUT);
+        value(merged, ConfigOptions.SESSION_LOG_MAX_AGE);
+        value(merged, ConfigOptions.SESSION_LOG_MAX_TOTAL_SIZE);
         EnforcementMode mode = value(merged, ConfigOptions.MODE);
         ScopeSpec scope = value(merged, ConfigOptions.BUDGET_SCOPE);
         Duration window = value(merged, ConfigOptions.BUDGET_WINDOW);

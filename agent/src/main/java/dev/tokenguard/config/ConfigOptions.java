@@ -4,6 +4,7 @@ import dev.tokenguard.budget.EnforcementMode;
 import dev.tokenguard.budget.ScopeSpec;
 import dev.tokenguard.instrumentation.Plugins;
 import dev.tokenguard.instrumentation.SdkPlugin;
+import dev.tokenguard.sessionlog.LogLayout;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -125,6 +126,22 @@ public final class ConfigOptions {
     /** Keys under {@code tokenguard.budget.} that hold for every budget, so a named budget does not set them. */
     static final java.util.Set<String> ENGINE_WIDE_KEYS = java.util.Set.of(BUDGET_RESERVE_OUTPUT.key(),
             BUDGET_RESERVE_WAIT.key(), BUDGET_IDLE_RELEASE.key());
+    public static final ConfigOption<LogLayout> SESSION_LOG_LAYOUT = option("tokenguard.session-log.layout",
+            "`session` or `daily`", "session",
+            "`session`: one file per session; `daily`: one file per UTC day and process"
+                    + " (`<service>.<yyyy-MM-dd>.p<pid>-<start>.jsonl`, rolled at midnight UTC), each line still names"
+                    + " its session. `report` and the restart replay read both", LogLayout::parse);
+    public static final ConfigOption<Duration> SESSION_LOG_MAX_AGE = option("tokenguard.session-log.max-age",
+            "`<n>d`, `<n>h` or `<n>m`, e.g. `30d`, or `none`", "30d",
+            "retention: session-log files last written longer ago are deleted (never a file still open)",
+            ValueFormats::age);
+    public static final ConfigOption<Long> SESSION_LOG_MAX_TOTAL_SIZE = option("tokenguard.session-log.max-total-size",
+            "a size with `KB`, `MB`, `GB` or `TB` (powers of 1,000) or `KiB`, `MiB`, `GiB`, `TiB` (powers of 1,024),"
+                    + " e.g. `500MB`, `1GB`, or `none`", "1GB",
+            "retention: while the directory's `*.jsonl` files are larger than this together, the least recently"
+                    + " written closed ones are deleted. Sweeps run on a background thread at start, at the daily roll"
+                    + " and when a session's file closes, at most once a minute; each sweep that deletes says so in"
+                    + " one line", ValueFormats::byteSize);
 
     /** One {@code tokenguard.instrumentation.<name>.enabled} per SDK plugin, derived from the plugins' declarations. */
     public static final List<ConfigOption<Boolean>> INSTRUMENTATION_ENABLED = instrumentationOptions();
@@ -140,6 +157,7 @@ public final class ConfigOptions {
         all.addAll(INSTRUMENTATION_ENABLED);
         all.add(CALL_SITE_ENABLED);
         all.add(OTEL_BUDGET_SCOPES);
+        all.addAll(List.of(SESSION_LOG_LAYOUT, SESSION_LOG_MAX_AGE, SESSION_LOG_MAX_TOTAL_SIZE));
         all.add(CONFIG_FILE);
         all.add(BUDGET_RESERVE_OUTPUT);
         all.add(BUDGET_RESERVE_WAIT);

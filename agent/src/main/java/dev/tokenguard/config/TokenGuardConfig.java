@@ -136,11 +136,6 @@ public final class TokenGuardConfig {
         return value(ConfigOptions.BUDGET_IDLE_RELEASE);
     }
 
-    private <T> T value(ConfigOption<T> option) {
-        String text = get(option.key());
-        return text == null ? null : option.parse(text);
-    }
-
     /**
      * The raw resolved value of a key (the highest-precedence source's, else the option's default), e.g.
      * {@code get("tokenguard.budget.window")}; {@code null} when unset and without default.
@@ -151,6 +146,15 @@ public final class TokenGuardConfig {
             return s.value();
         }
         return ConfigOptions.find(key).map(ConfigOption::defaultText).orElse(null);
+    }
+
+    /**
+     * The parsed value of an option (validated at load, so it parses), e.g.
+     * {@code value(ConfigOptions.SESSION_LOG_LAYOUT)}; {@code null} when unset and without default, or {@code none}.
+     */
+    public <T> T value(ConfigOption<T> option) {
+        String text = get(option.key());
+        return text == null ? null : option.parse(text);
     }
 
     /**

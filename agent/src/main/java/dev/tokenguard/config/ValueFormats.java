@@ -179,6 +179,56 @@ final class ValueFormats {
         return Duration.ofMinutes(minutes);
     }
 
+    private static final Pattern AGE = Pattern.compile("([0-9]{1,9})([mhd])");
+    private static final Pattern SIZE = Pattern.compile("([0-9]{1,12})\\s*([KMGT]i?B|B)?", Pattern.CASE_INSENSITIVE);
+
+    /** An age of {@code <n>m}, {@code <n>h} or {@code <n>d}, at least one minute; {@code none} for no limit. */
+    static Duration age(String text) {
+        if (isNone(text)) {
+            return null;
+        }
+        Matcher m = AGE.matcher(text);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("");
+        }
+        long n = Long.parseLong(m.group(1));
+        if (n < 1) {
+            throw new IllegalArgumentException("must be at least 1m");
+        }
+        return switch (m.group(2)) {
+            case "m" -> Duration.ofMinutes(n);
+            case "h" -> Duration.ofHours(n);
+            default -> Duration.ofDays(n);
+        };
+    }
+
+    /** A size in bytes: a whole number with an optional unit, KB..TB (powers of 1,000) or KiB..TiB (of 1,024); {@code none}: no limit. */
+    static Long byteSize(String text) {
+        if (isNone(text)) {
+            return null;
+        }
+        Matcher m = SIZE.matcher(text);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("");
+        }
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "B" : m.group(2).toUpperCase(Locale.ROOT);
+        boolean binary = unit.length() == 3;
+        int power = "BKMGT".indexOf(unit.charAt(0));
+        long factor = 1;
+        for (int i = 0; i < power; i++) {
+            factor *= binary ? 1024 : 1000;
+        }
+        if (n < 1) {
+            throw new IllegalArgumentException("must be at least 1 byte");
+        }
+        try {
+            return Math.multiplyExact(n, factor);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("too large");
+        }
+    }
+
     /** Fractions in (0, 1], separated by ',' or ';', returned deduplicated and ascending. */
     static double[] warnAt(String text) {
         if (isNone(text)) {

@@ -25,7 +25,15 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.Locale;
 import java.util.function.Predicate;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.time.Duration;
 import java.util.function.Supplier;
 
 /**
@@ -88,6 +96,8 @@ public final class Governor {
     private final Telemetry telemetry;
     private final Clock clock;
     private final Settings settings;
+    /** Work the first calls wait for (the restart replay of windowed budgets); null once done or given up. */
+    private volatile StartupWait startupWait;
     /** Budget notices waiting for the next request of a scope, by the default budget's scope key. */
     private final Map<String, String> pendingNotices = new ConcurrentHashMap<>();
     private static final long WARNING_ORDER_WAIT_NANOS = 1_000_000_000L;
@@ -123,6 +133,10 @@ public final class Governor {
      */
     public Object begin(CallRequest request) {
         try {
+            StartupWait startup = startupWait;
+            if (startup != null && !EventLoopThreads.isEventLoop(Thread.currentThread())) {
+                awaitStartup(startup); // an event loop never waits: its calls go on with what was replayed so far
+            }
             CallScope scope = engine.enter();
             Object parent = telemetry.currentParent();
             CallerFrame callSite = callSite();
@@ -355,6 +369,60 @@ public final class Governor {
                         crossing.limit() / 1e9, left / 1e9);
         return String.format(Locale.ROOT, "[TokenGuard] Budget %s: %d%% of this conversation's budget is used (%s)."
                 + " %s", level, Math.round(t * 100), amounts, advice);
+    }
+
+    /**
+     * Makes governed calls wait for {@code done} before their budgets are checked, at most {@code bound} counted
+     * from the first call that waits; when the bound passes first, {@code onTimeout} runs once and calls go on.
+     * Start-up itself does not wait.
+     */
+    public void holdCallsUntil(Future<?> done, Duration bound, Runnable onTimeout) {
+        startupWait = new StartupWait(done, bound.toNanos(), onTimeout);
+    }
+
+    private void awaitStartup(StartupWait wait) {
+        if (wait.done.isDone()) {
+            startupWait = null;
+            return;
+        }
+        long deadline = wait.deadline();
+        try {
+            wait.done.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            if (wait.timedOut.compareAndSet(false, true)) {
+                wait.onTimeout.run();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // the app's interrupt: go on without the replay, keep the flag
+            return;
+        } catch (ExecutionException | CancellationException e) {
+            // the work reported its own failure
+        }
+        startupWait = null;
+    }
+
+    /** What calls wait for at start-up, and for how long from the first call. */
+    private static final class StartupWait {
+        final Future<?> done;
+        final long boundNanos;
+        final Runnable onTimeout;
+        final AtomicBoolean timedOut = new AtomicBoolean();
+        private final AtomicLong deadline = new AtomicLong();
+
+        StartupWait(Future<?> done, long boundNanos, Runnable onTimeout) {
+            this.done = done;
+            this.boundNanos = boundNanos;
+            this.onTimeout = onTimeout;
+        }
+
+        long deadline() {
+            long d = deadline.get();
+            if (d == 0) {
+                long candidate = System.nanoTime() + boundNanos;
+                d = deadline.compareAndSet(0, candidate == 0 ? 1 : candidate) ? candidate : deadline.get();
+            }
+            return d;
+        }
     }
 
     /** The optional behaviour and the plugins' settings. */

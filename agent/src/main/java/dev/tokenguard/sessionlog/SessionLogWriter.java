@@ -28,6 +28,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
@@ -36,18 +39,25 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
- * Appends the JSONL session log: one file per session under one directory, one JSON object per
- * line.
+ * Appends the JSONL session log under one directory, one JSON object per line: one file per session
+ * ({@link LogLayout#SESSION}), or one file per UTC day and process ({@link LogLayout#DAILY}, named by
+ * {@link DailyFileName}; the day's file is closed at the first line of the next UTC day).
  *
  * <p>Every line is encoded in memory, then written with one write on a channel opened in append
  * mode, so it reaches the operating system before the method returns (no buffering across calls).
  * Lines of one session are serialized by a lock per file; the session's {@code seq} is taken under
  * that lock, so line order in the file equals {@code seq} order.
+ *
+ * <p>Retention ({@link LogRetention}) runs on a background thread at start ({@link #startRetention()}), at each
+ * daily roll and when a session's file is closed, at most once per {@link #SWEEP_INTERVAL_MILLIS}; it never deletes
+ * a file this writer holds open.
  *
  * <p>The writer never throws to its callers: every I/O failure drops the line and is reported once
  * per kind through the error reporter given at construction.
@@ -60,6 +70,31 @@ public final class SessionLogWriter implements AutoCloseable {
     static final int MAX_CONTENT_CHARS = 4_000;
     /** The longest file name {@link #fileNameFor} returns, extension included. */
     static final int MAX_FILE_NAME_CHARS = 150;
+
+    /** Retention sweeps start at most this often (besides the first, at start). */
+    static final long SWEEP_INTERVAL_MILLIS = 60_000;
+    private static final long MILLIS_PER_DAY = 86_400_000L;
+
+    /**
+     * How files are laid out and kept.
+     *
+     * @param layout        one file per session, or per UTC day and process
+     * @param service       the service the lines belong to (written by {@code session_start}, part of daily file names)
+     * @param process       this process in daily file names ({@link DailyFileName#currentProcess()})
+     * @param maxAge        retention: files last written longer ago are deleted; null for no limit
+     * @param maxTotalBytes retention: the directory is kept under this size; negative for no limit
+     */
+    public record Settings(LogLayout layout, String service, String process, Duration maxAge, long maxTotalBytes) {
+        /** One file per session, service {@value ServiceName#DEFAULT}, no retention. */
+        public static final Settings DEFAULT =
+                new Settings(LogLayout.SESSION, ServiceName.DEFAULT, DailyFileName.currentProcess(), null, -1);
+
+        public Settings {
+            Objects.requireNonNull(layout, "layout");
+            Objects.requireNonNull(service, "service");
+            Objects.requireNonNull(process, "process");
+        }
+    }
 
     private static final String EXTENSION = ".jsonl";
     private static final int HASH_HEX_CHARS = 16;
@@ -76,6 +111,22 @@ public final class SessionLogWriter implements AutoCloseable {
     private final Consumer<String> errorReporter;
     private final JsonFactory json;
     private final boolean posix;
+    private final Settings settings;
+    private final LogRetention retention;
+    private final AtomicBoolean sweeping = new AtomicBoolean();
+    /** Runs retention sweeps: a daemon thread each; tests run them on the calling thread. */
+    private volatile Executor sweeps = sweep -> {
+        Thread t = new Thread(sweep, "tokenguard-log-retention");
+        t.setDaemon(true);
+        t.start();
+    };
+    private volatile long lastSweepStart = Long.MIN_VALUE;
+    /** The newest daily file; those of earlier days are closed. */
+    private volatile DayFile currentDay = new DayFile(Long.MIN_VALUE, null);
+
+    /** A UTC day (epoch day) and the name of its daily file. */
+    private record DayFile(long day, String name) {
+    }
 
     private final ConcurrentHashMap<String, SessionFile> files = new ConcurrentHashMap<>();
     /** Files with an open channel, least recently used first. Guarded by itself. */
@@ -91,6 +142,16 @@ public final class SessionLogWriter implements AutoCloseable {
      * @param errorReporter receives one line per distinct kind of failure; never sees a secret
      */
     public SessionLogWriter(Path dir, String agentVersion, long pid, Clock clock, Consumer<String> errorReporter) {
+        this(dir, agentVersion, pid, clock, errorReporter, Settings.DEFAULT);
+    }
+
+    /**
+     * @param settings the layout, the service and the retention
+     * @see #SessionLogWriter(Path, String, long, Clock, Consumer)
+     */
+    public SessionLogWriter(Path dir, String agentVersion, long pid, Clock clock, Consumer<String> errorReporter,
+                            Settings settings) {
+        this.settings = Objects.requireNonNull(settings, "settings");
         this.dir = Objects.requireNonNull(dir, "dir").toAbsolutePath().normalize();
         this.agentVersion = agentVersion;
         this.pid = pid;
@@ -98,6 +159,28 @@ public final class SessionLogWriter implements AutoCloseable {
         this.errorReporter = Objects.requireNonNull(errorReporter, "errorReporter");
         this.json = JsonFactory.builder().enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8).build();
         this.posix = this.dir.getFileSystem().supportedFileAttributeViews().contains("posix");
+        this.retention = new LogRetention(this.dir, settings.maxAge(), settings.maxTotalBytes(), clock,
+                files::containsKey, errorReporter);
+    }
+
+    /** The layout, service and retention this writer was made with. */
+    public Settings settings() {
+        return settings;
+    }
+
+    /** The retention of this writer's directory (a sweep run on the calling thread spares this writer's open files). */
+    public LogRetention retention() {
+        return retention;
+    }
+
+    /** Runs the retention sweeps this writer starts with {@code executor} (tests: on the calling thread). */
+    void sweepWith(Executor executor) {
+        this.sweeps = Objects.requireNonNull(executor);
+    }
+
+    /** Starts a retention sweep on a background thread, as at start-up. */
+    public void startRetention() {
+        requestSweep(true);
     }
 
     /** The directory this writer writes to (absolute, normalized). */
@@ -105,13 +188,14 @@ public final class SessionLogWriter implements AutoCloseable {
         return dir;
     }
 
-    /** Event {@code session_start}: {@code scope}, {@code thread}, {@code pid}, {@code agent_version}. */
+    /** Event {@code session_start}: {@code scope}, {@code thread}, {@code pid}, {@code agent_version}, {@code service}. */
     public void sessionStart(Session s) {
         append(s, "session_start", false, g -> {
             g.writeStringField("scope", s.scopeKey());
             g.writeStringField("thread", s.threadName());
             g.writeNumberField("pid", pid);
             g.writeStringField("agent_version", agentVersion);
+            g.writeStringField("service", settings.service());
         });
     }
 
@@ -161,6 +245,7 @@ public final class SessionLogWriter implements AutoCloseable {
                     }
                     g.writeStartObject();
                     g.writeStringField("name", b.name());
+                    g.writeStringField("scope", b.scopeKey());
                     g.writeNumberField("used", b.used());
                     writeLimit(g, b.limit());
                     g.writeEndObject();
@@ -348,7 +433,10 @@ public final class SessionLogWriter implements AutoCloseable {
             return;
         }
         try {
-            String name = fileNameFor(s.id());
+            Instant now = clock.instant();
+            boolean daily = settings.layout() == LogLayout.DAILY;
+            String name = daily ? dailyFileName(now) : fileNameFor(s.id());
+            boolean closeFile = endSession && !daily;
             while (true) {
                 SessionFile f = files.computeIfAbsent(name, n -> new SessionFile(dir.resolve(n)));
                 f.lock.lock();
@@ -356,8 +444,8 @@ public final class SessionLogWriter implements AutoCloseable {
                     if (f.retired) {
                         continue; // session_end raced us; a fresh entry serializes with any other writer
                     }
-                    writeLine(f, s, event, fields);
-                    if (endSession) {
+                    writeLine(f, s, now, event, fields);
+                    if (closeFile) {
                         closeChannel(f);
                         f.retired = true;
                         files.remove(name, f);
@@ -368,6 +456,9 @@ public final class SessionLogWriter implements AutoCloseable {
                 break;
             }
             evictLeastRecentlyUsed();
+            if (closeFile) {
+                requestSweep(false);
+            }
         } catch (RuntimeException e) {
             report("internal:" + e.getClass().getName(), "TokenGuard: session log: internal error writing "
                     + event + " (" + describe(e) + "); the line was dropped, the application is unaffected");
@@ -375,7 +466,7 @@ public final class SessionLogWriter implements AutoCloseable {
     }
 
     /** Called with f.lock held. */
-    private void writeLine(SessionFile f, Session s, String event, Fields fields) {
+    private void writeLine(SessionFile f, Session s, Instant now, String event, Fields fields) {
         FileChannel channel;
         try {
             channel = openChannel(f);
@@ -384,7 +475,7 @@ public final class SessionLogWriter implements AutoCloseable {
         }
         byte[] line;
         try {
-            line = encode(s, s.nextSeq(), event, fields);
+            line = encode(s, s.nextSeq(), now, event, fields);
         } catch (IOException e) {
             report("encode:" + e.getClass().getName(), "TokenGuard: session log: cannot encode a " + event
                     + " line (" + describe(e) + "); the line was dropped");
@@ -495,6 +586,85 @@ public final class SessionLogWriter implements AutoCloseable {
         }
     }
 
+    /**
+     * The daily file of {@code now}'s UTC day. The first line of a new day closes the files of earlier days (a
+     * line of an earlier day that comes later reopens its day's file) and starts a retention sweep.
+     */
+    private String dailyFileName(Instant now) {
+        long day = Math.floorDiv(now.toEpochMilli(), MILLIS_PER_DAY);
+        DayFile current = currentDay;
+        if (day == current.day()) {
+            return current.name();
+        }
+        String dayName = DailyFileName.of(settings.service(), LocalDate.ofEpochDay(day), settings.process()).toString();
+        if (day > current.day()) {
+            synchronized (this) {
+                if (day > currentDay.day()) {
+                    currentDay = new DayFile(day, dayName);
+                    rollFrom(dayName);
+                }
+            }
+        }
+        return dayName;
+    }
+
+    /** Closes and forgets every daily file but {@code keep}, then sweeps. */
+    private void rollFrom(String keep) {
+        boolean rolled = false;
+        for (SessionFile f : files.values()) {
+            String name = f.path.getFileName().toString();
+            if (name.equals(keep)) {
+                continue;
+            }
+            f.lock.lock();
+            try {
+                closeChannel(f);
+                f.retired = true;
+                files.remove(name, f);
+                rolled = true;
+            } finally {
+                f.lock.unlock();
+            }
+        }
+        if (rolled) {
+            requestSweep(false);
+        }
+    }
+
+    /**
+     * Starts a retention sweep on a daemon thread unless one is running or one started less than
+     * {@link #SWEEP_INTERVAL_MILLIS} ago ({@code force}: whatever the interval).
+     */
+    private void requestSweep(boolean force) {
+        if (!retention.isBounded()) {
+            return;
+        }
+        long now = clock.millis();
+        long last = lastSweepStart;
+        if (!force && last != Long.MIN_VALUE && now - last < SWEEP_INTERVAL_MILLIS) {
+            return;
+        }
+        if (!sweeping.compareAndSet(false, true)) {
+            return;
+        }
+        lastSweepStart = now;
+        try {
+            sweeps.execute(() -> {
+                try {
+                    retention.sweep();
+                } catch (RuntimeException | Error e) {
+                    report("retention:" + e.getClass().getName(), "TokenGuard: session log: retention sweep of "
+                            + dir + " failed (" + e + "); files are kept");
+                } finally {
+                    sweeping.set(false);
+                }
+            });
+        } catch (RuntimeException | Error e) {
+            sweeping.set(false);
+            report("retention-thread", "TokenGuard: session log: cannot start the retention sweep (" + e + ")");
+        }
+    }
+
     /** Closes least recently used files until at most MAX_OPEN_FILES are open. Called with no lock held. */
     private void evictLeastRecentlyUsed() {
         while (true) {
@@ -514,11 +684,11 @@ public final class SessionLogWriter implements AutoCloseable {
         }
     }
 
-    private byte[] encode(Session s, long seq, String event, Fields fields) throws IOException {
+    private byte[] encode(Session s, long seq, Instant now, String event, Fields fields) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream(512);
         try (JsonGenerator g = json.createGenerator(out)) {
             g.writeStartObject();
-            g.writeStringField("ts", TIMESTAMP.format(clock.instant()));
+            g.writeStringField("ts", TIMESTAMP.format(now));
             g.writeStringField("session", s.id());
             g.writeNumberField("seq", seq);
             g.writeStringField("event", event);

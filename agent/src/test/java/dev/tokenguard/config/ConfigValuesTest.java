@@ -258,6 +258,19 @@ class ConfigValuesTest {
                         "TokenGuard: invalid value 'all' for tokenguard.session-log.capture-content (from -D system property): "
                         + "expected true or false; "
                         + "TokenGuard is disabled, the application runs uninstrumented"),
+                arguments("tokenguard.session-log.layout", "weekly",
+                        "TokenGuard: invalid value 'weekly' for tokenguard.session-log.layout (from -D system property): "
+                        + "'weekly' is not a session-log layout; expected session or daily; "
+                        + "TokenGuard is disabled, the application runs uninstrumented"),
+                arguments("tokenguard.session-log.max-age", "4w",
+                        "TokenGuard: invalid value '4w' for tokenguard.session-log.max-age (from -D system property): "
+                        + "expected <n>d, <n>h or <n>m, e.g. 30d, or none; "
+                        + "TokenGuard is disabled, the application runs uninstrumented"),
+                arguments("tokenguard.session-log.max-total-size", "2PB",
+                        "TokenGuard: invalid value '2PB' for tokenguard.session-log.max-total-size (from -D system property): "
+                        + "expected a size with KB, MB, GB or TB (powers of 1,000) or KiB, MiB, GiB, TiB (powers of 1,024),"
+                        + " e.g. 500MB, 1GB, or none; "
+                        + "TokenGuard is disabled, the application runs uninstrumented"),
                 arguments("tokenguard.otel.enabled", "no",
                         "TokenGuard: invalid value 'no' for tokenguard.otel.enabled (from -D system property): "
                         + "expected true or false; "
@@ -528,6 +541,26 @@ class ConfigValuesTest {
     }
 
     @Test
+    void sessionLogLayoutAndRetentionParse() throws Exception {
+        TokenGuardConfig defaults = sources().load();
+        assertEquals(dev.tokenguard.sessionlog.LogLayout.SESSION, defaults.value(ConfigOptions.SESSION_LOG_LAYOUT));
+        assertEquals(java.time.Duration.ofDays(30), defaults.value(ConfigOptions.SESSION_LOG_MAX_AGE));
+        assertEquals(1_000_000_000L, defaults.value(ConfigOptions.SESSION_LOG_MAX_TOTAL_SIZE));
+        TokenGuardConfig set = sources().prop("tokenguard.session-log.layout", "daily")
+                .prop("tokenguard.session-log.max-age", "12h").prop("tokenguard.session-log.max-total-size", "2GiB")
+                .load();
+        assertEquals(dev.tokenguard.sessionlog.LogLayout.DAILY, set.value(ConfigOptions.SESSION_LOG_LAYOUT));
+        assertEquals(java.time.Duration.ofHours(12), set.value(ConfigOptions.SESSION_LOG_MAX_AGE));
+        assertEquals(2L * 1024 * 1024 * 1024, set.value(ConfigOptions.SESSION_LOG_MAX_TOTAL_SIZE));
+        assertEquals(500_000L, sources().prop("tokenguard.session-log.max-total-size", "500kb").load()
+                .value(ConfigOptions.SESSION_LOG_MAX_TOTAL_SIZE));
+        TokenGuardConfig off = sources().prop("tokenguard.session-log.max-age", "none")
+                .prop("tokenguard.session-log.max-total-size", "none").load();
+        assertNull(off.value(ConfigOptions.SESSION_LOG_MAX_AGE));
+        assertNull(off.value(ConfigOptions.SESSION_LOG_MAX_TOTAL_SIZE));
+    }
+
+    @Test
     void everyDefaultParses() {
         List<ConfigOption<?>> withDefault = ConfigOptions.ALL.stream()
                 .filter(o -> !o.isTemplate() && o.defaultText() != null).toList();
@@ -548,6 +581,8 @@ class ConfigValuesTest {
                 "tokenguard.instrumentation.google-genai.enabled",
                 "tokenguard.instrumentation.ollama4j.enabled",
                 "tokenguard.call-site.enabled", "tokenguard.otel.budget-scopes",
+                "tokenguard.session-log.layout", "tokenguard.session-log.max-age",
+                "tokenguard.session-log.max-total-size",
                 "tokenguard.budget.reserve-output", "tokenguard.budget.reserve-wait", "tokenguard.budget.idle-release"),
                 withDefault.stream().map(ConfigOption::key).toList());
         for (ConfigOption<?> o : withDefault) {

@@ -52,7 +52,9 @@ class ReadmeConfigTableTest {
                 "tokenguard.instrumentation.azure-ai-openai.enabled",
                 "tokenguard.instrumentation.google-genai.enabled",
                 "tokenguard.instrumentation.ollama4j.enabled",
-                "tokenguard.call-site.enabled", "tokenguard.otel.budget-scopes", "tokenguard.config.file",
+                "tokenguard.call-site.enabled", "tokenguard.otel.budget-scopes",
+                "tokenguard.session-log.layout", "tokenguard.session-log.max-age",
+                "tokenguard.session-log.max-total-size", "tokenguard.config.file",
                 "tokenguard.budget.reserve-output", "tokenguard.budget.reserve-wait", "tokenguard.budget.idle-release");
         assertEquals(2 + keys.size(), lines.length, table);
         assertEquals("| key | default | expected form | meaning |", lines[0]);

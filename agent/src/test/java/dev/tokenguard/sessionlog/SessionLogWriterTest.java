@@ -86,7 +86,8 @@ class SessionLogWriterTest {
         List<JsonNode> lines = lines(fileOf(s));
         assertEquals(1, lines.size());
         JsonNode n = lines.get(0);
-        assertEquals(List.of("ts", "session", "seq", "event", "scope", "thread", "pid", "agent_version"), fieldNames(n));
+        assertEquals(List.of("ts", "session", "seq", "event", "scope", "thread", "pid", "agent_version", "service"),
+                fieldNames(n));
         assertEquals("2026-11-25T18:20:00.123Z", n.get("ts").asText());
         assertEquals("sess-1", n.get("session").asText());
         assertTrue(n.get("seq").isIntegralNumber());
@@ -97,6 +98,7 @@ class SessionLogWriterTest {
         assertTrue(n.get("pid").isIntegralNumber());
         assertEquals(4242L, n.get("pid").asLong());
         assertEquals("1.2.3", n.get("agent_version").asText());
+        assertEquals("default", n.get("service").asText());
         assertTrue(errors.isEmpty(), errors::toString);
     }
 
@@ -141,8 +143,9 @@ class SessionLogWriterTest {
         JsonNode budget = n.get("budget");
         assertTrue(budget.isArray());
         assertEquals(2, budget.size());
-        assertEquals(List.of("name", "used", "limit"), fieldNames(budget.get(0)));
+        assertEquals(List.of("name", "scope", "used", "limit"), fieldNames(budget.get(0)));
         assertEquals("default", budget.get(0).get("name").asText());
+        assertEquals("thread:w#2", budget.get(0).get("scope").asText());
         assertEquals(150, budget.get(0).get("used").asLong());
         assertEquals(100_000, budget.get(0).get("limit").asLong());
         assertEquals("cost-only", budget.get(1).get("name").asText());
