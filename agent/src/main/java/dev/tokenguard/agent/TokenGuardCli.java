@@ -15,12 +15,12 @@ import java.util.Properties;
 /**
  * {@code java -jar tokenguard-agent.jar report [--html FILE] [dir]}: totals of a session-log directory;
  * {@code ... attach <pid> [k=v,...]}: loads the agent into a running JVM;
- * {@code ... replay [--service NAME] [--set k=v,...] [dir]}: what a restart would restore now.
+ * {@code ... restore [--service NAME] [--set k=v,...] [dir]}: what a restart would restore now.
  */
 public final class TokenGuardCli {
     static final String USAGE = "usage: java -jar tokenguard-agent.jar report [--html FILE] [session-log dir, default tokenguard-sessions]"
             + " | attach <pid> [k=v,...]"
-            + " | replay [--service NAME] [--set key=value,...] [session-log dir] (budgets from the service's own"
+            + " | restore [--service NAME] [--set key=value,...] [session-log dir] (budgets from the service's own"
             + " settings: -Dtokenguard.*, TOKENGUARD_*, tokenguard.config.file, or --set in agent-argument form)";
 
     private TokenGuardCli() {
@@ -34,8 +34,8 @@ public final class TokenGuardCli {
         if (args.length >= 2 && args.length <= 3 && args[0].equals("attach")) {
             return AttachCommand.run(args[1], args.length == 3 ? args[2] : null, System.out, System.err);
         }
-        if (args.length > 0 && args[0].equals("replay")) {
-            return replay(args);
+        if (args.length > 0 && args[0].equals("restore")) {
+            return restore(args);
         }
         if (args.length == 0 || !args[0].equals("report")) {
             System.err.println(args.length == 0 ? USAGE
@@ -62,7 +62,7 @@ public final class TokenGuardCli {
         return UsageReport.run(dir == null ? Path.of("tokenguard-sessions") : dir, html, System.out, System.err);
     }
 
-    private static int replay(String[] args) {
+    private static int restore(String[] args) {
         String service = null;
         String set = null;
         String dir = null;
