@@ -98,7 +98,7 @@ final class AgentRuntime {
             log.startRetention();
         }
         AgentRuntime runtime = new AgentRuntime(engine, log, governor, otel);
-        runtime.startReaper();
+        runtime.startReaper(config.idleRelease().toMillis());
         Runtime.getRuntime().addShutdownHook(new Thread(runtime::shutdown, "tokenguard-shutdown"));
         return runtime;
     }
@@ -133,12 +133,14 @@ final class AgentRuntime {
         return governor;
     }
 
-    private void startReaper() {
+    /** Every second: ends the scopes of ended threads and of idle MDC values, and calls that can no longer end. */
+    private void startReaper(long idleReleaseMillis) {
         Thread reaper = new Thread(() -> {
             while (!Thread.currentThread().isInterrupted()) {
                 try {
                     Thread.sleep(REAP_INTERVAL_MILLIS);
                     engine.reapEndedThreads();
+                    engine.releaseIdle(idleReleaseMillis);
                     reportAbandoned(engine.releaseAbandoned(MAX_CALL_LIFETIME.toMillis()));
                 } catch (InterruptedException e) {
                     return;

@@ -22,11 +22,12 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * {@link #charge(CallScope, Reservation, long, long, Double)} replaces it with the real one or
  * {@link #release(Reservation)} gives it back.
  * The charge path takes no lock: each scope instance counts with atomic adds. Threads are never
- * started here; the agent calls {@link #reapEndedThreads()} periodically.
+ * started here; the agent calls {@link #reapEndedThreads()} and {@link #releaseIdle(long)} periodically.
  */
 public final class BudgetEngine {
     private static final List<ThresholdCrossing> NO_CROSSINGS = List.of();
     private static final String GLOBAL_KEY = "global";
+    private static final String MDC_PREFIX = "mdc:";
 
     private final BudgetLimits[] budgets;
     private final Clock clock;
@@ -38,6 +39,12 @@ public final class BudgetEngine {
     private final Set<ThreadScope> threadScopes = ConcurrentHashMap.newKeySet();
     private final AtomicReferenceArray<ScopeInstance> globals;
     private final List<ConcurrentHashMap<String, ScopeInstance>> mdcScopes;
+    /**
+     * Per {@code mdc:} budget, the usage of MDC values whose instance was released as idle ({@link KeptUsage}), by
+     * bounded value. A value is in at most one of {@link #mdcScopes} and this map; both change under the key's bin
+     * lock of {@link #mdcScopes}.
+     */
+    private final List<ConcurrentHashMap<String, long[]>> keptUsage;
     private final AtomicInteger live = new AtomicInteger();
     private final Object reaping = new Object();
     /** Reservations not yet settled or released, for {@link #releaseAbandoned}. */
@@ -61,6 +68,7 @@ public final class BudgetEngine {
         this.listener = listener == null ? SessionListener.NONE : listener;
         this.budgets = new BudgetLimits[budgets.size()];
         this.mdcScopes = new ArrayList<>(budgets.size());
+        this.keptUsage = new ArrayList<>(budgets.size());
         Set<String> names = new HashSet<>();
         for (int i = 0; i < budgets.size(); i++) {
             BudgetSpec spec = Objects.requireNonNull(budgets.get(i), "budget " + i);
@@ -69,7 +77,9 @@ public final class BudgetEngine {
                         + "' is configured twice; expected each name once");
             }
             this.budgets[i] = new BudgetLimits(spec, i);
-            mdcScopes.add(spec.scope().kind() == ScopeSpec.Kind.MDC ? new ConcurrentHashMap<>() : null);
+            boolean byMdc = spec.scope().kind() == ScopeSpec.Kind.MDC;
+            mdcScopes.add(byMdc ? new ConcurrentHashMap<>() : null);
+            keptUsage.add(byMdc ? new ConcurrentHashMap<>() : null);
         }
         this.globals = new AtomicReferenceArray<>(budgets.size());
     }
@@ -166,7 +176,15 @@ public final class BudgetEngine {
         for (int i = 0; i < instances.length; i++) {
             ScopeInstance s = instances[i];
             BudgetLimits b = s.limits;
+            boolean byMdcValue = b.scopeKind == ScopeSpec.Kind.MDC && s.key.startsWith(MDC_PREFIX);
+            if (byMdcValue && !s.touch(now)) {
+                s = successor(b, s, now, instances, i);
+            }
             UsageWindow w = s.enter(b.windowIndex(now), l);
+            while (w == null && byMdcValue && s.isRetired()) {
+                s = successor(b, s, now, instances, i);
+                w = s.enter(b.windowIndex(now), l);
+            }
             boolean gated = w != null;
             if (!gated) {
                 w = s.current(); // released (thread ended, or shutdown): still counted, no session to add to
@@ -199,6 +217,16 @@ public final class BudgetEngine {
             states[i] = state(b, s.key, totalBefore + total, inputBefore + inputTokens, outputBefore + outputTokens);
         }
         return new ChargeResult(Arrays.asList(states), crossings);
+    }
+
+    /**
+     * The instance that follows {@code s}, released as idle while this call was in flight: what {@code s} used went
+     * to the kept usage, which its successor starts from, so the call is charged there (in a new session).
+     */
+    private ScopeInstance successor(BudgetLimits b, ScopeInstance s, long now, ScopeInstance[] instances, int i) {
+        ScopeInstance next = instanceOf(b, s.key.substring(MDC_PREFIX.length() + b.mdcKey.length() + 1), now);
+        instances[i] = next;
+        return next;
     }
 
     /** Longest single wait for a settlement before the numbers are looked at again (a window may have reset). */
@@ -658,17 +686,121 @@ public final class BudgetEngine {
     }
 
     private ScopeInstance mdcInstance(BudgetLimits b, String mdcValue, long now) {
-        ConcurrentHashMap<String, ScopeInstance> byValue = mdcScopes.get(b.index);
         // a long value is held and shown only bounded (ScopeKeys): the map never keeps the app's long string
-        String value = ScopeKeys.boundedValue(mdcValue);
-        ScopeInstance s = byValue.get(value);
-        if (s == null) {
-            s = byValue.computeIfAbsent(value, v -> {
-                live.incrementAndGet();
-                return new ScopeInstance("mdc:" + b.mdcKey + "=" + v, b, b.windowIndex(now));
-            });
+        return instanceOf(b, ScopeKeys.boundedValue(mdcValue), now);
+    }
+
+    /**
+     * The live instance of an MDC value (already bounded), marked as called at {@code now}: created on first use, or
+     * again after the idle sweep released it, then starting from the usage kept of its current window.
+     */
+    private ScopeInstance instanceOf(BudgetLimits b, String value, long now) {
+        ConcurrentHashMap<String, ScopeInstance> byValue = mdcScopes.get(b.index);
+        for (;;) {
+            ScopeInstance s = byValue.get(value);
+            if (s == null) {
+                s = byValue.computeIfAbsent(value, v -> {
+                    live.incrementAndGet();
+                    long index = b.windowIndex(now);
+                    ScopeInstance created = new ScopeInstance(MDC_PREFIX + b.mdcKey + "=" + v, b, index);
+                    long[] kept = keptUsage.get(b.index).remove(v);
+                    if (kept != null && KeptUsage.windowIndex(kept) == index) {
+                        created.restore(kept);
+                    }
+                    return created;
+                });
+            }
+            if (s.touch(now)) {
+                return s;
+            }
+            // the idle sweep claimed it between the look-up and the mark: it is about to leave the map
+            Thread.yield();
         }
-        return s;
+    }
+
+    /**
+     * Releases the {@code mdc:} scope instances that had no call for {@code idleMillis}: each one's session ends with
+     * reason {@code idle} and only what it used in the current window is kept ({@link KeptUsage}), to be restored
+     * when its MDC value calls again (in a new session). Instances with a reservation open are in flight, not idle.
+     * Kept usage of windows that have passed is dropped; without a window it is kept while the process runs. Thread
+     * scopes are not concerned: they end with their thread. Call it periodically from one background thread.
+     *
+     * @param idleMillis how long without a call makes an instance idle; 0 or less releases nothing
+     * @return the number of scope instances released
+     */
+    public int releaseIdle(long idleMillis) {
+        if (idleMillis <= 0) {
+            return 0;
+        }
+        synchronized (reaping) {
+            if (closed) {
+                return 0;
+            }
+            long now = clock.millis();
+            long cutoff = now - idleMillis;
+            Set<ScopeInstance> reserved = null;
+            int released = 0;
+            for (int i = 0; i < budgets.length; i++) {
+                ConcurrentHashMap<String, ScopeInstance> byValue = mdcScopes.get(i);
+                if (byValue == null) {
+                    continue;
+                }
+                BudgetLimits b = budgets[i];
+                long window = b.windowIndex(now);
+                ConcurrentHashMap<String, long[]> kept = keptUsage.get(i);
+                if (b.windowMillis != 0) {
+                    kept.values().removeIf(k -> KeptUsage.windowIndex(k) < window);
+                }
+                for (java.util.Map.Entry<String, ScopeInstance> e : byValue.entrySet()) {
+                    ScopeInstance s = e.getValue();
+                    if (s.lastCall() > cutoff) {
+                        continue;
+                    }
+                    if (reserved == null) {
+                        reserved = reservedInstances();
+                    }
+                    if (reserved.contains(s) || !s.retireIfIdleSince(cutoff)) {
+                        continue;
+                    }
+                    long[] usage = s.releaseIdle();
+                    long[] keep = usage != null && KeptUsage.windowIndex(usage) == window ? usage : null;
+                    byValue.compute(e.getKey(), (v, cur) -> {
+                        if (cur != s) {
+                            return cur;
+                        }
+                        if (keep != null) {
+                            kept.put(v, keep);
+                        }
+                        return null;
+                    });
+                    live.decrementAndGet();
+                    s.endIdleSession(listener);
+                    released++;
+                }
+            }
+            return released;
+        }
+    }
+
+    /** The number of MDC values whose usage is kept after their scope instance was released as idle. */
+    public int keptScopes() {
+        int n = 0;
+        for (ConcurrentHashMap<String, long[]> kept : keptUsage) {
+            if (kept != null) {
+                n += kept.size();
+            }
+        }
+        return n;
+    }
+
+    private Set<ScopeInstance> reservedInstances() {
+        Set<ScopeInstance> out = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Reservation r : reservations) {
+            if (r.isOpen()) {
+                out.addAll(Arrays.asList(r.instances));
+            }
+        }
+        return out;
     }
 
     private static List<ThresholdCrossing> crossings(BudgetLimits b, String key, UsageWindow w,

@@ -9,12 +9,30 @@ package dev.tokenguard.budget;
  * meets one only when it finds a window pending or closed.
  */
 final class ScopeInstance {
+    /** {@link #lastCall} of an instance released because it was idle: no call may use it any more. */
+    static final long RETIRED = Long.MIN_VALUE;
+    private static final java.lang.invoke.VarHandle LAST_CALL;
+
+    static {
+        try {
+            LAST_CALL = java.lang.invoke.MethodHandles.lookup().findVarHandle(ScopeInstance.class, "lastCall",
+                    long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     final String key;
     final BudgetLimits limits;
     private volatile UsageWindow current;
     private volatile boolean released;
     /** Reservations of the calls in flight; created on the first reservation. */
     private volatile InFlight inFlight;
+    /**
+     * When a call last used this instance (epoch ms), or {@link #RETIRED}. A call claims the instance by moving it
+     * forward, the idle sweep by swapping it for {@link #RETIRED}: one compare-and-set decides which came first.
+     */
+    private volatile long lastCall;
 
     ScopeInstance(String key, BudgetLimits limits, long windowIndex) {
         this.key = key;
@@ -28,6 +46,60 @@ final class ScopeInstance {
 
     boolean isReleased() {
         return released;
+    }
+
+    /**
+     * Marks a call at {@code now}; false when the instance was released as idle (the caller then looks its key up
+     * again). Writes only when the time moved on, so calls within one millisecond share one write.
+     */
+    boolean touch(long now) {
+        for (;;) {
+            long t = lastCall;
+            if (t == RETIRED) {
+                return false;
+            }
+            if (t >= now || LAST_CALL.compareAndSet(this, t, now)) {
+                return true;
+            }
+        }
+    }
+
+    long lastCall() {
+        return lastCall;
+    }
+
+    boolean isRetired() {
+        return lastCall == RETIRED;
+    }
+
+    /** Claims this instance for the idle sweep when no call marked it after {@code cutoff}; true when claimed. */
+    boolean retireIfIdleSince(long cutoff) {
+        long t = lastCall;
+        return t != RETIRED && t <= cutoff && LAST_CALL.compareAndSet(this, t, RETIRED);
+    }
+
+    /**
+     * Releases an instance the idle sweep claimed ({@link #retireIfIdleSince}): closes its window, waiting for the
+     * charges adding to it, and returns what it used there ({@link KeptUsage}), or null when it used nothing. Its session is ended
+     * by {@link #endIdleSession} once the instance is out of the engine's registry.
+     */
+    synchronized long[] releaseIdle() {
+        released = true;
+        UsageWindow w = current;
+        w.closeAndDrain();
+        return KeptUsage.of(w);
+    }
+
+    synchronized void endIdleSession(SessionListener listener) {
+        UsageWindow w = current;
+        if (w.session != null && w.started) {
+            listener.sessionEnded(w.session, SessionListener.IDLE);
+        }
+    }
+
+    /** Puts usage kept from an earlier instance of the same key into this new one's first window. */
+    void restore(long[] kept) {
+        KeptUsage.addTo(kept, current);
     }
 
     InFlight inFlight() {

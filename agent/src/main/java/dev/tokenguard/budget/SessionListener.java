@@ -26,9 +26,11 @@ public interface SessionListener {
     String SHUTDOWN = "shutdown";
     /** Reason of {@link #sessionEnded}: the default budget's window passed a boundary. */
     String WINDOW_RESET = "window_reset";
+    /** Reason of {@link #sessionEnded}: the session's {@code mdc:} scope instance had no call for the idle-release time. */
+    String IDLE = "idle";
 
     void sessionStarted(Session session);
 
-    /** @param reason {@code thread_end}, {@code shutdown} or {@code window_reset} */
+    /** @param reason {@code thread_end}, {@code shutdown}, {@code window_reset} or {@code idle} */
     void sessionEnded(Session session, String reason);
 }

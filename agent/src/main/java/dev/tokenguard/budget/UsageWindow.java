@@ -127,6 +127,20 @@ final class UsageWindow {
         return (long) USAGE[dimension].getVolatile(this);
     }
 
+    long reportedBits() {
+        return reported;
+    }
+
+    /** Marks every threshold whose bit is set in {@code bits} reported (usage kept from an earlier instance). */
+    void markReportedBits(long bits) {
+        for (;;) {
+            long r = reported;
+            if ((r | bits) == r || REPORTED.compareAndSet(this, r, r | bits)) {
+                return;
+            }
+        }
+    }
+
     /** Marks threshold {@code t} reported; true for the one caller that marked it first. */
     boolean markReported(int t) {
         long bit = 1L << t;

@@ -120,9 +120,10 @@ public final class ConfigOptions {
             ValueFormats::span);
     public static final ConfigOption<Duration> BUDGET_IDLE_RELEASE = option("tokenguard.budget.idle-release",
             "a duration `<n>s`, `<n>m`, `<n>h`, e.g. `15m`", "15m",
-            "accepted and validated, not in effect yet: an `mdc:` scope instance is meant to end its session"
-                    + " (`session_end` reason `idle`) after no call for this long, keeping its usage in the current"
-                    + " window; today idle scope instances keep their session until shutdown", ValueFormats::positiveSpan);
+            "an `mdc:` scope instance with no call for this long ends its session (`session_end` reason `idle`,"
+                    + " file closed) and is released; its usage in the current window is kept (without a window, while"
+                    + " the process runs) and the next call of the same MDC value starts a new session from it",
+            ValueFormats::positiveSpan);
     /** Keys under {@code tokenguard.budget.} that hold for every budget, so a named budget does not set them. */
     static final java.util.Set<String> ENGINE_WIDE_KEYS = java.util.Set.of(BUDGET_RESERVE_OUTPUT.key(),
             BUDGET_RESERVE_WAIT.key(), BUDGET_IDLE_RELEASE.key());

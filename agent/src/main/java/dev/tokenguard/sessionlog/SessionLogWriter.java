@@ -322,7 +322,7 @@ public final class SessionLogWriter implements AutoCloseable {
     /**
      * Event {@code session_end} with the session's totals, then closes the session's file.
      *
-     * @param reason {@code thread_end}, {@code shutdown} or {@code window_reset}
+     * @param reason {@code thread_end}, {@code shutdown}, {@code window_reset} or {@code idle}
      */
     public void sessionEnd(Session s, String reason) {
         append(s, "session_end", true, g -> {

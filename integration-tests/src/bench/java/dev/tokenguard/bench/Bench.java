@@ -91,10 +91,15 @@ public final class Bench {
         Path out = Path.of(required("bench.out")).toAbsolutePath();
         Bench bench = new Bench(work, agentJar, sampleJar, otelJar, System.getProperty("bench.otel.version", "?"),
                 Settings.of(quick));
-        // -Dbench.only=concurrency: only the reservation rows (about a minute)
-        String table = "concurrency".equals(System.getProperty("bench.only"))
+        // -Dbench.only=concurrency: only the reservation rows (about a minute); =idle-scopes: only the retained
+        // bytes per idle scope (a minute or two)
+        String only = System.getProperty("bench.only");
+        String table = "concurrency".equals(only)
                 ? "| metric | none | tokenguard | otel-agent | target | met? |\n| --- | ---: | ---: | ---: | --- | --- |\n"
                         + String.join("\n", ConcurrentBudget.rows(bench.concurrentBudget())) + "\n"
+                : "idle-scopes".equals(only)
+                ? new Report(bench.settings, bench.otelVersion, Map.of(), Map.of(), bench.idleScopes(), Map.of())
+                        .idleScopesMarkdown()
                 : bench.run();
         System.out.println();
         System.out.println(table);

@@ -11,6 +11,10 @@ import dev.tokenguard.sessionlog.SessionLogWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -18,7 +22,9 @@ import java.util.concurrent.CountDownLatch;
 /**
  * Retained heap per idle budget scope, run in a JVM of its own with the agent jar on the class path
  * (no -javaagent: the budget engine is driven directly). An idle scope is one that made one call
- * (its session started, one charge) and then nothing more while it stays alive.
+ * (its session started, one charge) and then nothing more while it stays alive. MDC scopes are measured
+ * after the engine's idle sweep ({@code BudgetEngine.releaseIdle}, which the agent's reaper runs every second)
+ * released them: the clock is moved past {@link #IDLE_RELEASE} first; what stays is the usage kept per MDC value.
  *
  * <p>Arguments: {@code <mdc scopes> <mdc scopes with the session log> <threads> <log dir>}. Prints
  * {@code RESULT <key> <bytes per scope>} for {@code mdc_scope_bytes} (engine only),
@@ -28,6 +34,8 @@ import java.util.concurrent.CountDownLatch;
  */
 public final class IdleScopes {
     private static final Double COST = 0.0001;
+    /** The default of {@code tokenguard.budget.idle-release}. */
+    static final Duration IDLE_RELEASE = Duration.ofMinutes(15);
 
     private IdleScopes() {
     }
@@ -38,37 +46,54 @@ public final class IdleScopes {
         int threads = Integer.parseInt(args[2]);
         Path logDir = Files.createDirectories(Path.of(args[3]));
 
-        System.out.println("RESULT mdc_scope_bytes " + mdcBytesPerScope(mdcScopes, SessionListener.NONE));
+        System.out.println("RESULT mdc_scope_bytes "
+                + mdcBytesPerScope(mdcScopes, SessionListener.NONE, new MovableClock()));
+        MovableClock clock = new MovableClock();
         try (SessionLogWriter log = new SessionLogWriter(logDir, "bench", ProcessHandle.current().pid(),
-                Clock.systemUTC(), System.err::println)) {
+                clock, System.err::println)) {
             System.out.println("RESULT mdc_scope_logged_bytes "
-                    + mdcBytesPerScope(loggedScopes, log.sessionListener()));
+                    + mdcBytesPerScope(loggedScopes, log.sessionListener(), clock));
         }
         System.out.println("RESULT thread_scope_bytes " + threadBytesPerScope(threads));
     }
 
     static BudgetEngine engine(ScopeSpec scope, ThreadLocal<String> mdc, SessionListener listener) {
-        BudgetSpec spec = new BudgetSpec(BudgetSpec.DEFAULT_NAME, scope, 1_000_000_000_000L, null, null, null, null,
-                new double[] {0.75, 0.90, 0.95}, EnforcementMode.ENFORCE);
-        return new BudgetEngine(List.of(spec), Clock.systemUTC(), key -> mdc.get(), listener);
+        return engine(scope, mdc, listener, Clock.systemUTC());
     }
 
-    /** Each scope: an MDC value (a tenant id as the app would set it), one enter + check + charge. */
-    static double mdcBytesPerScope(int count, SessionListener listener) throws InterruptedException {
+    static BudgetEngine engine(ScopeSpec scope, ThreadLocal<String> mdc, SessionListener listener, Clock clock) {
+        BudgetSpec spec = new BudgetSpec(BudgetSpec.DEFAULT_NAME, scope, 1_000_000_000_000L, null, null, null, null,
+                new double[] {0.75, 0.90, 0.95}, EnforcementMode.ENFORCE);
+        return new BudgetEngine(List.of(spec), clock, key -> mdc.get(), listener);
+    }
+
+    /**
+     * Each scope: an MDC value (a tenant id as the app would set it), one enter + check + charge; then the clock
+     * moves past the idle-release time and the idle sweep runs.
+     */
+    static double mdcBytesPerScope(int count, SessionListener listener, MovableClock clock)
+            throws InterruptedException {
         ThreadLocal<String> mdc = new ThreadLocal<>();
-        BudgetEngine engine = engine(ScopeSpec.mdc("tenant"), mdc, listener);
+        BudgetEngine engine = engine(ScopeSpec.mdc("tenant"), mdc, listener, clock);
         oneCall(engine); // the engine's own first-use costs are not per scope
         mdc.set("tenant-warm");
         oneCall(engine);
+        mdc.remove();
+        clock.advance(IDLE_RELEASE);
+        engine.releaseIdle(IDLE_RELEASE.toMillis()); // and the kept usage's first-use costs
         long before = CallLoad.usedHeapAfterGc();
         for (int i = 0; i < count; i++) {
             mdc.set("tenant-" + i);
             oneCall(engine);
         }
         mdc.remove();
+        clock.advance(IDLE_RELEASE);
+        int released = engine.releaseIdle(IDLE_RELEASE.toMillis());
         long after = CallLoad.usedHeapAfterGc();
-        if (engine.liveScopes() < count) {
-            throw new IllegalStateException("expected " + count + " live scopes, engine holds " + engine.liveScopes());
+        // kept: the warm-up value too; live: the warm-up call's thread scope (no MDC value)
+        if (released != count || engine.keptScopes() != count + 1 || engine.liveScopes() != 1) {
+            throw new IllegalStateException("expected " + count + " scopes released and kept; released "
+                    + released + ", kept " + engine.keptScopes() + ", live " + engine.liveScopes());
         }
         double perScope = (double) (after - before) / count;
         engine.close();
@@ -119,5 +144,34 @@ public final class IdleScopes {
             throw new IllegalStateException("the benchmark budget refused a call");
         }
         engine.charge(scope, 60, 40, COST);
+    }
+
+    /** The wall clock, plus the time the benchmark skipped (the idle-release wait). */
+    static final class MovableClock extends Clock {
+        private volatile long skippedMillis;
+
+        void advance(Duration d) {
+            skippedMillis += d.toMillis();
+        }
+
+        @Override
+        public long millis() {
+            return System.currentTimeMillis() + skippedMillis;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(millis());
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
     }
 }

@@ -71,11 +71,7 @@ final class Report {
                 f("%.0f", medianOf(Bench.TOKENGUARD, "heap_growth_bytes") / 1e3),
                 f("%.0f", medianOf(Bench.OTEL, "heap_growth_bytes") / 1e3), "", "");
 
-        scopeRow("retained bytes per idle mdc scope, engine (" + settings.mdcScopes() + " scopes)", "mdc_scope_bytes");
-        scopeRow("retained bytes per idle mdc scope, engine + JSONL session log (" + settings.loggedScopes()
-                + " scopes)", "mdc_scope_logged_bytes");
-        scopeRow("retained bytes per idle thread scope, engine (" + settings.threads() + " parked threads)",
-                "thread_scope_bytes");
+        idleScopeRows();
         double vtBefore = scopes.getOrDefault("vt_heap_before_bytes", Double.NaN);
         double vtEnded = scopes.getOrDefault("vt_heap_ended_bytes", Double.NaN);
         double vtReaped = scopes.getOrDefault("vt_heap_reaped_bytes", Double.NaN);
@@ -109,6 +105,22 @@ final class Report {
         row("call site per call, CPU ns of the calling thread (found + formatted, same stack)", "", f("%,.0f", cpu), "",
                 "<= 5,000", met(cpu <= 5_000));
         return String.join("\n", rows) + "\n";
+    }
+
+    /** Only the rows of the retained bytes per idle scope ({@code -Dbench.only=idle-scopes}). */
+    String idleScopesMarkdown() {
+        row("metric", "none", "tokenguard", "otel-agent", "target", "met?");
+        row("---", "---:", "---:", "---:", "---", "---");
+        idleScopeRows();
+        return String.join("\n", rows) + "\n";
+    }
+
+    private void idleScopeRows() {
+        scopeRow("retained bytes per idle mdc scope, engine (" + settings.mdcScopes() + " scopes)", "mdc_scope_bytes");
+        scopeRow("retained bytes per idle mdc scope, engine + JSONL session log (" + settings.loggedScopes()
+                + " scopes)", "mdc_scope_logged_bytes");
+        scopeRow("retained bytes per idle thread scope, engine (" + settings.threads() + " parked threads)",
+                "thread_scope_bytes");
     }
 
     private void scopeRow(String label, String key) {

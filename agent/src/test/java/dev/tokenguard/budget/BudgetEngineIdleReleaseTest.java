@@ -1,0 +1,258 @@
+package dev.tokenguard.budget;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** {@code mdc:} scope instances released after {@code tokenguard.budget.idle-release} without a call. */
+class BudgetEngineIdleReleaseTest {
+    static final Instant T0 = Instant.parse("2025-03-10T10:15:00Z");
+    static final long IDLE = Duration.ofMinutes(15).toMillis();
+    static final long MINUTE = 60_000;
+
+    final MutableClock clock = new MutableClock(T0);
+    final RecordingListener listener = new RecordingListener();
+    final ThreadLocal<Map<String, String>> mdcMap = ThreadLocal.withInitial(HashMap::new);
+    final MdcSource mdc = key -> mdcMap.get().get(key);
+
+    BudgetEngine engine(Long maxTokens, Duration window) {
+        return new BudgetEngine(List.of(new BudgetSpec("default", ScopeSpec.mdc("tenant"), maxTokens, null, null, null,
+                window, new double[] {0.5}, EnforcementMode.ENFORCE)), clock, mdc, listener);
+    }
+
+    CallScope enterAs(BudgetEngine e, String tenant) {
+        mdcMap.get().put("tenant", tenant);
+        try {
+            return e.enter();
+        } finally {
+            mdcMap.get().remove("tenant");
+        }
+    }
+
+    /** enter + check + charge as one call of {@code tenant}; the refusal when refused. */
+    Refusal call(BudgetEngine e, String tenant, long input, long output) {
+        CallScope s = enterAs(e, tenant);
+        Refusal r = e.check(s);
+        if (r == null) {
+            e.charge(s, input, output, null);
+        }
+        return r;
+    }
+
+    long used(BudgetEngine e, String tenant) {
+        return e.states(enterAs(e, tenant)).get(0).used();
+    }
+
+    @Test
+    void idleInstanceEndsItsSessionAndItsUsageIsKeptForTheNextCall() {
+        BudgetEngine e = engine(1000L, null);
+        assertNull(call(e, "acme", 600, 300));
+        Session first = listener.started.peek();
+        assertNotNull(first);
+
+        clock.advanceMillis(IDLE - 1);
+        assertEquals(0, e.releaseIdle(IDLE), "one millisecond short of the idle time");
+        assertEquals(List.of(), listener.endReasons());
+        clock.advanceMillis(1);
+        assertEquals(1, e.releaseIdle(IDLE));
+        assertEquals(List.of(SessionListener.IDLE), listener.endReasons());
+        RecordingListener.Ended end = listener.endOf(first);
+        assertEquals(600, end.input());
+        assertEquals(300, end.output());
+        assertEquals(0, e.liveScopes());
+        assertEquals(1, e.keptScopes());
+        assertEquals(0, e.releaseIdle(IDLE), "released once");
+
+        clock.advanceMillis(60 * MINUTE); // no window: kept however long the value stays away
+        assertEquals(0, e.releaseIdle(IDLE));
+        CallScope next = enterAs(e, "acme");
+        assertEquals("mdc:tenant=acme", next.scopeKey());
+        assertNotEquals(first.id(), next.session().id(), "a new session");
+        assertNull(e.check(next), "900 of 1000 used");
+        e.charge(next, 70, 30, null);
+        assertEquals(1000, used(e, "acme"), "900 kept + 100");
+        assertEquals(0, e.keptScopes());
+        assertEquals(1, e.liveScopes());
+        Refusal refused = call(e, "acme", 1, 1);
+        assertNotNull(refused);
+        assertEquals(1000, refused.used());
+        assertEquals(1000, refused.limit());
+        assertEquals(List.of(0L, 0L), new ArrayList<>(listener.tokensAtStart));
+        assertEquals(2, listener.started.size());
+        assertEquals(100, next.session().inputTokens() + next.session().outputTokens(), "the new session's own");
+    }
+
+    @Test
+    void anExhaustedValueStaysRefusedAfterItsRelease() {
+        BudgetEngine e = engine(500L, null);
+        assertNull(call(e, "acme", 400, 100));
+        assertNull(call(e, "globex", 10, 10));
+        clock.advanceMillis(IDLE);
+        assertEquals(2, e.releaseIdle(IDLE));
+        assertEquals(2, e.keptScopes());
+
+        Refusal r = call(e, "acme", 1, 1);
+        assertNotNull(r, "the first call after the release sees the 500 kept");
+        assertEquals(500, r.used());
+        assertEquals(500, r.limit());
+        assertEquals(20, used(e, "globex"));
+        assertNull(call(e, "globex", 1, 1));
+        assertEquals(22, used(e, "globex"));
+    }
+
+    @Test
+    void thresholdsReportedBeforeTheReleaseAreNotReportedAgain() {
+        BudgetEngine e = engine(100L, null);
+        CallScope s = enterAs(e, "acme");
+        assertEquals(1, e.charge(s, 60, 0, null).crossings().size(), "50 % crossed");
+        clock.advanceMillis(IDLE);
+        assertEquals(1, e.releaseIdle(IDLE));
+        CallScope again = enterAs(e, "acme");
+        assertEquals(0, e.charge(again, 10, 0, null).crossings().size());
+        assertEquals(70, used(e, "acme"));
+    }
+
+    @Test
+    void aValueWithAReservationOpenIsNotIdle() {
+        BudgetEngine e = engine(1000L, null);
+        CallScope s = enterAs(e, "acme");
+        Admission a = e.reserve(s, new Estimate(100, 50, 0), 0);
+        assertNull(a.refusal());
+        clock.advanceMillis(IDLE + 5 * MINUTE);
+        assertEquals(0, e.releaseIdle(IDLE), "the call is in flight");
+        assertEquals(1, e.liveScopes());
+        e.charge(s, a.reservation(), 80, 20, null);
+        assertEquals(0, e.openReservations());
+        clock.advanceMillis(IDLE);
+        assertEquals(1, e.releaseIdle(IDLE));
+        assertEquals(List.of(SessionListener.IDLE), listener.endReasons());
+        assertEquals(100, used(e, "acme"));
+    }
+
+    @Test
+    void aCallInFlightAcrossTheReleaseIsChargedToTheKeptUsage() {
+        BudgetEngine e = engine(1000L, null);
+        assertNull(call(e, "acme", 200, 0));
+        CallScope slow = enterAs(e, "acme");
+        assertNull(e.check(slow));
+        clock.advanceMillis(IDLE);
+        assertEquals(1, e.releaseIdle(IDLE));
+        e.charge(slow, 30, 20, null);
+        assertEquals(250, used(e, "acme"), "200 kept + 50 charged after the release");
+        assertEquals(2, listener.started.size(), "charged in a new session");
+        assertEquals(50, slow.session().inputTokens() + slow.session().outputTokens());
+        assertEquals(1, e.liveScopes());
+        assertEquals(0, e.keptScopes());
+    }
+
+    @Test
+    void keptUsageOfAPastWindowIsDropped() {
+        BudgetEngine e = engine(1000L, Duration.ofHours(1));
+        assertNull(call(e, "acme", 900, 0)); // 10:15
+        clock.advanceMillis(IDLE); // 10:30
+        assertEquals(1, e.releaseIdle(IDLE));
+        assertEquals(1, e.keptScopes());
+        assertEquals(900, used(e, "acme"), "same window: kept");
+        clock.advanceMillis(IDLE); // 10:45
+        assertEquals(1, e.releaseIdle(IDLE));
+        clock.advanceMillis(15 * MINUTE); // 11:00, the next window
+        assertEquals(0, e.releaseIdle(IDLE));
+        assertEquals(0, e.keptScopes(), "dropped at the window boundary");
+        assertEquals(0, used(e, "acme"));
+        assertNull(call(e, "acme", 10, 0));
+        assertEquals(10, used(e, "acme"));
+    }
+
+    @Test
+    void usageOfAWindowThatPassedWhileIdleIsNotKept() {
+        BudgetEngine e = engine(1000L, Duration.ofHours(1));
+        clock.advanceMillis(40 * MINUTE); // 10:55
+        assertNull(call(e, "acme", 900, 0));
+        clock.advanceMillis(IDLE); // 11:10: the instance still holds 10:00-11:00
+        assertEquals(1, e.releaseIdle(IDLE));
+        assertEquals(0, e.keptScopes());
+        assertNull(call(e, "acme", 5, 0));
+        assertEquals(5, used(e, "acme"));
+    }
+
+    @Test
+    void threadScopesOfAnMdcBudgetAreNotReleased() {
+        BudgetEngine e = engine(1000L, null);
+        CallScope s = e.enter(); // no MDC value: the thread's scope
+        e.charge(s, 1, 1, null);
+        clock.advanceMillis(IDLE * 4);
+        assertEquals(0, e.releaseIdle(IDLE));
+        assertEquals(1, e.liveScopes());
+        assertEquals(0, e.releaseIdle(0), "0 releases nothing");
+    }
+
+    /**
+     * Calls of one MDC value on four threads while the sweep releases it over and over (the clock jumps past the idle
+     * time before each sweep, so calls are caught between look-up and charge): no token is lost or counted twice.
+     */
+    @Test
+    void callsRacingTheSweepAreCountedExactlyOnce() throws Exception {
+        BudgetEngine e = engine(1_000_000_000L, null);
+        int threads = 4;
+        int callsEach = 20_000;
+        CountDownLatch go = new CountDownLatch(1);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            Thread w = new Thread(() -> {
+                try {
+                    go.await();
+                    for (int i = 0; i < callsEach; i++) {
+                        assertNull(call(e, "acme", 2, 1));
+                    }
+                } catch (Throwable x) {
+                    failure.set(x);
+                }
+            }, "caller-" + t);
+            w.start();
+            workers.add(w);
+        }
+        AtomicBoolean done = new AtomicBoolean();
+        int[] sweeps = new int[1];
+        Thread sweeper = new Thread(() -> {
+            while (!done.get()) {
+                clock.advanceMillis(IDLE);
+                sweeps[0] += e.releaseIdle(IDLE);
+            }
+        }, "sweeper");
+        sweeper.start();
+        go.countDown();
+        for (Thread w : workers) {
+            w.join();
+        }
+        done.set(true);
+        sweeper.join();
+        assertNull(failure.get());
+        long calls = (long) threads * callsEach;
+        assertEquals(3 * calls, used(e, "acme"));
+        e.close();
+        long sessionTokens = 0;
+        for (RecordingListener.Ended end : listener.ended) {
+            sessionTokens += end.input() + end.output();
+        }
+        assertEquals(3 * calls, sessionTokens, "every charge is in exactly one session");
+        assertEquals(listener.started.size(), listener.ended.size(), "every started session ended");
+        assertTrue(sweeps[0] > 0, "the sweep released the value at least once");
+        for (Map.Entry<String, java.util.concurrent.atomic.AtomicInteger> c : listener.endCount.entrySet()) {
+            assertEquals(1, c.getValue().get(), "session " + c.getKey() + " ended once");
+        }
+    }
+}
