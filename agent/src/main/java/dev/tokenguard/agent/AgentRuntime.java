@@ -102,8 +102,7 @@ final class AgentRuntime {
             log.startRetention();
         }
         AgentRuntime runtime = new AgentRuntime(engine, log, governor, otel);
-        runtime.startReaper();
-        BudgetsRegistration.startInBackground(new Budgets(engine, governor, log, counts));
+        runtime.startReaper(new BudgetsRegistration(new Budgets(engine, governor, log, counts)));
         Runtime.getRuntime().addShutdownHook(new Thread(runtime::shutdown, "tokenguard-shutdown"));
         return runtime;
     }
@@ -138,12 +137,13 @@ final class AgentRuntime {
         return governor;
     }
 
-    private void startReaper() {
+    private void startReaper(BudgetsRegistration jmx) {
         Thread reaper = new Thread(() -> {
             while (!Thread.currentThread().isInterrupted()) {
                 try {
                     Thread.sleep(REAP_INTERVAL_MILLIS);
                     engine.reapEndedThreads();
+                    jmx.poll();
                     reportAbandoned(engine.releaseAbandoned(MAX_CALL_LIFETIME.toMillis()));
                 } catch (InterruptedException e) {
                     return;

@@ -23,7 +23,10 @@ import java.util.List;
  * {@code dev.tokenguard:type=Budgets} MBean. No library: {@code com.sun.tools.attach} and JMX are the JDK's.
  */
 final class ControlCommand {
-    /** How long to wait for the agent's MBean, registered on a background thread right after start-up. */
+    /**
+     * How long to wait for the agent's MBean: the agent registers it within about a second of the JVM's platform
+     * MBeanServer coming into being, which starting the local connector does.
+     */
     static final long REGISTRATION_WAIT_MILLIS = 5_000;
 
     private ControlCommand() {
@@ -123,7 +126,7 @@ final class ControlCommand {
                             + "configuration may have disabled it, see that JVM's stderr)");
                     return 1;
                 }
-                Thread.sleep(50); // registration runs on a background thread right after start-up
+                Thread.sleep(50); // the agent's background thread registers it once the connector is up
             }
             return call.run(server, name);
         } catch (JMException | IOException e) {
