@@ -3,6 +3,9 @@ package dev.tokenguard.agent;
 import dev.tokenguard.budget.BudgetEngine;
 import dev.tokenguard.budget.SessionListener;
 import dev.tokenguard.config.TokenGuardConfig;
+import dev.tokenguard.control.Budgets;
+import dev.tokenguard.control.BudgetsRegistration;
+import dev.tokenguard.control.CallCounts;
 import dev.tokenguard.budget.ScopeUtilization;
 import dev.tokenguard.core.AgentLog;
 import dev.tokenguard.core.CallerFrames;
@@ -86,7 +89,8 @@ final class AgentRuntime {
                 ? OtelTelemetry.start(OtelSetup.fromEnvironment(otelProperties(), System.getenv()), clock,
                         () -> utilization(engine, budgetScopes))
                 : Telemetry.NONE;
-        Telemetry telemetry = TelemetrySinks.of(List.of(otel, JfrTelemetry.create()));
+        CallCounts counts = new CallCounts();
+        Telemetry telemetry = TelemetrySinks.of(List.of(otel, JfrTelemetry.create(), counts));
         Governor governor = new Governor(engine, log, telemetry, clock,
                 new Governor.Settings(config.injectWarnings(), config.captureContent(), prices, config.httpEndpoints(),
                         config::instrumentationEnabled, config.callSiteEnabled() ? callSites() : null,
@@ -98,7 +102,8 @@ final class AgentRuntime {
             log.startRetention();
         }
         AgentRuntime runtime = new AgentRuntime(engine, log, governor, otel);
-        runtime.startReaper(config.idleRelease().toMillis());
+        runtime.startReaper(config.idleRelease().toMillis(),
+                new BudgetsRegistration(new Budgets(engine, governor, log, counts)));
         Runtime.getRuntime().addShutdownHook(new Thread(runtime::shutdown, "tokenguard-shutdown"));
         return runtime;
     }
@@ -134,13 +139,14 @@ final class AgentRuntime {
     }
 
     /** Every second: ends the scopes of ended threads and of idle MDC values, and calls that can no longer end. */
-    private void startReaper(long idleReleaseMillis) {
+    private void startReaper(long idleReleaseMillis, BudgetsRegistration jmx) {
         Thread reaper = new Thread(() -> {
             while (!Thread.currentThread().isInterrupted()) {
                 try {
                     Thread.sleep(REAP_INTERVAL_MILLIS);
                     engine.reapEndedThreads();
                     engine.releaseIdle(idleReleaseMillis);
+                    jmx.poll();
                     reportAbandoned(engine.releaseAbandoned(MAX_CALL_LIFETIME.toMillis()));
                 } catch (InterruptedException e) {
                     return;

@@ -46,9 +46,16 @@ final class AttachCommand {
                     + "JVM of the same user, started without -XX:+DisableAttachMechanism");
             return 1;
         }
+        boolean attached = false;
         try {
             Properties system = vm.getSystemProperties();
             String version = system.getProperty("java.specification.version", "?");
+            String running = system.getProperty(TokenGuardAgent.INSTALLED_PROPERTY);
+            if (running != null) {
+                out.println("TokenGuard " + running + " is already running in JVM " + pid + "; nothing loaded"
+                        + " (change its budgets with: set " + pid + " key=value)");
+                return 0;
+            }
             String jvmArgs = vm.getAgentProperties().getProperty("sun.jvm.args", "");
             if (warnsOnDynamicLoading(version, jvmArgs)) {
                 out.println("TokenGuard: JVM " + pid + " runs Java " + version + ", which prints a WARNING about an "
@@ -59,6 +66,7 @@ final class AttachCommand {
             vm.loadAgent(jar.toString(), agentArgs);
             out.println("TokenGuard: attached to JVM " + pid + " (Java " + version + ")"
                     + (agentArgs == null ? "" : " with " + agentArgs));
+            attached = true;
             return 0;
         } catch (AgentLoadException | AgentInitializationException | IOException e) {
             err.println("TokenGuard: could not load the agent into JVM " + pid + " (" + e + ")");
@@ -68,6 +76,9 @@ final class AttachCommand {
                 vm.detach();
             } catch (IOException ignored) {
                 // the agent is loaded or not; detaching changes neither
+            }
+            if (attached) {
+                ControlCommand.printStatusAfterAttach(pid, out);
             }
         }
     }

@@ -14,12 +14,13 @@ import java.util.Properties;
 
 /**
  * {@code java -jar tokenguard-agent.jar report [--html FILE] [dir]}: totals of a session-log directory;
- * {@code ... attach <pid> [k=v,...]}: loads the agent into a running JVM;
+ * {@code ... attach <pid> [k=v,...]}: loads the agent into a running JVM; {@code ... list}: the local JVMs;
+ * {@code ... status <pid>} / {@code ... set <pid> k=v ...}: read and change a running agent's budgets;
  * {@code ... restore [--service NAME] [--set k=v,...] [dir]}: what a restart would restore now.
  */
 public final class TokenGuardCli {
     static final String USAGE = "usage: java -jar tokenguard-agent.jar report [--html FILE] [session-log dir, default tokenguard-sessions]"
-            + " | attach <pid> [k=v,...]"
+            + " | attach <pid> [k=v,...] | list | status <pid> | set <pid> key=value... (or reset scope=<scope key>)"
             + " | restore [--service NAME] [--set key=value,...] [session-log dir] (budgets from the service's own"
             + " settings: -Dtokenguard.*, TOKENGUARD_*, tokenguard.config.file, or --set in agent-argument form)";
 
@@ -33,6 +34,15 @@ public final class TokenGuardCli {
     static int run(String[] args) {
         if (args.length >= 2 && args.length <= 3 && args[0].equals("attach")) {
             return AttachCommand.run(args[1], args.length == 3 ? args[2] : null, System.out, System.err);
+        }
+        if (args.length == 1 && args[0].equals("list")) {
+            return ControlCommand.list(System.out);
+        }
+        if (args.length == 2 && args[0].equals("status")) {
+            return ControlCommand.status(args[1], System.out, System.err);
+        }
+        if (args.length >= 2 && args[0].equals("set")) {
+            return ControlCommand.set(args[1], settings(args), System.out, System.err);
         }
         if (args.length > 0 && args[0].equals("restore")) {
             return restore(args);
@@ -60,6 +70,19 @@ public final class TokenGuardCli {
             }
         }
         return UsageReport.run(dir == null ? Path.of("tokenguard-sessions") : dir, html, System.out, System.err);
+    }
+
+    /** The settings of {@code set <pid> ...}: each argument one, except {@code reset scope=<key>}, two words. */
+    static java.util.List<String> settings(String[] args) {
+        java.util.List<String> settings = new java.util.ArrayList<>();
+        for (int i = 2; i < args.length; i++) {
+            if (args[i].equals("reset") && i + 1 < args.length) {
+                settings.add("reset " + args[++i]);
+            } else {
+                settings.add(args[i]);
+            }
+        }
+        return settings;
     }
 
     private static int restore(String[] args) {

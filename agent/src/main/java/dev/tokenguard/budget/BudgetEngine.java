@@ -576,6 +576,123 @@ public final class BudgetEngine {
         return new ScopeUtilization(b.name, s.key, highest);
     }
 
+    /**
+     * Takes the limits and mode of {@code changed} for the budget of the same name, from the next call on (a live
+     * change from the command line or JMX).
+     *
+     * @return the budget as it was before
+     * @throws IllegalArgumentException when no budget has that name, a limit is unusable, or the change touches what
+     *                                  cannot change while the budget runs (scope, window, warn-at)
+     */
+    public BudgetSpec change(BudgetSpec changed) {
+        for (BudgetLimits b : budgets) {
+            if (b.name.equals(changed.name())) {
+                BudgetSpec before = b.spec;
+                b.update(changed);
+                return before;
+            }
+        }
+        throw new IllegalArgumentException("no budget named '" + changed.name() + "'; the budgets are "
+                + budgets().stream().map(BudgetSpec::name).toList());
+    }
+
+    /**
+     * Sets the current window's usage of every scope instance with this key (of any budget) back to 0 and forgets
+     * its reported thresholds; the session goes on.
+     *
+     * @param scopeKey e.g. {@code thread:worker-3#41}, {@code global}, {@code mdc:tenant=acme}
+     * @return the number of scope instances reset, 0 when the engine holds none with that key
+     */
+    public int resetScope(String scopeKey) {
+        int reset = 0;
+        for (BudgetLimits b : budgets) {
+            ScopeInstance s = held(b, scopeKey);
+            if (s != null) {
+                s.current().reset();
+                reset++;
+            }
+        }
+        return reset;
+    }
+
+    /**
+     * The state of one scope instance the engine holds (as {@link #states} gives it for a call), or null when it
+     * holds none with that budget and key.
+     */
+    public BudgetState state(String budgetName, String scopeKey) {
+        long now = clock.millis();
+        for (BudgetLimits b : budgets) {
+            if (!b.name.equals(budgetName)) {
+                continue;
+            }
+            ScopeInstance s = held(b, scopeKey);
+            if (s == null) {
+                return null;
+            }
+            UsageWindow w = s.current();
+            return isStale(s, w, now) ? state(b, s.key, 0, 0, 0)
+                    : state(b, s.key, w.used(BudgetLimits.TOTAL), w.used(BudgetLimits.INPUT),
+                    w.used(BudgetLimits.OUTPUT));
+        }
+        return null;
+    }
+
+    /** The live scope instance of a budget with this key, or null. */
+    private ScopeInstance held(BudgetLimits b, String scopeKey) {
+        ScopeInstance s = null;
+        ScopeInstance g = globals.get(b.index);
+        if (g != null && g.key.equals(scopeKey)) {
+            s = g;
+        }
+        ConcurrentHashMap<String, ScopeInstance> byValue = mdcScopes.get(b.index);
+        String prefix = "mdc:" + b.mdcKey + "=";
+        if (s == null && byValue != null && scopeKey.startsWith(prefix)) {
+            s = byValue.get(scopeKey.substring(prefix.length()));
+        }
+        if (s == null && scopeKey.startsWith("thread:")) {
+            for (ThreadScope ts : threadScopes) {
+                if (ts.key.equals(scopeKey)) {
+                    s = ts.get(b.index);
+                    break;
+                }
+            }
+        }
+        return s == null || s.isReleased() ? null : s;
+    }
+
+    /**
+     * The total (input + output) tokens used in the current window over every scope instance the engine holds of
+     * one budget; -1 when no budget has that name. Reads without locking, like {@link #mostUtilized}.
+     */
+    public long totalUsed(String budgetName) {
+        long now = clock.millis();
+        for (BudgetLimits b : budgets) {
+            if (!b.name.equals(budgetName)) {
+                continue;
+            }
+            long sum = usedNow(globals.get(b.index), now);
+            ConcurrentHashMap<String, ScopeInstance> byValue = mdcScopes.get(b.index);
+            if (byValue != null) {
+                for (ScopeInstance s : byValue.values()) {
+                    sum += usedNow(s, now);
+                }
+            }
+            for (ThreadScope ts : threadScopes) {
+                sum += usedNow(ts.get(b.index), now);
+            }
+            return sum;
+        }
+        return -1;
+    }
+
+    private long usedNow(ScopeInstance s, long now) {
+        if (s == null || s.isReleased()) {
+            return 0;
+        }
+        UsageWindow w = s.current();
+        return isStale(s, w, now) ? 0 : w.used(BudgetLimits.TOTAL);
+    }
+
     /** The number of scope instances currently held, over all budgets. */
     public int liveScopes() {
         return live.get();

@@ -21,20 +21,21 @@ final class BudgetLimits {
 
     private static final LimitKind[] KINDS = LimitKind.values();
 
-    final BudgetSpec spec;
+    /** Replaced as a whole by {@link #update}: the limits, the mode and the points change live; the rest never. */
+    volatile BudgetSpec spec;
     final String name;
     final int index;
     final ScopeSpec.Kind scopeKind;
     final String mdcKey;
     /** Window length in ms, 0 for none. */
     final long windowMillis;
-    final boolean enforce;
+    volatile boolean enforce;
     final boolean opensSessions;
-    /** Per dimension, the limit or {@link #NO_LIMIT}. */
-    final long[] limits = new long[DIMENSIONS];
+    /** Per dimension, the limit or {@link #NO_LIMIT}; replaced whole (never written in place) by {@link #update}. */
+    volatile long[] limits;
     final double[] thresholds;
     /** [threshold][dimension]: the smallest usage with {@code used >= t * limit}; -1 for no limit. */
-    final long[][] points;
+    volatile long[][] points;
 
     BudgetLimits(BudgetSpec spec, int index) {
         this.spec = spec;
@@ -45,16 +46,12 @@ final class BudgetLimits {
         this.enforce = spec.mode() == EnforcementMode.ENFORCE;
         this.opensSessions = index == 0;
         this.windowMillis = windowMillis(spec);
-        limits[TOTAL] = tokenLimit(spec, "max-tokens", spec.maxTokens());
-        limits[INPUT] = tokenLimit(spec, "max-input-tokens", spec.maxInputTokens());
-        limits[OUTPUT] = tokenLimit(spec, "max-output-tokens", spec.maxOutputTokens());
-        limits[COST] = costLimit(spec);
+        this.limits = limitsOf(spec);
         this.thresholds = spec.warnAt();
         if (thresholds.length > MAX_THRESHOLDS) {
             throw new IllegalArgumentException("budget '" + name + "': warn-at has " + thresholds.length
                     + " thresholds; at most " + MAX_THRESHOLDS + " are supported");
         }
-        this.points = new long[thresholds.length][DIMENSIONS];
         for (int t = 0; t < thresholds.length; t++) {
             double f = thresholds[t];
             if (!(f > 0 && f <= 1)) {
@@ -65,13 +62,53 @@ final class BudgetLimits {
                 throw new IllegalArgumentException("budget '" + name + "': warn-at value " + f
                         + " is given twice; expected distinct fractions, e.g. 0.75,0.90,0.95");
             }
-            BigDecimal fraction = BigDecimal.valueOf(f);
+        }
+        this.points = pointsOf(thresholds, limits);
+    }
+
+    /**
+     * Takes the limits and the mode of {@code changed} from now on (a live change); its name, scope, window and
+     * warn-at must be this budget's own. Calls already admitted keep what they were admitted with; thresholds already
+     * reported in a window stay reported.
+     *
+     * @throws IllegalArgumentException when a limit is unusable or a fixed part differs
+     */
+    synchronized void update(BudgetSpec changed) {
+        BudgetSpec current = spec;
+        if (!changed.name().equals(name) || !changed.scope().equals(current.scope())
+                || !java.util.Objects.equals(changed.window(), current.window())
+                || !java.util.Arrays.equals(changed.warnAt(), thresholds)) {
+            throw new IllegalArgumentException("budget '" + name + "': only its limits and mode can change while it"
+                    + " runs; got " + changed);
+        }
+        long[] newLimits = limitsOf(changed);
+        long[][] newPoints = pointsOf(thresholds, newLimits);
+        limits = newLimits;
+        points = newPoints;
+        enforce = changed.mode() == EnforcementMode.ENFORCE;
+        spec = changed;
+    }
+
+    private static long[] limitsOf(BudgetSpec spec) {
+        long[] l = new long[DIMENSIONS];
+        l[TOTAL] = tokenLimit(spec, "max-tokens", spec.maxTokens());
+        l[INPUT] = tokenLimit(spec, "max-input-tokens", spec.maxInputTokens());
+        l[OUTPUT] = tokenLimit(spec, "max-output-tokens", spec.maxOutputTokens());
+        l[COST] = costLimit(spec);
+        return l;
+    }
+
+    private static long[][] pointsOf(double[] thresholds, long[] limits) {
+        long[][] p = new long[thresholds.length][DIMENSIONS];
+        for (int t = 0; t < thresholds.length; t++) {
+            BigDecimal fraction = BigDecimal.valueOf(thresholds[t]);
             for (int d = 0; d < DIMENSIONS; d++) {
-                points[t][d] = limits[d] == NO_LIMIT ? NO_LIMIT
+                p[t][d] = limits[d] == NO_LIMIT ? NO_LIMIT
                         : fraction.multiply(BigDecimal.valueOf(limits[d])).setScale(0, RoundingMode.CEILING)
                                 .longValueExact();
             }
         }
+        return p;
     }
 
     static LimitKind kind(int dimension) {

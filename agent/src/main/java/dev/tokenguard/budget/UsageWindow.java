@@ -154,4 +154,12 @@ final class UsageWindow {
             }
         }
     }
+
+    /** Sets every counter of this window back to 0 and forgets the thresholds reported (a live reset). */
+    void reset() {
+        for (VarHandle usage : USAGE) {
+            usage.getAndSet(this, 0L);
+        }
+        REPORTED.setVolatile(this, 0L);
+    }
 }

@@ -337,6 +337,18 @@ public final class ConfigLoader {
         return merged;
     }
 
+    /**
+     * Parses one value the way start-up parses it, for a live change: a bad value gets the same one-line error.
+     *
+     * @param key    the key as the user gave it (with or without {@code tokenguard.})
+     * @param source where the value came from, e.g. {@code set command}
+     */
+    public static <T> T parseValue(ConfigOption<T> option, String key, String value, String source)
+            throws ConfigException {
+        String full = key.startsWith("tokenguard.") ? key : "tokenguard." + key;
+        return parse(option, new Setting(full, value, source), null);
+    }
+
     /** The parsed value of a setting, {@code unset} when there is none (so not the option's default). */
     private static <T> T parse(ConfigOption<T> option, Setting s, T unset) throws ConfigException {
         if (s == null) {

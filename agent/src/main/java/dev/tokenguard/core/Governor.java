@@ -92,6 +92,8 @@ public final class Governor {
     }
 
     private final BudgetEngine engine;
+    /** False while governance is switched off live: calls pass uncharged and unrefused. */
+    private volatile boolean governing = true;
     private final SessionLogWriter log;
     private final Telemetry telemetry;
     private final Clock clock;
@@ -132,6 +134,9 @@ public final class Governor {
      *         making the request, or null when an internal failure leaves the call ungoverned
      */
     public Object begin(CallRequest request) {
+        if (!governing) {
+            return null;
+        }
         try {
             StartupWait startup = startupWait;
             if (startup != null && !EventLoopThreads.isEventLoop(Thread.currentThread())) {
@@ -426,6 +431,15 @@ public final class Governor {
     }
 
     /** The optional behaviour and the plugins' settings. */
+    /** Switches governance on or off from the next call on (off: calls pass uncharged, as if ungoverned). */
+    public void governing(boolean on) {
+        governing = on;
+    }
+
+    public boolean governing() {
+        return governing;
+    }
+
     public Settings settings() {
         return settings;
     }

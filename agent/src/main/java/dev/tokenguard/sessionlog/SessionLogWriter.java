@@ -320,6 +320,21 @@ public final class SessionLogWriter implements AutoCloseable {
     }
 
     /**
+     * Event {@code budget_changed}: a live change ({@code set} command, JMX): {@code budget}, {@code key},
+     * {@code old} and {@code new} (the values as configuration text, null for none) and {@code by} (who asked, null
+     * when unknown).
+     */
+    public void budgetChanged(Session s, String budget, String key, String oldValue, String newValue, String by) {
+        append(s, "budget_changed", false, g -> {
+            g.writeStringField("budget", budget);
+            g.writeStringField("key", key);
+            g.writeStringField("old", oldValue);
+            g.writeStringField("new", newValue);
+            g.writeStringField("by", by);
+        });
+    }
+
+    /**
      * Event {@code session_end} with the session's totals, then closes the session's file.
      *
      * @param reason {@code thread_end}, {@code shutdown}, {@code window_reset} or {@code idle}

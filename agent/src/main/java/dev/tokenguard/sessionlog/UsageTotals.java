@@ -104,6 +104,7 @@ final class UsageTotals {
                 stats(sessions, session);
                 seen(ts);
             }
+            case "budget_changed" -> seen(ts); // a live change spends nothing and belongs to no session's usage
             default -> {
                 stats(sessions, session); // the session shows up even without calls
                 seen(ts);

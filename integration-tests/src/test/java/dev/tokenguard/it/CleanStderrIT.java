@@ -78,8 +78,10 @@ class CleanStderrIT {
         Attached run = attach(java >= 21 ? List.of("-XX:+EnableDynamicAgentLoading") : List.of());
 
         assertEquals(0, run.cli.exitCode(), run::toString);
-        assertEquals(List.of("TokenGuard: attached to JVM " + run.pid + " (Java " + java + ") with budget.max-tokens=700"),
-                run.cli.stdout(), run::toString);
+        List<String> expected = new ArrayList<>(List.of("TokenGuard: attached to JVM " + run.pid + " (Java " + java
+                + ") with budget.max-tokens=700"));
+        expected.addAll(STATUS_AFTER_ATTACH);
+        assertEquals(expected, run.cli.stdout(), run::toString);
         assertEquals(List.of(), run.cli.stderr(), run::toString);
         assertEquals(0, run.target.exitCode(), run::toString);
         assertEquals(List.of(), foreignLines(run.target.stderr()), run::toString);
@@ -101,7 +103,8 @@ class CleanStderrIT {
         Attached run = attach(List.of());
 
         assertEquals(0, run.cli.exitCode(), run::toString);
-        assertEquals(2, run.cli.stdout().size(), run::toString);
+        assertEquals(2 + STATUS_AFTER_ATTACH.size(), run.cli.stdout().size(), run::toString);
+        assertEquals(STATUS_AFTER_ATTACH, run.cli.stdout().subList(2, run.cli.stdout().size()), run::toString);
         assertEquals("TokenGuard: JVM " + run.pid + " runs Java " + java + ", which prints a WARNING about an agent "
                 + "loaded into a running JVM (JDK policy, JEP 451); start it with -XX:+EnableDynamicAgentLoading to "
                 + "allow that without the warning, or with -javaagent:tokenguard-agent.jar", run.cli.stdout().get(0));
@@ -111,6 +114,11 @@ class CleanStderrIT {
         assertEquals(0, run.target.exitCode(), run::toString);
         assertGovernedAfterTheAttach(run);
     }
+
+    /** What {@code attach} prints after loading the agent: it governs nothing yet (the app waits for GO). */
+    static final List<String> STATUS_AFTER_ATTACH = List.of("governance: on", "calls: 0, refusals: 0, warnings: 0",
+            "budgets:", "  default (scope thread, mode enforce): max-tokens=700; used 0 tokens over all scopes",
+            "top scopes: none yet");
 
     /** Every call after the attach was governed: the budget of 700 tokens ended in one refusal. */
     private void assertGovernedAfterTheAttach(Attached run) throws IOException {

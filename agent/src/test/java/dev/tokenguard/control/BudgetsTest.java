@@ -1,0 +1,201 @@
+package dev.tokenguard.control;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tokenguard.api.BudgetExhaustedException;
+import dev.tokenguard.budget.BudgetEngine;
+import dev.tokenguard.budget.BudgetSpec;
+import dev.tokenguard.budget.EnforcementMode;
+import dev.tokenguard.budget.MdcSource;
+import dev.tokenguard.budget.ScopeSpec;
+import dev.tokenguard.core.CallRequest;
+import dev.tokenguard.core.Governor;
+import dev.tokenguard.core.LlmCall;
+import dev.tokenguard.core.Usage;
+import dev.tokenguard.core.UsageSource;
+import dev.tokenguard.sessionlog.SessionLogEvents;
+import dev.tokenguard.sessionlog.SessionLogWriter;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The MBean's reads and changes against a real budget engine and governor, calls charged by hand. */
+class BudgetsTest {
+    @TempDir
+    Path dir;
+    BudgetEngine engine;
+    SessionLogWriter log;
+    Governor governor;
+    CallCounts counts;
+    Budgets budgets;
+    String scope;
+
+    @BeforeEach
+    void start() {
+        log = new SessionLogWriter(dir, "test", 1, Clock.systemUTC(), line -> {
+            throw new AssertionError(line);
+        });
+        engine = new BudgetEngine(List.of(
+                new BudgetSpec(BudgetSpec.DEFAULT_NAME, ScopeSpec.THREAD, 1_000L, null, null, null, null,
+                        new double[] {0.75}, EnforcementMode.ENFORCE),
+                new BudgetSpec("team", ScopeSpec.GLOBAL, 5_000L, null, null, null, null, new double[] {0.75},
+                        EnforcementMode.ENFORCE)),
+                Clock.systemUTC(), MdcSource.NONE, log.sessionListener());
+        counts = new CallCounts();
+        governor = new Governor(engine, log, counts, Clock.systemUTC());
+        budgets = new Budgets(engine, governor, log, counts);
+        Thread t = Thread.currentThread();
+        scope = "thread:" + t.getName() + "#" + t.getId();
+    }
+
+    @AfterEach
+    void stop() {
+        engine.close();
+        log.close();
+    }
+
+    /** One call of 300 input and 100 output tokens; returns what the governor did with it. */
+    Object call() {
+        Object started = governor.begin(new CallRequest("openai", "chat", "gpt-4o", false, null, null));
+        if (started instanceof LlmCall c) {
+            c.finish(new Usage(300L, 100L, null, null, null, "gpt-4o", "id", List.of(), UsageSource.PROVIDER));
+        }
+        return started;
+    }
+
+    List<JsonNode> changes() throws Exception {
+        return SessionLogEvents.of(dir, "budget_changed");
+    }
+
+    @Test
+    void readsLimitsModesUseAndTopScopes() {
+        call();
+        call();
+        assertArrayEquals(new String[] {"default", "team"}, budgets.getBudgetNames());
+        assertArrayEquals(new String[] {"default: max-tokens=1000", "team: max-tokens=5000"}, budgets.getLimits());
+        assertArrayEquals(new String[] {"default=enforce", "team=enforce"}, budgets.getModes());
+        assertArrayEquals(new String[] {"default=800", "team=800"}, budgets.getTotalUsed());
+        assertArrayEquals(new String[] {"default " + scope + " 800 / 1000 tokens (80.0%)",
+                "team global 800 / 5000 tokens (16.0%)"}, budgets.getTopScopes());
+        assertEquals(2, budgets.getCalls());
+        assertEquals(0, budgets.getRefusals());
+        assertEquals(1, budgets.getWarnings(), "default crossed 75 % at 800 of 1000; team is at 16 %");
+        assertTrue(budgets.isEnabled());
+        String status = budgets.status();
+        assertTrue(status.contains("  default (scope thread, mode enforce): max-tokens=1000; used 800 tokens over all"
+                + " scopes\n"), status);
+        assertTrue(status.contains("calls: 2, refusals: 0, warnings: 1\n"), status);
+    }
+
+    @Test
+    void loweringALimitRefusesTheNextCallAndIsLogged() throws Exception {
+        call();
+        assertEquals("default.max-tokens: 1000 -> 400", budgets.setBy("budget.max-tokens=400", "alice"));
+        assertTrue(call() instanceof BudgetExhaustedException, "400 of 400 used");
+        assertEquals(1, budgets.getRefusals());
+        List<JsonNode> changes = changes();
+        assertEquals(1, changes.size(), changes::toString);
+        JsonNode c = changes.get(0);
+        assertEquals("default", c.get("budget").asText());
+        assertEquals("max-tokens", c.get("key").asText());
+        assertEquals("1000", c.get("old").asText());
+        assertEquals("400", c.get("new").asText());
+        assertEquals("alice", c.get("by").asText());
+        assertTrue(c.get("session").asText().startsWith("control-"), c.toString());
+
+        assertEquals("default.max-tokens: 400 -> 2000", budgets.setMaxTokens("default", 2_000));
+        assertTrue(call() instanceof LlmCall, "raised again: 400 of 2000 used");
+        assertTrue(changes().get(1).get("by").isNull(), "a JMX client's user is not known");
+    }
+
+    @Test
+    void aBadValueIsRefusedWithTheStartUpErrorAndChangesNothing() throws Exception {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> budgets.setBy("budget.max-tokens=lots", "alice"));
+        assertEquals("TokenGuard: invalid value 'lots' for tokenguard.budget.max-tokens (from set command): expected "
+                + "a positive whole number of tokens, e.g. 100000, 100_000, 250k or 2M (k = 1,000, M = 1,000,000), or "
+                + "none; nothing changed", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> budgets.set("budgets.nosuch.max-tokens=5"));
+        assertEquals("TokenGuard: invalid key 'budgets.nosuch.max-tokens': there is no budget 'nosuch'; expected one"
+                + " of default, team; nothing changed", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> budgets.set("budget.window=1h"));
+        assertTrue(e.getMessage().startsWith("TokenGuard: 'budget.window' cannot be changed while the agent runs"),
+                e.getMessage());
+        assertArrayEquals(new String[] {"default: max-tokens=1000", "team: max-tokens=5000"}, budgets.getLimits());
+        assertEquals(0, changes().size());
+    }
+
+    @Test
+    void namedBudgetKeysModeAndReset() throws Exception {
+        call();
+        call();
+        call(); // 1200 of 1000: the next call is refused
+        assertTrue(call() instanceof BudgetExhaustedException);
+        assertEquals("default.mode: enforce -> warn; team.mode: enforce -> warn", budgets.set("mode=warn"));
+        assertTrue(call() instanceof LlmCall, "warn never refuses");
+        assertEquals("default.mode: warn -> enforce", budgets.setMode("default", "enforce"));
+        assertTrue(call() instanceof BudgetExhaustedException);
+        assertEquals("reset " + scope + " (1 budget)", budgets.setBy("reset scope=" + scope, "bob"));
+        assertTrue(call() instanceof LlmCall, "0 of 1000 after the reset");
+        assertArrayEquals(new String[] {"default=400", "team=2000"}, budgets.getTotalUsed(),
+                "team (global) was not reset: 5 calls of 400 charged");
+        assertEquals("team.max-tokens: 5000 -> 2000", budgets.set("budgets.team.max-tokens=2k"));
+        assertTrue(call() instanceof LlmCall, "team is still in warn mode");
+        assertEquals("team.mode: warn -> enforce", budgets.set("tokenguard.budgets.team.mode=enforce"));
+        assertTrue(call() instanceof BudgetExhaustedException, "team: 2400 of 2000");
+        assertEquals("reset global (1 budget)", budgets.resetScope("global"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> budgets.resetScope("mdc:tenant=none"));
+        assertTrue(e.getMessage().startsWith("TokenGuard: no live scope 'mdc:tenant=none' to reset"), e.getMessage());
+        List<JsonNode> changes = changes();
+        assertEquals(7, changes.size(), changes::toString);
+        assertEquals("reset", changes.get(3).get("key").asText());
+        assertEquals(scope, changes.get(3).get("old").asText());
+        assertEquals("bob", changes.get(3).get("by").asText());
+    }
+
+    @Test
+    void switchedOffCallsPassUnchargedUntilSwitchedOn() throws Exception {
+        budgets.switchOff();
+        assertNull(call(), "ungoverned");
+        assertArrayEquals(new String[] {"default=0", "team=0"}, budgets.getTotalUsed());
+        budgets.switchOn();
+        assertTrue(call() instanceof LlmCall);
+        assertArrayEquals(new String[] {"default=400", "team=400"}, budgets.getTotalUsed());
+        List<JsonNode> changes = changes();
+        assertEquals(2, changes.size(), changes::toString);
+        assertEquals("enabled", changes.get(0).get("key").asText());
+        assertEquals("false", changes.get(0).get("new").asText());
+    }
+
+    @Test
+    void registersOnceInThePlatformMBeanServer() throws Exception {
+        javax.management.MBeanServer server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+        javax.management.ObjectName name = new javax.management.ObjectName(BudgetsRegistration.OBJECT_NAME);
+        try {
+            // the platform server exists (got above): the background poll registers the MBean
+            new BudgetsRegistration(budgets).poll();
+            assertTrue(server.isRegistered(name));
+            assertEquals(false, BudgetsRegistration.register(budgets), "a second copy leaves the first alone");
+            call();
+            assertEquals(1L, server.getAttribute(name, "Calls"));
+            assertEquals("default.max-tokens: 1000 -> 900", server.invoke(name, "setBy",
+                    new Object[] {"budget.max-tokens=900", "carol"}, new String[] {"java.lang.String",
+                            "java.lang.String"}));
+            assertArrayEquals(new String[] {"default: max-tokens=900", "team: max-tokens=5000"},
+                    (String[]) server.getAttribute(name, "Limits"));
+        } finally {
+            server.unregisterMBean(name);
+        }
+    }
+}

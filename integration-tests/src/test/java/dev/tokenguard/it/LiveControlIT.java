@@ -1,0 +1,157 @@
+package dev.tokenguard.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tokenguard.sample.stub.FakeOpenAiServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code list}, {@code status}, {@code set} and a second {@code attach} against one JVM running the agent from
+ * start-up: the figures {@code status} prints match the fake server's ledger, a bad value is refused with the
+ * configuration's one-line error and changes nothing, and a lowered limit refuses the very next call, audited as
+ * {@code budget_changed}.
+ */
+class LiveControlIT {
+    static final String APP = "dev.tokenguard.it.app.ModernJvmScenarioApp";
+
+    @TempDir
+    Path work;
+    FakeOpenAiServer server;
+
+    @BeforeEach
+    void startServer() {
+        server = FakeOpenAiServer.start();
+    }
+
+    @AfterEach
+    void stopServer() {
+        server.close();
+    }
+
+    @Test
+    void statusAndSetReadAndChangeTheBudgetsOfARunningJvm() throws Exception {
+        List<String> command = List.of(ForkedJvm.JAVA, "-javaagent:" + ForkedJvm.AGENT_JAR
+                        + "=budgets.team.max-tokens=90k,budgets.team.scope=global", "-Xshare:auto",
+                "-XX:TieredStopAtLevel=1", "-cp", ForkedJvm.applicationClassPath(), APP, "wait-for-attach",
+                server.baseUrl(), "1");
+        ProcessBuilder builder = new ProcessBuilder(command).directory(work.toFile());
+        builder.environment().keySet().removeIf(k -> k.startsWith("TOKENGUARD_") || k.startsWith("OTEL_")
+                || k.startsWith("OPENAI_"));
+        Path err = Files.createTempFile(work, "stderr", ".txt");
+        builder.redirectError(err.toFile());
+        Process target = builder.start();
+        try {
+            List<String> stdout = new ArrayList<>();
+            BufferedReader out = new BufferedReader(new InputStreamReader(target.getInputStream(),
+                    StandardCharsets.UTF_8));
+            String line;
+            while ((line = out.readLine()) != null && !line.startsWith("READY ")) {
+                stdout.add(line);
+            }
+            if (line == null) {
+                target.waitFor(30, TimeUnit.SECONDS);
+                throw new IllegalStateException("the app ended before it was ready: " + stdout + "\n"
+                        + Files.readString(err));
+            }
+            String pid = String.valueOf(target.pid());
+            assertEquals(1, server.requestCount());
+            long used = server.requests().get(0).usage().totalTokens();
+
+            ForkedJvm.Result list = cli("list");
+            assertEquals(0, list.exitCode(), list::toString);
+            assertTrue(list.stdout().contains(pid + " " + APP + " wait-for-attach " + server.baseUrl() + " 1"),
+                    list::toString);
+
+            ForkedJvm.Result again = cli("attach", pid);
+            assertEquals(0, again.exitCode(), again::toString);
+            assertEquals(1, again.stdout().size(), again::toString);
+            assertTrue(again.stdout().get(0).startsWith("TokenGuard ") && again.stdout().get(0).endsWith(
+                    " is already running in JVM " + pid + "; nothing loaded (change its budgets with: set " + pid
+                            + " key=value)"), again::toString);
+
+            ForkedJvm.Result status = cli("status", pid);
+            assertEquals(0, status.exitCode(), status::toString);
+            assertEquals(8, status.stdout().size(), status::toString);
+            // the main thread's id differs between Java versions (1 on 17, 3 on 25)
+            assertTrue(status.stdout().get(6).matches("  default thread:main#\\d+ " + used + " / 100000 tokens \\("
+                    + java.util.regex.Pattern.quote(percent(used, 100_000)) + "\\)"), status::toString);
+            List<String> others = new ArrayList<>(status.stdout());
+            others.remove(6);
+            assertEquals(List.of("governance: on", "calls: 1, refusals: 0, warnings: 0", "budgets:",
+                    "  default (scope thread, mode enforce): max-tokens=100000; used " + used
+                            + " tokens over all scopes",
+                    "  team (scope global, mode enforce): max-tokens=90000; used " + used + " tokens over all scopes",
+                    "top scopes:",
+                    "  team global " + used + " / 90000 tokens (" + percent(used, 90_000) + ")"),
+                    others, status::toString);
+
+            ForkedJvm.Result bad = cli("set", pid, "budget.max-tokens=12 tokens");
+            assertEquals(2, bad.exitCode(), bad::toString);
+            assertEquals(List.of("TokenGuard: invalid value '12 tokens' for tokenguard.budget.max-tokens (from set "
+                    + "command): expected a positive whole number of tokens, e.g. 100000, 100_000, 250k or 2M "
+                    + "(k = 1,000, M = 1,000,000), or none; nothing changed"), bad.stderr(), bad::toString);
+            assertEquals(List.of(), bad.stdout(), bad::toString);
+
+            // the limit lowered to what the thread has used: its next call is refused
+            ForkedJvm.Result set = cli("set", pid, "budget.max-tokens=" + used);
+            assertEquals(0, set.exitCode(), set::toString);
+            assertEquals(List.of("default.max-tokens: 100000 -> " + used), set.stdout(),
+                    "the bad value before changed nothing: " + set);
+
+            target.getOutputStream().write("GO\n".getBytes(StandardCharsets.UTF_8));
+            target.getOutputStream().flush();
+            while ((line = out.readLine()) != null) {
+                stdout.add(line);
+            }
+            assertTrue(target.waitFor(120, TimeUnit.SECONDS), "the app did not end");
+            assertEquals(0, target.exitValue(), () -> stdout + "\n" + readQuietly(err));
+            assertEquals(1, stdout.stream().filter(l -> l.startsWith("REFUSED ")).count(), stdout::toString);
+            assertEquals(1, server.requestCount(), "nothing was sent after the limit was lowered");
+
+            SessionLogs logs = SessionLogs.read(work.resolve("tokenguard-sessions"));
+            List<JsonNode> changes = logs.of("budget_changed");
+            assertEquals(1, changes.size(), changes::toString);
+            JsonNode c = changes.get(0);
+            assertEquals("default", c.get("budget").asText());
+            assertEquals("max-tokens", c.get("key").asText());
+            assertEquals("100000", c.get("old").asText());
+            assertEquals(String.valueOf(used), c.get("new").asText());
+            assertEquals(System.getProperty("user.name"), c.get("by").asText());
+            assertEquals(1, logs.of("budget_exceeded").size());
+        } finally {
+            target.destroyForcibly();
+        }
+    }
+
+    private ForkedJvm.Result cli(String... args) throws Exception {
+        return ForkedJvm.runJar(work, null, List.of(), ForkedJvm.AGENT_JAR, args);
+    }
+
+    /** The percent as worked out by hand: one decimal, rounded half up. */
+    private static String percent(long used, long limit) {
+        return new java.math.BigDecimal(used * 100).divide(java.math.BigDecimal.valueOf(limit), 1,
+                java.math.RoundingMode.HALF_UP).toPlainString() + "%";
+    }
+
+    private static String readQuietly(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (java.io.IOException e) {
+            return e.toString();
+        }
+    }
+}
