@@ -1,5 +1,6 @@
 package dev.tokenguard.instrumentation.anthropic;
 
+import dev.tokenguard.instrumentation.InstalledGovernor;
 import com.anthropic.client.AnthropicClient;
 import com.anthropic.client.AnthropicClientAsync;
 import com.anthropic.client.okhttp.AnthropicOkHttpClient;
@@ -19,13 +20,8 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenguard.sessionlog.SessionLogEvents;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tokenguard.agent.AgentInstaller;
 import dev.tokenguard.api.BudgetExhaustedException;
 import dev.tokenguard.budget.BudgetEngine;
-import dev.tokenguard.budget.BudgetSpec;
-import dev.tokenguard.budget.EnforcementMode;
-import dev.tokenguard.budget.MdcSource;
-import dev.tokenguard.budget.ScopeSpec;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.core.Telemetry;
 import dev.tokenguard.sample.scenarios.AnthropicScenarios;
@@ -34,7 +30,6 @@ import dev.tokenguard.sample.stub.FakeAnthropicServer;
 import dev.tokenguard.sample.stub.UsageMode;
 import dev.tokenguard.sample.stub.RecordedRequest;
 import dev.tokenguard.sessionlog.SessionLogWriter;
-import net.bytebuddy.agent.ByteBuddyAgent;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,14 +43,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -105,14 +97,9 @@ class AnthropicInstrumentationTest {
     }
 
     void install(long maxTokens, Governor.Settings settings) {
-        log = new SessionLogWriter(dir, "test", ProcessHandle.current().pid(), Clock.systemUTC(), line -> {
-            throw new AssertionError(line);
-        });
-        engine = new BudgetEngine(List.of(new BudgetSpec(BudgetSpec.DEFAULT_NAME, ScopeSpec.THREAD, maxTokens, null,
-                null, null, null, new double[] {0.75, 0.9, 0.95}, EnforcementMode.ENFORCE)), Clock.systemUTC(),
-                MdcSource.NONE, log.sessionListener());
-        AgentInstaller.install(new Governor(engine, log, Telemetry.NONE, Clock.systemUTC(), settings),
-                ByteBuddyAgent.install());
+        InstalledGovernor governed = InstalledGovernor.threadBudget(dir, maxTokens, Telemetry.NONE, settings);
+        log = governed.log();
+        engine = governed.engine();
     }
 
     static MessageCreateParams params(String text) {

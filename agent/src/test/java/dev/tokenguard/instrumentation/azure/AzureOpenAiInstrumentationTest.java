@@ -1,5 +1,6 @@
 package dev.tokenguard.instrumentation.azure;
 
+import dev.tokenguard.instrumentation.InstalledGovernor;
 import com.azure.ai.openai.OpenAIAsyncClient;
 import com.azure.ai.openai.OpenAIClient;
 import com.azure.ai.openai.OpenAIClientBuilder;
@@ -20,13 +21,8 @@ import com.azure.core.http.policy.AddHeadersPolicy;
 import com.azure.core.http.policy.FixedDelay;
 import com.azure.core.http.policy.RetryPolicy;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tokenguard.agent.AgentInstaller;
 import dev.tokenguard.api.BudgetExhaustedException;
 import dev.tokenguard.budget.BudgetEngine;
-import dev.tokenguard.budget.BudgetSpec;
-import dev.tokenguard.budget.EnforcementMode;
-import dev.tokenguard.budget.MdcSource;
-import dev.tokenguard.budget.ScopeSpec;
 import dev.tokenguard.config.HttpEndpoint;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.core.Telemetry;
@@ -35,7 +31,6 @@ import dev.tokenguard.sample.stub.RecordedRequest;
 import dev.tokenguard.sample.stub.UsageMode;
 import dev.tokenguard.sessionlog.SessionLogEvents;
 import dev.tokenguard.sessionlog.SessionLogWriter;
-import net.bytebuddy.agent.ByteBuddyAgent;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,7 +40,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -114,14 +108,9 @@ class AzureOpenAiInstrumentationTest {
     }
 
     void install(long maxTokens, Governor.Settings settings) {
-        log = new SessionLogWriter(dir, "test", ProcessHandle.current().pid(), Clock.systemUTC(), line -> {
-            throw new AssertionError(line);
-        });
-        engine = new BudgetEngine(List.of(new BudgetSpec(BudgetSpec.DEFAULT_NAME, ScopeSpec.THREAD, maxTokens, null,
-                null, null, null, new double[] {0.75, 0.9, 0.95}, EnforcementMode.ENFORCE)), Clock.systemUTC(),
-                MdcSource.NONE, log.sessionListener());
-        AgentInstaller.install(new Governor(engine, log, Telemetry.NONE, Clock.systemUTC(), settings),
-                ByteBuddyAgent.install());
+        InstalledGovernor governed = InstalledGovernor.threadBudget(dir, maxTokens, Telemetry.NONE, settings);
+        log = governed.log();
+        engine = governed.engine();
     }
 
     static ChatCompletionsOptions chat(String text) {

@@ -1,14 +1,10 @@
 package dev.tokenguard.instrumentation.bedrock;
 
+import dev.tokenguard.instrumentation.InstalledGovernor;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tokenguard.agent.AgentInstaller;
 import dev.tokenguard.api.BudgetExhaustedException;
 import dev.tokenguard.budget.BudgetEngine;
-import dev.tokenguard.budget.BudgetSpec;
-import dev.tokenguard.budget.EnforcementMode;
-import dev.tokenguard.budget.MdcSource;
-import dev.tokenguard.budget.ScopeSpec;
 import dev.tokenguard.budget.ChargeResult;
 import dev.tokenguard.budget.Refusal;
 import dev.tokenguard.budget.Session;
@@ -22,7 +18,6 @@ import dev.tokenguard.sample.stub.RecordedRequest;
 import dev.tokenguard.sample.stub.UsageMode;
 import dev.tokenguard.sessionlog.SessionLogEvents;
 import dev.tokenguard.sessionlog.SessionLogWriter;
-import net.bytebuddy.agent.ByteBuddyAgent;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -54,7 +49,6 @@ import software.amazon.awssdk.services.bedrockruntime.model.ValidationException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -134,14 +128,9 @@ class BedrockInstrumentationTest {
     }
 
     void install(long maxTokens, Governor.Settings settings) {
-        log = new SessionLogWriter(dir, "test", ProcessHandle.current().pid(), Clock.systemUTC(), line -> {
-            throw new AssertionError(line);
-        });
-        engine = new BudgetEngine(List.of(new BudgetSpec(BudgetSpec.DEFAULT_NAME, ScopeSpec.THREAD, maxTokens, null,
-                null, null, null, new double[] {0.75, 0.9, 0.95}, EnforcementMode.ENFORCE)), Clock.systemUTC(),
-                MdcSource.NONE, log.sessionListener());
-        AgentInstaller.install(new Governor(engine, log, recording, Clock.systemUTC(), settings),
-                ByteBuddyAgent.install());
+        InstalledGovernor governed = InstalledGovernor.threadBudget(dir, maxTokens, recording, settings);
+        log = governed.log();
+        engine = governed.engine();
     }
 
     static ConverseRequest converse(String text) {

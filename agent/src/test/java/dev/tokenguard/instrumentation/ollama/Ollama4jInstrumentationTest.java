@@ -1,13 +1,9 @@
 package dev.tokenguard.instrumentation.ollama;
 
+import dev.tokenguard.instrumentation.InstalledGovernor;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tokenguard.agent.AgentInstaller;
 import dev.tokenguard.api.BudgetExhaustedException;
 import dev.tokenguard.budget.BudgetEngine;
-import dev.tokenguard.budget.BudgetSpec;
-import dev.tokenguard.budget.EnforcementMode;
-import dev.tokenguard.budget.MdcSource;
-import dev.tokenguard.budget.ScopeSpec;
 import dev.tokenguard.config.HttpEndpoint;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.core.Telemetry;
@@ -28,7 +24,6 @@ import io.github.ollama4j.models.generate.OllamaGenerateStreamObserver;
 import io.github.ollama4j.models.request.ThinkMode;
 import io.github.ollama4j.models.response.OllamaResult;
 import io.github.ollama4j.tools.Tools;
-import net.bytebuddy.agent.ByteBuddyAgent;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,7 +33,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -94,14 +88,9 @@ class Ollama4jInstrumentationTest {
     }
 
     void install(long maxTokens, Governor.Settings settings) {
-        log = new SessionLogWriter(dir, "test", ProcessHandle.current().pid(), Clock.systemUTC(), line -> {
-            throw new AssertionError(line);
-        });
-        engine = new BudgetEngine(List.of(new BudgetSpec(BudgetSpec.DEFAULT_NAME, ScopeSpec.THREAD, maxTokens, null,
-                null, null, null, new double[] {0.75, 0.9, 0.95}, EnforcementMode.ENFORCE)), Clock.systemUTC(),
-                MdcSource.NONE, log.sessionListener());
-        AgentInstaller.install(new Governor(engine, log, Telemetry.NONE, Clock.systemUTC(), settings),
-                ByteBuddyAgent.install());
+        InstalledGovernor governed = InstalledGovernor.threadBudget(dir, maxTokens, Telemetry.NONE, settings);
+        log = governed.log();
+        engine = governed.engine();
     }
 
     static OllamaChatRequest chat(String text) {
