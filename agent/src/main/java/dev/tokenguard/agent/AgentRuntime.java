@@ -12,6 +12,7 @@ import dev.tokenguard.core.CallerFrames;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.core.Telemetry;
 import dev.tokenguard.core.TelemetrySinks;
+import dev.tokenguard.core.UsageEvents;
 import dev.tokenguard.instrumentation.Plugins;
 import dev.tokenguard.instrumentation.SdkPlugin;
 import dev.tokenguard.jfr.JfrTelemetry;
@@ -52,12 +53,15 @@ final class AgentRuntime {
     private final SessionLogWriter log;
     private final Governor governor;
     private final Telemetry otel;
+    private final UsageEvents usageEvents;
 
-    private AgentRuntime(BudgetEngine engine, SessionLogWriter log, Governor governor, Telemetry otel) {
+    private AgentRuntime(BudgetEngine engine, SessionLogWriter log, Governor governor, Telemetry otel,
+                         UsageEvents usageEvents) {
         this.engine = engine;
         this.log = log;
         this.governor = governor;
         this.otel = otel;
+        this.usageEvents = usageEvents;
     }
 
     /** The JVM's {@code otel.*} system properties, which configure export as they configure the OTel SDK. */
@@ -95,13 +99,16 @@ final class AgentRuntime {
                 new Governor.Settings(config.injectWarnings(), config.captureContent(), prices, config.httpEndpoints(),
                         config::instrumentationEnabled, config.callSiteEnabled() ? callSites() : null,
                         config.reservations()));
+        UsageEvents usageEvents = new UsageEvents(engine, UsageEvents.BACKLOG);
+        UsageEvents.install(usageEvents);
+        PublicApi.connect(usageEvents);
         if (replay != null) {
             governor.holdCallsUntil(replay.done(), RestartReplay.WAIT, replay::giveUp);
         }
         if (log != null) {
             log.startRetention();
         }
-        AgentRuntime runtime = new AgentRuntime(engine, log, governor, otel);
+        AgentRuntime runtime = new AgentRuntime(engine, log, governor, otel, usageEvents);
         runtime.startReaper(config.idleRelease().toMillis(),
                 new BudgetsRegistration(new Budgets(engine, governor, log, counts)));
         Runtime.getRuntime().addShutdownHook(new Thread(runtime::shutdown, "tokenguard-shutdown"));
@@ -174,6 +181,11 @@ final class AgentRuntime {
     }
 
     private void shutdown() {
+        long dropped = usageEvents.dropped();
+        if (dropped > 0) {
+            AgentLog.error("TokenGuard: " + dropped + " usage event(s) were dropped because the usage listeners fell"
+                    + " behind; the calls themselves were charged and logged");
+        }
         try {
             engine.reapEndedThreads();
             engine.close();

@@ -507,6 +507,86 @@ public final class BudgetEngine {
     }
 
     /**
+     * Each budget of a call as it stands now, in every unit, in configuration order (what usage listeners are told
+     * after the call's charge).
+     */
+    public List<BudgetView> views(CallScope scope) {
+        long now = clock.millis();
+        List<BudgetView> views = new ArrayList<>(scope.instances.length);
+        for (ScopeInstance s : scope.instances) {
+            UsageWindow w = s.current();
+            views.add(isStale(s, w, now) ? view(s.limits, s.key, null, now)
+                    : view(s.limits, s.key, usage(w), now));
+        }
+        return views;
+    }
+
+    /**
+     * A budget as it stands for the calling thread: the scope instance its next call would be charged to (its thread,
+     * its MDC value, or global), resolved as {@link #enter()} does but without creating an instance or starting a
+     * session. An instance not held yet has used nothing, unless it is an MDC value released as idle, whose kept
+     * usage counts.
+     *
+     * @param budgetName the budget's name, or null for the default budget
+     * @return the view, or null when no budget has that name
+     */
+    public BudgetView view(String budgetName) {
+        BudgetLimits b = budgetName == null ? budgets[0] : null;
+        for (int i = 0; b == null && i < budgets.length; i++) {
+            if (budgets[i].name.equals(budgetName)) {
+                b = budgets[i];
+            }
+        }
+        if (b == null) {
+            return null;
+        }
+        long now = clock.millis();
+        String value = b.scopeKind == ScopeSpec.Kind.MDC ? mdc.get(b.mdcKey) : null;
+        ScopeInstance s;
+        String key;
+        long[] usage = null;
+        if (b.scopeKind == ScopeSpec.Kind.GLOBAL) {
+            key = GLOBAL_KEY;
+            s = globals.get(b.index);
+        } else if (value != null && !value.isEmpty()) {
+            String bounded = ScopeKeys.boundedValue(value);
+            key = MDC_PREFIX + b.mdcKey + "=" + bounded;
+            s = mdcScopes.get(b.index).get(bounded);
+            long[] kept = s == null ? keptUsage.get(b.index).get(bounded) : null;
+            if (kept != null && KeptUsage.windowIndex(kept) == b.windowIndex(now)) {
+                usage = java.util.Arrays.copyOf(kept, BudgetLimits.DIMENSIONS);
+            }
+        } else {
+            ThreadScope ts = threadScope.get();
+            Thread t = Thread.currentThread();
+            key = ts != null ? ts.key : "thread:" + t.getName() + "#" + t.getId();
+            s = ts == null ? null : ts.get(b.index);
+        }
+        if (s != null && !s.isReleased()) {
+            UsageWindow w = s.current();
+            usage = isStale(s, w, now) ? null : usage(w);
+        }
+        return view(b, key, usage, now);
+    }
+
+    private static long[] usage(UsageWindow w) {
+        long[] u = new long[BudgetLimits.DIMENSIONS];
+        for (int d = 0; d < u.length; d++) {
+            u[d] = w.used(d);
+        }
+        return u;
+    }
+
+    /** The view of one budget's instance with this usage (null: nothing used in the current window). */
+    private static BudgetView view(BudgetLimits b, String key, long[] usage, long now) {
+        long[] u = usage == null ? new long[BudgetLimits.DIMENSIONS] : usage;
+        BudgetState tokens = state(b, key, u[BudgetLimits.TOTAL], u[BudgetLimits.INPUT], u[BudgetLimits.OUTPUT]);
+        long windowEnd = b.windowMillis == 0 ? 0 : (b.windowIndex(now) + 1) * b.windowMillis;
+        return new BudgetView(b.name, key, tokens.used(), tokens.limit(), u[BudgetLimits.COST],
+                b.limits[BudgetLimits.COST], windowEnd);
+    }
+
+    /**
      * Per budget and per kind of scope instance (thread, MDC value, global), the {@code n} instances the engine
      * holds that are closest to exhaustion, highest utilization first (ties by key). Reads the counters
      * without locking; its cost grows with the number of instances held, so it suits a periodic metric

@@ -313,6 +313,7 @@ public final class Governor {
                     }
                 }
             }
+            UsageEvents.charged(record, call.scope());
             if (settings.injectWarnings() && !charge.crossings().isEmpty()) {
                 ThresholdCrossing last = charge.crossings().get(charge.crossings().size() - 1);
                 pendingNotices.put(call.scope().scopeKey(), notice(last));
