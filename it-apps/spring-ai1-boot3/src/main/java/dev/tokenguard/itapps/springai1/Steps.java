@@ -1,5 +1,8 @@
 package dev.tokenguard.itapps.springai1;
 
+import dev.tokenguard.api.TokenGuard;
+import dev.tokenguard.api.UsageEvent;
+import dev.tokenguard.api.UsageSubscription;
 import org.springframework.ai.anthropic.AnthropicChatModel;
 import org.springframework.ai.chat.client.ChatClient;
 import org.springframework.ai.chat.model.ChatResponse;
@@ -17,6 +20,9 @@ import org.springframework.web.reactive.function.client.WebClient;
 import reactor.core.publisher.Flux;
 
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Runs the steps named by {@code --steps=a,b,c} in order, on the main thread, and prints one line per step:
@@ -86,6 +92,7 @@ public class Steps implements CommandLineRunner {
                     .stream().chatResponse());
             case "anthropic-tool" -> tool();
             case "anthropic-stream-tool" -> streamTool();
+            case "tokenguard-api" -> tokenGuardApi();
             default -> throw new IllegalArgumentException("unknown step " + step);
         };
     }
@@ -111,6 +118,26 @@ public class Steps implements CommandLineRunner {
         int first = flux.collectList().block().size();
         int second = flux.collectList().block().size();
         return "chunks=" + first + "+" + second;
+    }
+
+    /**
+     * The optional TokenGuard API, nested in this Boot jar like any library: whether the agent's copy is the one the
+     * Boot class loader found, the event of one chat call, and the budget of this thread afterwards.
+     */
+    private String tokenGuardApi() {
+        BlockingQueue<UsageEvent> seen = new LinkedBlockingQueue<>();
+        try (UsageSubscription subscription = TokenGuard.onUsage(seen::add)) {
+            int text = openAi.prompt().user("Has my refund for order 5678 been sent?").call().content().length();
+            UsageEvent event = TokenGuard.isActive() ? seen.poll(60, TimeUnit.SECONDS) : seen.poll();
+            return "active=" + TokenGuard.isActive() + " bootstrap=" + (TokenGuard.class.getClassLoader() == null)
+                    + " subscribed=" + subscription.isActive() + " text=" + text
+                    + " event=" + (event == null ? "none" : event.provider() + "/" + event.operation() + "/"
+                    + event.totalTokens() + "/" + event.scope())
+                    + " budget=" + TokenGuard.budget().map(b -> b.scope() + "/" + b.usedTokens()).orElse("none");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the usage event", e);
+        }
     }
 
     /** The tool loop of a stream: Spring AI sends the second request from a Reactor worker thread. */
