@@ -5,6 +5,7 @@ import dev.tokenguard.api.BudgetStatus;
 import dev.tokenguard.api.UsageEvent;
 import dev.tokenguard.budget.BudgetEngine;
 import dev.tokenguard.budget.BudgetSpec;
+import dev.tokenguard.budget.BudgetView;
 import dev.tokenguard.budget.EnforcementMode;
 import dev.tokenguard.budget.MdcSource;
 import dev.tokenguard.budget.ScopeSpec;
@@ -20,6 +21,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -184,7 +186,9 @@ class UsageEventsTest {
         } finally {
             System.setErr(original);
         }
-        List<String> lines = err.toString(StandardCharsets.UTF_8).lines().toList();
+        // other threads of this test JVM may print too: only the listener's lines count here
+        List<String> lines = err.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains("usage listener"))
+                .toList();
         assertEquals(1, lines.size(), lines::toString);
         assertTrue(lines.get(0).startsWith("TokenGuard: a usage listener ("), lines.get(0));
         assertTrue(lines.get(0).contains("threw java.lang.IllegalStateException; the call was not affected"),
@@ -233,7 +237,8 @@ class UsageEventsTest {
         release.countDown();
         assertEquals(List.of(1L, 2L, 3L), List.of(next(seen).inputTokens(), next(seen).inputTokens(),
                 next(seen).inputTokens()));
-        List<String> lines = err.toString(StandardCharsets.UTF_8).lines().toList();
+        List<String> lines = err.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains("usage listeners"))
+                .toList();
         assertEquals(1, lines.size(), lines::toString);
         assertTrue(lines.get(0).contains("usage listeners fall behind: 2 events wait for them"), lines.get(0));
     }
@@ -251,6 +256,18 @@ class UsageEventsTest {
         call(2, 0);
         assertEquals(2L, next(staying).inputTokens());
         assertTrue(leaving.isEmpty(), leaving::toString);
+    }
+
+    @Test
+    void aBudgetViewBecomesTheStatusAnApplicationReads() {
+        BudgetStatus status = UsageEvents.status(new BudgetView("spend", "mdc:tenant=acme", 1_500, -1, 250_000_000L,
+                2_000_000_000L, Instant.parse("2026-03-02T00:00:00Z").toEpochMilli()));
+        assertEquals(new BudgetStatus("spend", "mdc:tenant=acme", 1_500, -1, 0.25, 2.0,
+                Instant.parse("2026-03-02T00:00:00Z")), status);
+        assertEquals(1.75, status.remainingUsd());
+        assertEquals(Long.MAX_VALUE, status.remainingTokens());
+        assertEquals(new BudgetStatus("default", "global", 10, 100, 0.0, -1, null),
+                UsageEvents.status(new BudgetView("default", "global", 10, 100, 0, -1, 0)));
     }
 
     @Test
