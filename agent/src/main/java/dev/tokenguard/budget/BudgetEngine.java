@@ -554,7 +554,7 @@ public final class BudgetEngine {
             s = mdcScopes.get(b.index).get(bounded);
             long[] kept = s == null ? keptUsage.get(b.index).get(bounded) : null;
             if (kept != null && KeptUsage.windowIndex(kept) == b.windowIndex(now)) {
-                usage = java.util.Arrays.copyOf(kept, BudgetLimits.DIMENSIONS);
+                usage = Arrays.copyOf(kept, BudgetLimits.DIMENSIONS);
             }
         } else {
             ThreadScope ts = threadScope.get();
