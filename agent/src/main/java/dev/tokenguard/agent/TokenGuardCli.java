@@ -157,10 +157,10 @@ public final class TokenGuardCli {
                     + USAGE);
             return 2;
         }
-        Path logs;
+        Path logs = null;
         if (dir != null) {
             logs = Path.of(dir);
-        } else {
+        } else if (!isFile(target)) { // a session id: looked up in the configured session-log directory
             try {
                 logs = ConfigLoader.load(null).sessionLogDir();
             } catch (ConfigException e) {
@@ -170,5 +170,13 @@ public final class TokenGuardCli {
             }
         }
         return SessionReplay.run(target, logs, json, System.out, System.err);
+    }
+
+    private static boolean isFile(String path) {
+        try {
+            return java.nio.file.Files.isRegularFile(Path.of(path));
+        } catch (java.nio.file.InvalidPathException e) {
+            return false;
+        }
     }
 }
