@@ -364,12 +364,10 @@ public final class SessionReplay {
                     printCall(head, e, anyContent, out);
                 }
                 case "budget_warning" -> out.println(head + "WARNING budget '" + text(e, "budget") + "' at "
-                        + percent(e.path("threshold")) + ": " + amount(e, "used") + " of " + amount(e, "limit")
-                        + " used");
+                        + percent(e.path("threshold")) + ": " + usage(e) + " used");
                 case "budget_exceeded" -> out.println(head + "REFUSED " + text(e, "provider") + " "
                         + text(e, "request_model") + optional(" at ", text(e, "call_site")) + ": budget '"
-                        + text(e, "budget") + "' exhausted, " + amount(e, "used") + " of " + amount(e, "limit")
-                        + " used; the request was not sent");
+                        + text(e, "budget") + "' exhausted, " + usage(e) + " used; the request was not sent");
                 case "budget_changed" -> out.println(head + "budget '" + text(e, "budget") + "' changed: "
                         + text(e, "key") + " " + text(e, "old") + " -> " + text(e, "new")
                         + optional(" by ", text(e, "by")));
@@ -442,14 +440,17 @@ public final class SessionReplay {
         return (p == Math.rint(p) ? Long.toString((long) p) : String.format(Locale.ROOT, "%.1f", p)) + " %";
     }
 
-    /** {@code used} or {@code limit} with its unit: tokens, or USD where the line says {@code "unit":"usd"}. */
-    private static String amount(JsonNode e, String field) {
-        JsonNode v = e.get(field);
-        if (v == null || v.isNull()) {
+    /** {@code used of limit} with the unit: tokens, or USD where the line says {@code "unit":"usd"}. */
+    private static String usage(JsonNode e) {
+        boolean usd = "usd".equals(text(e, "unit"));
+        return amount(e.get("used"), usd) + " of " + amount(e.get("limit"), usd) + (usd ? "" : " tokens");
+    }
+
+    private static String amount(JsonNode v, boolean usd) {
+        if (v == null || !v.isNumber()) {
             return "?";
         }
-        return "usd".equals(text(e, "unit")) ? String.format(Locale.ROOT, "$%.6f", v.asDouble())
-                : v.asText() + " tokens";
+        return usd ? String.format(Locale.ROOT, "$%.6f", v.asDouble()) : v.asText();
     }
 
     private static String cost(JsonNode cost) {

@@ -102,9 +102,9 @@ class SessionReplayTest {
                 "    user: Ticket 18: coffee",
                 "    answer: Coffee machine broken.",
                 "    tokens: 280 in, 100 out, 380 total; cost $0.000102; 640 ms; budget 'default' 800 of 1000 tokens",
-                "2026-12-01T10:00:02Z  #4  WARNING budget 'default' at 75 %: 800 tokens of 1000 tokens used",
+                "2026-12-01T10:00:02Z  #4  WARNING budget 'default' at 75 %: 800 of 1000 tokens used",
                 "2026-12-01T10:00:03Z  #5  REFUSED openai gpt-4o-mini at com.acme.tickets.Summarizer.summarize:88:"
-                        + " budget 'default' exhausted, 1000 tokens of 1000 tokens used; the request was not sent",
+                        + " budget 'default' exhausted, 1000 of 1000 tokens used; the request was not sent",
                 "2026-12-01T10:00:04Z  #6  session end (thread_end): 800 tokens (580 in, 220 out), cost $0.000219",
                 "",
                 "6 entries, 2 calls, read from " + file + "; unreadable lines skipped: 1 (a line cut short by a crash,"
@@ -130,7 +130,7 @@ class SessionReplayTest {
                 "2026-12-01T11:00:01Z  #2  call anthropic chat claude-x at com.acme.W.run:12",
                 "    tokens: 50 in, 30 out, 80 total (estimated); cost unknown (model not priced); 90 ms;"
                         + " budget 'default' 80 of 100 tokens",
-                "2026-12-01T11:00:01Z  #3  WARNING budget 'default' at 75 %: 80 tokens of 100 tokens used",
+                "2026-12-01T11:00:01Z  #3  WARNING budget 'default' at 75 %: 80 of 100 tokens used",
                 "",
                 "3 entries, 1 calls, read from " + file + "; unreadable lines skipped: 0");
         assertEquals(expected, lines);
@@ -158,7 +158,7 @@ class SessionReplayTest {
         assertTrue(text.startsWith("TokenGuard replay of session thread:w#2~p4711-lx2k9q1c-2: 3 entries, 1 calls\n"),
                 text);
         assertFalse(text.contains("Summarizer"), "none of the other session's lines: " + text);
-        assertTrue(text.contains("  #3  WARNING budget 'default' at 75 %: 80 tokens of 100 tokens used\n"), text);
+        assertTrue(text.contains("  #3  WARNING budget 'default' at 75 %: 80 of 100 tokens used\n"), text);
     }
 
     @Test
