@@ -1,11 +1,15 @@
 package dev.tokenguard.sessionlog;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.PrintStream;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -39,6 +43,8 @@ public final class SessionReplay {
      */
     public static final Map<String, List<String>> JSON_KEYS = jsonKeys();
 
+    /** Writes fractions as the session log does, in plain notation ({@code 0.00004485}, not {@code 4.485E-5}). */
+    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN);
     private static final int MAX_NEARBY_IDS = 5;
     private static final String INDENT = "    ";
 
@@ -98,7 +104,7 @@ public final class SessionReplay {
             end.put("unreadable_lines_skipped", found.unreadable);
             ArrayNode files = end.putArray("files");
             found.files.forEach(f -> files.add(f.toString()));
-            out.println(end);
+            out.println(json(end));
         } else {
             out.println();
             out.println(summary.entries + " entries, " + summary.calls + " calls, read from "
@@ -277,8 +283,35 @@ public final class SessionReplay {
     private static void printJson(List<JsonNode> entries, Summary summary, PrintStream out) {
         for (JsonNode e : entries) {
             summary.entries++;
-            out.println(jsonEntry(e, summary));
+            out.println(json(jsonEntry(e, summary)));
         }
+    }
+
+    private static String json(JsonNode node) {
+        try {
+            return JSON.writeValueAsString(plainFractions(node));
+        } catch (JsonProcessingException e) {
+            return node.toString();
+        }
+    }
+
+    /** {@code node} with every floating-point number as the decimal it was written as. */
+    private static JsonNode plainFractions(JsonNode node) {
+        if (node.isDouble() || node.isFloat()) {
+            return JsonNodeFactory.instance.numberNode(BigDecimal.valueOf(node.asDouble()));
+        }
+        if (node instanceof ObjectNode o) {
+            List<String> names = new ArrayList<>();
+            o.fieldNames().forEachRemaining(names::add);
+            for (String name : names) {
+                o.set(name, plainFractions(o.get(name)));
+            }
+        } else if (node instanceof ArrayNode a) {
+            for (int i = 0; i < a.size(); i++) {
+                a.set(i, plainFractions(a.get(i)));
+            }
+        }
+        return node;
     }
 
     private static ObjectNode jsonEntry(JsonNode e, Summary summary) {

@@ -204,6 +204,7 @@ class SessionReplayTest {
         assertEquals("Printer fire, urgent.", first.get("answer").asText());
         assertEquals(420, first.get("total_tokens").asLong());
         assertEquals(0.000117, first.get("cost_usd").asDouble());
+        assertTrue(out().lines().toList().get(1).contains("\"cost_usd\":0.000117,"), "plain notation, as logged");
         assertTrue(first.get("content_captured").asBoolean());
         assertFalse(first.has("prompt"), "the raw prompt is replaced by messages");
         JsonNode refusal = objects.get(4);
@@ -286,6 +287,64 @@ class SessionReplayTest {
         assertEquals("    answer: 4", lines.get(4));
         assertTrue(lines.get(5).startsWith("    tokens: 10 in, 5 out, 15 total; cost $0.000100; 2 ms;"
                 + " budget 'default' 15 of 100 tokens"), lines.get(5));
+    }
+
+    @Test
+    void readmeDocumentsTheJsonKeysOfEachEvent() throws IOException {
+        // Maven runs tests in the module directory; the README is at the repository root
+        String readme = Files.readString(Path.of("..", "README.md"));
+        int section = readme.indexOf("## Replay a session");
+        assertTrue(section >= 0, "README.md has a 'Replay a session' section");
+        String text = readme.substring(section, readme.indexOf("\n## ", section + 1));
+        java.util.Map<String, List<String>> documented = new java.util.LinkedHashMap<>();
+        java.util.regex.Matcher row = java.util.regex.Pattern.compile("(?m)^\\| `([a-z_]+)` \\| (.+) \\|$")
+                .matcher(text);
+        while (row.find()) {
+            if (row.group(1).equals("event")) {
+                continue; // the header
+            }
+            List<String> keys = new ArrayList<>();
+            // each key is the first back-quoted word of an item, e.g. `messages` (`[...]`, `null` when ...)
+            for (String item : topLevelItems(row.group(2))) {
+                java.util.regex.Matcher key = java.util.regex.Pattern.compile("^`([a-z_]+)`").matcher(item);
+                assertTrue(key.find(), item);
+                keys.add(key.group(1));
+            }
+            documented.put(row.group(1), keys);
+        }
+        java.util.regex.Matcher summary = java.util.regex.Pattern.compile("\\{\"event\": \"replay_summary\", ([^}]+)}")
+                .matcher(text.replace("\n", " "));
+        assertTrue(summary.find(), "README.md shows the replay_summary object");
+        List<String> summaryKeys = new ArrayList<>();
+        for (String key : summary.group(1).split(",\\s*")) {
+            summaryKeys.add(key.replace("\"", "").trim());
+        }
+        documented.put("replay_summary", summaryKeys);
+
+        assertEquals(SessionReplay.JSON_KEYS.size(), documented.size(), documented.toString());
+        for (String event : SessionReplay.JSON_KEYS.keySet()) {
+            assertEquals(SessionReplay.JSON_KEYS.get(event), documented.get(event), event);
+        }
+    }
+
+    /** The comma-separated items of a table cell, commas inside parentheses not counted. */
+    private static List<String> topLevelItems(String cell) {
+        List<String> items = new ArrayList<>();
+        int depth = 0;
+        int start = 0;
+        for (int i = 0; i < cell.length(); i++) {
+            char c = cell.charAt(i);
+            if (c == '(') {
+                depth++;
+            } else if (c == ')') {
+                depth--;
+            } else if (c == ',' && depth == 0) {
+                items.add(cell.substring(start, i).trim());
+                start = i + 1;
+            }
+        }
+        items.add(cell.substring(start).trim());
+        return items;
     }
 
     private static List<String> names(JsonNode o) {
