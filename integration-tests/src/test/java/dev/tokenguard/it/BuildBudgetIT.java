@@ -122,6 +122,35 @@ class BuildBudgetIT {
             assertEquals(LIMIT, r.path("limit").asLong());
             assertEquals(spent, r.path("used").asLong());
         }
+
+        // replay, from the agent jar, prints the run call by call: the call sequence (no content was captured)
+        assertEquals(1, logs.files.size(), "one global session for the test JVM");
+        Process replay = new ProcessBuilder(ForkedJvm.JAVA, "-jar", ForkedJvm.AGENT_JAR.toString(), "replay",
+                logs.files.get(0).toString()).redirectErrorStream(true).start();
+        List<String> lines = new String(replay.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines()
+                .toList();
+        assertEquals(0, replay.waitFor(), String.join("\n", lines));
+        List<String> callLines = lines.stream().filter(l -> l.contains("  call openai chat gpt-4o-mini")).toList();
+        assertEquals(k, callLines.size(), String.join("\n", lines));
+        for (int i = 0; i < k; i++) {
+            assertTrue(callLines.get(i).contains(" at " + TEST_CLASS + "." + TESTS.get(i) + ":"), callLines.get(i));
+        }
+        List<String> tokenLines = lines.stream().filter(l -> l.startsWith("    tokens: ")).toList();
+        assertEquals(k, tokenLines.size(), String.join("\n", lines));
+        long running = 0;
+        for (int i = 0; i < k; i++) {
+            running += totals.get(i);
+            assertTrue(tokenLines.get(i).contains(" " + totals.get(i) + " total;")
+                    && tokenLines.get(i).endsWith("budget 'default' " + running + " of " + LIMIT + " tokens"),
+                    tokenLines.get(i));
+        }
+        List<String> refusedLines = lines.stream().filter(l -> l.contains("  REFUSED ")).toList();
+        assertEquals(TESTS.size() - k, refusedLines.size(), String.join("\n", lines));
+        assertTrue(refusedLines.get(0).contains("REFUSED openai gpt-4o-mini at " + TEST_CLASS + "." + refused + ":")
+                && refusedLines.get(0).endsWith(spent + " of " + LIMIT + " tokens used; the request was not sent"),
+                refusedLines.get(0));
+        assertTrue(lines.contains("no content captured in this session (the agent logs messages and answers with"
+                + " tokenguard.session-log.capture-content=true); the call sequence:"), String.join("\n", lines));
     }
 
     /** The project, copied out of the test class path into a directory of its own. */
