@@ -166,45 +166,38 @@ public final class SessionReplay {
             found.files.clear();
         }
         // the daily layout: the session's lines are spread over the day files of its process
+        List<Path> files;
+        try {
+            files = SessionLogReader.files(dir);
+        } catch (java.io.IOException e) {
+            found.problem = "tokenguard replay: cannot list session-log directory " + dir + ": " + e
+                    + "; expected a readable directory";
+            return found;
+        }
         Set<String> ids = new TreeSet<>();
-        SessionLogReader.Scan scan = SessionLogReader.scanDir(dir, e -> {
-            String session = text(e, "session");
-            if (session != null) {
-                ids.add(session);
-            }
-            if (target.equals(session)) {
+        for (Path f : files) {
+            int before = found.sessions.isEmpty() ? 0 : found.sessions.values().iterator().next().size();
+            SessionLogReader.Scan scan = SessionLogReader.scanFile(f, e -> {
+                String session = text(e, "session");
+                if (session != null) {
+                    ids.add(session);
+                }
                 found.add(e, target);
+            });
+            found.fileErrors.addAll(scan.fileErrors());
+            int after = found.sessions.isEmpty() ? 0 : found.sessions.values().iterator().next().size();
+            if (after > before) {
+                found.files.add(f); // the lines cut short in a file of the session are counted, others' are not
+                found.unreadable += scan.unreadableLines();
             }
-        });
-        found.unreadable = scan.unreadableLines();
-        found.fileErrors.addAll(scan.fileErrors());
+        }
         if (!found.sessions.isEmpty()) {
-            found.files.addAll(filesOf(dir, target));
             return found;
         }
         found.problem = "tokenguard replay: no session '" + target + "' in " + dir + " (" + ids.size()
                 + " session(s) there" + (ids.isEmpty() ? "" : "; nearest: " + String.join(", ", nearest(target, ids)))
                 + "); `report " + dir + "` lists every session, or give the path of a session-log file";
         return found;
-    }
-
-    /** The files of {@code dir} that hold a line of {@code session} (for the closing line). */
-    private static Set<Path> filesOf(Path dir, String session) {
-        Set<Path> files = new TreeSet<>();
-        try (var entries = Files.newDirectoryStream(dir, "*.jsonl")) {
-            for (Path f : entries) {
-                SessionLogReader.Result r = SessionLogReader.read(f);
-                for (JsonNode e : r.events()) {
-                    if (session.equals(text(e, "session"))) {
-                        files.add(f);
-                        break;
-                    }
-                }
-            }
-        } catch (java.io.IOException | RuntimeException e) {
-            // only the closing line's file list is missing
-        }
-        return files;
     }
 
     /** {@code target} as an existing file (as given, or in {@code dir}), or null. */
@@ -215,6 +208,7 @@ public final class SessionReplay {
                 return p;
             }
             if (dir != null && !p.isAbsolute()) {
+                // a file name of the directory; the own file of an id is read as the id's, below
                 for (Path candidate : List.of(dir.resolve(target), dir.resolve(target + ".jsonl"))) {
                     if (Files.isRegularFile(candidate) && !candidate.equals(dir.resolve(
                             SessionLogWriter.fileNameFor(target)))) {

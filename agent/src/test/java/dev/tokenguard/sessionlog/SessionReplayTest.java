@@ -150,7 +150,11 @@ class SessionReplayTest {
                 daily.append(b.get(i)).append('\n');
             }
         }
-        write("tickets.2026-12-01.p4711-lx2k9q1c.jsonl", daily.toString());
+        daily.append("{\"ts\":\"2026-12-01T11:00:09Z\",\"sess"); // cut short by a crash
+        Path file = write("tickets.2026-12-01.p4711-lx2k9q1c.jsonl", daily.toString());
+        // another process's file: its lines, readable or not, are not this session's
+        write("tickets.2026-12-01.p4800-lx2k9q1d.jsonl", "not json\n{\"session\":\"thread:x#3~p4800-lx2k9q1d-1\","
+                + "\"seq\":1,\"event\":\"session_start\"}\n");
 
         assertEquals(0, SessionReplay.run("thread:w#2~p4711-lx2k9q1c-2", tmp, false, out, err), err());
 
@@ -159,6 +163,8 @@ class SessionReplayTest {
                 text);
         assertFalse(text.contains("Summarizer"), "none of the other session's lines: " + text);
         assertTrue(text.contains("  #3  WARNING budget 'default' at 75 %: 80 of 100 tokens used\n"), text);
+        assertTrue(text.endsWith("\n3 entries, 1 calls, read from " + file + "; unreadable lines skipped: 1 (a line"
+                + " cut short by a crash, or not JSON)\n"), text);
     }
 
     @Test
