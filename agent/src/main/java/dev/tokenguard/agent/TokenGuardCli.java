@@ -5,6 +5,7 @@ import dev.tokenguard.config.ConfigLoader;
 import dev.tokenguard.config.TokenGuardConfig;
 import dev.tokenguard.sessionlog.ReplayReport;
 import dev.tokenguard.sessionlog.ServiceName;
+import dev.tokenguard.sessionlog.SessionReplay;
 import dev.tokenguard.sessionlog.UsageReport;
 
 import java.nio.file.Path;
@@ -16,13 +17,15 @@ import java.util.Properties;
  * {@code java -jar tokenguard-agent.jar report [--html FILE] [dir]}: totals of a session-log directory;
  * {@code ... attach <pid> [k=v,...]}: loads the agent into a running JVM; {@code ... list}: the local JVMs;
  * {@code ... status <pid>} / {@code ... set <pid> k=v ...}: read and change a running agent's budgets;
- * {@code ... restore [--service NAME] [--set k=v,...] [dir]}: what a restart would restore now.
+ * {@code ... restore [--service NAME] [--set k=v,...] [dir]}: what a restart would restore now;
+ * {@code ... replay <session file or id> [--dir DIR] [--json]}: one session's calls, content and budget events in order.
  */
 public final class TokenGuardCli {
     static final String USAGE = "usage: java -jar tokenguard-agent.jar report [--html FILE] [session-log dir, default tokenguard-sessions]"
             + " | attach <pid> [k=v,...] | list | status <pid> | set <pid> key=value... (or reset scope=<scope key>)"
             + " | restore [--service NAME] [--set key=value,...] [session-log dir] (budgets from the service's own"
-            + " settings: -Dtokenguard.*, TOKENGUARD_*, tokenguard.config.file, or --set in agent-argument form)";
+            + " settings: -Dtokenguard.*, TOKENGUARD_*, tokenguard.config.file, or --set in agent-argument form)"
+            + " | replay <session file or id> [--dir session-log dir] [--json]";
 
     private TokenGuardCli() {
     }
@@ -46,6 +49,9 @@ public final class TokenGuardCli {
         }
         if (args.length > 0 && args[0].equals("restore")) {
             return restore(args);
+        }
+        if (args.length > 0 && args[0].equals("replay")) {
+            return replay(args);
         }
         if (args.length == 0 || !args[0].equals("report")) {
             System.err.println(args.length == 0 ? USAGE
@@ -123,5 +129,54 @@ public final class TokenGuardCli {
         }
         Path logs = dir != null ? Path.of(dir) : config.sessionLogDir();
         return ReplayReport.run(logs, service, config.budgets(), System.currentTimeMillis(), System.out, System.err);
+    }
+
+    private static int replay(String[] args) {
+        String target = null;
+        String dir = null;
+        boolean json = false;
+        for (int i = 1; i < args.length; i++) {
+            if (args[i].equals("--json") && !json) {
+                json = true;
+            } else if (args[i].equals("--dir") && dir == null) {
+                if (i + 1 == args.length) {
+                    System.err.println("--dir needs the session-log directory, e.g. --dir tokenguard-sessions; " + USAGE);
+                    return 2;
+                }
+                dir = args[++i];
+            } else if (target == null && !args[i].startsWith("--")) {
+                target = args[i];
+            } else {
+                System.err.println("unexpected argument '" + args[i] + "' in '" + String.join(" ", args) + "'; "
+                        + USAGE);
+                return 2;
+            }
+        }
+        if (target == null) {
+            System.err.println("replay needs a session-log file or a session id (`report` lists the sessions); "
+                    + USAGE);
+            return 2;
+        }
+        Path logs = null;
+        if (dir != null) {
+            logs = Path.of(dir);
+        } else if (!isFile(target)) { // a session id: looked up in the configured session-log directory
+            try {
+                logs = ConfigLoader.load(null).sessionLogDir();
+            } catch (ConfigException e) {
+                System.err.println(e.getMessage().replace(
+                        "; TokenGuard is disabled, the application runs uninstrumented", ""));
+                return 2;
+            }
+        }
+        return SessionReplay.run(target, logs, json, System.out, System.err);
+    }
+
+    private static boolean isFile(String path) {
+        try {
+            return java.nio.file.Files.isRegularFile(Path.of(path));
+        } catch (java.nio.file.InvalidPathException e) {
+            return false;
+        }
     }
 }

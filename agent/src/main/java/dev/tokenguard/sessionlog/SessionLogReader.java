@@ -64,6 +64,25 @@ public final class SessionLogReader {
         return new Result(events, scan.unreadableLines(), scan.fileErrors());
     }
 
+    /** Streams every readable line of one session-log file to {@code sink}, without keeping them. */
+    public static Scan scanFile(Path file, Consumer<JsonNode> sink) {
+        return scanFiles(List.of(file), sink);
+    }
+
+    /** The regular {@code *.jsonl} files of a directory, in file-name order. */
+    public static List<Path> files(Path dir) throws IOException {
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, "*.jsonl")) {
+            for (Path entry : entries) {
+                if (Files.isRegularFile(entry)) {
+                    files.add(entry);
+                }
+            }
+        }
+        files.sort(null);
+        return files;
+    }
+
     /** Reads every {@code *.jsonl} file of a directory, in file-name order. */
     public static Result readDir(Path dir) {
         List<JsonNode> events = new ArrayList<>();
@@ -73,17 +92,12 @@ public final class SessionLogReader {
 
     /** Streams every readable line of every {@code *.jsonl} file of a directory to {@code sink}, without keeping them. */
     public static Scan scanDir(Path dir, Consumer<JsonNode> sink) {
-        List<Path> files = new ArrayList<>();
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, "*.jsonl")) {
-            for (Path entry : entries) {
-                if (Files.isRegularFile(entry)) {
-                    files.add(entry);
-                }
-            }
+        List<Path> files;
+        try {
+            files = files(dir);
         } catch (IOException e) {
             return new Scan(0, 0, 0, List.of("cannot list session-log directory " + dir + ": " + describe(e)));
         }
-        files.sort(null);
         return scanFiles(files, sink);
     }
 

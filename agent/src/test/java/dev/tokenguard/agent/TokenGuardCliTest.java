@@ -44,4 +44,21 @@ class TokenGuardCliTest {
         assertEquals(2, TokenGuardCli.run(new String[] {"summary"}));
         assertFalse(Files.exists(html));
     }
+
+    @Test
+    void replayTakesAFileOrAnIdWithDirAndJson() throws IOException {
+        String id = "thread:main#1~p1-a-1";
+        Files.writeString(tmp.resolve("thread_main_1_p1-a-1-x.jsonl"), "{\"ts\":\"2026-11-30T09:00:00Z\",\"session\":\""
+                + id + "\",\"seq\":1,\"event\":\"llm_call\",\"provider\":\"openai\",\"request_model\":\"gpt-4o\","
+                + "\"input_tokens\":3,\"output_tokens\":4,\"total_tokens\":7}\n");
+        assertEquals(0, TokenGuardCli.run(new String[] {"replay", id, "--dir", tmp.toString()}));
+        assertEquals(0, TokenGuardCli.run(new String[] {"replay", "--json", "--dir", tmp.toString(), id}));
+        assertEquals(0, TokenGuardCli.run(new String[] {"replay", tmp.resolve("thread_main_1_p1-a-1-x.jsonl").toString()}));
+        assertEquals(2, TokenGuardCli.run(new String[] {"replay", "thread:main#1~p1-a-2", "--dir", tmp.toString()}),
+                "an unknown id");
+        assertEquals(2, TokenGuardCli.run(new String[] {"replay"}), "no session named");
+        assertEquals(2, TokenGuardCli.run(new String[] {"replay", id, "--dir"}), "--dir without a directory");
+        assertEquals(2, TokenGuardCli.run(new String[] {"replay", id, "other"}), "two sessions");
+        assertEquals(2, TokenGuardCli.run(new String[] {"replay", id, "--html", "x.html"}), "an unknown option");
+    }
 }
