@@ -102,8 +102,8 @@ final class AgentRuntime {
             log.startRetention();
         }
         AgentRuntime runtime = new AgentRuntime(engine, log, governor, otel);
-        runtime.startReaper(config.idleRelease().toMillis(),
-                new BudgetsRegistration(new Budgets(engine, governor, log, counts)));
+        Budgets budgets = new Budgets(engine, governor, log, counts, AgentInstaller::governedSdks);
+        runtime.startReaper(config.idleRelease().toMillis(), new BudgetsRegistration(budgets));
         Runtime.getRuntime().addShutdownHook(new Thread(runtime::shutdown, "tokenguard-shutdown"));
         return runtime;
     }

@@ -27,9 +27,12 @@ final class AttachCommand {
     }
 
     static int run(String pid, String agentArgs, PrintStream out, PrintStream err) {
-        if (!pid.chars().allMatch(Character::isDigit) || pid.isEmpty()) {
+        if (!pid.chars().allMatch(Character::isDigit) || pid.isEmpty() || pid.length() > 18) {
             err.println("TokenGuard: attach needs the process id of a running JVM, a whole number; got '" + pid + "'");
             return 2;
+        }
+        if (!ControlCommand.isRunning(pid, err)) {
+            return 1;
         }
         Path jar;
         try {
