@@ -102,9 +102,34 @@ public final class Budgets implements BudgetsMBean {
     public String[] getTopScopes() {
         List<String> lines = new ArrayList<>();
         for (ScopeUtilization u : engine.mostUtilized(TOP_SCOPES)) {
-            lines.add(topScopeLine(u));
+            lines.add(u.budgetName() + " " + scopeLine(u));
         }
         return lines.toArray(String[]::new);
+    }
+
+    /** One budget's lines of {@link #getTopScopes()}, without the budget's name. */
+    String[] topScopes(String budget) {
+        List<String> lines = new ArrayList<>();
+        for (ScopeUtilization u : engine.mostUtilized(TOP_SCOPES)) {
+            if (u.budgetName().equals(budget)) {
+                lines.add(scopeLine(u));
+            }
+        }
+        return lines.toArray(String[]::new);
+    }
+
+    /** The budget of this name as it is now. */
+    BudgetSpec spec(String budget) {
+        for (BudgetSpec b : engine.budgets()) {
+            if (b.name().equals(budget)) {
+                return b;
+            }
+        }
+        throw new IllegalArgumentException("TokenGuard: there is no budget '" + budget + "'");
+    }
+
+    long totalUsed(String budget) {
+        return engine.totalUsed(budget);
     }
 
     @Override
@@ -419,12 +444,12 @@ public final class Budgets implements BudgetsMBean {
         return value == null ? "none" : value;
     }
 
-    /** {@code budget scope used / limit tokens (percent)}; the percent is the highest over the budget's limits. */
-    private String topScopeLine(ScopeUtilization u) {
+    /** {@code scope used / limit tokens (percent)}; the percent is the highest over the budget's limits. */
+    private String scopeLine(ScopeUtilization u) {
         BudgetState state = engine.state(u.budgetName(), u.scopeKey());
         String usage = state == null ? "" : state.limit() < 0 ? state.used() + " tokens "
                 : state.used() + " / " + state.limit() + " tokens ";
-        return u.budgetName() + " " + u.scopeKey() + " " + usage
+        return u.scopeKey() + " " + usage
                 + String.format(Locale.ROOT, "(%.1f%%)", u.utilization() * 100);
     }
 }

@@ -183,7 +183,7 @@ class BudgetsTest {
     }
 
     @Test
-    void registersOnceInThePlatformMBeanServer() throws Exception {
+    void registersOnceInThePlatformMBeanServerWithOneMBeanPerBudget() throws Exception {
         javax.management.MBeanServer server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
         javax.management.ObjectName name = new javax.management.ObjectName(BudgetsRegistration.OBJECT_NAME);
         try {
@@ -198,8 +198,36 @@ class BudgetsTest {
                             "java.lang.String"}));
             assertArrayEquals(new String[] {"default: max-tokens=900", "team: max-tokens=5000"},
                     (String[]) server.getAttribute(name, "Limits"));
+
+            // one MBean per budget, its limits and use as plain attributes
+            javax.management.ObjectName team = new javax.management.ObjectName("dev.tokenguard:type=Budgets,name=team");
+            javax.management.ObjectName def = new javax.management.ObjectName(
+                    "dev.tokenguard:type=Budgets,name=default");
+            assertEquals(3, server.queryNames(new javax.management.ObjectName("dev.tokenguard:type=Budgets,*"), null)
+                    .size(), "the Budgets MBean and one per budget");
+            assertEquals(5_000L, server.getAttribute(team, "MaxTokens"));
+            assertEquals(-1L, server.getAttribute(team, "MaxInputTokens"), "no such limit");
+            assertEquals("global", server.getAttribute(team, "Scope"));
+            assertEquals("enforce", server.getAttribute(team, "Mode"));
+            assertEquals(400L, server.getAttribute(team, "TotalUsed"), "one call of 300 + 100");
+            assertArrayEquals(new String[] {"global 400 / 5000 tokens (8.0%)"},
+                    (String[]) server.getAttribute(team, "TopScopes"));
+            assertEquals(900L, server.getAttribute(def, "MaxTokens"));
+            assertEquals("team.max-tokens: 5000 -> 4000", server.invoke(team, "setMaxTokens", new Object[] {4_000L},
+                    new String[] {"long"}));
+            assertEquals("team.mode: enforce -> warn", server.invoke(team, "setMode", new Object[] {"warn"},
+                    new String[] {"java.lang.String"}));
+            assertEquals("default.max-input-tokens: none -> 250000", server.invoke(def, "set",
+                    new Object[] {"max-input-tokens=250k"}, new String[] {"java.lang.String"}));
+            assertArrayEquals(new String[] {"default: max-tokens=900, max-input-tokens=250000",
+                    "team: max-tokens=4000"}, budgets.getLimits());
+            assertArrayEquals(new String[] {"default=enforce", "team=warn"}, budgets.getModes());
+            assertEquals(4, changes().size(), "the Budgets MBean's change and the three through the budgets' own");
         } finally {
-            server.unregisterMBean(name);
+            for (javax.management.ObjectName n : server.queryNames(
+                    new javax.management.ObjectName("dev.tokenguard:type=Budgets,*"), null)) {
+                server.unregisterMBean(n);
+            }
         }
     }
     @Test
