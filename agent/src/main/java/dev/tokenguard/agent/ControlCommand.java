@@ -74,9 +74,12 @@ final class ControlCommand {
         });
     }
 
-    /** Prints what an agent just loaded governs, once its MBean is there; says nothing when it never comes. */
-    static void printStatusAfterAttach(String pid, PrintStream out) {
-        withBudgets(pid, new PrintStream(PrintStream.nullOutputStream()), (server, name) -> {
+    /**
+     * Prints what an agent just loaded governs, once its MBean is there; prints nothing and returns non-zero when it
+     * never comes.
+     */
+    static int printStatusAfterAttach(String pid, PrintStream out) {
+        return withBudgets(pid, new PrintStream(PrintStream.nullOutputStream()), (server, name) -> {
             out.print((String) server.invoke(name, "status", new Object[0], new String[0]));
             return 0;
         });
