@@ -510,8 +510,8 @@ public final class BudgetEngine {
      * Per budget and per kind of scope instance (thread, MDC value, global), the {@code n} instances the engine
      * holds that are closest to exhaustion, highest utilization first (ties by key). An MDC value released as idle
      * counts with the usage kept of its current window ({@link KeptUsage}): a heavy spender that went quiet still
-     * shows. Reads the counters without locking; its cost grows with the number of instances held, so it suits a periodic metric
-     * collection, not the call path.
+     * shows. Reads the counters without locking; its cost grows with the number of instances held, so it suits a
+     * periodic metric collection, not the call path.
      */
     public List<ScopeUtilization> mostUtilized(int n) {
         if (n <= 0) {
