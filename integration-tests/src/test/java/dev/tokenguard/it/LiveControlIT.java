@@ -157,6 +157,60 @@ class LiveControlIT {
         }
     }
 
+    /**
+     * {@code attach} into a JVM whose own settings are bad: the agent there says why on that JVM's stderr and governs
+     * nothing, and {@code attach} says so in one line, exit code 1.
+     */
+    @Test
+    void attachIntoAJvmWhoseOwnSettingsAreBadSaysItGovernsNothing() throws Exception {
+        List<String> command = new ArrayList<>(List.of(ForkedJvm.JAVA, "-Dtokenguard.budget.max-tokens=lots",
+                "-Xshare:auto", "-XX:TieredStopAtLevel=1"));
+        if (ForkedJvm.javaFeature() >= 21) {
+            command.add("-XX:+EnableDynamicAgentLoading"); // no JDK warning about the agent loaded at run time
+        }
+        command.addAll(List.of("-cp", ForkedJvm.applicationClassPath(), APP, "wait-for-attach", server.baseUrl(),
+                "1"));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(work.toFile());
+        builder.environment().keySet().removeIf(k -> k.startsWith("TOKENGUARD_") || k.startsWith("OTEL_")
+                || k.startsWith("OPENAI_"));
+        Path err = Files.createTempFile(work, "stderr", ".txt");
+        builder.redirectError(err.toFile());
+        Process target = builder.start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(target.getInputStream(),
+                    StandardCharsets.UTF_8));
+            String line;
+            while ((line = out.readLine()) != null && !line.startsWith("READY ")) {
+                // BEFORE ...
+            }
+            assertTrue(line != null, () -> "the app ended before it was ready: " + readQuietly(err));
+            String pid = String.valueOf(target.pid());
+
+            ForkedJvm.Result attach = cli("attach", pid);
+            assertEquals(1, attach.exitCode(), attach::toString);
+            assertEquals(List.of("TokenGuard: attached to JVM " + pid + " (Java " + ForkedJvm.javaFeature() + ")"),
+                    attach.stdout(), attach::toString);
+            assertEquals(List.of("TokenGuard: the agent loaded into JVM " + pid + " governs nothing: that JVM's own "
+                    + "settings (-Dtokenguard.*, TOKENGUARD_*, tokenguard.config.file) disable it or are invalid; its "
+                    + "stderr says which"), attach.stderr(), attach::toString);
+
+            target.getOutputStream().write("GO\n".getBytes(StandardCharsets.UTF_8));
+            target.getOutputStream().flush();
+            while (out.readLine() != null) {
+                // OK ... (ungoverned)
+            }
+            assertTrue(target.waitFor(120, TimeUnit.SECONDS), "the app did not end");
+            List<String> stderr = Files.readAllLines(err, StandardCharsets.UTF_8);
+            assertEquals(1, stderr.size(), stderr::toString);
+            assertTrue(stderr.get(0).startsWith("TokenGuard: invalid value 'lots' for tokenguard.budget.max-tokens"),
+                    stderr::toString);
+            assertEquals(2, server.requestCount(), "one call before the attach and one after, ungoverned");
+            assertTrue(!Files.exists(work.resolve("tokenguard-sessions")), "no session log was written");
+        } finally {
+            target.destroyForcibly();
+        }
+    }
+
     /** The SDKs the target's own start-up lines name, sorted, as {@code status} lists them. */
     private static String governingLines(Path stderr) throws java.io.IOException {
         String prefix = "[tokenguard] TokenGuard: governing ";
