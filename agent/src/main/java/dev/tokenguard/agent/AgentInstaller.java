@@ -189,6 +189,14 @@ public final class AgentInstaller {
                         .and(isPublic().or(isProtected()))));
     }
 
+    /** The SDKs governed so far, as their start-up lines name them; once per JVM, like the transformer. */
+    private static final List<String> GOVERNED = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** The SDKs governed so far (name and version), in the order they were first instrumented. */
+    static List<String> governedSdks() {
+        return List.copyOf(GOVERNED);
+    }
+
     /** One line per instrumented SDK, the first time one of its classes is instrumented; errors once. */
     private static final class StartupLines extends AgentBuilder.Listener.Adapter {
         private final List<SdkPlugin> plugins;
@@ -203,7 +211,9 @@ public final class AgentInstaller {
                                      DynamicType dynamicType) {
             for (SdkPlugin plugin : plugins) {
                 if (plugin.typeNames().contains(type.getName()) && announced.add(plugin.name())) {
-                    AgentLog.info("TokenGuard: governing " + new SdkPresence(plugin).describe(loader));
+                    String sdk = new SdkPresence(plugin).describe(loader);
+                    GOVERNED.add(sdk);
+                    AgentLog.info("TokenGuard: governing " + sdk);
                 }
             }
         }

@@ -109,8 +109,8 @@ final class AgentRuntime {
             log.startRetention();
         }
         AgentRuntime runtime = new AgentRuntime(engine, log, governor, otel, usageEvents);
-        runtime.startReaper(config.idleRelease().toMillis(),
-                new BudgetsRegistration(new Budgets(engine, governor, log, counts)));
+        Budgets budgets = new Budgets(engine, governor, log, counts, AgentInstaller::governedSdks);
+        runtime.startReaper(config.idleRelease().toMillis(), new BudgetsRegistration(budgets));
         Runtime.getRuntime().addShutdownHook(new Thread(runtime::shutdown, "tokenguard-shutdown"));
         return runtime;
     }

@@ -4,11 +4,14 @@ import com.sun.tools.attach.AgentInitializationException;
 import com.sun.tools.attach.AgentLoadException;
 import com.sun.tools.attach.AttachNotSupportedException;
 import com.sun.tools.attach.VirtualMachine;
+import dev.tokenguard.config.ConfigException;
+import dev.tokenguard.config.ConfigLoader;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Properties;
 
 /**
@@ -22,14 +25,29 @@ import java.util.Properties;
 final class AttachCommand {
     /** The flag that lets a JVM of Java 21 or later load agents at run time without a warning. */
     static final String DYNAMIC_LOADING_FLAG = "-XX:+EnableDynamicAgentLoading";
+    /** How a configuration error ends at start-up; an attach loads nothing instead. */
+    private static final String DISABLED = "; TokenGuard is disabled, the application runs uninstrumented";
 
     private AttachCommand() {
     }
 
     static int run(String pid, String agentArgs, PrintStream out, PrintStream err) {
-        if (!pid.chars().allMatch(Character::isDigit) || pid.isEmpty()) {
+        if (!pid.chars().allMatch(Character::isDigit) || pid.isEmpty() || pid.length() > 18) {
             err.println("TokenGuard: attach needs the process id of a running JVM, a whole number; got '" + pid + "'");
             return 2;
+        }
+        if (!ControlCommand.isRunning(pid, err)) {
+            return 1;
+        }
+        if (agentArgs != null) {
+            // the arguments are checked here, where their error can be seen; the target's own -Dtokenguard.*,
+            // TOKENGUARD_* and configuration file are checked by the agent in that JVM (its stderr)
+            try {
+                ConfigLoader.load(agentArgs, new Properties(), Map.of());
+            } catch (ConfigException e) {
+                err.println(e.getMessage().replace(DISABLED, "") + "; nothing loaded into JVM " + pid);
+                return 2;
+            }
         }
         Path jar;
         try {
@@ -46,7 +64,6 @@ final class AttachCommand {
                     + "JVM of the same user, started without -XX:+DisableAttachMechanism");
             return 1;
         }
-        boolean attached = false;
         try {
             Properties system = vm.getSystemProperties();
             String version = system.getProperty("java.specification.version", "?");
@@ -66,8 +83,6 @@ final class AttachCommand {
             vm.loadAgent(jar.toString(), agentArgs);
             out.println("TokenGuard: attached to JVM " + pid + " (Java " + version + ")"
                     + (agentArgs == null ? "" : " with " + agentArgs));
-            attached = true;
-            return 0;
         } catch (AgentLoadException | AgentInitializationException | IOException e) {
             err.println("TokenGuard: could not load the agent into JVM " + pid + " (" + e + ")");
             return 1;
@@ -77,10 +92,14 @@ final class AttachCommand {
             } catch (IOException ignored) {
                 // the agent is loaded or not; detaching changes neither
             }
-            if (attached) {
-                ControlCommand.printStatusAfterAttach(pid, out);
-            }
         }
+        if (ControlCommand.printStatusAfterAttach(pid, out) != 0) {
+            err.println("TokenGuard: the agent loaded into JVM " + pid + " governs nothing: that JVM's own settings "
+                    + "(-Dtokenguard.*, TOKENGUARD_*, tokenguard.config.file) disable it or are invalid; its stderr "
+                    + "says which");
+            return 1;
+        }
+        return 0;
     }
 
     /**

@@ -51,7 +51,10 @@ final class ControlCommand {
         });
     }
 
-    /** Applies each setting in turn; stops at the first one refused (the ones before it stay applied). */
+    /**
+     * Applies the settings all or nothing: the agent checks every one before it makes any, so one bad setting
+     * changes nothing. Prints one line per setting.
+     */
     static int set(String pid, List<String> settings, PrintStream out, PrintStream err) {
         if (settings.isEmpty()) {
             err.println("TokenGuard: set needs at least one key=value, e.g. set " + pid + " budget.max-tokens=200k");
@@ -59,26 +62,37 @@ final class ControlCommand {
         }
         String user = System.getProperty("user.name");
         return withBudgets(pid, err, (server, name) -> {
-            for (String setting : settings) {
-                try {
-                    out.println(server.invoke(name, "setBy", new Object[] {setting, user},
-                            new String[] {String.class.getName(), String.class.getName()}));
-                } catch (RuntimeMBeanException | MBeanException e) {
-                    Throwable cause = e.getCause() != null ? e.getCause() : e;
-                    err.println(cause.getMessage());
-                    return 2;
-                }
+            try {
+                out.println(server.invoke(name, "setAllBy", new Object[] {settings.toArray(String[]::new), user},
+                        new String[] {String[].class.getName(), String.class.getName()}));
+                return 0;
+            } catch (RuntimeMBeanException | MBeanException e) {
+                Throwable cause = e.getCause() != null ? e.getCause() : e;
+                err.println(cause.getMessage());
+                return 2;
             }
+        });
+    }
+
+    /**
+     * Prints what an agent just loaded governs, once its MBean is there; prints nothing and returns non-zero when it
+     * never comes.
+     */
+    static int printStatusAfterAttach(String pid, PrintStream out) {
+        return withBudgets(pid, new PrintStream(PrintStream.nullOutputStream()), (server, name) -> {
+            out.print((String) server.invoke(name, "status", new Object[0], new String[0]));
             return 0;
         });
     }
 
-    /** Prints what an agent just loaded governs, once its MBean is there; says nothing when it never comes. */
-    static void printStatusAfterAttach(String pid, PrintStream out) {
-        withBudgets(pid, new PrintStream(PrintStream.nullOutputStream()), (server, name) -> {
-            out.print((String) server.invoke(name, "status", new Object[0], new String[0]));
-            return 0;
-        });
+    /** True when a process with this id (digits only) runs; otherwise says so in one line. */
+    static boolean isRunning(String pid, PrintStream err) {
+        if (ProcessHandle.of(Long.parseLong(pid)).filter(ProcessHandle::isAlive).isPresent()) {
+            return true;
+        }
+        err.println("TokenGuard: no process " + pid + " is running; find the JVM's process id with: java -jar "
+                + "tokenguard-agent.jar list");
+        return false;
     }
 
     private interface BudgetsCall {
@@ -86,9 +100,12 @@ final class ControlCommand {
     }
 
     private static int withBudgets(String pid, PrintStream err, BudgetsCall call) {
-        if (pid.isEmpty() || !pid.chars().allMatch(Character::isDigit)) {
+        if (pid.isEmpty() || pid.length() > 18 || !pid.chars().allMatch(Character::isDigit)) {
             err.println("TokenGuard: expected the process id of a running JVM, a whole number; got '" + pid + "'");
             return 2;
+        }
+        if (!isRunning(pid, err)) {
+            return 1;
         }
         VirtualMachine vm;
         try {

@@ -588,9 +588,10 @@ public final class BudgetEngine {
 
     /**
      * Per budget and per kind of scope instance (thread, MDC value, global), the {@code n} instances the engine
-     * holds that are closest to exhaustion, highest utilization first (ties by key). Reads the counters
-     * without locking; its cost grows with the number of instances held, so it suits a periodic metric
-     * collection, not the call path.
+     * holds that are closest to exhaustion, highest utilization first (ties by key). An MDC value released as idle
+     * counts with the usage kept of its current window ({@link KeptUsage}): a heavy spender that went quiet still
+     * shows. Reads the counters without locking; its cost grows with the number of instances held, so it suits a
+     * periodic metric collection, not the call path.
      */
     public List<ScopeUtilization> mostUtilized(int n) {
         if (n <= 0) {
@@ -614,6 +615,12 @@ public final class BudgetEngine {
             if (byValue != null) {
                 for (ScopeInstance s : byValue.values()) {
                     keep(others, utilization(s, now), n, order);
+                }
+                long window = b.windowIndex(now);
+                for (java.util.Map.Entry<String, long[]> e : keptUsage.get(b.index).entrySet()) {
+                    if (!byValue.containsKey(e.getKey())) { // not back in use since (then counted above)
+                        keep(others, keptUtilization(b, e.getKey(), e.getValue(), window), n, order);
+                    }
                 }
             }
             keep(others, utilization(globals.get(b.index), now), n, order);
@@ -656,6 +663,46 @@ public final class BudgetEngine {
         return new ScopeUtilization(b.name, s.key, highest);
     }
 
+    /** The utilization of an MDC value's kept usage, or null when it is of a window that has passed. */
+    private static ScopeUtilization keptUtilization(BudgetLimits b, String value, long[] kept, long window) {
+        if (KeptUsage.windowIndex(kept) != window) {
+            return null;
+        }
+        double highest = 0;
+        for (int d = 0; d < BudgetLimits.DIMENSIONS; d++) {
+            long limit = b.limits[d];
+            if (limit != BudgetLimits.NO_LIMIT) {
+                highest = Math.max(highest, limit == 0 ? Double.POSITIVE_INFINITY : (double) kept[d] / limit);
+            }
+        }
+        return new ScopeUtilization(b.name, MDC_PREFIX + b.mdcKey + "=" + value, highest);
+    }
+
+    /** The usage kept of an idle-released MDC scope key in the current window, or null when none is kept. */
+    private long[] keptOf(BudgetLimits b, String scopeKey, long now) {
+        ConcurrentHashMap<String, long[]> kept = keptUsage.get(b.index);
+        String prefix = MDC_PREFIX + b.mdcKey + "=";
+        if (kept == null || !scopeKey.startsWith(prefix)) {
+            return null;
+        }
+        long[] usage = kept.get(scopeKey.substring(prefix.length()));
+        return usage != null && KeptUsage.windowIndex(usage) == b.windowIndex(now) ? usage : null;
+    }
+
+    /**
+     * Whether the engine holds a scope instance with this key (of any budget), live or as the usage kept of an MDC
+     * value released as idle: what {@link #resetScope} would reset.
+     */
+    public boolean holdsScope(String scopeKey) {
+        long now = clock.millis();
+        for (BudgetLimits b : budgets) {
+            if (held(b, scopeKey) != null || keptOf(b, scopeKey, now) != null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /**
      * Takes the limits and mode of {@code changed} for the budget of the same name, from the next call on (a live
      * change from the command line or JMX).
@@ -665,10 +712,28 @@ public final class BudgetEngine {
      *                                  cannot change while the budget runs (scope, window, warn-at)
      */
     public BudgetSpec change(BudgetSpec changed) {
+        return change(changed, true);
+    }
+
+    /**
+     * Checks {@code changed} as {@link #change(BudgetSpec)} would, changing nothing: so that several changes can be
+     * checked before any is made.
+     *
+     * @throws IllegalArgumentException as {@link #change(BudgetSpec)}
+     */
+    public void checkChange(BudgetSpec changed) {
+        change(changed, false);
+    }
+
+    private BudgetSpec change(BudgetSpec changed, boolean apply) {
         for (BudgetLimits b : budgets) {
             if (b.name.equals(changed.name())) {
                 BudgetSpec before = b.spec;
-                b.update(changed);
+                if (apply) {
+                    b.update(changed);
+                } else {
+                    b.checkUpdate(changed);
+                }
                 return before;
             }
         }
@@ -678,7 +743,7 @@ public final class BudgetEngine {
 
     /**
      * Sets the current window's usage of every scope instance with this key (of any budget) back to 0 and forgets
-     * its reported thresholds; the session goes on.
+     * its reported thresholds; the session goes on. The usage kept of an MDC value released as idle is dropped.
      *
      * @param scopeKey e.g. {@code thread:worker-3#41}, {@code global}, {@code mdc:tenant=acme}
      * @return the number of scope instances reset, 0 when the engine holds none with that key
@@ -690,14 +755,34 @@ public final class BudgetEngine {
             if (s != null) {
                 s.current().reset();
                 reset++;
+            } else if (dropKept(b, scopeKey)) {
+                reset++;
             }
         }
         return reset;
     }
 
+    /** Drops the usage kept of an idle MDC value, under its key's lock like every move between the two maps. */
+    private boolean dropKept(BudgetLimits b, String scopeKey) {
+        ConcurrentHashMap<String, ScopeInstance> byValue = mdcScopes.get(b.index);
+        String prefix = MDC_PREFIX + b.mdcKey + "=";
+        if (byValue == null || !scopeKey.startsWith(prefix)) {
+            return false;
+        }
+        ConcurrentHashMap<String, long[]> kept = keptUsage.get(b.index);
+        boolean[] dropped = new boolean[1];
+        byValue.compute(scopeKey.substring(prefix.length()), (v, cur) -> {
+            if (cur == null) {
+                dropped[0] = kept.remove(v) != null;
+            }
+            return cur;
+        });
+        return dropped[0];
+    }
+
     /**
      * The state of one scope instance the engine holds (as {@link #states} gives it for a call), or null when it
-     * holds none with that budget and key.
+     * holds none with that budget and key. An MDC value released as idle has the state of its kept usage.
      */
     public BudgetState state(String budgetName, String scopeKey) {
         long now = clock.millis();
@@ -707,7 +792,9 @@ public final class BudgetEngine {
             }
             ScopeInstance s = held(b, scopeKey);
             if (s == null) {
-                return null;
+                long[] kept = keptOf(b, scopeKey, now);
+                return kept == null ? null : state(b, scopeKey, kept[BudgetLimits.TOTAL], kept[BudgetLimits.INPUT],
+                        kept[BudgetLimits.OUTPUT]);
             }
             UsageWindow w = s.current();
             return isStale(s, w, now) ? state(b, s.key, 0, 0, 0)
@@ -742,7 +829,8 @@ public final class BudgetEngine {
 
     /**
      * The total (input + output) tokens used in the current window over every scope instance the engine holds of
-     * one budget; -1 when no budget has that name. Reads without locking, like {@link #mostUtilized}.
+     * one budget, the usage kept of idle MDC values included; -1 when no budget has that name. Reads without locking,
+     * like {@link #mostUtilized}.
      */
     public long totalUsed(String budgetName) {
         long now = clock.millis();
@@ -755,6 +843,13 @@ public final class BudgetEngine {
             if (byValue != null) {
                 for (ScopeInstance s : byValue.values()) {
                     sum += usedNow(s, now);
+                }
+                long window = b.windowIndex(now);
+                for (java.util.Map.Entry<String, long[]> e : keptUsage.get(b.index).entrySet()) {
+                    long[] kept = e.getValue();
+                    if (KeptUsage.windowIndex(kept) == window && !byValue.containsKey(e.getKey())) {
+                        sum += kept[BudgetLimits.TOTAL];
+                    }
                 }
             }
             for (ThreadScope ts : threadScopes) {

@@ -74,6 +74,20 @@ final class BudgetLimits {
      * @throws IllegalArgumentException when a limit is unusable or a fixed part differs
      */
     synchronized void update(BudgetSpec changed) {
+        long[] newLimits = checkUpdate(changed);
+        long[][] newPoints = pointsOf(thresholds, newLimits);
+        limits = newLimits;
+        points = newPoints;
+        enforce = changed.mode() == EnforcementMode.ENFORCE;
+        spec = changed;
+    }
+
+    /**
+     * The limits {@code changed} would set, changing nothing.
+     *
+     * @throws IllegalArgumentException when it changes what cannot change while the budget runs, or a limit is unusable
+     */
+    long[] checkUpdate(BudgetSpec changed) {
         BudgetSpec current = spec;
         if (!changed.name().equals(name) || !changed.scope().equals(current.scope())
                 || !java.util.Objects.equals(changed.window(), current.window())
@@ -81,12 +95,7 @@ final class BudgetLimits {
             throw new IllegalArgumentException("budget '" + name + "': only its limits and mode can change while it"
                     + " runs; got " + changed);
         }
-        long[] newLimits = limitsOf(changed);
-        long[][] newPoints = pointsOf(thresholds, newLimits);
-        limits = newLimits;
-        points = newPoints;
-        enforce = changed.mode() == EnforcementMode.ENFORCE;
-        spec = changed;
+        return limitsOf(changed);
     }
 
     private static long[] limitsOf(BudgetSpec spec) {

@@ -15,9 +15,12 @@ import dev.tokenguard.sessionlog.SessionLogWriter;
 
 import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Live control of a running agent: reads the budgets' limits, modes and use, and changes them from the next call on.
@@ -37,6 +40,7 @@ public final class Budgets implements BudgetsMBean {
     private final Governor governor;
     private final SessionLogWriter log;
     private final CallCounts counts;
+    private final Supplier<List<String>> sdks;
     private final Session changes;
 
     /**
@@ -44,6 +48,17 @@ public final class Budgets implements BudgetsMBean {
      * @param counts the calls, refusals and warnings so far
      */
     public Budgets(BudgetEngine engine, Governor governor, SessionLogWriter log, CallCounts counts) {
+        this(engine, governor, log, counts, List::of);
+    }
+
+    /**
+     * @param log    the session log, or null when it is switched off
+     * @param counts the calls, refusals and warnings so far
+     * @param sdks   the SDKs governed so far, as the start-up lines name them (name and version)
+     */
+    public Budgets(BudgetEngine engine, Governor governor, SessionLogWriter log, CallCounts counts,
+                   Supplier<List<String>> sdks) {
+        this.sdks = sdks;
         this.engine = engine;
         this.governor = governor;
         this.log = log;
@@ -55,6 +70,11 @@ public final class Budgets implements BudgetsMBean {
     @Override
     public boolean isEnabled() {
         return governor.governing();
+    }
+
+    @Override
+    public String[] getSdks() {
+        return sdks.get().stream().sorted().toArray(String[]::new);
     }
 
     @Override
@@ -82,9 +102,34 @@ public final class Budgets implements BudgetsMBean {
     public String[] getTopScopes() {
         List<String> lines = new ArrayList<>();
         for (ScopeUtilization u : engine.mostUtilized(TOP_SCOPES)) {
-            lines.add(topScopeLine(u));
+            lines.add(u.budgetName() + " " + scopeLine(u));
         }
         return lines.toArray(String[]::new);
+    }
+
+    /** One budget's lines of {@link #getTopScopes()}, without the budget's name. */
+    String[] topScopes(String budget) {
+        List<String> lines = new ArrayList<>();
+        for (ScopeUtilization u : engine.mostUtilized(TOP_SCOPES)) {
+            if (u.budgetName().equals(budget)) {
+                lines.add(scopeLine(u));
+            }
+        }
+        return lines.toArray(String[]::new);
+    }
+
+    /** The budget of this name as it is now. */
+    BudgetSpec spec(String budget) {
+        for (BudgetSpec b : engine.budgets()) {
+            if (b.name().equals(budget)) {
+                return b;
+            }
+        }
+        throw new IllegalArgumentException("TokenGuard: there is no budget '" + budget + "'");
+    }
+
+    long totalUsed(String budget) {
+        return engine.totalUsed(budget);
     }
 
     @Override
@@ -106,6 +151,9 @@ public final class Budgets implements BudgetsMBean {
     public String status() {
         StringBuilder sb = new StringBuilder();
         sb.append("governance: ").append(isEnabled() ? "on" : "off (calls pass uncharged)").append('\n');
+        String[] found = getSdks();
+        sb.append("SDKs governed: ").append(found.length == 0 ? "none yet (an SDK is governed from the first use of "
+                + "its classes)" : String.join(", ", found)).append('\n');
         sb.append("calls: ").append(getCalls()).append(", refusals: ").append(getRefusals()).append(", warnings: ")
                 .append(getWarnings()).append('\n');
         sb.append("budgets:\n");
@@ -128,78 +176,177 @@ public final class Budgets implements BudgetsMBean {
     }
 
     @Override
-    public synchronized String setBy(String setting, String by) {
-        String text = setting == null ? "" : setting.trim();
-        if (text.startsWith("reset ") || text.equals("reset")) {
-            String arg = text.substring("reset".length()).trim();
-            if (!arg.startsWith("scope=") || arg.length() == "scope=".length()) {
-                throw new IllegalArgumentException("TokenGuard: invalid reset '" + text + "': expected reset "
-                        + "scope=<scope key>, e.g. reset scope=thread:worker-3#41 or reset scope=global; "
+    public String setBy(String setting, String by) {
+        return setAllBy(new String[] {setting}, by);
+    }
+
+    /**
+     * Checks every setting first, each on top of the ones before it, then makes them all; a bad one anywhere changes
+     * nothing. Each key changed is one {@code budget_changed} line.
+     */
+    @Override
+    public synchronized String setAllBy(String[] settings, String by) {
+        if (settings == null || settings.length == 0) {
+            throw new IllegalArgumentException("TokenGuard: no setting given: expected key=value, e.g. "
+                    + "budget.max-tokens=200k; " + NOTHING_CHANGED);
+        }
+        Plan plan = new Plan();
+        List<List<Step>> steps = new ArrayList<>();
+        for (String setting : settings) {
+            steps.add(plan.add(setting));
+        }
+        for (BudgetSpec b : plan.changedBudgets()) {
+            try {
+                engine.checkChange(b);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("TokenGuard: " + e.getMessage() + "; " + NOTHING_CHANGED, e);
+            }
+        }
+        // every setting is valid: make them, then write them down
+        for (BudgetSpec b : plan.changedBudgets()) {
+            engine.change(b);
+        }
+        if (plan.enabled != null) {
+            governor.governing(plan.enabled);
+        }
+        List<String> lines = new ArrayList<>();
+        for (List<Step> forOne : steps) {
+            List<String> done = new ArrayList<>();
+            for (Step step : forOne) {
+                if (step.key().equals("reset")) {
+                    int n = engine.resetScope(step.old());
+                    done.add("reset " + step.old() + " (" + n + " budget" + (n == 1 ? "" : "s") + ")");
+                } else {
+                    done.add((step.budget().equals("*") ? "" : step.budget() + ".") + step.key() + ": "
+                            + text(step.old()) + " -> " + text(step.now()));
+                }
+                logChange(step.budget(), step.key(), step.old(), step.now(), by);
+            }
+            lines.add(String.join("; ", done));
+        }
+        return String.join("\n", lines);
+    }
+
+    /** One change checked and ready: {@code budget} is {@code *} for {@code enabled} and {@code reset}. */
+    private record Step(String budget, String key, String old, String now) {
+    }
+
+    /** The settings checked so far, each applied to working copies of the budgets, none made yet. */
+    private final class Plan {
+        private final Map<String, BudgetSpec> before = new LinkedHashMap<>();
+        private final Map<String, BudgetSpec> after = new LinkedHashMap<>();
+        private Boolean enabled;
+
+        Plan() {
+            for (BudgetSpec b : engine.budgets()) {
+                before.put(b.name(), b);
+                after.put(b.name(), b);
+            }
+        }
+
+        List<BudgetSpec> changedBudgets() {
+            return after.values().stream().filter(b -> b != before.get(b.name())).toList();
+        }
+
+        List<Step> add(String setting) {
+            String text = setting == null ? "" : setting.trim();
+            if (text.startsWith("reset ") || text.equals("reset")) {
+                String arg = text.substring("reset".length()).trim();
+                if (!arg.startsWith("scope=") || arg.length() == "scope=".length()) {
+                    throw new IllegalArgumentException("TokenGuard: invalid reset '" + text + "': expected reset "
+                            + "scope=<scope key>, e.g. reset scope=thread:worker-3#41 or reset scope=global; "
+                            + NOTHING_CHANGED);
+                }
+                String scopeKey = arg.substring("scope=".length());
+                if (!engine.holdsScope(scopeKey)) {
+                    throw new IllegalArgumentException("TokenGuard: no live scope '" + scopeKey + "' to reset: "
+                            + "expected a scope key as status lists it, e.g. thread:worker-3#41, global or "
+                            + "mdc:tenant=acme; " + NOTHING_CHANGED);
+                }
+                return List.of(new Step("*", "reset", scopeKey, "0"));
+            }
+            int eq = text.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("TokenGuard: invalid setting '" + text + "': expected key=value, "
+                        + "e.g. budget.max-tokens=200k, mode=warn, enabled=false, budgets.<name>.max-tokens=1m, or "
+                        + "reset scope=<scope key>; " + NOTHING_CHANGED);
+            }
+            String key = text.substring(0, eq).trim();
+            String value = text.substring(eq + 1).trim();
+            if (key.startsWith("tokenguard.")) {
+                key = key.substring("tokenguard.".length());
+            }
+            if (key.equals("enabled")) {
+                boolean on = parse(ConfigOptions.ENABLED, key, value);
+                boolean was = enabled != null ? enabled : governor.governing();
+                enabled = on;
+                return List.of(new Step("*", key, String.valueOf(was), String.valueOf(on)));
+            }
+            if (key.equals("mode")) {
+                EnforcementMode mode = parse(ConfigOptions.MODE, key, value);
+                List<Step> steps = new ArrayList<>();
+                for (BudgetSpec b : List.copyOf(after.values())) {
+                    steps.add(change(b, "mode", mode(b, mode)));
+                }
+                return steps;
+            }
+            String budget;
+            String budgetKey;
+            if (key.startsWith("budget.")) {
+                budget = BudgetSpec.DEFAULT_NAME;
+                budgetKey = key.substring("budget.".length());
+            } else if (key.startsWith("budgets.") && key.indexOf('.', "budgets.".length()) > 0) {
+                int dot = key.indexOf('.', "budgets.".length());
+                budget = key.substring("budgets.".length(), dot);
+                budgetKey = key.substring(dot + 1);
+            } else {
+                throw new IllegalArgumentException("TokenGuard: '" + key + "' cannot be changed while the agent "
+                        + "runs; expected budget.<limit>, budgets.<name>.<limit or mode>, mode or enabled (a limit: "
+                        + String.join(", ", LIMIT_KEYS) + "); " + NOTHING_CHANGED);
+            }
+            BudgetSpec b = after.get(budget);
+            if (b == null) {
+                throw new IllegalArgumentException("TokenGuard: invalid key '" + key + "': there is no budget '"
+                        + budget + "'; expected one of " + String.join(", ", after.keySet()) + "; "
                         + NOTHING_CHANGED);
             }
-            return reset(arg.substring("scope=".length()), by);
+            BudgetSpec changed = switch (budgetKey) {
+                case "max-tokens" -> withLimits(b, parse(tokensOption(budgetKey), key, value), b.maxInputTokens(),
+                        b.maxOutputTokens(), b.maxCostUsd());
+                case "max-input-tokens" -> withLimits(b, b.maxTokens(), parse(tokensOption(budgetKey), key, value),
+                        b.maxOutputTokens(), b.maxCostUsd());
+                case "max-output-tokens" -> withLimits(b, b.maxTokens(), b.maxInputTokens(),
+                        parse(tokensOption(budgetKey), key, value), b.maxCostUsd());
+                case "max-cost-usd" -> withLimits(b, b.maxTokens(), b.maxInputTokens(), b.maxOutputTokens(),
+                        parse(ConfigOptions.BUDGET_MAX_COST_USD, key, value));
+                case "mode" -> mode(b, parse(ConfigOptions.MODE, key, value));
+                default -> throw new IllegalArgumentException("TokenGuard: '" + key + "' cannot be changed while "
+                        + "the agent runs" + whyFixed(budgetKey) + "; a budget's live keys are "
+                        + String.join(", ", LIMIT_KEYS) + " and mode; " + NOTHING_CHANGED);
+            };
+            return List.of(change(b, budgetKey, changed));
         }
-        int eq = text.indexOf('=');
-        if (eq <= 0) {
-            throw new IllegalArgumentException("TokenGuard: invalid setting '" + text + "': expected key=value, e.g. "
-                    + "budget.max-tokens=200k, mode=warn, enabled=false, budgets.<name>.max-tokens=1m, or reset "
-                    + "scope=<scope key>; " + NOTHING_CHANGED);
+
+        private Step change(BudgetSpec b, String key, BudgetSpec changed) {
+            after.put(b.name(), changed);
+            return new Step(b.name(), key, valueOf(b, key), valueOf(changed, key));
         }
-        String key = text.substring(0, eq).trim();
-        String value = text.substring(eq + 1).trim();
-        if (key.startsWith("tokenguard.")) {
-            key = key.substring("tokenguard.".length());
-        }
-        if (key.equals("enabled")) {
-            boolean on = parse(ConfigOptions.ENABLED, key, value);
-            boolean before = governor.governing();
-            governor.governing(on);
-            logChange("*", key, String.valueOf(before), String.valueOf(on), by);
-            return "enabled: " + before + " -> " + on;
-        }
-        if (key.equals("mode")) {
-            EnforcementMode mode = parse(ConfigOptions.MODE, key, value);
-            List<String> done = new ArrayList<>();
-            for (BudgetSpec b : engine.budgets()) {
-                done.add(change(b, "mode", mode(b, mode), by));
-            }
-            return String.join("; ", done);
-        }
-        String budget;
-        String budgetKey;
-        if (key.startsWith("budget.")) {
-            budget = BudgetSpec.DEFAULT_NAME;
-            budgetKey = key.substring("budget.".length());
-        } else if (key.startsWith("budgets.") && key.indexOf('.', "budgets.".length()) > 0) {
-            int dot = key.indexOf('.', "budgets.".length());
-            budget = key.substring("budgets.".length(), dot);
-            budgetKey = key.substring(dot + 1);
-        } else {
-            throw new IllegalArgumentException("TokenGuard: '" + key + "' cannot be changed while the agent runs; "
-                    + "expected budget.<limit>, budgets.<name>.<limit or mode>, mode or enabled (a limit: "
-                    + String.join(", ", LIMIT_KEYS) + "); " + NOTHING_CHANGED);
-        }
-        BudgetSpec b = budgetNamed(budget, key);
-        BudgetSpec changed = switch (budgetKey) {
-            case "max-tokens" -> withLimits(b, parse(tokensOption(budgetKey), key, value), b.maxInputTokens(),
-                    b.maxOutputTokens(), b.maxCostUsd());
-            case "max-input-tokens" -> withLimits(b, b.maxTokens(), parse(tokensOption(budgetKey), key, value),
-                    b.maxOutputTokens(), b.maxCostUsd());
-            case "max-output-tokens" -> withLimits(b, b.maxTokens(), b.maxInputTokens(),
-                    parse(tokensOption(budgetKey), key, value), b.maxCostUsd());
-            case "max-cost-usd" -> withLimits(b, b.maxTokens(), b.maxInputTokens(), b.maxOutputTokens(),
-                    parse(ConfigOptions.BUDGET_MAX_COST_USD, key, value));
-            case "mode" -> mode(b, parse(ConfigOptions.MODE, key, value));
-            default -> throw new IllegalArgumentException("TokenGuard: '" + key + "' cannot be changed while the "
-                    + "agent runs; a budget's live keys are " + String.join(", ", LIMIT_KEYS) + " and mode; "
-                    + NOTHING_CHANGED);
+    }
+
+    /** Why a budget key known at start-up is fixed while the agent runs, or nothing for a key it does not know. */
+    private static String whyFixed(String budgetKey) {
+        return switch (budgetKey) {
+            case "warn-at" -> " (each scope remembers which of its thresholds it has reported in the current window; "
+                    + "new thresholds take effect at the next start)";
+            case "window" -> " (usage is counted per window; a new window takes effect at the next start)";
+            case "scope" -> " (usage is held per scope instance; a new scope takes effect at the next start)";
+            default -> "";
         };
-        return change(b, budgetKey, changed, by);
     }
 
     @Override
     public String resetScope(String scopeKey) {
-        return reset(scopeKey, null);
+        return set("reset scope=" + scopeKey);
     }
 
     @Override
@@ -224,43 +371,10 @@ public final class Budgets implements BudgetsMBean {
 
     // ---------------------------------------------------------------------------------------------
 
-    private synchronized String reset(String scopeKey, String by) {
-        int n = engine.resetScope(scopeKey);
-        if (n == 0) {
-            throw new IllegalArgumentException("TokenGuard: no live scope '" + scopeKey + "' to reset: expected a "
-                    + "scope key as status lists it, e.g. thread:worker-3#41, global or mdc:tenant=acme; "
-                    + NOTHING_CHANGED);
-        }
-        logChange("*", "reset", scopeKey, "0", by);
-        return "reset " + scopeKey + " (" + n + " budget" + (n == 1 ? "" : "s") + ")";
-    }
-
-    private String change(BudgetSpec before, String key, BudgetSpec after, String by) {
-        try {
-            engine.change(after);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("TokenGuard: " + e.getMessage() + "; " + NOTHING_CHANGED, e);
-        }
-        String old = valueOf(before, key);
-        String now = valueOf(after, key);
-        logChange(before.name(), key, old, now, by);
-        return before.name() + "." + key + ": " + text(old) + " -> " + text(now);
-    }
-
     private void logChange(String budget, String key, String old, String now, String by) {
         if (log != null) {
             log.budgetChanged(changes, budget, key, old, now, by);
         }
-    }
-
-    private BudgetSpec budgetNamed(String name, String key) {
-        for (BudgetSpec b : engine.budgets()) {
-            if (b.name().equals(name)) {
-                return b;
-            }
-        }
-        throw new IllegalArgumentException("TokenGuard: invalid key '" + key + "': there is no budget '" + name
-                + "'; expected one of " + String.join(", ", getBudgetNames()) + "; " + NOTHING_CHANGED);
     }
 
     private static String budgetPrefix(String budget) {
@@ -330,12 +444,12 @@ public final class Budgets implements BudgetsMBean {
         return value == null ? "none" : value;
     }
 
-    /** {@code budget scope used / limit tokens (percent)}; the percent is the highest over the budget's limits. */
-    private String topScopeLine(ScopeUtilization u) {
+    /** {@code scope used / limit tokens (percent)}; the percent is the highest over the budget's limits. */
+    private String scopeLine(ScopeUtilization u) {
         BudgetState state = engine.state(u.budgetName(), u.scopeKey());
         String usage = state == null ? "" : state.limit() < 0 ? state.used() + " tokens "
                 : state.used() + " / " + state.limit() + " tokens ";
-        return u.budgetName() + " " + u.scopeKey() + " " + usage
+        return u.scopeKey() + " " + usage
                 + String.format(Locale.ROOT, "(%.1f%%)", u.utilization() * 100);
     }
 }

@@ -8,6 +8,9 @@ public interface BudgetsMBean {
     /** False while governance is switched off: calls pass uncharged and unrefused. */
     boolean isEnabled();
 
+    /** The SDKs governed so far, name and version as the start-up lines give them; empty before the first one. */
+    String[] getSdks();
+
     /** The budgets' names, the default budget first. */
     String[] getBudgetNames();
 
@@ -43,6 +46,15 @@ public interface BudgetsMBean {
 
     /** As {@link #set(String)}, recording {@code by} (the OS user who asked) in the session log. */
     String setBy(String setting, String by);
+
+    /**
+     * Several settings at once, all or nothing: every one is checked (each on top of those before it) before any is
+     * made, so a bad one anywhere changes nothing. The {@code set} command's way in.
+     *
+     * @return what changed, one line per setting
+     * @throws IllegalArgumentException with the one-line error of the first bad setting; nothing changes
+     */
+    String setAllBy(String[] settings, String by);
 
     /** Sets the current usage of every scope instance with this key back to 0. */
     String resetScope(String scopeKey);

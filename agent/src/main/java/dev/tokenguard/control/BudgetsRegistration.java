@@ -5,6 +5,7 @@ import dev.tokenguard.core.AgentLog;
 import javax.management.JMException;
 import javax.management.MBeanServer;
 import javax.management.MBeanServerFactory;
+import javax.management.MalformedObjectNameException;
 import javax.management.ObjectName;
 import java.lang.management.ManagementFactory;
 
@@ -47,7 +48,19 @@ public final class BudgetsRegistration {
         }
     }
 
-    /** Registers, replacing nothing: a name already taken (a second agent copy) is left alone. */
+    /**
+     * The name of one budget's MBean, {@code dev.tokenguard:type=Budgets,name=<budget>}, the budget's name quoted when
+     * it holds a character an object name reserves.
+     */
+    public static ObjectName budgetName(String budget) throws MalformedObjectNameException {
+        boolean plain = budget.chars().noneMatch(c -> ",=:\"*?\\\n".indexOf(c) >= 0);
+        return new ObjectName(OBJECT_NAME + ",name=" + (plain ? budget : ObjectName.quote(budget)));
+    }
+
+    /**
+     * Registers, replacing nothing: a name already taken (a second agent copy) is left alone. Besides
+     * {@code dev.tokenguard:type=Budgets}, each budget gets one of its own ({@link #budgetName}).
+     */
     static boolean register(Budgets budgets) {
         try {
             MBeanServer server = ManagementFactory.getPlatformMBeanServer();
@@ -56,6 +69,12 @@ public final class BudgetsRegistration {
                 return false;
             }
             server.registerMBean(budgets, name);
+            for (String budget : budgets.getBudgetNames()) {
+                ObjectName one = budgetName(budget);
+                if (!server.isRegistered(one)) {
+                    server.registerMBean(new BudgetControl(budgets, budget), one);
+                }
+            }
             return true;
         } catch (JMException | RuntimeException | Error e) {
             AgentLog.failure("jmx.register", e);

@@ -34,4 +34,18 @@ class AttachCommandTest {
         assertEquals("TokenGuard: attach needs the process id of a running JVM, a whole number; got '12ab'\n",
                 err.toString(StandardCharsets.UTF_8));
     }
+
+    @Test
+    void badSettingsAreRefusedBeforeAnythingIsLoaded() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        String self = String.valueOf(ProcessHandle.current().pid()); // a running JVM; nothing is attached to it
+        int status = AttachCommand.run(self, "budget.max-tokens=50k,budget.mode=warn",
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(2, status);
+        assertEquals("", out.toString(StandardCharsets.UTF_8));
+        assertEquals("TokenGuard: unknown configuration key tokenguard.budget.mode (from agent argument): the closest "
+                + "known key is tokenguard.mode; nothing loaded into JVM " + self + "\n",
+                err.toString(StandardCharsets.UTF_8));
+    }
 }

@@ -1,6 +1,7 @@
 package dev.tokenguard.budget;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -254,5 +255,42 @@ class BudgetEngineIdleReleaseTest {
         for (Map.Entry<String, java.util.concurrent.atomic.AtomicInteger> c : listener.endCount.entrySet()) {
             assertEquals(1, c.getValue().get(), "session " + c.getKey() + " ended once");
         }
+    }
+    @Test
+    void anIdleHeavySpenderStillShowsInTopScopesStateAndTotalsUntilItsWindowPasses() {
+        BudgetEngine e = engine(1000L, Duration.ofHours(1));
+        assertNull(call(e, "heavy", 600, 300)); // 900 of 1000
+        assertNull(call(e, "light", 50, 50)); // 100 of 1000
+        clock.advanceMillis(IDLE);
+        assertNull(call(e, "light", 50, 50)); // light stays live: 200 of 1000
+        assertEquals(1, e.releaseIdle(IDLE), "heavy, idle for 15 minutes");
+        assertEquals(1, e.keptScopes());
+
+        List<ScopeUtilization> top = e.mostUtilized(5);
+        assertEquals(2, top.size(), top::toString);
+        assertEquals(new ScopeUtilization("default", "mdc:tenant=heavy", 0.9), top.get(0));
+        assertEquals(new ScopeUtilization("default", "mdc:tenant=light", 0.2), top.get(1));
+        assertEquals(new BudgetState("default", "mdc:tenant=heavy", 900, 1000), e.state("default", "mdc:tenant=heavy"));
+        assertEquals(1100, e.totalUsed("default"), "900 kept + 200 live");
+        assertTrue(e.holdsScope("mdc:tenant=heavy"));
+
+        assertNull(call(e, "heavy", 10, 0), "back in use, starting from 900");
+        top = e.mostUtilized(5);
+        assertEquals(2, top.size(), "counted once, as the live instance: " + top);
+        assertEquals(new ScopeUtilization("default", "mdc:tenant=heavy", 0.91), top.get(0));
+        assertEquals(1110, e.totalUsed("default"));
+
+        clock.advanceMillis(IDLE);
+        assertEquals(2, e.releaseIdle(IDLE));
+        assertEquals(1, e.resetScope("mdc:tenant=heavy"), "an idle value's kept usage can be reset");
+        assertEquals(1, e.keptScopes(), "only light's is left");
+        assertFalse(e.holdsScope("mdc:tenant=heavy"));
+        assertNull(e.state("default", "mdc:tenant=heavy"));
+        assertEquals(200, e.totalUsed("default"));
+
+        clock.set(T0.plus(Duration.ofHours(1))); // the next window: what light kept is of a window that passed
+        assertEquals(List.of(), e.mostUtilized(5));
+        assertEquals(0, e.totalUsed("default"));
+        assertFalse(e.holdsScope("mdc:tenant=light"));
     }
 }

@@ -66,6 +66,10 @@ class BudgetsTest {
 
     /** One call of 300 input and 100 output tokens; returns what the governor did with it. */
     Object call() {
+        return call(governor);
+    }
+
+    static Object call(Governor governor) {
         Object started = governor.begin(new CallRequest("openai", "chat", "gpt-4o", false, null, null));
         if (started instanceof LlmCall c) {
             c.finish(new Usage(300L, 100L, null, null, null, "gpt-4o", "id", List.of(), UsageSource.PROVIDER));
@@ -179,7 +183,7 @@ class BudgetsTest {
     }
 
     @Test
-    void registersOnceInThePlatformMBeanServer() throws Exception {
+    void registersOnceInThePlatformMBeanServerWithOneMBeanPerBudget() throws Exception {
         javax.management.MBeanServer server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
         javax.management.ObjectName name = new javax.management.ObjectName(BudgetsRegistration.OBJECT_NAME);
         try {
@@ -194,8 +198,151 @@ class BudgetsTest {
                             "java.lang.String"}));
             assertArrayEquals(new String[] {"default: max-tokens=900", "team: max-tokens=5000"},
                     (String[]) server.getAttribute(name, "Limits"));
+
+            // one MBean per budget, its limits and use as plain attributes
+            javax.management.ObjectName team = new javax.management.ObjectName("dev.tokenguard:type=Budgets,name=team");
+            javax.management.ObjectName def = new javax.management.ObjectName(
+                    "dev.tokenguard:type=Budgets,name=default");
+            assertEquals(3, server.queryNames(new javax.management.ObjectName("dev.tokenguard:type=Budgets,*"), null)
+                    .size(), "the Budgets MBean and one per budget");
+            assertEquals(5_000L, server.getAttribute(team, "MaxTokens"));
+            assertEquals(-1L, server.getAttribute(team, "MaxInputTokens"), "no such limit");
+            assertEquals("global", server.getAttribute(team, "Scope"));
+            assertEquals("enforce", server.getAttribute(team, "Mode"));
+            assertEquals(400L, server.getAttribute(team, "TotalUsed"), "one call of 300 + 100");
+            assertArrayEquals(new String[] {"global 400 / 5000 tokens (8.0%)"},
+                    (String[]) server.getAttribute(team, "TopScopes"));
+            assertEquals(900L, server.getAttribute(def, "MaxTokens"));
+            assertEquals("team.max-tokens: 5000 -> 4000", server.invoke(team, "setMaxTokens", new Object[] {4_000L},
+                    new String[] {"long"}));
+            assertEquals("team.mode: enforce -> warn", server.invoke(team, "setMode", new Object[] {"warn"},
+                    new String[] {"java.lang.String"}));
+            assertEquals("default.max-input-tokens: none -> 250000", server.invoke(def, "set",
+                    new Object[] {"max-input-tokens=250k"}, new String[] {"java.lang.String"}));
+            assertArrayEquals(new String[] {"default: max-tokens=900, max-input-tokens=250000",
+                    "team: max-tokens=4000"}, budgets.getLimits());
+            assertArrayEquals(new String[] {"default=enforce", "team=warn"}, budgets.getModes());
+            assertEquals(4, changes().size(), "the Budgets MBean's change and the three through the budgets' own");
         } finally {
-            server.unregisterMBean(name);
+            for (javax.management.ObjectName n : server.queryNames(
+                    new javax.management.ObjectName("dev.tokenguard:type=Budgets,*"), null)) {
+                server.unregisterMBean(n);
+            }
+        }
+    }
+    @Test
+    void severalSettingsAreCheckedBeforeAnyIsMade() throws Exception {
+        call(); // 400 of 1000: 300 input, 100 output
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> budgets.setAllBy(
+                new String[] {"budget.max-tokens=400", "mode=warn", "budgets.team.max-tokens=lots"}, "alice"));
+        assertEquals("TokenGuard: invalid value 'lots' for tokenguard.budgets.team.max-tokens (from set command): "
+                + "expected a positive whole number of tokens, e.g. 100000, 100_000, 250k or 2M (k = 1,000, "
+                + "M = 1,000,000), or none; nothing changed", e.getMessage());
+        assertArrayEquals(new String[] {"default: max-tokens=1000", "team: max-tokens=5000"}, budgets.getLimits(),
+                "the two good settings before the bad one were not made");
+        assertArrayEquals(new String[] {"default=enforce", "team=enforce"}, budgets.getModes());
+        assertEquals(0, changes().size());
+        e = assertThrows(IllegalArgumentException.class, () -> budgets.setAllBy(
+                new String[] {"enabled=false", "reset scope=thread:nobody#0"}, "alice"));
+        assertTrue(e.getMessage().startsWith("TokenGuard: no live scope 'thread:nobody#0' to reset"), e.getMessage());
+        assertTrue(budgets.isEnabled(), "enabled=false, before the bad reset, was not made");
+        e = assertThrows(IllegalArgumentException.class, () -> budgets.setAllBy(
+                new String[] {"budget.max-tokens=none", "budget.max-input-tokens=500"}, "alice"));
+        assertTrue(e.getMessage().startsWith("TokenGuard: budget 'default' would have no limit left"),
+                "each setting is checked on top of those before it: " + e.getMessage());
+        assertEquals(0, changes().size());
+
+        assertEquals("default.max-input-tokens: none -> 500\ndefault.max-tokens: 1000 -> none\n"
+                        + "team.mode: enforce -> warn\nenabled: true -> false\nenabled: false -> true",
+                budgets.setAllBy(new String[] {"budget.max-input-tokens=500", "budget.max-tokens=none",
+                        "budgets.team.mode=warn", "enabled=false", "enabled=true"}, "alice"));
+        assertArrayEquals(new String[] {"default: max-input-tokens=500", "team: max-tokens=5000"},
+                budgets.getLimits());
+        assertArrayEquals(new String[] {"default=enforce", "team=warn"}, budgets.getModes());
+        assertTrue(budgets.isEnabled());
+        assertTrue(call() instanceof LlmCall, "300 of 500 input tokens");
+        assertTrue(call() instanceof BudgetExhaustedException, "600 of 500 input tokens");
+        List<JsonNode> changes = changes();
+        assertEquals(5, changes.size(), "one line per key changed: " + changes);
+        List<String> expected = List.of("default max-input-tokens null 500", "default max-tokens 1000 null",
+                "team mode enforce warn", "* enabled true false", "* enabled false true");
+        for (int i = 0; i < 5; i++) {
+            JsonNode c = changes.get(i);
+            assertEquals(expected.get(i), c.get("budget").asText() + " " + c.get("key").asText() + " "
+                    + c.get("old").asText() + " " + c.get("new").asText(), c.toString());
+            assertEquals("alice", c.get("by").asText());
+        }
+    }
+
+    @Test
+    void warnAtWindowAndScopeSayWhyTheyAreFixedWhileTheAgentRuns() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> budgets.set("budget.warn-at=0.5"));
+        assertEquals("TokenGuard: 'budget.warn-at' cannot be changed while the agent runs (each scope remembers which "
+                + "of its thresholds it has reported in the current window; new thresholds take effect at the next "
+                + "start); a budget's live keys are max-tokens, max-input-tokens, max-output-tokens, max-cost-usd and "
+                + "mode; nothing changed", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> budgets.set("budgets.team.scope=thread"));
+        assertTrue(e.getMessage().startsWith("TokenGuard: 'budgets.team.scope' cannot be changed while the agent runs"
+                + " (usage is held per scope instance"), e.getMessage());
+    }
+
+    @Test
+    void statusNamesTheSdksGoverned() {
+        assertTrue(budgets.status().startsWith("governance: on\nSDKs governed: none yet (an SDK is governed from the "
+                + "first use of its classes)\n"), budgets.status());
+        Budgets withSdks = new Budgets(engine, governor, log, counts,
+                () -> List.of("openai-java 4.101.0", "anthropic-java 2.8.0"));
+        assertArrayEquals(new String[] {"anthropic-java 2.8.0", "openai-java 4.101.0"}, withSdks.getSdks());
+        assertTrue(withSdks.status().startsWith("governance: on\nSDKs governed: anthropic-java 2.8.0, openai-java "
+                + "4.101.0\ncalls: 0"), withSdks.status());
+    }
+
+    @Test
+    void anIdleMdcScopeStillShowsInTopScopesAndCanBeReset() throws Exception {
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(
+                java.time.Instant.parse("2026-12-01T10:00:00Z").toEpochMilli());
+        Clock clock = new Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return java.time.ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public java.time.Instant instant() {
+                return java.time.Instant.ofEpochMilli(now.get());
+            }
+        };
+        java.util.Map<String, String> mdc = new java.util.HashMap<>();
+        BudgetEngine byTenant = new BudgetEngine(List.of(new BudgetSpec(BudgetSpec.DEFAULT_NAME, ScopeSpec.mdc(
+                "tenant"), 1_000L, null, null, null, null, new double[] {0.75}, EnforcementMode.ENFORCE)),
+                clock, mdc::get, log.sessionListener());
+        try {
+            CallCounts tenantCounts = new CallCounts();
+            Governor tenants = new Governor(byTenant, log, tenantCounts, clock);
+            Budgets live = new Budgets(byTenant, tenants, log, tenantCounts);
+            mdc.put("tenant", "acme");
+            call(tenants);
+            call(tenants); // acme: 800 of 1000
+            now.addAndGet(60_000);
+            mdc.put("tenant", "zen");
+            call(tenants); // zen: 400 of 1000, a minute later
+            assertEquals(1, byTenant.releaseIdle(60_000), "acme, idle for a minute");
+            assertArrayEquals(new String[] {"default mdc:tenant=acme 800 / 1000 tokens (80.0%)",
+                    "default mdc:tenant=zen 400 / 1000 tokens (40.0%)"}, live.getTopScopes());
+            assertArrayEquals(new String[] {"default=1200"}, live.getTotalUsed());
+            assertEquals("reset mdc:tenant=acme (1 budget)", live.setBy("reset scope=mdc:tenant=acme", "bob"));
+            assertArrayEquals(new String[] {"default mdc:tenant=zen 400 / 1000 tokens (40.0%)"}, live.getTopScopes());
+            mdc.put("tenant", "acme");
+            call(tenants);
+            assertArrayEquals(new String[] {"default=800"}, live.getTotalUsed(), "acme starts again from 0: 400 + 400");
+        } finally {
+            byTenant.close();
         }
     }
 }

@@ -92,7 +92,7 @@ public final class Bench {
         Bench bench = new Bench(work, agentJar, sampleJar, otelJar, System.getProperty("bench.otel.version", "?"),
                 Settings.of(quick));
         // -Dbench.only=concurrency: only the reservation rows (about a minute); =idle-scopes: only the retained
-        // bytes per idle scope (a minute or two)
+        // bytes per idle scope (a minute or two); =call-site: only the call-site rows (a minute or two)
         String only = System.getProperty("bench.only");
         String table = "concurrency".equals(only)
                 ? "| metric | none | tokenguard | otel-agent | target | met? |\n| --- | ---: | ---: | ---: | --- | --- |\n"
@@ -100,6 +100,9 @@ public final class Bench {
                 : "idle-scopes".equals(only)
                 ? new Report(bench.settings, bench.otelVersion, Map.of(), Map.of(), bench.idleScopes(), Map.of())
                         .idleScopesMarkdown()
+                : "call-site".equals(only)
+                ? new Report(bench.settings, bench.otelVersion, Map.of(), Map.of(), Map.of(), bench.callSite())
+                        .callSiteMarkdown()
                 : bench.run();
         System.out.println();
         System.out.println(table);
@@ -309,6 +312,25 @@ public final class Bench {
                 method = method.substring(method.lastIndexOf('.') + 1);
                 r.put(method + "@" + threads, result.getPrimaryResult().getScore());
             }
+        }
+        r.put("callSiteCpuNanos", CallSiteBench.cpuNanosPerCall(settings.jmhIterations() * 40_000));
+        return r;
+    }
+
+    /** The call-site rows' figures alone: {@link CallSiteBench} on one thread, then its CPU time per call. */
+    Map<String, Double> callSite() throws Exception {
+        Map<String, Double> r = new LinkedHashMap<>();
+        Options options = new OptionsBuilder()
+                .include(CallSiteBench.class.getName() + "\\.")
+                .forks(1).threads(1)
+                .warmupIterations(settings.jmhWarmups()).warmupTime(settings.jmhTime())
+                .measurementIterations(settings.jmhIterations()).measurementTime(settings.jmhTime())
+                .jvmArgs(COMMON_FLAGS.toArray(String[]::new))
+                .shouldFailOnError(true)
+                .build();
+        for (RunResult result : new Runner(options).run()) {
+            String method = result.getParams().getBenchmark();
+            r.put(method.substring(method.lastIndexOf('.') + 1) + "@1", result.getPrimaryResult().getScore());
         }
         r.put("callSiteCpuNanos", CallSiteBench.cpuNanosPerCall(settings.jmhIterations() * 40_000));
         return r;

@@ -97,6 +97,19 @@ final class Report {
         row("JMH enter + check per call, 1 / 2 threads, ops/s", "",
                 f("%,.0f", jmh.getOrDefault("enterAndCheck@1", Double.NaN)) + " / "
                         + f("%,.0f", jmh.getOrDefault("enterAndCheck@2", Double.NaN)), "", "", "");
+        callSiteRows();
+        return String.join("\n", rows) + "\n";
+    }
+
+    /** Only the call-site rows ({@code -Dbench.only=call-site}). */
+    String callSiteMarkdown() {
+        row("metric", "none", "tokenguard", "otel-agent", "target", "met?");
+        row("---", "---:", "---:", "---:", "---", "---");
+        callSiteRows();
+        return String.join("\n", rows) + "\n";
+    }
+
+    private void callSiteRows() {
         double site = 1e9 / jmh.getOrDefault("findCallSite@1", Double.NaN);
         double formatted = 1e9 / jmh.getOrDefault("findAndFormatCallSite@1", Double.NaN);
         row("JMH call site per call, ns, " + CallSiteBench.SDK_FRAMES + " SDK frames deep (found / found + formatted)",
@@ -104,7 +117,6 @@ final class Report {
         double cpu = jmh.getOrDefault("callSiteCpuNanos", Double.NaN);
         row("call site per call, CPU ns of the calling thread (found + formatted, same stack)", "", f("%,.0f", cpu), "",
                 "<= 5,000", met(cpu <= 5_000));
-        return String.join("\n", rows) + "\n";
     }
 
     /** Only the rows of the retained bytes per idle scope ({@code -Dbench.only=idle-scopes}). */

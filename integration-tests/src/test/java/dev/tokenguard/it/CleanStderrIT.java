@@ -80,7 +80,7 @@ class CleanStderrIT {
         assertEquals(0, run.cli.exitCode(), run::toString);
         List<String> expected = new ArrayList<>(List.of("TokenGuard: attached to JVM " + run.pid + " (Java " + java
                 + ") with budget.max-tokens=700"));
-        expected.addAll(STATUS_AFTER_ATTACH);
+        expected.addAll(statusAfterAttach(run));
         assertEquals(expected, run.cli.stdout(), run::toString);
         assertEquals(List.of(), run.cli.stderr(), run::toString);
         assertEquals(0, run.target.exitCode(), run::toString);
@@ -103,8 +103,9 @@ class CleanStderrIT {
         Attached run = attach(List.of());
 
         assertEquals(0, run.cli.exitCode(), run::toString);
-        assertEquals(2 + STATUS_AFTER_ATTACH.size(), run.cli.stdout().size(), run::toString);
-        assertEquals(STATUS_AFTER_ATTACH, run.cli.stdout().subList(2, run.cli.stdout().size()), run::toString);
+        List<String> status = statusAfterAttach(run);
+        assertEquals(2 + status.size(), run.cli.stdout().size(), run::toString);
+        assertEquals(status, run.cli.stdout().subList(2, run.cli.stdout().size()), run::toString);
         assertEquals("TokenGuard: JVM " + run.pid + " runs Java " + java + ", which prints a WARNING about an agent "
                 + "loaded into a running JVM (JDK policy, JEP 451); start it with -XX:+EnableDynamicAgentLoading to "
                 + "allow that without the warning, or with -javaagent:tokenguard-agent.jar", run.cli.stdout().get(0));
@@ -115,10 +116,21 @@ class CleanStderrIT {
         assertGovernedAfterTheAttach(run);
     }
 
-    /** What {@code attach} prints after loading the agent: it governs nothing yet (the app waits for GO). */
-    static final List<String> STATUS_AFTER_ATTACH = List.of("governance: on", "calls: 0, refusals: 0, warnings: 0",
-            "budgets:", "  default (scope thread, mode enforce): max-tokens=700; used 0 tokens over all scopes",
-            "top scopes: none yet");
+    /**
+     * What {@code attach} prints after loading the agent: the SDKs the app had used before (instrumented while the
+     * agent loaded, so the target's own start-up lines name the same), and no call governed yet (the app waits for
+     * GO).
+     */
+    static List<String> statusAfterAttach(Attached run) {
+        String prefix = "[tokenguard] TokenGuard: governing ";
+        List<String> sdks = run.target.stderr().stream().filter(l -> l.startsWith(prefix))
+                .map(l -> l.substring(prefix.length())).sorted().toList();
+        assertEquals(2, sdks.size(), run::toString);
+        return List.of("governance: on", "SDKs governed: " + String.join(", ", sdks),
+                "calls: 0, refusals: 0, warnings: 0", "budgets:",
+                "  default (scope thread, mode enforce): max-tokens=700; used 0 tokens over all scopes",
+                "top scopes: none yet");
+    }
 
     /** Every call after the attach was governed: the budget of 700 tokens ended in one refusal. */
     private void assertGovernedAfterTheAttach(Attached run) throws IOException {

@@ -85,13 +85,14 @@ class LiveControlIT {
 
             ForkedJvm.Result status = cli("status", pid);
             assertEquals(0, status.exitCode(), status::toString);
-            assertEquals(8, status.stdout().size(), status::toString);
+            assertEquals(9, status.stdout().size(), status::toString);
             // the main thread's id differs between Java versions (1 on 17, 3 on 25)
-            assertTrue(status.stdout().get(6).matches("  default thread:main#\\d+ " + used + " / 100000 tokens \\("
+            assertTrue(status.stdout().get(7).matches("  default thread:main#\\d+ " + used + " / 100000 tokens \\("
                     + java.util.regex.Pattern.quote(percent(used, 100_000)) + "\\)"), status::toString);
             List<String> others = new ArrayList<>(status.stdout());
-            others.remove(6);
-            assertEquals(List.of("governance: on", "calls: 1, refusals: 0, warnings: 0", "budgets:",
+            others.remove(7);
+            assertEquals(List.of("governance: on", "SDKs governed: " + governingLines(err),
+                            "calls: 1, refusals: 0, warnings: 0", "budgets:",
                     "  default (scope thread, mode enforce): max-tokens=100000; used " + used
                             + " tokens over all scopes",
                     "  team (scope global, mode enforce): max-tokens=90000; used " + used + " tokens over all scopes",
@@ -106,11 +107,27 @@ class LiveControlIT {
                     + "(k = 1,000, M = 1,000,000), or none; nothing changed"), bad.stderr(), bad::toString);
             assertEquals(List.of(), bad.stdout(), bad::toString);
 
+            // several settings, the last one bad: none is made
+            ForkedJvm.Result badLast = cli("set", pid, "budgets.team.max-tokens=50k", "mode=warn",
+                    "budgets.team.window=1h");
+            assertEquals(2, badLast.exitCode(), badLast::toString);
+            assertEquals(1, badLast.stderr().size(), badLast::toString);
+            assertTrue(badLast.stderr().get(0).startsWith("TokenGuard: 'budgets.team.window' cannot be changed while "
+                    + "the agent runs") && badLast.stderr().get(0).endsWith("; nothing changed"), badLast::toString);
+            assertEquals(List.of(), badLast.stdout(), badLast::toString);
+
             // the limit lowered to what the thread has used: its next call is refused
-            ForkedJvm.Result set = cli("set", pid, "budget.max-tokens=" + used);
+            ForkedJvm.Result set = cli("set", pid, "budget.max-tokens=" + used, "budgets.team.max-tokens=80k");
             assertEquals(0, set.exitCode(), set::toString);
-            assertEquals(List.of("default.max-tokens: 100000 -> " + used), set.stdout(),
-                    "the bad value before changed nothing: " + set);
+            assertEquals(List.of("default.max-tokens: 100000 -> " + used, "team.max-tokens: 90000 -> 80000"),
+                    set.stdout(), "the bad settings before changed nothing (mode still enforce): " + set);
+
+            // a JVM without the agent (this test's own) and one line saying so
+            String self = String.valueOf(ProcessHandle.current().pid());
+            ForkedJvm.Result without = cli("status", self);
+            assertEquals(1, without.exitCode(), without::toString);
+            assertEquals(List.of("TokenGuard is not running in JVM " + self + "; load it with: java -jar "
+                    + "tokenguard-agent.jar attach " + self), without.stderr(), without::toString);
 
             target.getOutputStream().write("GO\n".getBytes(StandardCharsets.UTF_8));
             target.getOutputStream().flush();
@@ -124,7 +141,10 @@ class LiveControlIT {
 
             SessionLogs logs = SessionLogs.read(work.resolve("tokenguard-sessions"));
             List<JsonNode> changes = logs.of("budget_changed");
-            assertEquals(1, changes.size(), changes::toString);
+            assertEquals(2, changes.size(), changes::toString);
+            assertEquals(List.of("team", "max-tokens", "90000", "80000"), List.of(changes.get(1).get("budget").asText(),
+                    changes.get(1).get("key").asText(), changes.get(1).get("old").asText(),
+                    changes.get(1).get("new").asText()), changes::toString);
             JsonNode c = changes.get(0);
             assertEquals("default", c.get("budget").asText());
             assertEquals("max-tokens", c.get("key").asText());
@@ -135,6 +155,69 @@ class LiveControlIT {
         } finally {
             target.destroyForcibly();
         }
+    }
+
+    /**
+     * {@code attach} into a JVM whose own settings are bad: the agent there says why on that JVM's stderr and governs
+     * nothing, and {@code attach} says so in one line, exit code 1.
+     */
+    @Test
+    void attachIntoAJvmWhoseOwnSettingsAreBadSaysItGovernsNothing() throws Exception {
+        List<String> command = new ArrayList<>(List.of(ForkedJvm.JAVA, "-Dtokenguard.budget.max-tokens=lots",
+                "-Xshare:auto", "-XX:TieredStopAtLevel=1"));
+        if (ForkedJvm.javaFeature() >= 21) {
+            command.add("-XX:+EnableDynamicAgentLoading"); // no JDK warning about the agent loaded at run time
+        }
+        command.addAll(List.of("-cp", ForkedJvm.applicationClassPath(), APP, "wait-for-attach", server.baseUrl(),
+                "1"));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(work.toFile());
+        builder.environment().keySet().removeIf(k -> k.startsWith("TOKENGUARD_") || k.startsWith("OTEL_")
+                || k.startsWith("OPENAI_"));
+        Path err = Files.createTempFile(work, "stderr", ".txt");
+        builder.redirectError(err.toFile());
+        Process target = builder.start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(target.getInputStream(),
+                    StandardCharsets.UTF_8));
+            String line;
+            while ((line = out.readLine()) != null && !line.startsWith("READY ")) {
+                // BEFORE ...
+            }
+            assertTrue(line != null, () -> "the app ended before it was ready: " + readQuietly(err));
+            String pid = String.valueOf(target.pid());
+
+            ForkedJvm.Result attach = cli("attach", pid);
+            assertEquals(1, attach.exitCode(), attach::toString);
+            assertEquals(List.of("TokenGuard: attached to JVM " + pid + " (Java " + ForkedJvm.javaFeature() + ")"),
+                    attach.stdout(), attach::toString);
+            assertEquals(List.of("TokenGuard: the agent loaded into JVM " + pid + " governs nothing: that JVM's own "
+                    + "settings (-Dtokenguard.*, TOKENGUARD_*, tokenguard.config.file) disable it or are invalid; its "
+                    + "stderr says which"), attach.stderr(), attach::toString);
+
+            target.getOutputStream().write("GO\n".getBytes(StandardCharsets.UTF_8));
+            target.getOutputStream().flush();
+            while (out.readLine() != null) {
+                // OK ... (ungoverned)
+            }
+            assertTrue(target.waitFor(120, TimeUnit.SECONDS), "the app did not end");
+            List<String> stderr = Files.readAllLines(err, StandardCharsets.UTF_8);
+            assertEquals(1, stderr.size(), stderr::toString);
+            assertTrue(stderr.get(0).startsWith("TokenGuard: invalid value 'lots' for tokenguard.budget.max-tokens"),
+                    stderr::toString);
+            assertEquals(2, server.requestCount(), "one call before the attach and one after, ungoverned");
+            assertTrue(!Files.exists(work.resolve("tokenguard-sessions")), "no session log was written");
+        } finally {
+            target.destroyForcibly();
+        }
+    }
+
+    /** The SDKs the target's own start-up lines name, sorted, as {@code status} lists them. */
+    private static String governingLines(Path stderr) throws java.io.IOException {
+        String prefix = "[tokenguard] TokenGuard: governing ";
+        List<String> sdks = Files.readAllLines(stderr, StandardCharsets.UTF_8).stream()
+                .filter(l -> l.startsWith(prefix)).map(l -> l.substring(prefix.length())).sorted().toList();
+        assertEquals(2, sdks.size(), "openai-java and its HTTP client: " + sdks);
+        return String.join(", ", sdks);
     }
 
     private ForkedJvm.Result cli(String... args) throws Exception {
