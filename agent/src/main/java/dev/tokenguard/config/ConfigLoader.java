@@ -357,6 +357,12 @@ public final class ConfigLoader {
         try {
             return option.parse(s.value());
         } catch (IllegalArgumentException e) {
+            if (Redaction.mustMask(s.key(), s.value())) {
+                // the parser's reason may quote the value, so it goes too
+                throw new ConfigException(s.key(), "invalid value for " + s.key() + " (from " + s.source()
+                        + "), not shown: the value is masked because it looks like a secret; expected "
+                        + option.expectedForm());
+            }
             String reason = e.getMessage() == null || e.getMessage().isEmpty() ? "" : e.getMessage() + "; ";
             throw new ConfigException(s.key(), "invalid value '" + Redaction.shown(s.key(), s.value()) + "' for "
                     + s.key() + " (from " + s.source() + "): " + reason + "expected " + option.expectedForm());
