@@ -175,4 +175,22 @@ class ConfigFaultsTest {
                 + " 100000 tokens, sk-1 and risk-assessment-pipeline-of-the-payments-team";
         assertEquals(plain, Redaction.scrub(plain));
     }
+
+    @Test
+    void aTypoInAnyKeyIsOneLineSuggestingThatKeyAndNeverEchoingTheValue() {
+        List<ConfigOption<?>> options = keys();
+        List<String> messages = new ArrayList<>();
+        for (ConfigOption<?> o : options) {
+            String typo = o.key().substring(0, o.key().length() - 1); // the last letter forgotten
+            messages.add(sources().prop(typo, "sk-proj-Ab12Cd34Ef56Gh78Ij90Kl12Mn34").error());
+        }
+        assertEquals(options.size(), messages.size());
+        for (int i = 0; i < options.size(); i++) {
+            String key = options.get(i).key();
+            String m = messages.get(i);
+            assertTrue(m.startsWith("TokenGuard: unknown configuration key " + key.substring(0, key.length() - 1)
+                    + " (from -D system property): the closest known key is " + key), m);
+            assertFalse(m.contains("Ab12Cd34Ef56Gh78Ij90Kl12Mn34"), m);
+        }
+    }
 }
