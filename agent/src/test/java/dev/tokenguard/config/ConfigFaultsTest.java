@@ -114,13 +114,23 @@ class ConfigFaultsTest {
     }
 
     @Test
+    void aUrlWithCredentialsGivenToAKeyThatIsNoUrlIsMaskedInWords() {
+        String m = sources().prop("tokenguard.mode", "https://user:pa55word@llm.example.com/v1").error();
+        assertEquals("TokenGuard: invalid value for tokenguard.mode (from -D system property), not shown: the value is"
+                + " masked because it looks like a secret; expected enforce or warn" + CONSEQUENCE, m);
+        String endpoint = sources().prop("tokenguard.http.endpoints", "https://user:pa55word@llm.example.com/v1").error();
+        assertFalse(endpoint.contains("pa55word"), endpoint);
+        assertContains(endpoint, "invalid value 'https://***@llm.example.com/v1' for tokenguard.http.endpoints");
+    }
+
+    @Test
     void aCredentialInAListItemIsNotQuotedByTheReason() {
         String m = sources().prop("tokenguard.budget.warn-at", "0.5,sk-ant-api03-Zx98Yw76Vu54Ts32Rq10Po98").error();
         assertFalse(m.contains("Zx98Yw76Vu54Ts32Rq10Po98"), m);
         assertContains(m, "tokenguard.budget.warn-at", "masked");
         String u = sources().prop("tokenguard.budget.warn-at", "0.5,https://u:pa55word@x.example/?k=s3cr3t").error();
         assertFalse(u.contains("pa55word") || u.contains("s3cr3t"), u);
-        assertContains(u, "tokenguard.budget.warn-at", "***");
+        assertContains(u, "tokenguard.budget.warn-at", "masked");
     }
 
     @Test
