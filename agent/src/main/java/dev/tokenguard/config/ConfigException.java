@@ -3,7 +3,8 @@ package dev.tokenguard.config;
 /**
  * The configuration could not be read. The message is one line, meant to be printed as is: it names what was
  * wrong, the value (never the value of a secret-looking key), where it came from and what would be right, and it
- * ends by saying that TokenGuard is disabled.
+ * ends by saying that TokenGuard is disabled. Whatever slipped through looking like a credential (a parser quoting
+ * a file, say) is masked here, last.
  */
 public final class ConfigException extends Exception {
     private static final long serialVersionUID = 1L;
@@ -14,7 +15,7 @@ public final class ConfigException extends Exception {
     private final String key;
 
     ConfigException(String key, String problem) {
-        super(oneLine("TokenGuard: " + problem + "; " + CONSEQUENCE));
+        super(oneLine(Redaction.scrub("TokenGuard: " + problem + "; " + CONSEQUENCE)));
         this.key = key;
     }
 

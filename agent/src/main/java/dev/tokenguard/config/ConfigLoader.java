@@ -357,6 +357,15 @@ public final class ConfigLoader {
         try {
             return option.parse(s.value());
         } catch (IllegalArgumentException e) {
+            // a URL's user info or query is a secret too, except where URLs are the expected form: there the
+            // line shows the URL with those parts masked, which says more about what to fix
+            boolean urlSecret = option != ConfigOptions.HTTP_ENDPOINTS && !Redaction.url(s.value()).equals(s.value());
+            if (Redaction.mustMask(s.key(), s.value()) || urlSecret) {
+                // the parser's reason may quote the value, so it goes too
+                throw new ConfigException(s.key(), "invalid value for " + s.key() + " (from " + s.source()
+                        + "), not shown: the value is masked because it looks like a secret; expected "
+                        + option.expectedForm());
+            }
             String reason = e.getMessage() == null || e.getMessage().isEmpty() ? "" : e.getMessage() + "; ";
             throw new ConfigException(s.key(), "invalid value '" + Redaction.shown(s.key(), s.value()) + "' for "
                     + s.key() + " (from " + s.source() + "): " + reason + "expected " + option.expectedForm());

@@ -16,7 +16,8 @@ public final class PricingException extends Exception {
         super(oneLine(message), cause);
     }
 
+    /** One line, with anything that looks like a credential masked (the file may not be a price file at all). */
     private static String oneLine(String s) {
-        return s.replaceAll("[\\r\\n]+\\s*", " ");
+        return dev.tokenguard.config.Redaction.scrub(s).replaceAll("[\\r\\n]+\\s*", " ");
     }
 }

@@ -501,15 +501,16 @@ public final class SessionLogWriter implements AutoCloseable {
             buffer = ByteBuffer.allocate(line.length + 1).put(NEWLINE).put(line).flip();
         }
         try {
-            while (buffer.hasRemaining()) {
-                channel.write(buffer);
-            }
+            WholeLineAppend.append(channel, buffer);
             f.partialLine = false;
         } catch (IOException e) {
-            f.partialLine = true;
+            // cut back to the last whole line unless even that failed
+            f.partialLine |= e instanceof WholeLineAppend.TornLineException;
+            IOException cause = e instanceof WholeLineAppend.TornLineException && e.getCause() instanceof IOException io
+                    ? io : e;
             closeChannel(f);
-            report("write:" + e.getClass().getName(), "TokenGuard: session log: cannot write to " + f.path
-                    + " (" + describe(e) + "); lines are dropped until writing succeeds again");
+            report("write:" + cause.getClass().getName(), "TokenGuard: session log: cannot write to " + f.path
+                    + " (" + describe(cause) + "); lines are dropped until writing succeeds again");
         }
     }
 

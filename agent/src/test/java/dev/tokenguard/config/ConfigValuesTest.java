@@ -454,7 +454,7 @@ class ConfigValuesTest {
         assertFalse(Redaction.looksSecret("tokenguard.budget.max-tokens"));
         assertFalse(Redaction.looksSecret("tokenguard.budget.max-output-tokens"));
         assertFalse(Redaction.looksSecret("tokenguard.mode"));
-        assertEquals("(hidden)", Redaction.shown("x.api-key", "sk-123"));
+        assertEquals("(masked)", Redaction.shown("x.api-key", "sk-123"));
         assertEquals("a\\u000ab", Redaction.shown("tokenguard.mode", "a\nb"));
     }
 

@@ -213,4 +213,37 @@ final class ForkedJvm {
         Files.delete(err);
         return new Result(process.exitValue(), stdout, stderr);
     }
+
+    /**
+     * As {@link #run(Path, String, List, Map, String, String...)}, in a JVM whose files may not grow past
+     * {@code blocks} KiB ({@code ulimit -f}, set by bash before it becomes the JVM): a full disk without root.
+     * The JVM writes no performance-data file ({@code -XX:-UsePerfData}), which would not fit.
+     */
+    static Result runUnderFileSizeLimit(Path workDir, String agentArgs, long blocks, String mainClass, String... args)
+            throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("bash", "-c", "ulimit -f " + blocks + " && exec \"$@\"", "bash",
+                JAVA));
+        if (agentArgs != null) {
+            command.add("-javaagent:" + AGENT_JAR + (agentArgs.isEmpty() ? "" : "=" + agentArgs));
+        }
+        command.addAll(List.of("-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-cp",
+                applicationClassPath(), mainClass));
+        command.addAll(Arrays.asList(args));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
+        builder.environment().keySet().removeIf(k -> k.startsWith("TOKENGUARD_") || k.startsWith("OTEL_")
+                || k.equals("OPENAI_API_KEY") || k.startsWith("ANTHROPIC_") || k.startsWith("OPENAI_"));
+        Path out = Files.createTempFile(workDir, "stdout", ".txt");
+        Path err = Files.createTempFile(workDir, "stderr", ".txt");
+        builder.redirectOutput(out.toFile()).redirectError(err.toFile());
+        Process process = builder.start();
+        if (!process.waitFor(180, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new IllegalStateException("scenario " + mainClass + " did not end within 180 s");
+        }
+        List<String> stdout = Files.readAllLines(out, StandardCharsets.UTF_8);
+        List<String> stderr = Files.readAllLines(err, StandardCharsets.UTF_8);
+        Files.delete(out);
+        Files.delete(err);
+        return new Result(process.exitValue(), stdout, stderr);
+    }
 }
