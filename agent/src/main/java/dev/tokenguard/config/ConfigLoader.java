@@ -156,8 +156,8 @@ public final class ConfigLoader {
             }
         }
         for (String name : new TreeSet<>(environment.keySet())) {
-            if (!name.startsWith(ENV_PREFIX)) {
-                continue;
+            if (!name.startsWith(ENV_PREFIX) || name.equals(StoreAddress.PASSWORD_VARIABLE)) {
+                continue; // the store's password is read by the store alone, never kept with the settings
             }
             String value = environment.get(name) == null ? "" : environment.get(name).trim();
             String key = keyByName.get(name);
