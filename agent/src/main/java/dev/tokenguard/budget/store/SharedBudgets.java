@@ -216,6 +216,10 @@ public final class SharedBudgets implements AutoCloseable {
                 pause = Math.min(POLL_MAX_NANOS, pause * 2);
             }
         } catch (IOException | RuntimeException e) {
+            if (!(e instanceof RespConnection.ServerError)) {
+                // the reply was lost, not necessarily the admission: give back what it may have reserved
+                unreleased.add(new Ticket(entries, member, null, false));
+            }
             storeFailed(e);
             return decideAlone(entries);
         }
