@@ -13,6 +13,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 
@@ -56,12 +57,21 @@ final class RespConnection implements AutoCloseable {
      * @param timeoutMillis bound of the connect and of every later read
      */
     static RespConnection open(StoreAddress address, int timeoutMillis) throws IOException {
-        Socket socket = address.tls() ? SSLSocketFactory.getDefault().createSocket() : new Socket();
+        Socket socket = new Socket();
         try {
             socket.setTcpNoDelay(true);
             socket.setSoTimeout(timeoutMillis);
             socket.connect(new InetSocketAddress(address.host(), address.port()), timeoutMillis);
-            if (socket instanceof SSLSocket ssl) {
+            if (address.tls()) {
+                // layered on the connected socket so that the host name goes out as SNI, and is checked against the
+                // server's certificate as HTTPS clients do
+                SSLSocket ssl = (SSLSocket) ((SSLSocketFactory) SSLSocketFactory.getDefault())
+                        .createSocket(socket, address.host(), address.port(), true);
+                SSLParameters parameters = ssl.getSSLParameters();
+                parameters.setEndpointIdentificationAlgorithm("HTTPS");
+                ssl.setSSLParameters(parameters);
+                ssl.setSoTimeout(timeoutMillis);
+                socket = ssl;
                 ssl.startHandshake();
             }
             RespConnection c = new RespConnection(socket);
