@@ -2,6 +2,8 @@ package dev.tokenguard.agent;
 
 import dev.tokenguard.budget.BudgetEngine;
 import dev.tokenguard.budget.SessionListener;
+import dev.tokenguard.budget.store.SharedBudgets;
+import dev.tokenguard.config.StoreAddress;
 import dev.tokenguard.config.TokenGuardConfig;
 import dev.tokenguard.control.Budgets;
 import dev.tokenguard.control.BudgetsRegistration;
@@ -54,9 +56,12 @@ final class AgentRuntime {
     private final Governor governor;
     private final Telemetry otel;
     private final UsageEvents usageEvents;
+    /** The store of shared budgets, or null (memory). */
+    private final AutoCloseable shared;
 
     private AgentRuntime(BudgetEngine engine, SessionLogWriter log, Governor governor, Telemetry otel,
-                         UsageEvents usageEvents) {
+                         UsageEvents usageEvents, AutoCloseable shared) {
+        this.shared = shared;
         this.engine = engine;
         this.log = log;
         this.governor = governor;
@@ -102,17 +107,34 @@ final class AgentRuntime {
         UsageEvents usageEvents = new UsageEvents(engine, UsageEvents.BACKLOG);
         UsageEvents.install(usageEvents);
         PublicApi.connect(usageEvents);
+        StoreAddress store = config.value(ConfigOptions.STORE);
+        AutoCloseable shared = store == null || store.memory() ? null
+                : shareBudgets(governor, config, store.withPasswordFrom(System.getenv()), service, clock);
         if (replay != null) {
             governor.holdCallsUntil(replay.done(), RestartReplay.WAIT, replay::giveUp);
         }
         if (log != null) {
             log.startRetention();
         }
-        AgentRuntime runtime = new AgentRuntime(engine, log, governor, otel, usageEvents);
+        AgentRuntime runtime = new AgentRuntime(engine, log, governor, otel, usageEvents, shared);
         Budgets budgets = new Budgets(engine, governor, log, counts, AgentInstaller::governedSdks);
         runtime.startReaper(config.idleRelease().toMillis(), new BudgetsRegistration(budgets));
         Runtime.getRuntime().addShutdownHook(new Thread(runtime::shutdown, "tokenguard-shutdown"));
         return runtime;
+    }
+
+    /**
+     * Shares the budgets through the configured store. Only here does a store class load: with the default
+     * {@code tokenguard.store=memory} none of {@code dev.tokenguard.budget.store} is ever touched.
+     */
+    private static AutoCloseable shareBudgets(Governor governor, TokenGuardConfig config, StoreAddress store,
+                                              String service, Clock clock) {
+        String namespace = config.value(ConfigOptions.STORE_NAMESPACE);
+        SharedBudgets shared = SharedBudgets.redis(store, namespace != null ? namespace : service,
+                config.value(ConfigOptions.STORE_TIMEOUT), config.value(ConfigOptions.STORE_ON_FAILURE),
+                MAX_CALL_LIFETIME, clock, AgentLog::error);
+        governor.shareBudgets(shared);
+        return shared;
     }
 
     /** Skips the frames of every plugin's SDK (by its marker class's root package), the agent's and the JDK's. */
@@ -189,7 +211,10 @@ final class AgentRuntime {
         try {
             engine.reapEndedThreads();
             engine.close();
-        } catch (RuntimeException | Error e) {
+            if (shared != null) {
+                shared.close();
+            }
+        } catch (Exception | Error e) {
             AgentLog.failure("shutdown", e);
         } finally {
             if (log != null) {

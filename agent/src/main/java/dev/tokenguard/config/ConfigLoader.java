@@ -156,8 +156,8 @@ public final class ConfigLoader {
             }
         }
         for (String name : new TreeSet<>(environment.keySet())) {
-            if (!name.startsWith(ENV_PREFIX)) {
-                continue;
+            if (!name.startsWith(ENV_PREFIX) || name.equals(StoreAddress.PASSWORD_VARIABLE)) {
+                continue; // the store's password is read by the store alone, never kept with the settings
             }
             String value = environment.get(name) == null ? "" : environment.get(name).trim();
             String key = keyByName.get(name);
@@ -421,6 +421,10 @@ public final class ConfigLoader {
         }
         // read through TokenGuardConfig's accessors; a bad value stops the agent here, at load
         value(merged, ConfigOptions.CALL_SITE_ENABLED);
+        for (ConfigOption<?> option : List.of(ConfigOptions.STORE, ConfigOptions.STORE_NAMESPACE,
+                ConfigOptions.STORE_TIMEOUT, ConfigOptions.STORE_ON_FAILURE)) {
+            value(merged, option); // validated here, read through TokenGuardConfig
+        }
         value(merged, ConfigOptions.OTEL_BUDGET_SCOPES);
         return new TokenGuardConfig(true, mode, budgets, value(merged, ConfigOptions.WARNINGS_INJECT),
                 value(merged, ConfigOptions.SESSION_LOG_ENABLED), value(merged, ConfigOptions.SESSION_LOG_DIR),

@@ -124,6 +124,26 @@ public final class ConfigOptions {
                     + " file closed) and is released; its usage in the current window is kept (without a window, while"
                     + " the process runs) and the next call of the same MDC value starts a new session from it",
             ValueFormats::positiveSpan);
+    public static final ConfigOption<StoreAddress> STORE = option("tokenguard.store",
+            "`memory`, or `redis://[[user]:password@]host[:port][/db]` (`rediss://` for TLS), e.g."
+                    + " `redis://redis.internal:6379/0`", "memory",
+            "`memory`: budgets stay in each JVM. A Redis URL: `global` and `mdc:` budgets are shared by every JVM"
+                    + " using the same store and namespace (`thread` budgets stay local); the password comes from the"
+                    + " URL or `TOKENGUARD_STORE_PASSWORD` and is never printed. See \"Sharing a budget across JVMs\"",
+            StoreAddress::parse);
+    public static final ConfigOption<String> STORE_NAMESPACE = option("tokenguard.store.namespace",
+            "letters, digits, `.`, `_` and `-`, e.g. `checkout`", null,
+            "separates services sharing one store; unset: the OpenTelemetry service name (`OTEL_SERVICE_NAME`), else"
+                    + " `default`", ValueFormats::storeNamespace);
+    public static final ConfigOption<Duration> STORE_TIMEOUT = option("tokenguard.store.timeout",
+            "a duration `<n>ms` or `<n>s`, e.g. `200ms`", "200ms",
+            "the longest a call waits for the store (connect or reply); past it the store counts as unreachable",
+            ValueFormats::positiveSpan);
+    public static final ConfigOption<StoreFailureMode> STORE_ON_FAILURE = option("tokenguard.store.on-failure",
+            "`local` or `refuse`", "local",
+            "while the store cannot be reached: `local` keeps counting in each JVM (from the shared usage last seen),"
+                    + " prints one line, and adds what was spent to the store when it is back; `refuse` refuses the"
+                    + " calls of shared budgets until it is back", StoreFailureMode::parse);
     /** Keys under {@code tokenguard.budget.} that hold for every budget, so a named budget does not set them. */
     static final java.util.Set<String> ENGINE_WIDE_KEYS = java.util.Set.of(BUDGET_RESERVE_OUTPUT.key(),
             BUDGET_RESERVE_WAIT.key(), BUDGET_IDLE_RELEASE.key());
@@ -163,6 +183,7 @@ public final class ConfigOptions {
         all.add(BUDGET_RESERVE_OUTPUT);
         all.add(BUDGET_RESERVE_WAIT);
         all.add(BUDGET_IDLE_RELEASE);
+        all.addAll(List.of(STORE, STORE_NAMESPACE, STORE_TIMEOUT, STORE_ON_FAILURE));
         return List.copyOf(all);
     }
 

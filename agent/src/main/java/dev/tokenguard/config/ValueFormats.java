@@ -389,6 +389,14 @@ final class ValueFormats {
         }
     }
 
+    /** A store namespace: it becomes part of every store key, so it keeps to a safe alphabet. */
+    static String storeNamespace(String text) {
+        if (!text.matches("[A-Za-z0-9._-]{1,100}")) {
+            throw new IllegalArgumentException("");
+        }
+        return text;
+    }
+
     /** A positive length of time, as {@link #span}. */
     static java.time.Duration positiveSpan(String text) {
         java.time.Duration d = span(text);

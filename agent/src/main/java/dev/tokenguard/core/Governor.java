@@ -12,6 +12,7 @@ import dev.tokenguard.budget.Refusal;
 import dev.tokenguard.budget.Reservation;
 import dev.tokenguard.budget.Session;
 import dev.tokenguard.budget.ThresholdCrossing;
+import dev.tokenguard.budget.store.SharedBudgets;
 import dev.tokenguard.pricing.PriceTable;
 import dev.tokenguard.sessionlog.SessionLogWriter;
 
@@ -105,6 +106,8 @@ public final class Governor {
     private static final long WARNING_ORDER_WAIT_NANOS = 1_000_000_000L;
     private final String defaultBudget;
     private final double[] defaultWarnAt;
+    /** The store that shares {@code global} and {@code mdc:} budgets with other JVMs, or null (memory). */
+    private volatile SharedBudgets shared;
 
     /**
      * @param engine    the budget engine
@@ -147,9 +150,9 @@ public final class Governor {
             CallerFrame callSite = callSite();
             Reservations reservations = settings.reservations();
             Reservation reservation = null;
+            long wait = EventLoopThreads.isEventLoop(Thread.currentThread()) ? 0
+                    : reservations.reserveWait().toNanos();
             if (reservations.on()) {
-                long wait = EventLoopThreads.isEventLoop(Thread.currentThread()) ? 0
-                        : reservations.reserveWait().toNanos();
                 Admission admission = engine.reserve(scope, estimate(request, reservations), wait);
                 if (!admission.admitted()) {
                     return refuse(request, scope, admission.refusal(), parent, callSite);
@@ -161,6 +164,19 @@ public final class Governor {
                     return refuse(request, scope, refusal, parent, callSite);
                 }
             }
+            SharedBudgets fleet = shared;
+            SharedBudgets.Ticket ticket = null;
+            if (fleet != null) {
+                ticket = fleet.admit(scope, engine.budgets(), reservation != null ? reservation.estimate()
+                        : Estimate.NONE, reservations.on() ? wait : 0);
+                if (ticket.refusal() != null) {
+                    if (reservation != null) {
+                        engine.release(reservation);
+                    }
+                    return refuse(request, scope, ticket.refusal(), parent, callSite, ticket.storeUnreachable()
+                            ? " (the budget store cannot be reached; tokenguard.store.on-failure=refuse)" : "");
+                }
+            }
             try {
                 String notice = settings.injectWarnings() ? pendingNotices.remove(scope.scopeKey()) : null;
                 LlmCall call = new LlmCall(this, request, scope, clock.instant(), System.nanoTime(), notice,
@@ -168,10 +184,16 @@ public final class Governor {
                 if (reservation != null) {
                     reservation.ownedBy(call);
                 }
+                if (ticket != null) {
+                    call.sharedTicket(ticket);
+                }
                 return call;
             } catch (RuntimeException | Error e) {
                 if (reservation != null) {
                     engine.release(reservation);
+                }
+                if (fleet != null) {
+                    fleet.release(ticket);
                 }
                 throw e;
             }
@@ -225,6 +247,11 @@ public final class Governor {
 
     private BudgetExhaustedException refuse(CallRequest request, CallScope scope, Refusal refusal, Object parent,
                                             CallerFrame callSite) {
+        return refuse(request, scope, refusal, parent, callSite, "");
+    }
+
+    private BudgetExhaustedException refuse(CallRequest request, CallScope scope, Refusal refusal, Object parent,
+                                            CallerFrame callSite, String note) {
         Session session = scope.session();
         if (log != null) {
             log.budgetExceeded(session, refusal.budgetName(), refusal.used(), refusal.limit(), refusal.kind(),
@@ -247,7 +274,7 @@ public final class Governor {
                             refusal.used() / 1e9, refusal.limit() / 1e9));
         }
         return new BudgetExhaustedException(refusal.budgetName(), refusal.scopeKey(), refusal.used(),
-                refusal.limit(), request.describe());
+                refusal.limit(), request.describe() + note);
     }
 
     /**
@@ -295,6 +322,10 @@ public final class Governor {
             long input = CallRecord.orZero(record.inputTokens());
             long output = CallRecord.orZero(record.outputTokens());
             ChargeResult charge = engine.charge(call.scope(), call.reservation(), input, output, cost);
+            SharedBudgets fleet = shared;
+            if (fleet != null) {
+                charge = fleet.settle(call.sharedTicket(), call.scope(), engine.budgets(), charge, input, output, cost);
+            }
             Session session = call.scope().session();
             Telemetry.SpanIds ids = telemetry.callFinished(record, session, charge, call.parent());
             if (log != null) {
@@ -303,8 +334,8 @@ public final class Governor {
                 for (ThresholdCrossing crossing : charge.crossings()) {
                     int t = crossing.budgetName().equals(defaultBudget) ? Arrays.binarySearch(defaultWarnAt,
                             crossing.threshold()) : -1;
-                    if (t > 0) {
-                        awaitLowerWarnings(session, t);
+                    if (t > 0 && (fleet == null || !fleet.shares(crossing.budgetName(), call.scope()))) {
+                        awaitLowerWarnings(session, t); // a shared budget's lower warnings may be another JVM's
                     }
                     log.budgetWarning(session, crossing.budgetName(), crossing.threshold(), crossing.used(),
                             crossing.limit(), crossing.kind());
@@ -323,6 +354,10 @@ public final class Governor {
         } finally {
             if (call.reservation() != null) {
                 engine.release(call.reservation()); // no-op once charged; never leaks on a failure before the charge
+            }
+            SharedBudgets fleet = shared;
+            if (fleet != null) {
+                fleet.release(call.sharedTicket());
             }
         }
     }
@@ -429,6 +464,14 @@ public final class Governor {
             }
             return d;
         }
+    }
+
+    /**
+     * Shares the {@code global} and {@code mdc:} budgets with the other JVMs of a store from the next call on (set
+     * once at start-up when {@code tokenguard.store} names one).
+     */
+    public void shareBudgets(SharedBudgets store) {
+        shared = store;
     }
 
     /** The optional behaviour and the plugins' settings. */

@@ -25,6 +25,8 @@ public final class LlmCall {
     private final Object parent;
     private final CallerFrame callSite;
     private final Reservation reservation;
+    /** The call's standing with the shared-budget store, or null when there is none. */
+    private volatile dev.tokenguard.budget.store.SharedBudgets.Ticket sharedTicket;
 
     LlmCall(Governor governor, CallRequest request, CallScope scope, Instant start, long startNanos, String notice,
             boolean capturesContent, Object parent, CallerFrame callSite) {
@@ -75,6 +77,14 @@ public final class LlmCall {
     /** The call's completion, for the session log when content is captured. */
     public void completion(String completion) {
         this.completionContent = completion;
+    }
+
+    void sharedTicket(dev.tokenguard.budget.store.SharedBudgets.Ticket ticket) {
+        this.sharedTicket = ticket;
+    }
+
+    dev.tokenguard.budget.store.SharedBudgets.Ticket sharedTicket() {
+        return sharedTicket;
     }
 
     /** What the call reserved, or null when reservation is off. */

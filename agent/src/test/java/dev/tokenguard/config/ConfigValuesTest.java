@@ -583,7 +583,8 @@ class ConfigValuesTest {
                 "tokenguard.call-site.enabled", "tokenguard.otel.budget-scopes",
                 "tokenguard.session-log.layout", "tokenguard.session-log.max-age",
                 "tokenguard.session-log.max-total-size",
-                "tokenguard.budget.reserve-output", "tokenguard.budget.reserve-wait", "tokenguard.budget.idle-release"),
+                "tokenguard.budget.reserve-output", "tokenguard.budget.reserve-wait", "tokenguard.budget.idle-release",
+                "tokenguard.store", "tokenguard.store.timeout", "tokenguard.store.on-failure"),
                 withDefault.stream().map(ConfigOption::key).toList());
         for (ConfigOption<?> o : withDefault) {
             assertNotNull(o.defaultValue(), o.key());

@@ -92,9 +92,13 @@ public final class Bench {
         Bench bench = new Bench(work, agentJar, sampleJar, otelJar, System.getProperty("bench.otel.version", "?"),
                 Settings.of(quick));
         // -Dbench.only=concurrency: only the reservation rows (about a minute); =idle-scopes: only the retained
-        // bytes per idle scope (a minute or two); =call-site: only the call-site rows (a minute or two)
+        // bytes per idle scope (a minute or two); =call-site: only the call-site rows (a minute or two);
+        // =redis: only the Redis store's cost per call (needs redis-server)
         String only = System.getProperty("bench.only");
-        String table = "concurrency".equals(only)
+        String table = "redis".equals(only)
+                ? "| metric | none | tokenguard | otel-agent | target | met? |\n| --- | ---: | ---: | ---: | --- | --- |\n"
+                        + String.join("\n", RedisStoreLatency.rows(bench.redisStore())) + "\n"
+                : "concurrency".equals(only)
                 ? "| metric | none | tokenguard | otel-agent | target | met? |\n| --- | ---: | ---: | ---: | --- | --- |\n"
                         + String.join("\n", ConcurrentBudget.rows(bench.concurrentBudget())) + "\n"
                 : "idle-scopes".equals(only)
@@ -120,6 +124,19 @@ public final class Bench {
         Map<String, Map<String, Long>> concurrent = concurrentBudget();
         return new Report(settings, otelVersion, startup, calls, scopes, jmh).markdown()
                 + String.join("\n", ConcurrentBudget.rows(concurrent)) + "\n";
+    }
+
+    /** The budget work per call with the memory store and with a Redis store ({@code -Dbench.only=redis}). */
+    Map<String, Double> redisStore() throws IOException, InterruptedException {
+        Path dir = Files.createDirectories(work.resolve("redis-store"));
+        List<String> command = new ArrayList<>();
+        command.add(javaExecutable());
+        command.addAll(COMMON_FLAGS);
+        command.addAll(List.of("-cp", forkClassPath(true), RedisStoreLatency.class.getName(),
+                String.valueOf(settings.measured()), dir.toString()));
+        Map<String, Double> r = results(command, dir, "redis store");
+        System.out.println("redis   " + r);
+        return r;
     }
 
     Map<String, Map<String, Long>> concurrentBudget() throws Exception {
