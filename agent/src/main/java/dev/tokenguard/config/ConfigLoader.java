@@ -359,7 +359,8 @@ public final class ConfigLoader {
         } catch (IllegalArgumentException e) {
             // a URL's user info or query is a secret too, except where URLs are the expected form: there the
             // line shows the URL with those parts masked, which says more about what to fix
-            boolean urlSecret = option != ConfigOptions.HTTP_ENDPOINTS && !Redaction.url(s.value()).equals(s.value());
+            boolean urlSecret = option != ConfigOptions.HTTP_ENDPOINTS && option != ConfigOptions.STORE
+                    && !Redaction.url(s.value()).equals(s.value());
             if (Redaction.mustMask(s.key(), s.value()) || urlSecret) {
                 // the parser's reason may quote the value, so it goes too
                 throw new ConfigException(s.key(), "invalid value for " + s.key() + " (from " + s.source()

@@ -125,8 +125,8 @@ public final class ConfigOptions {
                     + " the process runs) and the next call of the same MDC value starts a new session from it",
             ValueFormats::positiveSpan);
     public static final ConfigOption<StoreAddress> STORE = option("tokenguard.store",
-            "`memory`, or `redis://[[user]:password@]host[:port][/db]` (`rediss://` for TLS), e.g."
-                    + " `redis://redis.internal:6379/0`", "memory",
+            "`memory`, or `redis://host[:port][/db]` (`rediss://` for TLS; a password as the URL's user info or in"
+                    + " `TOKENGUARD_STORE_PASSWORD`), e.g. `redis://redis.internal:6379/0`", "memory",
             "`memory`: budgets stay in each JVM. A Redis URL: `global` and `mdc:` budgets are shared by every JVM"
                     + " using the same store and namespace (`thread` budgets stay local); the password comes from the"
                     + " URL or `TOKENGUARD_STORE_PASSWORD` and is never printed. See \"Sharing a budget across JVMs\"",

@@ -51,7 +51,8 @@ class StoreConfigTest {
     @Test
     void badValuesAreOneLineAndNeverShowThePassword() {
         assertEquals("TokenGuard: invalid value 'http://redis:6379' for tokenguard.store (from -D system property):"
-                + " unknown store; expected memory, or redis://[[user]:password@]host[:port][/db] (rediss:// for TLS),"
+                + " unknown store; expected memory, or redis://host[:port][/db] (rediss:// for TLS; a password as the URL's user info or in"
+                + " TOKENGUARD_STORE_PASSWORD),"
                 + " e.g. redis://redis.internal:6379/0; TokenGuard is disabled, the application runs uninstrumented",
                 sources().prop("tokenguard.store", "http://redis:6379").error());
         String m = sources().prop("tokenguard.store", "redis://:hunter2-secret@redis:6379/db").error();
