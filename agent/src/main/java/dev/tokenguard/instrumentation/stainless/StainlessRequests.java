@@ -27,8 +27,12 @@ public final class StainlessRequests {
         static final ObjectMapper MAPPER = new ObjectMapper();
     }
 
-    /** jackson-core alone: what every call reads of its request is read with the streaming parser. */
-    private static final JsonFactory STREAMING = new JsonFactory();
+    /**
+     * jackson-core alone: what every call reads of its request is read with the streaming parser. Field names are
+     * not canonicalized: a request is read once, and a parser with a symbol table makes a child table each time.
+     */
+    private static final JsonFactory STREAMING = JsonFactory.builder()
+            .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).build();
     private static final List<String> OUTPUT_CAP_FIELDS = List.of("max_completion_tokens", "max_tokens",
             "max_output_tokens");
 
