@@ -170,7 +170,12 @@ public final class BudgetEngine {
         boolean priced = costUsd != null;
         long now = clock.millis();
         ScopeInstance[] instances = scope.instances;
-        BudgetState[] states = new BudgetState[instances.length];
+        ChargeResult result = scope.charged;
+        if (result == null) {
+            result = new ChargeResult(scope);
+            scope.charged = result;
+        }
+        result.reset(NO_CROSSINGS);
         List<ThresholdCrossing> crossings = NO_CROSSINGS;
         SessionListener l = listener;
         for (int i = 0; i < instances.length; i++) {
@@ -202,7 +207,9 @@ public final class BudgetEngine {
                     if (gated) {
                         w.session.add(inputTokens, outputTokens, costUsd);
                     }
-                    scope.session(w.session);
+                    if (scope.session() != w.session) {
+                        scope.session(w.session);
+                    }
                 }
             } finally {
                 if (gated) {
@@ -214,9 +221,10 @@ public final class BudgetEngine {
                         totalBefore, total, inputBefore, inputTokens, outputBefore, outputTokens,
                         costBefore, priced ? cost : 0);
             }
-            states[i] = state(b, s.key, totalBefore + total, inputBefore + inputTokens, outputBefore + outputTokens);
+            setState(result, i, b, totalBefore + total, inputBefore + inputTokens, outputBefore + outputTokens);
         }
-        return new ChargeResult(Arrays.asList(states), crossings);
+        result.crossings(crossings);
+        return result;
     }
 
     /**
@@ -1131,6 +1139,17 @@ public final class BudgetEngine {
     /** True when {@code before < point <= before + amount}; a point of -1 (no limit) is never crossed. */
     private static boolean crosses(long point, long before, long amount) {
         return point >= 0 && before < point && point - before <= amount;
+    }
+
+    /** {@link #state} into {@code result}'s slot {@code i}, without making a {@link BudgetState}. */
+    private static void setState(ChargeResult result, int i, BudgetLimits b, long total, long input, long output) {
+        long[] limits = b.limits;
+        if (limits[BudgetLimits.TOTAL] != BudgetLimits.NO_LIMIT) {
+            result.set(i, total, limits[BudgetLimits.TOTAL]);
+            return;
+        }
+        BudgetState s = state(b, "", total, input, output); // input or output limits only: the rare case
+        result.set(i, s.used(), s.limit());
     }
 
     static BudgetState state(BudgetLimits b, String key, long total, long input, long output) {

@@ -8,6 +8,8 @@ package dev.tokenguard.budget;
 public final class CallScope {
     final ScopeInstance[] instances;
     private volatile Session session;
+    /** What the last charge of this scope did; made at the first charge, filled again at each. */
+    ChargeResult charged;
 
     CallScope(ScopeInstance[] instances, Session session) {
         this.instances = instances;

@@ -17,6 +17,8 @@ public final class Session {
     private final AtomicLong outputTokens = new AtomicLong();
     private final DoubleAdder costUsd = new DoubleAdder();
     private volatile boolean priced;
+    /** Derived from the id; set racily by the session log (every writer stores the same value). */
+    private String logFileName;
     /** Bit t: the default budget's warning threshold t was written to this session's log. */
     private volatile long warningsLogged;
     private static final java.lang.invoke.VarHandle WARNINGS_LOGGED;
@@ -51,6 +53,19 @@ public final class Session {
 
     public String threadName() {
         return threadName;
+    }
+
+    /** The name of this session's log file, once the session log has derived it from the id; null before. */
+    public String logFileName() {
+        return logFileName;
+    }
+
+    /**
+     * Remembers the name of this session's log file (a function of the id, so a racing second derivation stores the
+     * same name): the session log writes a line per call and would otherwise derive it, a hash included, each time.
+     */
+    public void logFileName(String name) {
+        this.logFileName = name;
     }
 
     /** The next line number of this session's log: 1, 2, 3... */

@@ -25,6 +25,10 @@ final class UsageWindow {
     private static final VarHandle GATE;
     private static final VarHandle REPORTED;
     private static final VarHandle[] USAGE = new VarHandle[BudgetLimits.DIMENSIONS];
+    private static final VarHandle TOTAL;
+    private static final VarHandle INPUT;
+    private static final VarHandle OUTPUT;
+    private static final VarHandle COST;
 
     static {
         try {
@@ -35,6 +39,10 @@ final class UsageWindow {
             USAGE[BudgetLimits.INPUT] = l.findVarHandle(UsageWindow.class, "input", long.class);
             USAGE[BudgetLimits.OUTPUT] = l.findVarHandle(UsageWindow.class, "output", long.class);
             USAGE[BudgetLimits.COST] = l.findVarHandle(UsageWindow.class, "costNanoUsd", long.class);
+            TOTAL = USAGE[BudgetLimits.TOTAL];
+            INPUT = USAGE[BudgetLimits.INPUT];
+            OUTPUT = USAGE[BudgetLimits.OUTPUT];
+            COST = USAGE[BudgetLimits.COST];
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -118,13 +126,26 @@ final class UsageWindow {
         }
     }
 
-    /** Adds to one dimension; returns the usage before. */
+    /**
+     * Adds to one dimension; returns the usage before. A switch over the fields rather than {@code USAGE[dimension]}:
+     * a VarHandle read from an array is not a constant to the JIT, and its calls are then not inlined.
+     */
     long add(int dimension, long amount) {
-        return (long) USAGE[dimension].getAndAdd(this, amount);
+        return switch (dimension) {
+            case BudgetLimits.TOTAL -> (long) TOTAL.getAndAdd(this, amount);
+            case BudgetLimits.INPUT -> (long) INPUT.getAndAdd(this, amount);
+            case BudgetLimits.OUTPUT -> (long) OUTPUT.getAndAdd(this, amount);
+            default -> (long) COST.getAndAdd(this, amount);
+        };
     }
 
     long used(int dimension) {
-        return (long) USAGE[dimension].getVolatile(this);
+        return switch (dimension) {
+            case BudgetLimits.TOTAL -> total;
+            case BudgetLimits.INPUT -> input;
+            case BudgetLimits.OUTPUT -> output;
+            default -> costNanoUsd;
+        };
     }
 
     long reportedBits() {

@@ -329,7 +329,7 @@ public final class Governor {
             Session session = call.scope().session();
             Telemetry.SpanIds ids = telemetry.callFinished(record, session, charge, call.parent());
             if (log != null) {
-                log.llmCall(session, record, charge.states(), ids.traceId(), ids.spanId(), call.promptContent(),
+                log.llmCall(session, record, charge, ids.traceId(), ids.spanId(), call.promptContent(),
                         call.completionContent(), call.wasNoticeInjected());
                 for (ThresholdCrossing crossing : charge.crossings()) {
                     int t = crossing.budgetName().equals(defaultBudget) ? Arrays.binarySearch(defaultWarnAt,

@@ -1,6 +1,5 @@
 package dev.tokenguard.pricing;
 
-import java.util.Locale;
 
 /**
  * The list prices of the models a pattern names, in USD per 1M tokens.
@@ -48,8 +47,11 @@ public record ModelPrice(String pattern, String provider, double inputPerMTok, D
 
     /** Whether this entry's pattern matches {@code model}, which must already be lower case. */
     boolean matches(String lowerCaseModel) {
-        String p = pattern.toLowerCase(Locale.ROOT);
-        return isPrefix() ? lowerCaseModel.startsWith(p.substring(0, p.length() - 1)) : lowerCaseModel.equals(p);
+        if (isPrefix()) {
+            int n = pattern.length() - 1;
+            return lowerCaseModel.regionMatches(true, 0, pattern, 0, n);
+        }
+        return lowerCaseModel.equalsIgnoreCase(pattern);
     }
 
     /**

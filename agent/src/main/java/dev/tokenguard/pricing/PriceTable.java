@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * List prices of LLM models, used to put an estimated {@code cost_usd} on every call and to enforce
@@ -70,12 +71,74 @@ public final class PriceTable {
 
     private static volatile PriceTable builtIn;
 
+    /** The most (provider, model) pairs whose lookups are remembered; lookups beyond it are made every time. */
+    static final int MAX_REMEMBERED = 1024;
+
     private final String date;
     private final List<ModelPrice> entries;
+    /**
+     * What {@link #find} found, by provider ({@code ""} for none) and model name as the call gave them: every call
+     * asks for the same few models, and a lookup walks the whole table.
+     */
+    private final ConcurrentHashMap<String, ConcurrentHashMap<String, Priced>> remembered = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger rememberedCount = new java.util.concurrent.atomic.AtomicInteger();
 
     private PriceTable(String date, List<ModelPrice> entries) {
         this.date = date;
         this.entries = List.copyOf(entries);
+    }
+
+    /**
+     * An entry found for a model, with its prices in pico-USD per token when each is a whole number of them (a
+     * price per 1M tokens with at most six decimals), so that a call's cost is summed in {@code long}s; -1 where a
+     * price is not, and the sum is made in {@link BigDecimal}.
+     */
+    private record Priced(ModelPrice price, long input, long cachedInput, long cacheWrite, long output,
+                          long reasoning) {
+        static final Priced NONE = new Priced(null, -1, -1, -1, -1, -1);
+
+        static Priced of(ModelPrice p) {
+            long input = pico(p.inputPerMTok());
+            long output = pico(p.outputPerMTok());
+            return new Priced(p, input,
+                    p.cachedInputPerMTok() == null ? input : pico(p.cachedInputPerMTok()),
+                    p.cacheWritePerMTok() == null ? input : pico(p.cacheWritePerMTok()),
+                    output,
+                    p.reasoningPerMTok() == null ? output : pico(p.reasoningPerMTok()));
+        }
+
+        /** A price per 1M tokens in pico-USD per token, or -1 when that is not a whole number. */
+        private static long pico(double perMTok) {
+            try {
+                return BigDecimal.valueOf(perMTok).movePointRight(6).longValueExact();
+            } catch (ArithmeticException e) {
+                return -1;
+            }
+        }
+
+        boolean whole() {
+            return input >= 0 && cachedInput >= 0 && cacheWrite >= 0 && output >= 0 && reasoning >= 0;
+        }
+    }
+
+    private Priced lookUp(String provider, String model) {
+        String p = provider == null ? "" : provider;
+        ConcurrentHashMap<String, Priced> byModel = remembered.get(p);
+        Priced found = byModel == null ? null : byModel.get(model);
+        if (found != null) {
+            return found;
+        }
+        ModelPrice price = find(provider, model).orElse(null);
+        found = price == null ? Priced.NONE : Priced.of(price);
+        if (rememberedCount.get() < MAX_REMEMBERED) {
+            if (byModel == null) {
+                byModel = remembered.computeIfAbsent(p, k -> new ConcurrentHashMap<>());
+            }
+            if (byModel.putIfAbsent(model, found) == null) {
+                rememberedCount.incrementAndGet();
+            }
+        }
+        return found;
     }
 
     /**
@@ -176,14 +239,14 @@ public final class PriceTable {
      */
     public Double cost(String provider, String model, Long inputTokens, Long outputTokens, Long cacheReadTokens,
                        Long cacheWriteTokens, Long reasoningTokens) {
-        if (inputTokens == null && outputTokens == null) {
+        if (inputTokens == null && outputTokens == null || model == null) {
             return null;
         }
-        Optional<ModelPrice> found = find(provider, model);
-        if (found.isEmpty()) {
+        Priced priced = lookUp(provider, model);
+        if (priced.price() == null) {
             return null;
         }
-        ModelPrice price = found.get();
+        ModelPrice price = priced.price();
         long input = count(inputTokens);
         long output = count(outputTokens);
         long cacheRead = count(cacheReadTokens);
@@ -191,6 +254,23 @@ public final class PriceTable {
         long reasoning = count(reasoningTokens);
 
         long uncached = Math.max(0, input - cacheRead - cacheWrite);
+        if (priced.whole()) {
+            try {
+                long outputPart = price.reasoningPerMTok() == null
+                        ? Math.multiplyExact(output, priced.output())
+                        : Math.addExact(Math.multiplyExact(Math.max(0, output - reasoning), priced.output()),
+                                Math.multiplyExact(reasoning, priced.reasoning()));
+                long pico = Math.addExact(Math.addExact(Math.addExact(Math.multiplyExact(uncached, priced.input()),
+                        Math.multiplyExact(cacheRead, priced.cachedInput())),
+                        Math.multiplyExact(cacheWrite, priced.cacheWrite())), outputPart);
+                if (pico < (1L << 53)) {
+                    // exact in a double, so one division rounds the exact decimal sum once, as BigDecimal would
+                    return pico / 1e12;
+                }
+            } catch (ArithmeticException e) {
+                // beyond a long: summed in decimal below
+            }
+        }
         BigDecimal inputPrice = decimal(price.inputPerMTok());
         BigDecimal outputPrice = decimal(price.outputPerMTok());
         BigDecimal total = times(uncached, inputPrice)

@@ -4,13 +4,14 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import dev.tokenguard.budget.BudgetState;
+import dev.tokenguard.budget.ChargeResult;
 import dev.tokenguard.budget.LimitKind;
 import dev.tokenguard.budget.Session;
 import dev.tokenguard.budget.SessionListener;
 import dev.tokenguard.core.CallRecord;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.nio.ByteBuffer;
@@ -41,6 +42,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
@@ -52,6 +54,8 @@ import java.util.regex.Pattern;
  *
  * <p>Every line is encoded in memory, then written with one write on a channel opened in append
  * mode, so it reaches the operating system before the method returns (no buffering across calls).
+ * Lines are encoded with jackson-core's streaming generator into a reusable buffer ({@link LineEncoder},
+ * a few kept per writer), so a line costs no intermediate tree and, once warm, almost no allocation.
  * Lines of one session are serialized by a lock per file; the session's {@code seq} is taken under
  * that lock, so line order in the file equals {@code seq} order.
  *
@@ -102,7 +106,6 @@ public final class SessionLogWriter implements AutoCloseable {
     private static final Pattern LOOKS_HASHED = Pattern.compile(".*-h[0-9a-f]{" + HASH_HEX_CHARS + "}");
     private static final DateTimeFormatter TIMESTAMP =
             DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
-    private static final byte[] NEWLINE = {'\n'};
 
     private final Path dir;
     private final String agentVersion;
@@ -127,6 +130,10 @@ public final class SessionLogWriter implements AutoCloseable {
     /** A UTC day (epoch day) and the name of its daily file. */
     private record DayFile(long day, String name) {
     }
+
+    /** Line encoders not in use; a writer keeps at most this many (more are made, and dropped, under contention). */
+    private final AtomicReferenceArray<LineEncoder> encoders =
+            new AtomicReferenceArray<>(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
 
     private final ConcurrentHashMap<String, SessionFile> files = new ConcurrentHashMap<>();
     /** Files with an open channel, least recently used first. Guarded by itself. */
@@ -215,6 +222,20 @@ public final class SessionLogWriter implements AutoCloseable {
      */
     public void llmCall(Session s, CallRecord r, List<BudgetState> budgets, String traceId, String spanId,
                         String promptContent, String completionContent, boolean noticeInjected) {
+        llmCall(s, r, budgets, null, traceId, spanId, promptContent, completionContent, noticeInjected);
+    }
+
+    /**
+     * Event {@code llm_call}, as above, with the budgets as the charge left them (read from the charge, without
+     * making a {@link BudgetState} per budget).
+     */
+    public void llmCall(Session s, CallRecord r, ChargeResult charge, String traceId, String spanId,
+                        String promptContent, String completionContent, boolean noticeInjected) {
+        llmCall(s, r, null, charge, traceId, spanId, promptContent, completionContent, noticeInjected);
+    }
+
+    private void llmCall(Session s, CallRecord r, List<BudgetState> budgets, ChargeResult charge, String traceId,
+                         String spanId, String promptContent, String completionContent, boolean noticeInjected) {
         if (r == null) {
             report("null-record", "TokenGuard: session log: an llm_call without a call record was dropped"
                     + " (session " + (s == null ? null : s.id()) + ")");
@@ -238,7 +259,16 @@ public final class SessionLogWriter implements AutoCloseable {
             writeUsd(g, "cost_usd", r.costUsd());
             g.writeStringField("usage_source", r.usageSource() == null ? null : r.usageSource().wireName());
             g.writeArrayFieldStart("budget");
-            if (budgets != null) {
+            if (charge != null) {
+                for (int i = 0; i < charge.size(); i++) {
+                    g.writeStartObject();
+                    g.writeStringField("name", charge.name(i));
+                    g.writeStringField("scope", charge.scopeKey(i));
+                    g.writeNumberField("used", charge.used(i));
+                    writeLimit(g, charge.limit(i));
+                    g.writeEndObject();
+                }
+            } else if (budgets != null) {
                 for (BudgetState b : budgets) {
                     if (b == null) {
                         continue;
@@ -450,7 +480,7 @@ public final class SessionLogWriter implements AutoCloseable {
         try {
             Instant now = clock.instant();
             boolean daily = settings.layout() == LogLayout.DAILY;
-            String name = daily ? dailyFileName(now) : fileNameFor(s.id());
+            String name = daily ? dailyFileName(now) : sessionFileName(s);
             boolean closeFile = endSession && !daily;
             while (true) {
                 SessionFile f = files.computeIfAbsent(name, n -> new SessionFile(dir.resolve(n)));
@@ -488,18 +518,16 @@ public final class SessionLogWriter implements AutoCloseable {
         } catch (IOException e) {
             return; // reported by openChannel
         }
-        byte[] line;
+        LineEncoder encoder = takeEncoder();
         try {
-            line = encode(s, s.nextSeq(), now, event, fields);
+            encoder.encode(s, s.nextSeq(), now, event, fields);
         } catch (IOException e) {
             report("encode:" + e.getClass().getName(), "TokenGuard: session log: cannot encode a " + event
                     + " line (" + describe(e) + "); the line was dropped");
-            return;
+            return; // the encoder's generator may be half-way through a line: it is not reused
         }
-        ByteBuffer buffer = ByteBuffer.wrap(line);
-        if (f.partialLine) {
-            buffer = ByteBuffer.allocate(line.length + 1).put(NEWLINE).put(line).flip();
-        }
+        // (a RuntimeException leaves the same way, to append's report, and the encoder is not reused either)
+        ByteBuffer buffer = encoder.line(f.partialLine);
         try {
             WholeLineAppend.append(channel, buffer);
             f.partialLine = false;
@@ -511,7 +539,47 @@ public final class SessionLogWriter implements AutoCloseable {
             closeChannel(f);
             report("write:" + cause.getClass().getName(), "TokenGuard: session log: cannot write to " + f.path
                     + " (" + describe(cause) + "); lines are dropped until writing succeeds again");
+        } finally {
+            giveBack(encoder);
         }
+    }
+
+    /** A free line encoder, or a new one when every kept one is in use. */
+    private LineEncoder takeEncoder() {
+        int n = encoders.length();
+        int start = (int) (Thread.currentThread().getId() % n);
+        for (int i = 0; i < n; i++) {
+            int slot = (start + i) % n;
+            LineEncoder e = encoders.get(slot);
+            if (e != null && encoders.compareAndSet(slot, e, null)) {
+                return e;
+            }
+        }
+        return new LineEncoder(json);
+    }
+
+    /** Keeps {@code e} for a next line when a slot is free (else it is left to the garbage collector). */
+    private void giveBack(LineEncoder e) {
+        if (!e.reusable()) {
+            return;
+        }
+        int n = encoders.length();
+        int start = (int) (Thread.currentThread().getId() % n);
+        for (int i = 0; i < n; i++) {
+            if (encoders.compareAndSet((start + i) % n, null, e)) {
+                return;
+            }
+        }
+    }
+
+    /** The session's file name ({@link #fileNameFor}), derived once per session. */
+    private static String sessionFileName(Session s) {
+        String name = s.logFileName();
+        if (name == null) {
+            name = fileNameFor(s.id());
+            s.logFileName(name);
+        }
+        return name;
     }
 
     /** Called with f.lock held. */
@@ -700,21 +768,6 @@ public final class SessionLogWriter implements AutoCloseable {
         }
     }
 
-    private byte[] encode(Session s, long seq, Instant now, String event, Fields fields) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(512);
-        try (JsonGenerator g = json.createGenerator(out)) {
-            g.writeStartObject();
-            g.writeStringField("ts", TIMESTAMP.format(now));
-            g.writeStringField("session", s.id());
-            g.writeNumberField("seq", seq);
-            g.writeStringField("event", event);
-            fields.write(g);
-            g.writeEndObject();
-        }
-        out.write('\n');
-        return out.toByteArray();
-    }
-
     private static void writeNumber(JsonGenerator g, String field, Long value) throws IOException {
         if (value == null) {
             g.writeNullField(field);
@@ -741,7 +794,14 @@ public final class SessionLogWriter implements AutoCloseable {
             g.writeNullField(field);
         } else {
             g.writeFieldName(field);
-            g.writeNumber(usd(value));
+            double v = value;
+            Object target = g.getOutputTarget();
+            if (Math.abs(v) < 1e3 && target instanceof LineEncoder) {
+                char[] text = ((LineEncoder) target).number;
+                g.writeNumber(text, 0, usdChars(v, text));
+            } else {
+                g.writeNumber(usd(v));
+            }
         }
     }
 
@@ -752,40 +812,70 @@ public final class SessionLogWriter implements AutoCloseable {
      */
     static String usd(double value) {
         if (Math.abs(value) < 1e3) {
-            long pico = Math.round(value * 1e12);
-            if (pico == 0) {
-                return "0";
-            }
-            StringBuilder text = new StringBuilder(24);
-            if (pico < 0) {
-                text.append('-');
-                pico = -pico;
-            }
-            text.append(pico / PICO_PER_UNIT);
-            long fraction = pico % PICO_PER_UNIT;
-            if (fraction != 0) {
-                String digits = Long.toString(fraction);
-                int end = digits.length();
-                while (digits.charAt(end - 1) == '0') {
-                    end--;
-                }
-                text.append('.');
-                for (int i = digits.length(); i < 12; i++) {
-                    text.append('0');
-                }
-                text.append(digits, 0, end);
-            }
-            return text.toString();
+            char[] text = new char[USD_CHARS];
+            return new String(text, 0, usdChars(value, text));
         }
         BigDecimal rounded = new BigDecimal(value).setScale(12, RoundingMode.HALF_EVEN).stripTrailingZeros();
         return rounded.signum() == 0 ? "0" : rounded.toPlainString();
+    }
+
+    /** Enough for {@code -999.999999999999}. */
+    private static final int USD_CHARS = 24;
+
+    /**
+     * Writes {@code value} (below a thousand in magnitude) as {@link #usd} does into {@code out} (at least
+     * {@value #USD_CHARS} chars) and returns the number of chars: the whole pico-dollars, with no allocation.
+     */
+    static int usdChars(double value, char[] out) {
+        long pico = Math.round(value * 1e12);
+        if (pico == 0) {
+            out[0] = '0';
+            return 1;
+        }
+        int n = 0;
+        if (pico < 0) {
+            out[n++] = '-';
+            pico = -pico;
+        }
+        n = digits(pico / PICO_PER_UNIT, out, n);
+        long fraction = pico % PICO_PER_UNIT;
+        if (fraction != 0) {
+            out[n++] = '.';
+            int end = n + 12;
+            for (int i = end - 1; i >= n; i--) {
+                out[i] = (char) ('0' + fraction % 10);
+                fraction /= 10;
+            }
+            while (out[end - 1] == '0') {
+                end--;
+            }
+            n = end;
+        }
+        return n;
+    }
+
+    /** Writes the decimal digits of {@code v >= 0} at {@code out[at]}; returns the index after them. */
+    private static int digits(long v, char[] out, int at) {
+        int len = 1;
+        for (long rest = v / 10; rest != 0; rest /= 10) {
+            len++;
+        }
+        for (int i = at + len - 1; i >= at; i--) {
+            out[i] = (char) ('0' + v % 10);
+            v /= 10;
+        }
+        return at + len;
     }
 
     private static final long PICO_PER_UNIT = 1_000_000_000_000L;
 
     /** A negative limit means the budget has no token limit: written as null. */
     private static void writeLimit(JsonGenerator g, long limit) throws IOException {
-        writeNumber(g, "limit", limit < 0 ? null : limit);
+        if (limit < 0) {
+            g.writeNullField("limit");
+        } else {
+            g.writeNumberField("limit", limit);
+        }
     }
 
     static String truncate(String content) {
@@ -831,5 +921,135 @@ public final class SessionLogWriter implements AutoCloseable {
             hex.append(Character.forDigit((digest[i] >> 4) & 0xF, 16)).append(Character.forDigit(digest[i] & 0xF, 16));
         }
         return hex.toString();
+    }
+
+    /**
+     * Encodes lines into one growing byte array that is kept from line to line, with one jackson-core generator
+     * over it (no separator between root values; the generator is flushed after each line, so the array holds
+     * exactly the line). Byte 0 is kept free for the newline that ends a partly written earlier line, so that a
+     * line is always written with one write. One thread uses an encoder at a time; after a failure half-way
+     * through a line it is dropped, never reused.
+     */
+    static final class LineEncoder extends OutputStream {
+        private static final int INITIAL = 1024;
+        /** Kept lines grow the array up to this; a longer line (captured content) gets a larger one once. */
+        private static final int KEEP_AT_MOST = 64 * 1024;
+
+        private byte[] bytes = new byte[INITIAL];
+        private int size = 1;
+        private ByteBuffer view = ByteBuffer.wrap(bytes);
+        private final JsonGenerator g;
+        private boolean clean = true;
+        /** Scratch for numbers written as text ({@code cost_usd}). */
+        final char[] number = new char[USD_CHARS];
+        /** {@code ts}: the text of the last second written, and that second (epoch seconds). */
+        private final char[] ts = new char[24];
+        private long tsSecond = Long.MIN_VALUE;
+
+        LineEncoder(JsonFactory json) {
+            try {
+                this.g = json.createGenerator(this);
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot create a JSON generator over memory", e);
+            }
+            g.setRootValueSeparator(null);
+        }
+
+        void encode(Session s, long seq, Instant now, String event, Fields fields) throws IOException {
+            clean = false;
+            if (bytes.length > KEEP_AT_MOST) {
+                bytes = new byte[INITIAL];
+                view = ByteBuffer.wrap(bytes);
+            }
+            size = 1;
+            g.writeStartObject();
+            g.writeFieldName("ts");
+            writeTimestamp(now);
+            g.writeStringField("session", s.id());
+            g.writeNumberField("seq", seq);
+            g.writeStringField("event", event);
+            fields.write(g);
+            g.writeEndObject();
+            g.flush();
+            write('\n');
+            clean = true;
+        }
+
+        boolean reusable() {
+            return clean;
+        }
+
+        /** The line just encoded, preceded by a newline when {@code afterPartialLine}. */
+        ByteBuffer line(boolean afterPartialLine) {
+            int from = 1;
+            if (afterPartialLine) {
+                bytes[0] = '\n';
+                from = 0;
+            }
+            view.limit(size).position(from);
+            return view;
+        }
+
+        /** {@code ts} as {@code uuuu-MM-dd'T'HH:mm:ss.SSS'Z'} (UTC); the date and time part is kept per second. */
+        private void writeTimestamp(Instant now) throws IOException {
+            long second = now.getEpochSecond();
+            int year = 0;
+            if (second != tsSecond) {
+                LocalDate date = LocalDate.ofEpochDay(Math.floorDiv(second, 86_400L));
+                year = date.getYear();
+                if (year < 1000 || year > 9999) {
+                    g.writeString(TIMESTAMP.format(now)); // four digits or more: the formatter's own rules
+                    return;
+                }
+                int secondOfDay = (int) Math.floorMod(second, 86_400L);
+                two(0, year / 100);
+                two(2, year % 100);
+                ts[4] = '-';
+                two(5, date.getMonthValue());
+                ts[7] = '-';
+                two(8, date.getDayOfMonth());
+                ts[10] = 'T';
+                two(11, secondOfDay / 3600);
+                ts[13] = ':';
+                two(14, secondOfDay / 60 % 60);
+                ts[16] = ':';
+                two(17, secondOfDay % 60);
+                ts[19] = '.';
+                ts[23] = 'Z';
+                tsSecond = second;
+            }
+            int millis = now.getNano() / 1_000_000;
+            ts[20] = (char) ('0' + millis / 100);
+            ts[21] = (char) ('0' + millis / 10 % 10);
+            ts[22] = (char) ('0' + millis % 10);
+            g.writeString(ts, 0, ts.length);
+        }
+
+        private void two(int at, int value) {
+            ts[at] = (char) ('0' + value / 10);
+            ts[at + 1] = (char) ('0' + value % 10);
+        }
+
+        @Override
+        public void write(int b) {
+            if (size == bytes.length) {
+                grow(size + 1);
+            }
+            bytes[size++] = (byte) b;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            if (size + len > bytes.length) {
+                grow(size + len);
+            }
+            System.arraycopy(b, off, bytes, size, len);
+            size += len;
+        }
+
+        private void grow(int needed) {
+            bytes = java.util.Arrays.copyOf(bytes, Math.max(needed, bytes.length * 2));
+            view = ByteBuffer.wrap(bytes);
+        }
     }
 }

@@ -571,4 +571,25 @@ class BudgetEngineTest {
                 Long.MAX_VALUE) > 0);
         assertTrue(BudgetEngine.compareFractions(1, 0, 5, 1) > 0);
     }
+
+    @Test
+    void aChargeThatCrossesNoThresholdFillsTheScopesOneResultAgain() {
+        BudgetEngine e = engine(tokens("default", ScopeSpec.THREAD, 1_000L));
+        CallScope s = e.enter();
+        ChargeResult first = e.charge(s, 10, 5, null);
+        assertEquals(15, first.used(0));
+        ChargeResult second = e.charge(s, 20, 0, null);
+        assertSame(first, second, "no threshold crossed: the scope's result is filled again, nothing new is made");
+        // by hand: 15 + 20 = 35 of 1,000
+        assertEquals(1, second.size());
+        assertEquals(35, second.used(0));
+        assertEquals(1_000, second.limit(0));
+        assertEquals(List.of(new BudgetState("default", s.scopeKey(), 35, 1_000)), second.states());
+        assertEquals(List.of(), second.crossings());
+        // 35 + 725 = 760 crosses 75 % (750): the same result, now with the crossing
+        ChargeResult third = e.charge(s, 725, 0, null);
+        assertEquals(1, third.crossings().size());
+        assertEquals(0.75, third.crossings().get(0).threshold());
+        assertEquals(760, third.states().get(0).used());
+    }
 }

@@ -116,4 +116,40 @@ class PriceCostTest {
         assertNotNull(cost);
         assertEquals(300_000_000.0, cost, TOLERANCE);
     }
+
+    @Test
+    void everyCostIsTheDoubleNearestToTheExactDecimalSum() {
+        // the oracle: the formula of the class comment in BigDecimal, rounded to a double once
+        ModelPrice finePrice = new ModelPrice("fine", null, 0.0000001, null, null, 3.3333333, null); // > 6 decimals
+        PriceTable table = PriceTable.of("2026-01-01", List.of(FULL, PLAIN, finePrice));
+        long[][] counts = {{1, 1}, {7, 3}, {999_999, 1}, {123_457, 98_765}, {3, 0}, {0, 17}};
+        int checked = 0;
+        for (ModelPrice price : List.of(FULL, PLAIN, finePrice)) {
+            for (long[] c : counts) {
+                java.math.BigDecimal exact = java.math.BigDecimal.valueOf(c[0])
+                        .multiply(java.math.BigDecimal.valueOf(price.inputPerMTok()))
+                        .add(java.math.BigDecimal.valueOf(c[1]).multiply(java.math.BigDecimal.valueOf(
+                                price.outputPerMTok())))
+                        .movePointLeft(6);
+                for (int twice = 0; twice < 2; twice++) { // the second lookup is the remembered one
+                    assertEquals(exact.doubleValue(), table.cost(null, price.pattern(), c[0], c[1], null, null, null),
+                            price.pattern() + " " + c[0] + "/" + c[1]);
+                    checked++;
+                }
+            }
+        }
+        assertEquals(36, checked);
+    }
+
+    @Test
+    void aRememberedLookupStillHonoursTheProvider() {
+        ModelPrice forAzure = new ModelPrice("plain", "azure.ai.openai", 1.0, null, null, 1.0, null);
+        PriceTable table = PriceTable.of("2026-01-01", List.of(PLAIN, forAzure));
+        // 1,000 x 2 -> 0.002 for any provider; 1,000 x 1 -> 0.001 for azure.ai.openai
+        assertEquals(0.002, table.cost("openai", "plain", 1_000L, 0L, null, null, null));
+        assertEquals(0.001, table.cost("azure.ai.openai", "plain", 1_000L, 0L, null, null, null));
+        assertEquals(0.002, table.cost("openai", "plain", 1_000L, 0L, null, null, null));
+        assertEquals(0.002, table.cost(null, "plain", 1_000L, 0L, null, null, null));
+        assertEquals(0.001, table.cost("azure.ai.openai", "PLAIN", 1_000L, 0L, null, null, null));
+    }
 }

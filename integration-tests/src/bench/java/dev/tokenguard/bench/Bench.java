@@ -51,6 +51,16 @@ public final class Bench {
     record Settings(int startupRuns, int callRounds, int warmUp, int measured, int total, int mdcScopes,
                     int loggedScopes, int threads, int jmhWarmups, int jmhIterations, TimeValue jmhTime,
                     int virtualThreads) {
+        /** {@link #of(boolean)} with the per-call rounds and calls of {@code bench.rounds}, {@code bench.warmup} and
+         * {@code bench.calls} where given. */
+        Settings withCallProperties() {
+            int rounds = Integer.getInteger("bench.rounds", callRounds);
+            int warm = Integer.getInteger("bench.warmup", warmUp);
+            int calls = Integer.getInteger("bench.calls", measured);
+            return new Settings(startupRuns, rounds, warm, calls, Math.max(total, warm + calls), mdcScopes,
+                    loggedScopes, threads, jmhWarmups, jmhIterations, jmhTime, virtualThreads);
+        }
+
         static Settings of(boolean quick) {
             return quick
                     ? new Settings(2, 1, 2_000, 2_000, 5_000, 10_000, 1_000, 200, 1, 2, TimeValue.milliseconds(500),
@@ -73,13 +83,17 @@ public final class Bench {
         this.sampleJar = sampleJar;
         this.settings = settings;
         this.otelVersion = otelVersion;
-        this.variants = List.of(
+        List<Variant> all = List.of(
                 new Variant(NONE, List.of()),
                 // JSONL session log on (the default); a budget that never refuses
                 new Variant(TOKENGUARD, List.of("-javaagent:" + agentJar + "=budget.max-tokens=1000000000000")),
                 // every exporter off: the instrumentation still creates spans and metrics, nothing is sent
                 new Variant(OTEL, List.of("-javaagent:" + otelJar, "-Dotel.traces.exporter=none",
                         "-Dotel.metrics.exporter=none", "-Dotel.logs.exporter=none", "-Dotel.service.name=bench")));
+        // -Dbench.variants=none,tokenguard: only those (the per-call rows)
+        List<String> chosen = List.of(System.getProperty("bench.variants", NONE + "," + TOKENGUARD + "," + OTEL)
+                .split(","));
+        this.variants = all.stream().filter(v -> chosen.contains(v.name())).toList();
     }
 
     public static void main(String[] args) throws Exception {
@@ -90,14 +104,21 @@ public final class Bench {
         Path work = Files.createDirectories(Path.of(required("bench.work")).toAbsolutePath());
         Path out = Path.of(required("bench.out")).toAbsolutePath();
         Bench bench = new Bench(work, agentJar, sampleJar, otelJar, System.getProperty("bench.otel.version", "?"),
-                Settings.of(quick));
+                Settings.of(quick).withCallProperties());
         // -Dbench.only=concurrency: only the reservation rows (about a minute); =idle-scopes: only the retained
         // bytes per idle scope (a minute or two); =call-site: only the call-site rows (a minute or two);
-        // =redis: only the Redis store's cost per call (needs redis-server)
+        // =redis: only the Redis store's cost per call (needs redis-server); =per-call: only the per-call rows
+        // (-Dbench.rounds, -Dbench.calls, -Dbench.warmup, -Dbench.variants); =jmh: only the JMH benchmarks
+        // (-Dbench.jmh.prof=gc adds B/op)
         String only = System.getProperty("bench.only");
         String table = "redis".equals(only)
                 ? "| metric | none | tokenguard | otel-agent | target | met? |\n| --- | ---: | ---: | ---: | --- | --- |\n"
                         + String.join("\n", RedisStoreLatency.rows(bench.redisStore())) + "\n"
+                : "per-call".equals(only)
+                ? new Report(bench.settings, bench.otelVersion, Map.of(), bench.perCall(), Map.of(), Map.of())
+                        .perCallMarkdown()
+                : "jmh".equals(only)
+                ? jmhMarkdown(bench.jmh())
                 : "concurrency".equals(only)
                 ? "| metric | none | tokenguard | otel-agent | target | met? |\n| --- | ---: | ---: | ---: | --- | --- |\n"
                         + String.join("\n", ConcurrentBudget.rows(bench.concurrentBudget())) + "\n"
@@ -311,12 +332,26 @@ public final class Bench {
         return 0;
     }
 
+    /** The JMH figures as a two-column table ({@code -Dbench.only=jmh}). */
+    static String jmhMarkdown(Map<String, Double> jmh) {
+        StringBuilder t = new StringBuilder("| benchmark@threads | score |\n| --- | ---: |\n");
+        jmh.forEach((k, v) -> t.append("| ").append(k).append(" | ")
+                .append(String.format(Locale.ROOT, "%,.1f", v)).append(" |\n"));
+        return t.toString();
+    }
+
     Map<String, Double> jmh() throws Exception {
         Map<String, Double> r = new LinkedHashMap<>();
+        boolean gc = "gc".equals(System.getProperty("bench.jmh.prof"));
+        String include = System.getProperty("bench.jmh.include");
         for (int threads : new int[] {1, 2}) {
-            Options options = new OptionsBuilder()
-                    .include(BudgetEngineBench.class.getName() + "\\.")
-                    .include(CallSiteBench.class.getName() + "\\.")
+            OptionsBuilder builder = new OptionsBuilder();
+            if (gc) {
+                builder.addProfiler(org.openjdk.jmh.profile.GCProfiler.class);
+            }
+            Options options = builder
+                    .include(include != null ? include : BudgetEngineBench.class.getName() + "\\.")
+                    .include(include != null ? include : CallSiteBench.class.getName() + "\\.")
                     .forks(1).threads(threads)
                     .warmupIterations(settings.jmhWarmups()).warmupTime(settings.jmhTime())
                     .measurementIterations(settings.jmhIterations()).measurementTime(settings.jmhTime())
@@ -328,7 +363,15 @@ public final class Bench {
                 String method = result.getParams().getBenchmark();
                 method = method.substring(method.lastIndexOf('.') + 1);
                 r.put(method + "@" + threads, result.getPrimaryResult().getScore());
+                for (var secondary : result.getSecondaryResults().entrySet()) {
+                    if (secondary.getKey().endsWith("gc.alloc.rate.norm")) { // "·gc..." in older JMH versions
+                        r.put(method + "@" + threads + " B/op", secondary.getValue().getScore());
+                    }
+                }
             }
+        }
+        if ("jmh".equals(System.getProperty("bench.only")) && include != null) {
+            return r;
         }
         r.put("callSiteCpuNanos", CallSiteBench.cpuNanosPerCall(settings.jmhIterations() * 40_000));
         return r;

@@ -16,7 +16,10 @@ import java.util.Arrays;
  *
  * <p>Arguments: {@code <baseUrl> <warm-up calls> <measured calls> <total calls for the heap figure>}.
  * Prints {@code RESULT <key> <value>} lines: {@code calls_per_s}, {@code p50_us}, {@code p99_us},
- * {@code alloc_bytes_per_call} (all live threads, from {@code ThreadMXBean}), {@code heap_after_bytes}
+ * {@code alloc_bytes_per_call} (all live threads, from {@code ThreadMXBean}), {@code alloc_bytes_per_call_thread}
+ * (the calling thread alone), {@code cpu_ns_per_call_thread} (CPU time of the calling thread, which runs the sync
+ * call through OkHttp), {@code cpu_ns_per_call_process} (CPU time of the whole JVM: GC and JIT threads too),
+ * {@code heap_after_bytes}
  * (used heap after all calls and a full GC) and {@code heap_growth_bytes} (that minus the used heap
  * after warm-up and a full GC).
  */
@@ -51,7 +54,12 @@ public final class CallLoad {
             }
             long heapWarm = usedHeapAfterGc();
             long[] nanos = new long[measured];
+            var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+            long self = Thread.currentThread().getId();
             long allocBefore = allocated(threads);
+            long selfAllocBefore = threads.getThreadAllocatedBytes(self);
+            long cpuBefore = threads.getCurrentThreadCpuTime();
+            long processCpuBefore = os.getProcessCpuTime();
             long start = System.nanoTime();
             for (int i = 0; i < measured; i++) {
                 long t0 = System.nanoTime();
@@ -59,6 +67,9 @@ public final class CallLoad {
                 nanos[i] = System.nanoTime() - t0;
             }
             long elapsed = System.nanoTime() - start;
+            long processCpuAfter = os.getProcessCpuTime();
+            long cpuAfter = threads.getCurrentThreadCpuTime();
+            long selfAllocAfter = threads.getThreadAllocatedBytes(self);
             long allocAfter = allocated(threads);
             for (int i = warmUp + measured; i < total; i++) {
                 sink += call(client, params);
@@ -69,6 +80,9 @@ public final class CallLoad {
             System.out.println("RESULT p50_us " + nanos[(int) (measured * 0.50)] / 1e3);
             System.out.println("RESULT p99_us " + nanos[Math.min(measured - 1, (int) (measured * 0.99))] / 1e3);
             System.out.println("RESULT alloc_bytes_per_call " + (double) (allocAfter - allocBefore) / measured);
+            System.out.println("RESULT alloc_bytes_per_call_thread " + (double) (selfAllocAfter - selfAllocBefore) / measured);
+            System.out.println("RESULT cpu_ns_per_call_thread " + (double) (cpuAfter - cpuBefore) / measured);
+            System.out.println("RESULT cpu_ns_per_call_process " + (double) (processCpuAfter - processCpuBefore) / measured);
             System.out.println("RESULT heap_after_bytes " + heapAfter);
             System.out.println("RESULT heap_growth_bytes " + (heapAfter - heapWarm));
             System.out.println("RESULT tokens " + sink);

@@ -119,6 +119,46 @@ final class Report {
                 "<= 5,000", met(cpu <= 5_000));
     }
 
+    /**
+     * Only the per-call rows ({@code -Dbench.only=per-call}), of the variants that ran, stable figures first:
+     * allocation and CPU time per call do not depend on what else runs on the machine (much), wall-clock
+     * throughput and latency do. Each cell is the median of the rounds with min–max.
+     */
+    String perCallMarkdown() {
+        List<String> names = new ArrayList<>(calls.keySet());
+        List<String> header = new ArrayList<>(List.of("metric (" + settings.callRounds() + " alternating rounds of "
+                + settings.measured() + " calls after " + settings.warmUp() + " warm-up calls)"));
+        List<String> align = new ArrayList<>(List.of("---"));
+        for (String n : names) {
+            header.add(n);
+            align.add("---:");
+        }
+        row(header.toArray(String[]::new));
+        row(align.toArray(String[]::new));
+        perCallRow(names, "stable: allocated bytes per call, calling thread", "alloc_bytes_per_call_thread", "%.0f");
+        perCallRow(names, "stable: allocated bytes per call, all threads", "alloc_bytes_per_call", "%.0f");
+        perCallRow(names, "stable under light load: CPU ns per call, calling thread", "cpu_ns_per_call_thread", "%.0f");
+        perCallRow(names, "CPU ns per call, whole JVM (GC, JIT)", "cpu_ns_per_call_process", "%.0f");
+        perCallRow(names, "wall clock, not stable on a shared machine: calls/s", "calls_per_s", "%.0f");
+        perCallRow(names, "wall clock, not stable on a shared machine: p50 us", "p50_us", "%.0f");
+        perCallRow(names, "wall clock, not stable on a shared machine: p99 us", "p99_us", "%.0f");
+        return String.join("\n", rows) + "\n";
+    }
+
+    private void perCallRow(List<String> names, String label, String key, String format) {
+        List<String> cells = new ArrayList<>(List.of(label));
+        double none = calls.containsKey(Bench.NONE) ? medianOf(Bench.NONE, key) : Double.NaN;
+        for (String n : names) {
+            List<Double> values = calls.get(n).get(key);
+            String cell = values == null ? "" : withRange(values, format);
+            if (values != null && !n.equals(Bench.NONE) && !Double.isNaN(none)) {
+                cell += " (" + f(format.replace("%", "%+"), median(values) - none) + ")";
+            }
+            cells.add(cell);
+        }
+        row(cells.toArray(String[]::new));
+    }
+
     /** Only the rows of the retained bytes per idle scope ({@code -Dbench.only=idle-scopes}). */
     String idleScopesMarkdown() {
         row("metric", "none", "tokenguard", "otel-agent", "target", "met?");

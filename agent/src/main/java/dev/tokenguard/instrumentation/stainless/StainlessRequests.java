@@ -1,5 +1,8 @@
 package dev.tokenguard.instrumentation.stainless;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -23,6 +26,27 @@ public final class StainlessRequests {
     private static final class Json {
         static final ObjectMapper MAPPER = new ObjectMapper();
     }
+
+    /**
+     * jackson-core alone: what every call reads of its request is read with the streaming parser. Field names are
+     * not canonicalized: a request is read once, and a parser with a symbol table makes a child table each time.
+     */
+    private static final JsonFactory STREAMING = JsonFactory.builder()
+            .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).build();
+    private static final List<String> OUTPUT_CAP_FIELDS = List.of("max_completion_tokens", "max_tokens",
+            "max_output_tokens");
+
+    /** The SDK's own JSON mapper and its {@code writeValueAsString}, per SDK object-mappers class name and loader. */
+    private record SdkMapper(Object mapper, Method write) {
+    }
+
+    private static final ClassValue<java.util.concurrent.ConcurrentHashMap<String, SdkMapper>> SDK_MAPPERS =
+            new ClassValue<>() {
+                @Override
+                protected java.util.concurrent.ConcurrentHashMap<String, SdkMapper> computeValue(Class<?> type) {
+                    return new java.util.concurrent.ConcurrentHashMap<>(2);
+                }
+            };
 
     private static final ClassValue<Field> CLIENT_OPTIONS = new ClassValue<>() {
         @Override
@@ -79,18 +103,42 @@ public final class StainlessRequests {
 
     /** The request body as the SDK would send it, or null when it cannot be read. */
     static JsonNode body(StainlessSdk sdk, Object params) {
+        String json = bodyJson(sdk, params);
+        if (json == null) {
+            return null;
+        }
+        try {
+            return Json.MAPPER.readTree(json);
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** The request body as the JSON text the SDK would send, or null when it cannot be read. */
+    static String bodyJson(StainlessSdk sdk, Object params) {
         try {
             Object body = SdkObjects.get(params, "_body");
             if (body == null) {
                 return null;
             }
-            Class<?> mappers = Class.forName(sdk.objectMappers(), false, params.getClass().getClassLoader());
-            Object mapper = mappers.getMethod("jsonMapper").invoke(null);
-            Method write = mapper.getClass().getMethod("writeValueAsString", Object.class);
-            return Json.MAPPER.readTree((String) write.invoke(mapper, body));
-        } catch (ReflectiveOperationException | RuntimeException | java.io.IOException | LinkageError e) {
+            SdkMapper m = sdkMapper(sdk, params.getClass());
+            return (String) m.write().invoke(m.mapper(), body);
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
             return null;
         }
+    }
+
+    /** The SDK's mapper, looked up once per class loader (the params class stands for its SDK's loader). */
+    private static SdkMapper sdkMapper(StainlessSdk sdk, Class<?> paramsType) throws ReflectiveOperationException {
+        var bySdk = SDK_MAPPERS.get(paramsType);
+        SdkMapper m = bySdk.get(sdk.objectMappers());
+        if (m == null) {
+            Class<?> mappers = Class.forName(sdk.objectMappers(), false, paramsType.getClassLoader());
+            Object mapper = mappers.getMethod("jsonMapper").invoke(null);
+            m = new SdkMapper(mapper, mapper.getClass().getMethod("writeValueAsString", Object.class));
+            bySdk.put(sdk.objectMappers(), m);
+        }
+        return m;
     }
 
     /**
@@ -122,28 +170,91 @@ public final class StainlessRequests {
     public record Reservable(String text, Long outputCap) {
     }
 
-    /** The text and output cap of a request; null when the request cannot be read. */
+    /**
+     * The text and output cap of a request; null when the request cannot be read. Read with jackson-core's streaming
+     * parser (no tree, no databind): the text of the prompt fields in the order {@code fields} names them, each
+     * string followed by a newline, leaving out {@code role}, {@code type} and {@code cache_control} members; the
+     * cap is the first of {@code max_completion_tokens}, {@code max_tokens}, {@code max_output_tokens} that is a
+     * positive number.
+     */
     public static Reservable reservable(StainlessSdk sdk, Object params, List<String> fields) {
-        JsonNode json = body(sdk, params);
+        String json = bodyJson(sdk, params);
         if (json == null) {
             return null;
         }
-        StringBuilder text = new StringBuilder();
-        for (String field : fields) {
-            JsonNode node = json.get(field);
-            if (node != null) {
-                collectText(node, text);
+        StringBuilder[] texts = new StringBuilder[fields.size()];
+        long[] caps = new long[OUTPUT_CAP_FIELDS.size()];
+        try (JsonParser p = STREAMING.createParser(json)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return null;
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken value = p.nextToken();
+                int field = fields.indexOf(name);
+                int cap = OUTPUT_CAP_FIELDS.indexOf(name);
+                if (field >= 0) {
+                    texts[field] = new StringBuilder();
+                    collectText(p, texts[field]);
+                } else if (cap >= 0 && value.isNumeric()) {
+                    caps[cap] = outputCap(p);
+                } else {
+                    p.skipChildren();
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
+        StringBuilder text;
+        if (texts.length == 1) {
+            text = texts[0] == null ? new StringBuilder() : texts[0];
+        } else {
+            text = new StringBuilder();
+            for (StringBuilder t : texts) {
+                if (t != null) {
+                    text.append(t);
+                }
             }
         }
         Long cap = null;
-        for (String field : List.of("max_completion_tokens", "max_tokens", "max_output_tokens")) {
-            JsonNode node = json.get(field);
-            if (node != null && node.canConvertToLong() && node.asLong() > 0) {
-                cap = node.asLong();
+        for (long c : caps) {
+            if (c > 0) {
+                cap = c;
                 break;
             }
         }
         return new Reservable(text.toString(), cap);
+    }
+
+    /** A numeric cap as a whole number of tokens (a fraction is cut, as JsonNode.asLong does); 0 when out of range. */
+    private static long outputCap(JsonParser p) throws java.io.IOException {
+        if (p.currentToken() == JsonToken.VALUE_NUMBER_INT) {
+            return p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? 0 : p.getLongValue();
+        }
+        double d = p.getDoubleValue();
+        return d >= Long.MIN_VALUE && d <= Long.MAX_VALUE ? (long) d : 0;
+    }
+
+    /** The streaming form of {@link #collectText(JsonNode, StringBuilder)}, from the parser's current token. */
+    private static void collectText(JsonParser p, StringBuilder text) throws java.io.IOException {
+        JsonToken t = p.currentToken();
+        if (t == JsonToken.VALUE_STRING) {
+            text.append(p.getTextCharacters(), p.getTextOffset(), p.getTextLength()).append('\n');
+        } else if (t == JsonToken.START_ARRAY) {
+            while (p.nextToken() != JsonToken.END_ARRAY) {
+                collectText(p, text);
+            }
+        } else if (t == JsonToken.START_OBJECT) {
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String key = p.currentName();
+                p.nextToken();
+                if (key.equals("role") || key.equals("type") || key.equals("cache_control")) {
+                    p.skipChildren();
+                } else {
+                    collectText(p, text);
+                }
+            }
+        }
     }
 
     private static int collectText(JsonNode node, StringBuilder text) {
