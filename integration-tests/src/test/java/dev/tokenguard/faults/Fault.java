@@ -46,7 +46,7 @@ record Fault(String name, String mode, String scenario, boolean exactCharge, Str
                         "a stream that never ends (2 s client timeout)"),
                 new Fault("huge", "huge", "chat", true, "a 50 MB answer"),
                 new Fault("usage-unasked", "usage-unasked", "stream", true,
-                        "a gateway that ends every stream with a usage chunk nobody asked for"),
+                        "a gateway that appends its own usage chunk to every stream, asked or not"),
                 new Fault("usage-unasked-asked", "usage-unasked~asked", "stream-usage", true,
                         "the same gateway, the app asks for usage itself"));
     }

@@ -11,6 +11,8 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -237,10 +239,13 @@ final class FaultServer implements AutoCloseable {
                 sendBytes(ex, 200, hugeBody());
             }
             case "usage-unasked" -> {
-                // an OpenAI-compatible gateway that always ends a stream with a usage chunk, asked or not
+                // an OpenAI-compatible gateway that appends its own usage chunk to every stream, after the one its
+                // upstream adds when the request asks for usage
                 bill(mode);
                 if (stream) {
-                    stream(ex, chunks(asked, true));
+                    List<ObjectNode> chunks = chunks(asked, asked);
+                    chunks.add(usageOnly(usage(INPUT, OUTPUT)));
+                    stream(ex, chunks);
                 } else {
                     send(ex, 200, completion(usage(INPUT, OUTPUT)));
                 }
@@ -344,8 +349,8 @@ final class FaultServer implements AutoCloseable {
     }
 
     /** The chunks of a stream; {@code usageNull}: the others carry {@code "usage":null} (as asked streams do). */
-    private static java.util.List<ObjectNode> chunks(boolean usageNull, boolean usageChunk) {
-        java.util.List<ObjectNode> list = new java.util.ArrayList<>();
+    private static List<ObjectNode> chunks(boolean usageNull, boolean usageChunk) {
+        List<ObjectNode> list = new ArrayList<>();
         for (String piece : PIECES) {
             list.add(chunk(piece, null, usageNull));
         }
@@ -357,8 +362,8 @@ final class FaultServer implements AutoCloseable {
     }
 
     /** A stream whose usage chunk (sent when asked) carries {@code mode}'s broken usage. */
-    private static java.util.List<ObjectNode> usageChunks(String mode, ObjectNode usage, boolean asked) {
-        java.util.List<ObjectNode> list = chunks(asked, false);
+    private static List<ObjectNode> usageChunks(String mode, ObjectNode usage, boolean asked) {
+        List<ObjectNode> list = chunks(asked, false);
         if (asked) {
             ObjectNode last = usageOnly(usage(0, 0));
             if (usage == null) {
@@ -385,7 +390,7 @@ final class FaultServer implements AutoCloseable {
         return root;
     }
 
-    private static void stream(HttpExchange ex, java.util.List<ObjectNode> chunks) throws IOException {
+    private static void stream(HttpExchange ex, List<ObjectNode> chunks) throws IOException {
         OutputStream out = startStream(ex);
         for (ObjectNode c : chunks) {
             writeEvent(out, JSON.writeValueAsString(c));

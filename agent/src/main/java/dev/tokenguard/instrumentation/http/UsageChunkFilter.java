@@ -13,7 +13,9 @@ import java.io.IOException;
  * every other chunk carries {@code "usage":null} too, and that member is taken out of them. Each event is held until the
  * blank line that ends it and then passed on whole (or dropped); an event longer than {@value #MAX_EVENT} bytes is
  * passed on as it comes and never dropped. Use it only when the agent added {@code include_usage}: when the app
- * asked for usage itself, the chunk is the app's.
+ * asked for usage itself, the chunk is the app's. Asking adds one chunk, so only the first usage-only chunk is
+ * hidden: a further one is the server's own (a gateway that appends its usage whether asked or not) and the app
+ * sees it, as it would without the agent.
  */
 public final class UsageChunkFilter {
     static final int MAX_EVENT = 1024 * 1024;
@@ -96,7 +98,7 @@ public final class UsageChunkFilter {
         }
         byte[] raw = event.toByteArray();
         event.reset();
-        if (isUsageOnlyChunk(dataOf(raw))) {
+        if (hidden == 0 && isUsageOnlyChunk(dataOf(raw))) {
             droppedLast = true;
             hidden++;
             return;

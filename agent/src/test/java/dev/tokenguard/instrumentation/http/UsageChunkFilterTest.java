@@ -56,6 +56,25 @@ class UsageChunkFilterTest {
         assertEquals(WireFeed.PIECES.size(), runs);
     }
 
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aGatewaysOwnUsageChunkAfterTheAskedOneReachesTheApp(boolean crlf) {
+        // a gateway that appends its usage to every stream: asked, it sends the upstream's usage chunk and its own
+        String gateway = USAGE.replace("\"prompt_tokens\":9", "\"prompt_tokens\":10");
+        String with = FIRST + LAST + USAGE + gateway + DONE;
+        String without = app(FIRST + LAST) + gateway + DONE;
+        if (crlf) {
+            with = WireFeed.crlf(with);
+            without = WireFeed.crlf(without);
+        }
+        int runs = 0;
+        for (int piece : WireFeed.PIECES) {
+            assertEquals(without, filtered(with, piece), "pieces of " + piece);
+            runs++;
+        }
+        assertEquals(WireFeed.PIECES.size(), runs);
+    }
+
     @Test
     void aNullUsageMemberIsTakenOutWhereverItStandsAndNothingElseIs() {
         assertEquals("data: {\"id\":\"x\",\"choices\":[] }\n\n", new String(UsageChunkFilter.withoutNullUsage(

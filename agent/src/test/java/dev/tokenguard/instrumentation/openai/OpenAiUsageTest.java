@@ -74,4 +74,23 @@ class OpenAiUsageTest {
             assertEquals("Hi", stream.text().toString());
         }
     }
+
+    @Test
+    void aGatewaysOwnUsageChunkAfterTheAskedOneReachesTheApp() throws Exception {
+        String content = """
+                {"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini",
+                 "choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}""";
+        String asked = """
+                {"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[],
+                 "usage":{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12}}""";
+        String gateways = asked.replace("\"prompt_tokens\":9", "\"prompt_tokens\":10");
+        StreamAccumulator stream = OpenAiApis.CHAT.newStream(true);
+        assertTrue(stream.onElement(ObjectMappers.jsonMapper().readValue(content, ChatCompletionChunk.class)));
+        assertFalse(stream.onElement(ObjectMappers.jsonMapper().readValue(asked, ChatCompletionChunk.class)),
+                "the chunk the agent's asking added");
+        assertTrue(stream.onElement(ObjectMappers.jsonMapper().readValue(gateways, ChatCompletionChunk.class)),
+                "the gateway's own chunk, which the app sees without the agent too");
+        assertEquals(10, stream.finalUsage().inputTokens());
+        assertEquals(3, stream.finalUsage().outputTokens());
+    }
 }
