@@ -234,9 +234,9 @@ final class FaultServer implements AutoCloseable {
                     Thread.currentThread().interrupt();
                 }
             }
-            case "huge" -> {
+            case "huge", "huge-string" -> {
                 bill(mode);
-                sendBytes(ex, 200, hugeBody());
+                sendBytes(ex, 200, hugeBody(behaviour.equals("huge") ? 5 : 1));
             }
             case "usage-unasked" -> {
                 // an OpenAI-compatible gateway that appends its own usage chunk to every stream, after the one its
@@ -417,16 +417,31 @@ final class FaultServer implements AutoCloseable {
         sendRaw(ex, status, "application/json", JSON.writeValueAsString(body));
     }
 
-    private static byte[] huge;
+    private static final Map<Integer, byte[]> HUGE = new ConcurrentHashMap<>();
 
-    /** A 50 MB chat completion: its content is {@value #HUGE_CHARS} times {@code x}. */
-    private static synchronized byte[] hugeBody() throws IOException {
-        if (huge == null) {
+    /**
+     * A chat completion of {@value #HUGE_CHARS} characters of {@code x} in {@code choices} choices of equal length
+     * (one 50 MB string is more than the SDK's JSON reader takes; five strings of 10 MB are not).
+     */
+    private static byte[] hugeBody(int choices) {
+        return HUGE.computeIfAbsent(choices, n -> {
             ObjectNode c = completion(usage(INPUT, OUTPUT));
-            ((ObjectNode) c.path("choices").get(0).path("message")).put("content", "x".repeat(HUGE_CHARS));
-            huge = JSON.writeValueAsBytes(c);
-        }
-        return huge;
+            ArrayNode all = (ArrayNode) c.path("choices");
+            ObjectNode first = (ObjectNode) all.get(0);
+            all.removeAll();
+            String content = "x".repeat(HUGE_CHARS / n);
+            for (int i = 0; i < n; i++) {
+                ObjectNode choice = first.deepCopy();
+                choice.put("index", i);
+                ((ObjectNode) choice.path("message")).put("content", content);
+                all.add(choice);
+            }
+            try {
+                return JSON.writeValueAsBytes(c);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
     }
 
     private static void sendBytes(HttpExchange ex, int status, byte[] bytes) throws IOException {

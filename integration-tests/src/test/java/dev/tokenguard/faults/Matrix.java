@@ -382,6 +382,15 @@ final class Matrix implements AutoCloseable {
                 .append("readable usage the agent charges a local estimate (`usage_source` `estimated`), so the two differ.\n\n");
         md.append("## Server faults\n\n");
         table(md, server);
+        md.append("""
+
+                A usage chunk nobody asked for: when the app's chat stream does not ask for usage, the agent adds \
+                `stream_options.include_usage` and hides the one usage-only chunk that this adds. A gateway that \
+                appends its own usage chunk to every stream sends one more when asked; the agent hides only the first \
+                usage-only chunk, so the gateway's own reaches the app as it does without the agent (row \
+                `usage-unasked`). A server that sends exactly one usage chunk whether asked or not cannot be told from \
+                one that honours the request: that chunk is hidden from an app that did not ask for it.
+                """);
         md.append("\n## Process faults\n\n");
         table(md, process);
         md.append("""
