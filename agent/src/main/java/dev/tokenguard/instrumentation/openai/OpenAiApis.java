@@ -157,7 +157,15 @@ final class OpenAiApis {
                 }
                 return true;
             }
-            appendText(OpenAiUsage.chunkText(chunk));
+            String text = OpenAiUsage.chunkText(chunk);
+            appendText(text);
+            // the chunk the ask added, with its usage left out or null: no choices, after the last finish reason (an
+            // Azure OpenAI stream's first chunk has no choices too, but comes before any)
+            if (hideUsageChunk && !hidden && text == null && !finishReasons.isEmpty()
+                    && SdkObjects.get(chunk, "choices") instanceof List<?> l && l.isEmpty()) {
+                hidden = true;
+                return false;
+            }
             return true;
         }
     }
