@@ -47,8 +47,11 @@ final class Matrix implements AutoCloseable {
     }
 
     /** What one run (one JVM, or a series for the SIGKILL row) left behind, for the secrets scan. */
-    private record Run(ScenarioJvm.Outputs outputs, List<String> jsonl, String spans) {
+    private record Run(ScenarioJvm.Outputs outputs, List<String> jsonl, String spans, int spanCount) {
     }
+
+    /** Spans the fake OTLP receiver decoded in the server-fault runs: the secrets scan read them all. */
+    int spansScanned;
 
     private Map<String, String> env() {
         return Map.of("OPENAI_API_KEY", apiKey);
@@ -93,7 +96,10 @@ final class Matrix implements AutoCloseable {
             args.add(f.name() + "=" + server.baseUrl(f.mode()) + "=" + f.scenario());
         }
         ScenarioJvm.Outputs out = ScenarioJvm.start(dir, agentArgs, otel(), env(), APP, args).await(300);
-        return new Run(out, ScenarioJvm.jsonlLines(dir.resolve("tokenguard-sessions")), spansText());
+        int spans = receiver.traces.stream().mapToInt(t -> t.getResourceSpansList().stream()
+                .mapToInt(rs -> rs.getScopeSpansList().stream().mapToInt(ss -> ss.getSpansCount()).sum()).sum()).sum();
+        spansScanned += spans;
+        return new Run(out, ScenarioJvm.jsonlLines(dir.resolve("tokenguard-sessions")), spansText(), spans);
     }
 
     /**
