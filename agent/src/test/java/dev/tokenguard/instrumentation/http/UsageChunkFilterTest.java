@@ -76,6 +76,22 @@ class UsageChunkFilterTest {
     }
 
     @Test
+    void theAskedChunkIsHiddenWhenItsUsageIsMissingOrNullButAFirstChunkWithoutChoicesIsNot() {
+        String filter = "data: {\"id\":\"\",\"choices\":[],\"prompt_filter_results\":[]}\n\n";
+        int runs = 0;
+        for (String usage : new String[] {"", ",\"usage\":null"}) {
+            String asked = "data: " + CHUNK + "\"choices\":[]" + usage + "}\n\n";
+            String with = filter + FIRST + LAST + asked + DONE;
+            String without = filter + app(FIRST + LAST) + DONE;
+            for (int piece : WireFeed.PIECES) {
+                assertEquals(without, filtered(with, piece), "pieces of " + piece + ", usage '" + usage + "'");
+                runs++;
+            }
+        }
+        assertEquals(2 * WireFeed.PIECES.size(), runs);
+    }
+
+    @Test
     void aNullUsageMemberIsTakenOutWhereverItStandsAndNothingElseIs() {
         assertEquals("data: {\"id\":\"x\",\"choices\":[] }\n\n", new String(UsageChunkFilter.withoutNullUsage(
                 "data: {\"id\":\"x\",\"choices\":[] , \"usage\" : null}\n\n".getBytes(StandardCharsets.UTF_8)),
