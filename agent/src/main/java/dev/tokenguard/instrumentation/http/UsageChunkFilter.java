@@ -13,7 +13,9 @@ import java.io.IOException;
  * every other chunk carries {@code "usage":null} too, and that member is taken out of them. Each event is held until the
  * blank line that ends it and then passed on whole (or dropped); an event longer than {@value #MAX_EVENT} bytes is
  * passed on as it comes and never dropped. Use it only when the agent added {@code include_usage}: when the app
- * asked for usage itself, the chunk is the app's.
+ * asked for usage itself, the chunk is the app's. Asking adds one chunk, so only the first usage-only chunk is
+ * hidden: a further one is the server's own (a gateway that appends its usage whether asked or not) and the app
+ * sees it, as it would without the agent.
  */
 public final class UsageChunkFilter {
     static final int MAX_EVENT = 1024 * 1024;
@@ -26,6 +28,7 @@ public final class UsageChunkFilter {
     private boolean lfAfterDispatch;
     private boolean droppedLast;
     private int hidden;
+    private boolean finishSeen;
 
     /** The bytes the app may read now, out of the next piece of the stream (possibly none). */
     public byte[] filter(byte[] b, int off, int len) {
@@ -96,10 +99,16 @@ public final class UsageChunkFilter {
         }
         byte[] raw = event.toByteArray();
         event.reset();
-        if (isUsageOnlyChunk(dataOf(raw))) {
-            droppedLast = true;
-            hidden++;
-            return;
+        if (hidden == 0) {
+            byte[] data = dataOf(raw);
+            // the chunk the ask added: usage-only, or (its usage left out or null) without choices after the last
+            // finish reason; an Azure OpenAI stream's first chunk has no choices too, but comes before any
+            if (isUsageOnlyChunk(data) || (finishSeen && hasNoChoices(data))) {
+                droppedLast = true;
+                hidden++;
+                return;
+            }
+            finishSeen = finishSeen || hasFinishReason(data);
         }
         byte[] passed = withoutNullUsage(raw);
         out.write(passed, 0, passed.length);
@@ -223,6 +232,67 @@ public final class UsageChunkFilter {
             i = end < raw.length && raw[end] == '\r' && end + 1 < raw.length && raw[end + 1] == '\n' ? end + 2 : end + 1;
         }
         return data.toByteArray();
+    }
+
+    /** Whether an event's data is a JSON object whose {@code choices} is an empty array. */
+    static boolean hasNoChoices(byte[] data) {
+        if (data.length == 0 || data[0] != '{') {
+            return false;
+        }
+        try (JsonParser p = JsonWalker.FACTORY.createParser(data)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return false;
+            }
+            boolean emptyChoices = false;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken v = p.nextToken();
+                if (name.equals("choices")) {
+                    emptyChoices = v == JsonToken.START_ARRAY && p.nextToken() == JsonToken.END_ARRAY;
+                    if (!emptyChoices) {
+                        p.skipChildren();
+                    }
+                } else {
+                    p.skipChildren();
+                }
+            }
+            return emptyChoices;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** Whether an event's data is a chat completion chunk one of whose choices has a {@code finish_reason}. */
+    static boolean hasFinishReason(byte[] data) {
+        if (data.length == 0 || data[0] != '{') {
+            return false;
+        }
+        try (JsonParser p = JsonWalker.FACTORY.createParser(data)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return false;
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken v = p.nextToken();
+                if (!name.equals("choices") || v != JsonToken.START_ARRAY) {
+                    p.skipChildren();
+                    continue;
+                }
+                while (p.nextToken() == JsonToken.START_OBJECT) {
+                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                        String field = p.currentName();
+                        JsonToken fv = p.nextToken();
+                        if (field.equals("finish_reason") && fv == JsonToken.VALUE_STRING) {
+                            return true;
+                        }
+                        p.skipChildren();
+                    }
+                }
+            }
+            return false;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /**

@@ -122,9 +122,14 @@ final class OpenAiApis {
         }
     };
 
-    /** A chat stream: usage in the last chunk (which the app does not see when the agent asked for it). */
+    /**
+     * A chat stream: usage in the last chunk. When the agent asked for it, the one usage-only chunk that asking adds
+     * is hidden from the app; any further usage-only chunk is the server's own (a gateway that appends its usage
+     * whether asked or not) and reaches the app as it would without the agent.
+     */
     static final class ChatStream extends StreamAccumulator {
         private final boolean hideUsageChunk;
+        private boolean hidden;
 
         ChatStream(boolean hideUsageChunk) {
             this.hideUsageChunk = hideUsageChunk;
@@ -146,9 +151,21 @@ final class OpenAiApis {
                 appendText(text);
                 boolean usageOnly = text == null
                         && SdkObjects.get(chunk, "choices") instanceof List<?> l && l.isEmpty();
-                return !(hideUsageChunk && usageOnly);
+                if (hideUsageChunk && usageOnly && !hidden) {
+                    hidden = true;
+                    return false;
+                }
+                return true;
             }
-            appendText(OpenAiUsage.chunkText(chunk));
+            String text = OpenAiUsage.chunkText(chunk);
+            appendText(text);
+            // the chunk the ask added, with its usage left out or null: no choices, after the last finish reason (an
+            // Azure OpenAI stream's first chunk has no choices too, but comes before any)
+            if (hideUsageChunk && !hidden && text == null && !finishReasons.isEmpty()
+                    && SdkObjects.get(chunk, "choices") instanceof List<?> l && l.isEmpty()) {
+                hidden = true;
+                return false;
+            }
             return true;
         }
     }

@@ -79,12 +79,14 @@ abstract class SpringAiStream {
 
     /**
      * An OpenAI chat stream: the usage arrives in the last chunk, with no choices, when the request
-     * asked for it ({@code stream_options.include_usage}); a usage-only chunk the agent asked for is
-     * hidden from the app, which then reads the stream it would have read without the agent.
+     * asked for it ({@code stream_options.include_usage}); the one usage-only chunk the agent's asking adds is
+     * hidden from the app, which then reads the stream it would have read without the agent (a further usage-only
+     * chunk is the server's own, and the app sees it).
      */
     static final class OpenAi extends SpringAiStream {
         private final boolean hideUsageChunk;
         private volatile Object usage;
+        private boolean hidden;
 
         OpenAi(boolean hideUsageChunk) {
             this.hideUsageChunk = hideUsageChunk;
@@ -101,7 +103,11 @@ abstract class SpringAiStream {
             Object u = SdkObjects.get(chunk, "usage");
             if (u != null) {
                 usage = u;
-                return !(hideUsageChunk && choices.isEmpty());
+                if (hideUsageChunk && choices.isEmpty() && !hidden) {
+                    hidden = true;
+                    return false;
+                }
+                return true;
             }
             return true;
         }

@@ -7,6 +7,7 @@ import dev.tokenguard.core.Usage;
 import dev.tokenguard.core.UsageSource;
 import dev.tokenguard.instrumentation.Callbacks;
 import dev.tokenguard.instrumentation.GovernedCall;
+import dev.tokenguard.instrumentation.SdkObjects;
 import dev.tokenguard.instrumentation.StreamObserver;
 
 import java.util.List;
@@ -116,9 +117,15 @@ final class StainlessCall implements GovernedCall, ResponseListener, StreamObser
         return value;
     }
 
+    /**
+     * An error status cost nothing: the SDK's error handler throws its service exception, which carries the
+     * status code. Any other failure (a body cut off, not JSON, too large to read) comes after the provider
+     * answered, so it generated, and billed, the answer: the call is charged a local estimate.
+     */
     @Override
     public void parseFailed(Throwable error) {
-        call.fail(error, Usage.UNKNOWN);
+        boolean errorStatus = SdkObjects.number(error, "statusCode") != null;
+        call.fail(error, errorStatus ? Usage.UNKNOWN : estimate(null, null, null, null, List.of()));
     }
 
     @Override
@@ -176,8 +183,16 @@ final class StainlessCall implements GovernedCall, ResponseListener, StreamObser
         String requestModel = call.request().requestModel();
         Long input = partial != null && partial.inputTokens() != null ? partial.inputTokens()
                 : StainlessRequests.estimateInputTokens(site.sdk(), params, api().promptFields(), requestModel);
-        Long out = !api().producesOutput() ? null
-                : output == null ? (site.streaming() ? 0L : null) : TokenEstimator.estimate(requestModel, output);
+        // no output text: a stream produced none yet (0), a plain response's is unknown (null); written out, as a
+        // conditional expression mixing long and null would unbox the null
+        Long out = null;
+        if (api().producesOutput()) {
+            if (output != null) {
+                out = TokenEstimator.estimate(requestModel, output);
+            } else if (site.streaming()) {
+                out = 0L;
+            }
+        }
         return new Usage(input, out, partial == null ? null : partial.cacheReadTokens(),
                 partial == null ? null : partial.cacheWriteTokens(), null, model, id, reasons,
                 UsageSource.ESTIMATED);

@@ -56,6 +56,41 @@ class UsageChunkFilterTest {
         assertEquals(WireFeed.PIECES.size(), runs);
     }
 
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aGatewaysOwnUsageChunkAfterTheAskedOneReachesTheApp(boolean crlf) {
+        // a gateway that appends its usage to every stream: asked, it sends the upstream's usage chunk and its own
+        String gateway = USAGE.replace("\"prompt_tokens\":9", "\"prompt_tokens\":10");
+        String with = FIRST + LAST + USAGE + gateway + DONE;
+        String without = app(FIRST + LAST) + gateway + DONE;
+        if (crlf) {
+            with = WireFeed.crlf(with);
+            without = WireFeed.crlf(without);
+        }
+        int runs = 0;
+        for (int piece : WireFeed.PIECES) {
+            assertEquals(without, filtered(with, piece), "pieces of " + piece);
+            runs++;
+        }
+        assertEquals(WireFeed.PIECES.size(), runs);
+    }
+
+    @Test
+    void theAskedChunkIsHiddenWhenItsUsageIsMissingOrNullButAFirstChunkWithoutChoicesIsNot() {
+        String filter = "data: {\"id\":\"\",\"choices\":[],\"prompt_filter_results\":[]}\n\n";
+        int runs = 0;
+        for (String usage : new String[] {"", ",\"usage\":null"}) {
+            String asked = "data: " + CHUNK + "\"choices\":[]" + usage + "}\n\n";
+            String with = filter + FIRST + LAST + asked + DONE;
+            String without = filter + app(FIRST + LAST) + DONE;
+            for (int piece : WireFeed.PIECES) {
+                assertEquals(without, filtered(with, piece), "pieces of " + piece + ", usage '" + usage + "'");
+                runs++;
+            }
+        }
+        assertEquals(2 * WireFeed.PIECES.size(), runs);
+    }
+
     @Test
     void aNullUsageMemberIsTakenOutWhereverItStandsAndNothingElseIs() {
         assertEquals("data: {\"id\":\"x\",\"choices\":[] }\n\n", new String(UsageChunkFilter.withoutNullUsage(

@@ -106,4 +106,60 @@ class OpenAiUnreadableUsageTest {
         }
         assertEquals(charged, calls.get(3).get("budget").get(0).get("used").asLong(), "every estimate was charged");
     }
+
+    @org.junit.jupiter.api.Test
+    void aCutOffBodyIsChargedAnEstimateAnErrorStatusNothing() throws Exception {
+        com.sun.net.httpserver.HttpServer broken = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        broken.createContext("/", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            boolean limited = exchange.getRequestURI().getPath().startsWith("/limited/");
+            byte[] body = (limited ? "{\"error\":{\"message\":\"Rate limit reached\",\"type\":\"requests\"}}"
+                    : "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("content-type", "application/json");
+            exchange.sendResponseHeaders(limited ? 429 : 200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        broken.start();
+        String base = "http://127.0.0.1:" + broken.getAddress().getPort();
+        try {
+            List<String> seen = new ArrayList<>();
+            for (String path : List.of("/cut/v1", "/limited/v1")) {
+                OpenAIClient c = OpenAIOkHttpClient.builder().baseUrl(base + path).apiKey("sk-x").maxRetries(0).build();
+                try {
+                    c.chat().completions().create(ChatCompletionCreateParams.builder().model(ChatModel.GPT_4O_MINI)
+                            .addUserMessage("The printer on floor 3 jams every morning").build());
+                } catch (RuntimeException e) {
+                    seen.add(e.getClass().getSimpleName());
+                } finally {
+                    c.close();
+                }
+            }
+            assertEquals(List.of("OpenAIInvalidDataException", "RateLimitException"), seen);
+        } finally {
+            broken.stop(0);
+        }
+        List<JsonNode> calls = calls();
+        assertEquals(2, calls.size(), calls::toString);
+        JsonNode cut = calls.get(0);
+        assertEquals("error", cut.get("status").asText(), cut.toString());
+        assertEquals("estimated", cut.get("usage_source").asText(), cut.toString());
+        assertTrue(cut.get("input_tokens").asLong() > 0, "the provider answered 200: its input was spent: " + cut);
+        JsonNode limited = calls.get(1);
+        assertEquals("error", limited.get("status").asText(), limited.toString());
+        assertEquals(0, limited.path("total_tokens").asLong(0), "a 429 cost nothing: " + limited);
+    }
+
+    @org.junit.jupiter.api.Test
+    void aRawResponseClosedUnparsedIsChargedAnEstimate() throws Exception {
+        client.chat().completions().withRawResponse().create(ChatCompletionCreateParams.builder()
+                .model(ChatModel.GPT_4O_MINI).addUserMessage("The printer on floor 3 jams every morning").build()).close();
+        assertEquals(1, server.requestCount());
+        List<JsonNode> calls = calls();
+        assertEquals(1, calls.size(), calls::toString);
+        assertEquals("estimated", calls.get(0).get("usage_source").asText(), calls.toString());
+        assertTrue(calls.get(0).get("input_tokens").asLong() > 0, calls.toString());
+    }
 }

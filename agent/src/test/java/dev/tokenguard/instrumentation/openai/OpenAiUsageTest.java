@@ -74,4 +74,52 @@ class OpenAiUsageTest {
             assertEquals("Hi", stream.text().toString());
         }
     }
+
+    @Test
+    void aGatewaysOwnUsageChunkAfterTheAskedOneReachesTheApp() throws Exception {
+        String content = """
+                {"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini",
+                 "choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}""";
+        String asked = """
+                {"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[],
+                 "usage":{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12}}""";
+        String gateways = asked.replace("\"prompt_tokens\":9", "\"prompt_tokens\":10");
+        StreamAccumulator stream = OpenAiApis.CHAT.newStream(true);
+        assertTrue(stream.onElement(ObjectMappers.jsonMapper().readValue(content, ChatCompletionChunk.class)));
+        assertFalse(stream.onElement(ObjectMappers.jsonMapper().readValue(asked, ChatCompletionChunk.class)),
+                "the chunk the agent's asking added");
+        assertTrue(stream.onElement(ObjectMappers.jsonMapper().readValue(gateways, ChatCompletionChunk.class)),
+                "the gateway's own chunk, which the app sees without the agent too");
+        assertEquals(10, stream.finalUsage().inputTokens());
+        assertEquals(3, stream.finalUsage().outputTokens());
+    }
+
+    @Test
+    void theAskedChunkIsHiddenEvenWhenItsUsageIsMissingOrNullButAnEarlyChunkWithoutChoicesIsNot() throws Exception {
+        String filter = """
+                {"id":"","object":"","created":0,"model":"","choices":[],"prompt_filter_results":[]}""";
+        String content = """
+                {"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini",
+                 "choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}""";
+        String last = """
+                {"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini",
+                 "choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}""";
+        String missing = """
+                {"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[]}""";
+        String nulled = """
+                {"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[],"usage":null}""";
+        int runs = 0;
+        for (String usageChunk : List.of(missing, nulled)) {
+            StreamAccumulator stream = OpenAiApis.CHAT.newStream(true);
+            assertTrue(stream.onElement(ObjectMappers.jsonMapper().readValue(filter, ChatCompletionChunk.class)),
+                    "a chunk without choices before any finish reason is the server's own");
+            assertTrue(stream.onElement(ObjectMappers.jsonMapper().readValue(content, ChatCompletionChunk.class)));
+            assertTrue(stream.onElement(ObjectMappers.jsonMapper().readValue(last, ChatCompletionChunk.class)));
+            assertFalse(stream.onElement(ObjectMappers.jsonMapper().readValue(usageChunk, ChatCompletionChunk.class)),
+                    usageChunk);
+            assertNull(stream.finalUsage());
+            runs++;
+        }
+        assertEquals(2, runs);
+    }
 }

@@ -1,0 +1,37 @@
+package dev.tokenguard.faults;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The cheapest rows of the fault matrix ({@link FaultMatrix}) in the default build: a well-formed stream, a cut-off
+ * JSON body, an absurd usage, and a gateway's usage chunk nobody asked for, each with and without the agent.
+ */
+class ServerFaultsIT {
+    @TempDir
+    Path work;
+
+    @Test
+    void theCheapestFaultsEndWithTheAgentAsTheyDoWithout() throws Exception {
+        List<Matrix.Row> rows;
+        int spans;
+        try (Matrix matrix = new Matrix(work)) {
+            rows = matrix.serverFaults(Fault.smoke());
+            spans = matrix.spansScanned;
+        }
+        String markdown = Matrix.markdown(rows, List.of(), FaultMatrix.COMMAND);
+        assertEquals(4, rows.size(), markdown);
+        for (Matrix.Row row : rows) {
+            assertTrue(row.ok(), () -> row.fault() + ": " + row.defects() + "\n" + markdown);
+            assertEquals(0, row.secrets(), markdown);
+        }
+        // the runs with the agent exported their calls, so the secrets scan read real spans
+        assertTrue(spans >= 4, "spans received: " + spans);
+    }
+}
