@@ -3,7 +3,7 @@ package dev.tokenguard.config;
 import java.util.Collection;
 
 /** Finds the known key closest to a mistyped one, for "did you mean" hints. */
-final class ClosestKey {
+public final class ClosestKey {
     private ClosestKey() {
     }
 
@@ -40,7 +40,7 @@ final class ClosestKey {
     }
 
     /** Levenshtein distance. */
-    static int distance(String a, String b) {
+    public static int distance(String a, String b) {
         int[] prev = new int[b.length() + 1];
         int[] cur = new int[b.length() + 1];
         for (int j = 0; j <= b.length(); j++) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tokenguard.config.ClosestKey;
 
 import java.io.PrintStream;
 import java.math.BigDecimal;
@@ -226,7 +227,7 @@ public final class SessionReplay {
     static List<String> nearest(String typed, Set<String> ids) {
         List<String> sorted = new ArrayList<>(ids);
         sorted.sort(Comparator.comparingInt((String id) -> -commonPrefix(typed, id))
-                .thenComparingInt(id -> distance(typed, id)).thenComparing(Comparator.naturalOrder()));
+                .thenComparingInt(id -> ClosestKey.distance(typed, id)).thenComparing(Comparator.naturalOrder()));
         return sorted.subList(0, Math.min(MAX_NEARBY_IDS, sorted.size()));
     }
 
@@ -236,25 +237,6 @@ public final class SessionReplay {
             n++;
         }
         return n;
-    }
-
-    private static int distance(String a, String b) {
-        int[] prev = new int[b.length() + 1];
-        int[] cur = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            prev[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            cur[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
-            }
-            int[] t = prev;
-            prev = cur;
-            cur = t;
-        }
-        return prev[b.length()];
     }
 
     /** The lines by {@code seq} (the writer's order), lines without one where they were read. */

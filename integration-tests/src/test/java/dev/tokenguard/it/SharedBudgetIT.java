@@ -1,6 +1,7 @@
 package dev.tokenguard.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tokenguard.sample.redis.LocalRedisServer;
 import dev.tokenguard.sample.stub.FakeOpenAiServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -12,6 +12,7 @@ import dev.tokenguard.budget.SessionListener;
 import dev.tokenguard.budget.ThresholdCrossing;
 import dev.tokenguard.config.StoreAddress;
 import dev.tokenguard.config.StoreFailureMode;
+import dev.tokenguard.sample.redis.LocalRedisServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package dev.tokenguard.it;
+package dev.tokenguard.sample.redis;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  * append-only file synced on every write so that a stop and a restart keep what it held (as a production Redis
  * would). Fails with a line that says what to install when the binary is missing: the build's CI installs it.
  */
-final class LocalRedisServer implements AutoCloseable {
+public final class LocalRedisServer implements AutoCloseable {
     private final Path dir;
     private final int port;
     private final String password;
@@ -27,7 +27,7 @@ final class LocalRedisServer implements AutoCloseable {
         this.password = password;
     }
 
-    static LocalRedisServer start(Path dir, String password) throws IOException, InterruptedException {
+    public static LocalRedisServer start(Path dir, String password) throws IOException, InterruptedException {
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
@@ -37,16 +37,16 @@ final class LocalRedisServer implements AutoCloseable {
         return server;
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
-    String url() {
+    public String url() {
         return "redis://127.0.0.1:" + port + "/0";
     }
 
     /** Starts the server (again, on the same port) and returns when it accepts connections. */
-    void restart() throws IOException, InterruptedException {
+    public void restart() throws IOException, InterruptedException {
         String binary = binary();
         List<String> command = new ArrayList<>(List.of(binary, "--port", Integer.toString(port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", dir.toString()));
@@ -72,7 +72,7 @@ final class LocalRedisServer implements AutoCloseable {
     }
 
     /** One command through Debian's {@code redis-cli} (installed with the server); its reply, trimmed. */
-    String cli(String... args) throws IOException, InterruptedException {
+    public String cli(String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(Path.of(binary()).resolveSibling("redis-cli").toString(),
                 "-h", "127.0.0.1", "-p", Integer.toString(port)));
         command.addAll(List.of(args));
@@ -89,7 +89,7 @@ final class LocalRedisServer implements AutoCloseable {
     }
 
     /** Stops the server and waits until it has gone. */
-    void stop() throws InterruptedException {
+    public void stop() throws InterruptedException {
         if (process != null) {
             process.destroy();
             if (!process.waitFor(10, TimeUnit.SECONDS)) {
