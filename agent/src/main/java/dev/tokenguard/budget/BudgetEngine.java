@@ -407,8 +407,7 @@ public final class BudgetEngine {
                 if (limits[d] == BudgetLimits.NO_LIMIT) {
                     continue;
                 }
-                long used = stale ? 0 : w.used(d);
-                if (!f.tryReserve(d, estimate.amount(d), used, limits[d], force)) {
+                if (!f.tryReserve(d, estimate.amount(d), stale ? null : w, limits[d], force)) {
                     for (int back = d - 1; back >= 0; back--) {
                         if (limits[back] != BudgetLimits.NO_LIMIT) {
                             f.unreserve(back, estimate.amount(back));

@@ -42,10 +42,14 @@ final class InFlight {
      * Adds {@code amount} to the reserved amount of a dimension when {@code used + reserved < limit}
      * (or unconditionally when {@code force}); true when added.
      */
-    boolean tryReserve(int dimension, long amount, long used, long limit, boolean force) {
+    boolean tryReserve(int dimension, long amount, UsageWindow window, long limit, boolean force) {
         VarHandle h = RESERVED[dimension];
         for (;;) {
+            // reserved first, then used: a settling call adds its usage before it gives its reservation back, so a
+            // reservation seen already given back is never paired with usage read from before it was added (which
+            // would under-count by that call and let this one past the limit)
             long r = (long) h.getVolatile(this);
+            long used = window == null ? 0 : window.used(dimension);
             if (!force && used + r >= limit) {
                 return false;
             }
