@@ -8,15 +8,11 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -165,41 +161,18 @@ class CleanStderrIT {
         command.addAll(targetOptions);
         command.addAll(List.of("-cp", ForkedJvm.applicationClassPath(), APP, "wait-for-attach", server.baseUrl(),
                 "100"));
-        ProcessBuilder builder = new ProcessBuilder(command).directory(work.toFile());
-        builder.environment().keySet().removeIf(k -> k.startsWith("TOKENGUARD_") || k.startsWith("OTEL_")
-                || k.startsWith("OPENAI_"));
-        Path err = Files.createTempFile(work, "stderr", ".txt");
-        builder.redirectError(err.toFile());
-        Process target = builder.start();
-        try {
-            List<String> stdout = new ArrayList<>();
-            BufferedReader out = new BufferedReader(new InputStreamReader(target.getInputStream(),
-                    StandardCharsets.UTF_8));
-            String line;
-            while ((line = out.readLine()) != null && !line.startsWith("READY ")) {
-                stdout.add(line);
-            }
-            if (line == null) {
-                target.waitFor(30, TimeUnit.SECONDS);
-                throw new IllegalStateException("the app ended before it was ready: " + stdout + "\n"
-                        + Files.readString(err));
-            }
-            stdout.add(line);
+        try (PausedJvm target = PausedJvm.start(work, command)) {
+            List<String> stdout = new ArrayList<>(target.stdout);
+            stdout.add(target.readyLine);
             ForkedJvm.Result cli = ForkedJvm.runJar(work, null, List.of(), ForkedJvm.AGENT_JAR, "attach",
-                    String.valueOf(target.pid()), "budget.max-tokens=700");
+                    target.pid(), "budget.max-tokens=700");
             // the attach command returns once the agent's agentmain has: the app may call on
-            target.getOutputStream().write("GO\n".getBytes(StandardCharsets.UTF_8));
-            target.getOutputStream().flush();
-            while ((line = out.readLine()) != null) {
-                stdout.add(line);
-            }
-            if (!target.waitFor(120, TimeUnit.SECONDS)) {
+            if (!target.go()) {
                 throw new IllegalStateException("the app did not end after the attach");
             }
-            return new Attached(target.pid(), new ForkedJvm.Result(target.exitValue(), stdout,
-                    Files.readAllLines(err, StandardCharsets.UTF_8)), cli);
-        } finally {
-            target.destroyForcibly();
+            stdout.addAll(target.stdout.subList(stdout.size() - 1, target.stdout.size()));
+            return new Attached(target.process.pid(), new ForkedJvm.Result(target.process.exitValue(), stdout,
+                    target.stderrLines()), cli);
         }
     }
 }

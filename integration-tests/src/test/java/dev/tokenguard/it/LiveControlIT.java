@@ -7,14 +7,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -48,26 +45,10 @@ class LiveControlIT {
                         + "=budgets.team.max-tokens=90k,budgets.team.scope=global", "-Xshare:auto",
                 "-XX:TieredStopAtLevel=1", "-cp", ForkedJvm.applicationClassPath(), APP, "wait-for-attach",
                 server.baseUrl(), "1");
-        ProcessBuilder builder = new ProcessBuilder(command).directory(work.toFile());
-        builder.environment().keySet().removeIf(k -> k.startsWith("TOKENGUARD_") || k.startsWith("OTEL_")
-                || k.startsWith("OPENAI_"));
-        Path err = Files.createTempFile(work, "stderr", ".txt");
-        builder.redirectError(err.toFile());
-        Process target = builder.start();
-        try {
-            List<String> stdout = new ArrayList<>();
-            BufferedReader out = new BufferedReader(new InputStreamReader(target.getInputStream(),
-                    StandardCharsets.UTF_8));
-            String line;
-            while ((line = out.readLine()) != null && !line.startsWith("READY ")) {
-                stdout.add(line);
-            }
-            if (line == null) {
-                target.waitFor(30, TimeUnit.SECONDS);
-                throw new IllegalStateException("the app ended before it was ready: " + stdout + "\n"
-                        + Files.readString(err));
-            }
-            String pid = String.valueOf(target.pid());
+        try (PausedJvm target = PausedJvm.start(work, command)) {
+            Path err = target.stderr;
+            List<String> stdout = target.stdout;
+            String pid = target.pid();
             assertEquals(1, server.requestCount());
             long used = server.requests().get(0).usage().totalTokens();
 
@@ -129,13 +110,8 @@ class LiveControlIT {
             assertEquals(List.of("TokenGuard is not running in JVM " + self + "; load it with: java -jar "
                     + "tokenguard-agent.jar attach " + self), without.stderr(), without::toString);
 
-            target.getOutputStream().write("GO\n".getBytes(StandardCharsets.UTF_8));
-            target.getOutputStream().flush();
-            while ((line = out.readLine()) != null) {
-                stdout.add(line);
-            }
-            assertTrue(target.waitFor(120, TimeUnit.SECONDS), "the app did not end");
-            assertEquals(0, target.exitValue(), () -> stdout + "\n" + readQuietly(err));
+            assertTrue(target.go(), "the app did not end");
+            assertEquals(0, target.process.exitValue(), () -> stdout + "\n" + readQuietly(err));
             assertEquals(1, stdout.stream().filter(l -> l.startsWith("REFUSED ")).count(), stdout::toString);
             assertEquals(1, server.requestCount(), "nothing was sent after the limit was lowered");
 
@@ -152,8 +128,6 @@ class LiveControlIT {
             assertEquals(String.valueOf(used), c.get("new").asText());
             assertEquals(System.getProperty("user.name"), c.get("by").asText());
             assertEquals(1, logs.of("budget_exceeded").size());
-        } finally {
-            target.destroyForcibly();
         }
     }
 
@@ -170,21 +144,8 @@ class LiveControlIT {
         }
         command.addAll(List.of("-cp", ForkedJvm.applicationClassPath(), APP, "wait-for-attach", server.baseUrl(),
                 "1"));
-        ProcessBuilder builder = new ProcessBuilder(command).directory(work.toFile());
-        builder.environment().keySet().removeIf(k -> k.startsWith("TOKENGUARD_") || k.startsWith("OTEL_")
-                || k.startsWith("OPENAI_"));
-        Path err = Files.createTempFile(work, "stderr", ".txt");
-        builder.redirectError(err.toFile());
-        Process target = builder.start();
-        try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(target.getInputStream(),
-                    StandardCharsets.UTF_8));
-            String line;
-            while ((line = out.readLine()) != null && !line.startsWith("READY ")) {
-                // BEFORE ...
-            }
-            assertTrue(line != null, () -> "the app ended before it was ready: " + readQuietly(err));
-            String pid = String.valueOf(target.pid());
+        try (PausedJvm target = PausedJvm.start(work, command)) {
+            String pid = target.pid();
 
             ForkedJvm.Result attach = cli("attach", pid);
             assertEquals(1, attach.exitCode(), attach::toString);
@@ -194,20 +155,13 @@ class LiveControlIT {
                     + "settings (-Dtokenguard.*, TOKENGUARD_*, tokenguard.config.file) disable it or are invalid; its "
                     + "stderr says which"), attach.stderr(), attach::toString);
 
-            target.getOutputStream().write("GO\n".getBytes(StandardCharsets.UTF_8));
-            target.getOutputStream().flush();
-            while (out.readLine() != null) {
-                // OK ... (ungoverned)
-            }
-            assertTrue(target.waitFor(120, TimeUnit.SECONDS), "the app did not end");
-            List<String> stderr = Files.readAllLines(err, StandardCharsets.UTF_8);
+            assertTrue(target.go(), "the app did not end"); // OK ... (ungoverned)
+            List<String> stderr = target.stderrLines();
             assertEquals(1, stderr.size(), stderr::toString);
             assertTrue(stderr.get(0).startsWith("TokenGuard: invalid value 'lots' for tokenguard.budget.max-tokens"),
                     stderr::toString);
             assertEquals(2, server.requestCount(), "one call before the attach and one after, ungoverned");
             assertTrue(!Files.exists(work.resolve("tokenguard-sessions")), "no session log was written");
-        } finally {
-            target.destroyForcibly();
         }
     }
 
