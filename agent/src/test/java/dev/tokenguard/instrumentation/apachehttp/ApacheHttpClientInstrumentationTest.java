@@ -2,13 +2,8 @@ package dev.tokenguard.instrumentation.apachehttp;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tokenguard.agent.AgentInstaller;
 import dev.tokenguard.api.BudgetExhaustedException;
 import dev.tokenguard.budget.BudgetEngine;
-import dev.tokenguard.budget.BudgetSpec;
-import dev.tokenguard.budget.EnforcementMode;
-import dev.tokenguard.budget.MdcSource;
-import dev.tokenguard.budget.ScopeSpec;
 import dev.tokenguard.config.HttpEndpoint;
 import dev.tokenguard.core.GovernedThread;
 import dev.tokenguard.core.Governor;
@@ -16,9 +11,9 @@ import dev.tokenguard.core.Telemetry;
 import dev.tokenguard.sample.stub.FakeAnthropicServer;
 import dev.tokenguard.sample.stub.FakeOpenAiServer;
 import dev.tokenguard.sample.stub.RecordedRequest;
+import dev.tokenguard.instrumentation.InstalledGovernor;
 import dev.tokenguard.sessionlog.SessionLogEvents;
 import dev.tokenguard.sessionlog.SessionLogWriter;
-import net.bytebuddy.agent.ByteBuddyAgent;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpResponse;
@@ -41,7 +36,6 @@ import java.io.InputStreamReader;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -83,16 +77,12 @@ class ApacheHttpClientInstrumentationTest {
     }
 
     void install(long maxTokens) {
-        log = new SessionLogWriter(dir, "test", ProcessHandle.current().pid(), Clock.systemUTC(), line -> {
-            throw new AssertionError(line);
-        });
-        engine = new BudgetEngine(List.of(new BudgetSpec(BudgetSpec.DEFAULT_NAME, ScopeSpec.THREAD, maxTokens, null,
-                null, null, null, new double[] {0.75, 0.9, 0.95}, EnforcementMode.ENFORCE)), Clock.systemUTC(),
-                MdcSource.NONE, log.sessionListener());
         List<HttpEndpoint> endpoints = List.of(new HttpEndpoint(URI.create(openAi.baseUrl()), "openai"),
                 new HttpEndpoint(URI.create(anthropic.baseUrl()), "anthropic"));
-        AgentInstaller.install(new Governor(engine, log, Telemetry.NONE, Clock.systemUTC(),
-                new Governor.Settings(false, false, null, endpoints, name -> true)), ByteBuddyAgent.install());
+        InstalledGovernor governed = InstalledGovernor.threadBudget(dir, maxTokens, Telemetry.NONE,
+                new Governor.Settings(false, false, null, endpoints, name -> true));
+        log = governed.log();
+        engine = governed.engine();
     }
 
     List<JsonNode> events(String event) throws IOException {

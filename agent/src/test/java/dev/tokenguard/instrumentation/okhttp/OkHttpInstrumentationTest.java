@@ -2,22 +2,17 @@ package dev.tokenguard.instrumentation.okhttp;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tokenguard.agent.AgentInstaller;
 import dev.tokenguard.api.BudgetExhaustedException;
 import dev.tokenguard.budget.BudgetEngine;
-import dev.tokenguard.budget.BudgetSpec;
-import dev.tokenguard.budget.EnforcementMode;
-import dev.tokenguard.budget.MdcSource;
-import dev.tokenguard.budget.ScopeSpec;
 import dev.tokenguard.config.HttpEndpoint;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.core.Telemetry;
 import dev.tokenguard.sample.stub.FakeAnthropicServer;
 import dev.tokenguard.sample.stub.FakeOpenAiServer;
 import dev.tokenguard.sample.stub.RecordedRequest;
+import dev.tokenguard.instrumentation.InstalledGovernor;
 import dev.tokenguard.sessionlog.SessionLogEvents;
 import dev.tokenguard.sessionlog.SessionLogWriter;
-import net.bytebuddy.agent.ByteBuddyAgent;
 import okhttp3.Call;
 import okhttp3.Callback;
 import okhttp3.MediaType;
@@ -35,7 +30,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -77,16 +71,12 @@ class OkHttpInstrumentationTest {
     }
 
     void install(long maxTokens) {
-        log = new SessionLogWriter(dir, "test", ProcessHandle.current().pid(), Clock.systemUTC(), line -> {
-            throw new AssertionError(line);
-        });
-        engine = new BudgetEngine(List.of(new BudgetSpec(BudgetSpec.DEFAULT_NAME, ScopeSpec.THREAD, maxTokens, null,
-                null, null, null, new double[] {0.75, 0.9, 0.95}, EnforcementMode.ENFORCE)), Clock.systemUTC(),
-                MdcSource.NONE, log.sessionListener());
         List<HttpEndpoint> endpoints = List.of(new HttpEndpoint(URI.create(openAi.baseUrl()), "openai"),
                 new HttpEndpoint(URI.create(anthropic.baseUrl()), "anthropic"));
-        AgentInstaller.install(new Governor(engine, log, Telemetry.NONE, Clock.systemUTC(),
-                new Governor.Settings(false, false, null, endpoints, name -> true)), ByteBuddyAgent.install());
+        InstalledGovernor governed = InstalledGovernor.threadBudget(dir, maxTokens, Telemetry.NONE,
+                new Governor.Settings(false, false, null, endpoints, name -> true));
+        log = governed.log();
+        engine = governed.engine();
     }
 
     List<JsonNode> events(String event) throws IOException {
