@@ -1,5 +1,6 @@
 package dev.tokenguard.pricing;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -18,7 +19,6 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 /**
@@ -114,7 +114,7 @@ class PriceFileReaderTest {
     void aDuplicateFieldIsReportedWhereATreeReaderWithDuplicateDetectionFindsIt() {
         byte[] bytes = "{\"models\": [{\"pattern\": \"m\", \"input\": 1, \"input\": 2, \"output\": 1}]}"
                 .getBytes(StandardCharsets.UTF_8);
-        ObjectMapper strict = TREE.copy().enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+        ObjectMapper strict = TREE.copy().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
         JsonProcessingException oracle = assertThrows(JsonProcessingException.class, () -> strict.readTree(bytes));
         assertEquals(1, oracle.getLocation().getLineNr());
 
