@@ -5,19 +5,15 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.JsonTokenId;
 import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.MismatchedInputException;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -31,9 +27,14 @@ import java.util.regex.Pattern;
  *              "cache_write": null, "output": 10, "reasoning": null, "note": "..."}]}
  * }</pre>
  *
- * <p>Jackson parses (with duplicate keys and trailing content rejected); the checks here give each problem one
- * line that names the source, the line and column, the JSON path, what was found and what was expected. Jackson's
- * tree keeps no locations, so a problem found in the tree is located by a second streaming pass to its path.
+ * <p>jackson-core's streaming parser reads the file (duplicate keys and trailing content rejected) into a small
+ * tree of {@link Node}s that remember where each value starts; the checks here give each problem one line that
+ * names the source, the line and column, the JSON path, what was found and what was expected.
+ *
+ * <p>Why not databind's {@code readTree}: the built-in table is read at start-up, and building a {@code JsonMapper}
+ * loads some 300 classes, the better part of the JSON work the agent does before an application's first call.
+ * The whole file is parsed before anything in it is checked, so a syntax error anywhere is reported before a
+ * wrong value, as a JSON tree reader would.
  */
 final class PriceFileReader {
     static final String CURRENCY = "USD";
@@ -50,13 +51,52 @@ final class PriceFileReader {
     private static final String PRICE_FORM = "a price in USD per 1M tokens, a number >= 0";
     private static final int MAX_SHOWN = 60;
 
-    private static final ObjectMapper JSON = JsonMapper.builder(
-                    JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build())
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .build();
+    private static final JsonFactory JSON =
+            JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     /** What a price file holds: its date (null when a partial file gives none) and its entries, in file order. */
     record Contents(String date, List<ModelPrice> models) {
+    }
+
+    /** The kinds of JSON value. */
+    private enum Kind { OBJECT, ARRAY, STRING, NUMBER, BOOLEAN, NULL }
+
+    /**
+     * One JSON value and where it starts. {@code value} is a {@code Map<String, Node>} in file order (object), a
+     * {@code List<Node>} (array), a {@code String}, a {@code Number} ({@code Integer}, {@code Long},
+     * {@code BigInteger} or {@code Double}, as jackson-core reads it), a {@code Boolean}, or null.
+     */
+    private record Node(Kind kind, Object value, JsonLocation at) {
+        boolean isTextual() {
+            return kind == Kind.STRING;
+        }
+
+        boolean isNull() {
+            return kind == Kind.NULL;
+        }
+
+        String text() {
+            return (String) value;
+        }
+
+        double number() {
+            return ((Number) value).doubleValue();
+        }
+
+        @SuppressWarnings("unchecked")
+        Map<String, Node> fields() {
+            return (Map<String, Node>) value;
+        }
+
+        @SuppressWarnings("unchecked")
+        List<Node> elements() {
+            return (List<Node>) value;
+        }
+
+        /** The value of {@code field} in an object, or null when the object has no such field. */
+        Node get(String field) {
+            return fields().get(field);
+        }
     }
 
     private final String source;
@@ -79,13 +119,13 @@ final class PriceFileReader {
     }
 
     private Contents read() throws PricingException {
-        JsonNode root = parse();
+        Node root = parse();
         List<Object> top = List.of();
-        if (root == null || root.isMissingNode()) {
+        if (root == null) {
             throw new PricingException(source + ": the file is empty; expected " + TABLE_FORM);
         }
-        if (!root.isObject()) {
-            throw problem(top, "expected " + TABLE_FORM + ", got " + describe(root));
+        if (root.kind() != Kind.OBJECT) {
+            throw problem(top, root, "expected " + TABLE_FORM + ", got " + describe(root));
         }
         checkFields(root, top, TOP_FIELDS);
 
@@ -94,39 +134,40 @@ final class PriceFileReader {
             try {
                 LocalDate.parse(date);
             } catch (DateTimeParseException e) {
-                throw problem(List.of("date"), "expected the date the prices were checked, as YYYY-MM-DD,"
-                        + " e.g. \"2026-11-25\", got " + describe(root.get("date")));
+                throw problem(List.of("date"), root.get("date"), "expected the date the prices were checked,"
+                        + " as YYYY-MM-DD, e.g. \"2026-11-25\", got " + describe(root.get("date")));
             }
         }
         String currency = text(root, top, "currency", "\"" + CURRENCY + "\" (prices are in US dollars)");
         if (currency != null && !currency.equals(CURRENCY)) {
-            throw problem(List.of("currency"), "expected \"" + CURRENCY + "\" (prices are in US dollars), got "
-                    + describe(root.get("currency")));
+            throw problem(List.of("currency"), root.get("currency"), "expected \"" + CURRENCY
+                    + "\" (prices are in US dollars), got " + describe(root.get("currency")));
         }
         String unit = text(root, top, "unit", "\"" + UNIT + "\" (prices are per 1M tokens)");
         if (unit != null && !unit.equals(UNIT)) {
-            throw problem(List.of("unit"), "expected \"" + UNIT + "\" (prices are per 1M tokens), got "
-                    + describe(root.get("unit")));
+            throw problem(List.of("unit"), root.get("unit"), "expected \"" + UNIT + "\" (prices are per 1M tokens),"
+                    + " got " + describe(root.get("unit")));
         }
 
-        JsonNode models = root.get("models");
+        Node models = root.get("models");
         if (models == null) {
-            throw problem(top, "missing field \"models\" (an array of model entries)");
+            throw problem(top, root, "missing field \"models\" (an array of model entries)");
         }
-        if (!models.isArray()) {
-            throw problem(List.of("models"), "expected an array of model entries, got " + describe(models));
+        if (models.kind() != Kind.ARRAY) {
+            throw problem(List.of("models"), models, "expected an array of model entries, got " + describe(models));
         }
-        if (complete && models.isEmpty()) {
-            throw problem(List.of("models"), "expected at least one model entry, got an empty array");
+        List<Node> list = models.elements();
+        if (complete && list.isEmpty()) {
+            throw problem(List.of("models"), models, "expected at least one model entry, got an empty array");
         }
-        List<ModelPrice> entries = new ArrayList<>(models.size());
+        List<ModelPrice> entries = new ArrayList<>(list.size());
         Map<String, Integer> seen = new HashMap<>();
-        for (int i = 0; i < models.size(); i++) {
+        for (int i = 0; i < list.size(); i++) {
             List<Object> path = List.of("models", i);
-            ModelPrice entry = entry(models.get(i), path);
+            ModelPrice entry = entry(list.get(i), path);
             Integer earlier = seen.putIfAbsent(PriceTable.key(entry), i);
             if (earlier != null) {
-                throw problem(path, "duplicate entry: pattern \"" + entry.pattern() + "\" for "
+                throw problem(path, list.get(i), "duplicate entry: pattern \"" + entry.pattern() + "\" for "
                         + (entry.provider() == null ? "any provider" : "provider \"" + entry.provider() + "\"")
                         + " is already given at models[" + earlier + "]; give each pattern and provider once");
             }
@@ -135,13 +176,19 @@ final class PriceFileReader {
         return new Contents(date, List.copyOf(entries));
     }
 
-    private JsonNode parse() throws PricingException {
-        try {
-            return JSON.readTree(json);
-        } catch (MismatchedInputException e) {
-            throw new PricingException(source + ": not valid JSON at " + where(e.getLocation())
-                    + ": there is more content after the end of the JSON object; expected nothing after its closing '}'",
-                    e);
+    /** The whole file as one value, or null when it holds nothing but white space. */
+    private Node parse() throws PricingException {
+        try (JsonParser p = JSON.createParser(json)) {
+            if (p.nextToken() == null) {
+                return null;
+            }
+            Node root = value(p);
+            if (p.nextToken() != null) {
+                throw new PricingException(source + ": not valid JSON at " + where(p.currentTokenLocation())
+                        + ": there is more content after the end of the JSON object; expected nothing after its"
+                        + " closing '}'");
+            }
+            return root;
         } catch (JsonProcessingException e) {
             String detail = firstLine(e.getOriginalMessage());
             throw new PricingException(source + ": not valid JSON at " + where(e.getLocation()) + ": " + detail
@@ -152,37 +199,76 @@ final class PriceFileReader {
         }
     }
 
-    private ModelPrice entry(JsonNode node, List<Object> path) throws PricingException {
-        if (!node.isObject()) {
-            throw problem(path, "expected " + ENTRY_FORM + ", got " + describe(node));
+    /** The value that starts at the parser's current token; the parser is left on its last token. */
+    private static Node value(JsonParser p) throws IOException {
+        JsonLocation at = p.currentTokenLocation();
+        // by token id, not by a switch on the JsonToken enum: no switch-map class to load
+        switch (p.currentTokenId()) {
+            case JsonTokenId.ID_START_OBJECT: {
+                Map<String, Node> fields = new LinkedHashMap<>();
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String name = p.currentName();
+                    p.nextToken();
+                    fields.put(name, value(p));
+                }
+                return new Node(Kind.OBJECT, fields, at);
+            }
+            case JsonTokenId.ID_START_ARRAY: {
+                List<Node> elements = new ArrayList<>();
+                while (p.nextToken() != JsonToken.END_ARRAY) {
+                    elements.add(value(p));
+                }
+                return new Node(Kind.ARRAY, elements, at);
+            }
+            case JsonTokenId.ID_STRING:
+                return new Node(Kind.STRING, p.getText(), at);
+            case JsonTokenId.ID_NUMBER_INT:
+                return new Node(Kind.NUMBER, p.getNumberValue(), at);
+            case JsonTokenId.ID_NUMBER_FLOAT:
+                return new Node(Kind.NUMBER, p.getDoubleValue(), at);
+            case JsonTokenId.ID_TRUE:
+                return new Node(Kind.BOOLEAN, Boolean.TRUE, at);
+            case JsonTokenId.ID_FALSE:
+                return new Node(Kind.BOOLEAN, Boolean.FALSE, at);
+            case JsonTokenId.ID_NULL:
+                return new Node(Kind.NULL, null, at);
+            default:
+                // the parser reports any other token as a syntax error before it gets here
+                throw new IOException("unexpected " + p.currentToken() + " at " + where(at));
+        }
+    }
+
+    private ModelPrice entry(Node node, List<Object> path) throws PricingException {
+        if (node.kind() != Kind.OBJECT) {
+            throw problem(path, node, "expected " + ENTRY_FORM + ", got " + describe(node));
         }
         checkFields(node, path, ENTRY_FIELDS);
 
-        JsonNode patternNode = node.get("pattern");
+        Node patternNode = node.get("pattern");
         if (patternNode == null) {
-            throw problem(path, "missing field \"pattern\" (a model name such as \"gpt-4o\","
+            throw problem(path, node, "missing field \"pattern\" (a model name such as \"gpt-4o\","
                     + " or a prefix ending in '*' such as \"gpt-4o-mini*\")");
         }
         List<Object> patternPath = child(path, "pattern");
         if (!patternNode.isTextual()) {
-            throw problem(patternPath, "expected a model name such as \"gpt-4o\" or a prefix ending in '*'"
-                    + " such as \"gpt-4o-mini*\", got " + describe(patternNode));
+            throw problem(patternPath, patternNode, "expected a model name such as \"gpt-4o\" or a prefix ending"
+                    + " in '*' such as \"gpt-4o-mini*\", got " + describe(patternNode));
         }
-        String pattern = patternNode.textValue();
+        String pattern = patternNode.text();
         String patternProblem = ModelPrice.patternProblem(pattern);
         if (patternProblem != null) {
-            throw problem(patternPath, "pattern " + describe(patternNode) + ": " + patternProblem);
+            throw problem(patternPath, patternNode, "pattern " + describe(patternNode) + ": " + patternProblem);
         }
 
         String provider = null;
-        JsonNode providerNode = node.get("provider");
+        Node providerNode = node.get("provider");
         if (providerNode != null && !providerNode.isNull()) {
-            if (!providerNode.isTextual() || !PROVIDER.matcher(providerNode.textValue()).matches()) {
-                throw problem(child(path, "provider"), "expected a GenAI provider name in lower case such as"
-                        + " \"openai\", \"anthropic\", \"aws.bedrock\", \"gcp.gemini\" or \"azure.ai.openai\""
-                        + " (leave it out to match any provider), got " + describe(providerNode));
+            if (!providerNode.isTextual() || !PROVIDER.matcher(providerNode.text()).matches()) {
+                throw problem(child(path, "provider"), providerNode, "expected a GenAI provider name in lower case"
+                        + " such as \"openai\", \"anthropic\", \"aws.bedrock\", \"gcp.gemini\" or"
+                        + " \"azure.ai.openai\" (leave it out to match any provider), got " + describe(providerNode));
             }
-            provider = providerNode.textValue();
+            provider = providerNode.text();
         }
 
         double input = price(node, path, "input", true);
@@ -191,62 +277,63 @@ final class PriceFileReader {
         double output = price(node, path, "output", true);
         Double reasoning = price(node, path, "reasoning", false);
 
-        JsonNode note = node.get("note");
+        Node note = node.get("note");
         if (note != null && !note.isNull() && !note.isTextual()) {
-            throw problem(child(path, "note"), "expected a free-text note (a string), got " + describe(note));
+            throw problem(child(path, "note"), note, "expected a free-text note (a string), got " + describe(note));
         }
         return new ModelPrice(pattern, provider, input, cachedInput, cacheWrite, output, reasoning);
     }
 
-    private Double price(JsonNode entry, List<Object> path, String field, boolean required)
-            throws PricingException {
-        JsonNode n = entry.get(field);
+    private Double price(Node entry, List<Object> path, String field, boolean required) throws PricingException {
+        Node n = entry.get(field);
         if (n == null || (n.isNull() && !required)) {
             if (required) {
-                throw problem(path, "missing field \"" + field + "\" (" + PRICE_FORM + ")");
+                throw problem(path, entry, "missing field \"" + field + "\" (" + PRICE_FORM + ")");
             }
             return null;
         }
-        if (!n.isNumber()) {
-            throw problem(child(path, field), "expected " + PRICE_FORM + ", got " + describe(n));
+        List<Object> at = child(path, field);
+        if (n.kind() != Kind.NUMBER) {
+            throw problem(at, n, "expected " + PRICE_FORM + ", got " + describe(n));
         }
-        if (!Double.isFinite(n.doubleValue())) {
-            throw problem(child(path, field), "expected " + PRICE_FORM + ", got a number too large to be a price");
+        double price = n.number();
+        if (!Double.isFinite(price)) {
+            throw problem(at, n, "expected " + PRICE_FORM + ", got a number too large to be a price");
         }
-        if (n.doubleValue() < 0) {
-            throw problem(child(path, field), "a price cannot be negative; expected " + PRICE_FORM + ", got "
-                    + describe(n));
+        if (price < 0) {
+            throw problem(at, n, "a price cannot be negative; expected " + PRICE_FORM + ", got " + describe(n));
         }
-        return n.doubleValue();
+        return price;
     }
 
     /** A top-level text field: null when absent (an error when the table must be complete) or not text. */
-    private String text(JsonNode root, List<Object> top, String field, String form) throws PricingException {
-        JsonNode n = root.get(field);
+    private String text(Node root, List<Object> top, String field, String form) throws PricingException {
+        Node n = root.get(field);
         if (n == null || n.isNull()) {
             if (complete) {
-                throw problem(top, "missing field \"" + field + "\" (" + form + ")");
+                throw problem(top, root, "missing field \"" + field + "\" (" + form + ")");
             }
             return null;
         }
         if (!n.isTextual()) {
-            throw problem(List.of(field), "expected " + form + ", got " + describe(n));
+            throw problem(List.of(field), n, "expected " + form + ", got " + describe(n));
         }
-        return n.textValue();
+        return n.text();
     }
 
-    private void checkFields(JsonNode object, List<Object> path, List<String> known) throws PricingException {
-        for (Iterator<String> names = object.fieldNames(); names.hasNext(); ) {
-            String name = names.next();
+    private void checkFields(Node object, List<Object> path, List<String> known) throws PricingException {
+        for (Map.Entry<String, Node> field : object.fields().entrySet()) {
+            String name = field.getKey();
             if (!known.contains(name)) {
-                throw problem(child(path, name), "unknown field \"" + name + "\"; expected one of: "
+                throw problem(child(path, name), field.getValue(), "unknown field \"" + name + "\"; expected one of: "
                         + String.join(", ", known));
             }
         }
     }
 
-    private PricingException problem(List<Object> path, String problem) {
-        return new PricingException(source + ": " + where(locate(path)) + " (" + pathText(path) + "): " + problem);
+    /** A problem with the value {@code at}, found at {@code path}. */
+    private PricingException problem(List<Object> path, Node at, String problem) {
+        return new PricingException(source + ": " + where(at.at()) + " (" + pathText(path) + "): " + problem);
     }
 
     private static List<Object> child(List<Object> path, Object segment) {
@@ -280,62 +367,23 @@ final class PriceFileReader {
         return "line " + location.getLineNr() + ", column " + location.getColumnNr();
     }
 
-    /** The location of the value at {@code path}, found by streaming the file again; null if not found. */
-    private JsonLocation locate(List<Object> path) {
-        try (JsonParser p = JSON.getFactory().createParser(json)) {
-            if (p.nextToken() == null) {
-                return null;
-            }
-            for (Object segment : path) {
-                if (!step(p, segment)) {
-                    return null;
-                }
-            }
-            return p.currentTokenLocation();
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
-    }
-
-    /** Moves the parser from a container's start token to the value token of {@code segment} in it. */
-    private static boolean step(JsonParser p, Object segment) throws IOException {
-        if (segment instanceof String field && p.currentToken() == JsonToken.START_OBJECT) {
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                boolean wanted = field.equals(p.currentName());
-                p.nextToken();
-                if (wanted) {
-                    return true;
-                }
-                p.skipChildren();
-            }
-        } else if (segment instanceof Integer index && p.currentToken() == JsonToken.START_ARRAY) {
-            int i = 0;
-            for (JsonToken t = p.nextToken(); t != null && t != JsonToken.END_ARRAY; t = p.nextToken(), i++) {
-                if (i == index) {
-                    return true;
-                }
-                p.skipChildren();
-            }
-        }
-        return false;
-    }
-
-    private static String describe(JsonNode n) {
+    private static String describe(Node n) {
         if (n == null || n.isNull()) {
             return "null";
         }
         if (n.isTextual()) {
-            String s = n.textValue();
+            String s = n.text();
             return "\"" + (s.length() > MAX_SHOWN ? s.substring(0, MAX_SHOWN) + "..." : s) + "\""
                     + (looksNumeric(s) ? " (a string, not a number)" : "");
         }
-        if (n.isObject()) {
+        if (n.kind() == Kind.OBJECT) {
             return "an object";
         }
-        if (n.isArray()) {
+        if (n.kind() == Kind.ARRAY) {
             return "an array";
         }
-        return n.asText();
+        // a number as the parser read it (2, 2.5, -1.0E-7, a long integer), or true / false
+        return String.valueOf(n.value());
     }
 
     private static boolean looksNumeric(String s) {

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The JFR events of a forked JVM under the agent: recorded with {@code -XX:StartFlightRecording} and read back
- * from its file; and, without a recording, not a single event class loaded.
+ * from its file; and, without a recording, not a single event class loaded (nor any class of Jackson databind).
  */
 class FlightRecorderIT {
     static final String APP = "dev.tokenguard.it.app.ScenarioApp";
@@ -78,8 +78,13 @@ class FlightRecorderIT {
         }
     }
 
+    /**
+     * Also the guard of a lean start: in the default configuration nothing in the agent loads Jackson databind (the
+     * price table, the requests and the session log are read and written with jackson-core's streaming API); the
+     * application's own, unrelocated Jackson is not counted.
+     */
     @Test
-    void withoutARecordingNoEventClassIsLoaded() throws Exception {
+    void withoutARecordingNoEventClassIsLoadedNorDatabind() throws Exception {
         Path classes = work.resolve("classes.txt");
         ForkedJvm.Result result = ForkedJvm.run(work, "budget.max-tokens=900",
                 List.of("-Xlog:class+load=info:file=" + classes), Map.of(), APP, "sync", server.baseUrl(), "100");
@@ -92,6 +97,11 @@ class FlightRecorderIT {
             assertFalse(loaded.stream().anyMatch(l -> l.contains(" dev.tokenguard.jfr." + event + " ")),
                     event + " is not loaded without a recording");
         }
+        List<String> agentJackson = loaded.stream()
+                .filter(l -> l.contains(" dev.tokenguard.shaded.com.fasterxml.jackson.")).toList();
+        assertTrue(agentJackson.stream().anyMatch(l -> l.contains(".jackson.core.JsonGenerator ")),
+                "the log names the agent's relocated Jackson classes: " + agentJackson.size());
+        assertEquals(List.of(), agentJackson.stream().filter(l -> l.contains(".jackson.databind.")).toList());
     }
 
     static List<RecordedEvent> named(List<RecordedEvent> events, String name) {
