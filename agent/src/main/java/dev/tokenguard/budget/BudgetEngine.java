@@ -546,8 +546,8 @@ public final class BudgetEngine {
     /**
      * A budget as it stands for the calling thread: the scope instance its next call would be charged to (its thread,
      * its MDC value, or global), resolved as {@link #enter()} does but without creating an instance or starting a
-     * session. An instance not held yet has used nothing, unless it is an MDC value released as idle, whose kept
-     * usage counts.
+     * session. An instance not held yet has used nothing, unless it is an MDC value or thread released as idle,
+     * whose kept usage counts.
      *
      * @param budgetName the budget's name, or null for the default budget
      * @return the view, or null when no budget has that name
@@ -614,9 +614,9 @@ public final class BudgetEngine {
 
     /**
      * Per budget and per kind of scope instance (thread, MDC value, global), the {@code n} instances the engine
-     * holds that are closest to exhaustion, highest utilization first (ties by key). An MDC value released as idle
-     * counts with the usage kept of its current window ({@link KeptUsage}): a heavy spender that went quiet still
-     * shows. Reads the counters without locking; its cost grows with the number of instances held, so it suits a
+     * holds that are closest to exhaustion, highest utilization first (ties by key). An MDC value or thread released
+     * as idle counts with the usage kept of its current window ({@link KeptUsage}): a heavy spender that went quiet
+     * still shows. Reads the counters without locking; its cost grows with the number of instances held, so it suits a
      * periodic metric collection, not the call path.
      */
     public List<ScopeUtilization> mostUtilized(int n) {
@@ -739,7 +739,7 @@ public final class BudgetEngine {
 
     /**
      * Whether the engine holds a scope instance with this key (of any budget), live or as the usage kept of an MDC
-     * value released as idle: what {@link #resetScope} would reset.
+     * value or thread released as idle: what {@link #resetScope} would reset.
      */
     public boolean holdsScope(String scopeKey) {
         long now = clock.millis();
@@ -791,7 +791,8 @@ public final class BudgetEngine {
 
     /**
      * Sets the current window's usage of every scope instance with this key (of any budget) back to 0 and forgets
-     * its reported thresholds; the session goes on. The usage kept of an MDC value released as idle is dropped.
+     * its reported thresholds; the session goes on. The usage kept of an MDC value or thread released as idle is
+     * dropped.
      *
      * @param scopeKey e.g. {@code thread:worker-3#41}, {@code global}, {@code mdc:tenant=acme}
      * @return the number of scope instances reset, 0 when the engine holds none with that key
@@ -846,7 +847,7 @@ public final class BudgetEngine {
 
     /**
      * The state of one scope instance the engine holds (as {@link #states} gives it for a call), or null when it
-     * holds none with that budget and key. An MDC value released as idle has the state of its kept usage.
+     * holds none with that budget and key. An MDC value or thread released as idle has the state of its kept usage.
      */
     public BudgetState state(String budgetName, String scopeKey) {
         long now = clock.millis();
@@ -889,8 +890,8 @@ public final class BudgetEngine {
 
     /**
      * The total (input + output) tokens used in the current window over every scope instance the engine holds of
-     * one budget, the usage kept of idle MDC values and threads included; -1 when no budget has that name. Reads without locking,
-     * like {@link #mostUtilized}.
+     * one budget, the usage kept of idle MDC values and threads included; -1 when no budget has that name. Reads
+     * without locking, like {@link #mostUtilized}.
      */
     public long totalUsed(String budgetName) {
         long now = clock.millis();

@@ -166,7 +166,8 @@ final class ScopeInstance {
         Session session = null;
         if (limits.opensSessions) {
             Thread owner = thread == null ? null : thread.get();
-            session = new Session(SessionIds.next(key), key, (owner != null ? owner : Thread.currentThread()).getName());
+            Thread named = owner != null ? owner : Thread.currentThread();
+            session = new Session(SessionIds.next(key), key, named.getName());
         }
         return new UsageWindow(windowIndex, session);
     }
