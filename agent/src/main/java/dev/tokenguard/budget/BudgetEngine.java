@@ -1055,7 +1055,8 @@ public final class BudgetEngine {
             if (s != null && s.touch(now)) {
                 return s; // brought back by another call meanwhile
             }
-            // s is null or retired; a retired instance leaves its slot only under this lock, with its usage kept
+            // no instance: none yet, or the idle sweep replaced it by its kept usage (under this lock, so a retired
+            // instance is never seen here)
             Thread t = ts.get();
             if (t == null || t != Thread.currentThread() && !t.isAlive()) {
                 return null;
