@@ -167,7 +167,7 @@ final class AgentRuntime {
         return governor;
     }
 
-    /** Every second: ends the scopes of ended threads and of idle MDC values, and calls that can no longer end. */
+    /** Every second: ends the scopes of ended threads and of idle MDC values and threads, and calls that cannot end. */
     private void startReaper(long idleReleaseMillis, BudgetsRegistration jmx) {
         Thread reaper = new Thread(() -> {
             while (!Thread.currentThread().isInterrupted()) {

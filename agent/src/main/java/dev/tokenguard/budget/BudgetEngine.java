@@ -35,8 +35,12 @@ public final class BudgetEngine {
     private volatile SessionListener listener;
     private volatile boolean closed;
 
-    private final ThreadLocal<ThreadScope> threadScope = new ThreadLocal<>();
-    private final Set<ThreadScope> threadScopes = ConcurrentHashMap.newKeySet();
+    /**
+     * The thread scopes, by thread id: what {@link #enter()} looks the calling thread up in, and what the reaper
+     * sweeps. Not a {@link ThreadLocal}: a thread-local would hold an idle thread's entry (and the thread's table of
+     * them) in the thread, out of the reaper's reach.
+     */
+    private final ConcurrentHashMap<Long, ThreadScope> threadScopes = new ConcurrentHashMap<>();
     private final AtomicReferenceArray<ScopeInstance> globals;
     private final List<ConcurrentHashMap<String, ScopeInstance>> mdcScopes;
     /**
@@ -182,12 +186,17 @@ public final class BudgetEngine {
             ScopeInstance s = instances[i];
             BudgetLimits b = s.limits;
             boolean byMdcValue = b.scopeKind == ScopeSpec.Kind.MDC && s.key.startsWith(MDC_PREFIX);
-            if (byMdcValue && !s.touch(now)) {
+            boolean releasable = byMdcValue || s.thread != null;
+            if (releasable && !s.touch(now)) {
                 s = successor(b, s, now, instances, i);
             }
             UsageWindow w = s.enter(b.windowIndex(now), l);
-            while (w == null && byMdcValue && s.isRetired()) {
-                s = successor(b, s, now, instances, i);
+            while (w == null && releasable && s.isRetired()) {
+                ScopeInstance next = successor(b, s, now, instances, i);
+                if (next == s) {
+                    break; // its thread has ended: counted below, in no session
+                }
+                s = next;
                 w = s.enter(b.windowIndex(now), l);
             }
             boolean gated = w != null;
@@ -229,10 +238,16 @@ public final class BudgetEngine {
 
     /**
      * The instance that follows {@code s}, released as idle while this call was in flight: what {@code s} used went
-     * to the kept usage, which its successor starts from, so the call is charged there (in a new session).
+     * to the kept usage, which its successor starts from, so the call is charged there (in a new session). For a
+     * thread's instance whose thread has ended meanwhile there is none: {@code s} itself.
      */
     private ScopeInstance successor(BudgetLimits b, ScopeInstance s, long now, ScopeInstance[] instances, int i) {
-        ScopeInstance next = instanceOf(b, s.key.substring(MDC_PREFIX.length() + b.mdcKey.length() + 1), now);
+        ScopeInstance next = s.thread != null
+                ? claim(s.thread, b, now)
+                : instanceOf(b, s.key.substring(MDC_PREFIX.length() + b.mdcKey.length() + 1), now);
+        if (next == null) {
+            return s;
+        }
         instances[i] = next;
         return next;
     }
@@ -531,8 +546,8 @@ public final class BudgetEngine {
     /**
      * A budget as it stands for the calling thread: the scope instance its next call would be charged to (its thread,
      * its MDC value, or global), resolved as {@link #enter()} does but without creating an instance or starting a
-     * session. An instance not held yet has used nothing, unless it is an MDC value released as idle, whose kept
-     * usage counts.
+     * session. An instance not held yet has used nothing, unless it is an MDC value or thread released as idle,
+     * whose kept usage counts.
      *
      * @param budgetName the budget's name, or null for the default budget
      * @return the view, or null when no budget has that name
@@ -564,10 +579,14 @@ public final class BudgetEngine {
                 usage = Arrays.copyOf(kept, BudgetLimits.DIMENSIONS);
             }
         } else {
-            ThreadScope ts = threadScope.get();
-            Thread t = Thread.currentThread();
-            key = ts != null ? ts.key : "thread:" + t.getName() + "#" + t.getId();
+            ThreadScope ts = currentThreadScope();
+            String k = ts == null ? null : ts.key();
+            key = k != null ? k : ThreadScope.keyOf(Thread.currentThread());
             s = ts == null ? null : ts.get(b.index);
+            long[] kept = ts == null ? null : ts.kept(b.index);
+            if (kept != null && KeptUsage.windowIndex(kept) == b.windowIndex(now)) {
+                usage = Arrays.copyOf(kept, BudgetLimits.DIMENSIONS);
+            }
         }
         if (s != null && !s.isReleased()) {
             UsageWindow w = s.current();
@@ -595,9 +614,9 @@ public final class BudgetEngine {
 
     /**
      * Per budget and per kind of scope instance (thread, MDC value, global), the {@code n} instances the engine
-     * holds that are closest to exhaustion, highest utilization first (ties by key). An MDC value released as idle
-     * counts with the usage kept of its current window ({@link KeptUsage}): a heavy spender that went quiet still
-     * shows. Reads the counters without locking; its cost grows with the number of instances held, so it suits a
+     * holds that are closest to exhaustion, highest utilization first (ties by key). An MDC value or thread released
+     * as idle counts with the usage kept of its current window ({@link KeptUsage}): a heavy spender that went quiet
+     * still shows. Reads the counters without locking; its cost grows with the number of instances held, so it suits a
      * periodic metric collection, not the call path.
      */
     public List<ScopeUtilization> mostUtilized(int n) {
@@ -614,8 +633,17 @@ public final class BudgetEngine {
                 continue;
             }
             java.util.PriorityQueue<ScopeUtilization> threads = new java.util.PriorityQueue<>(order);
-            for (ThreadScope ts : threadScopes) {
-                keep(threads, utilization(ts.get(b.index), now), n, order);
+            long window = b.windowIndex(now);
+            for (ThreadScope ts : threadScopes.values()) {
+                Object slot = ts.slot(b.index);
+                if (slot instanceof ScopeInstance s) {
+                    keep(threads, utilization(s, now), n, order);
+                } else if (slot instanceof long[] kept) {
+                    String key = ts.key();
+                    if (key != null) {
+                        keep(threads, keptUtilization(b, key, kept, window), n, order);
+                    }
+                }
             }
             java.util.PriorityQueue<ScopeUtilization> others = new java.util.PriorityQueue<>(order);
             ConcurrentHashMap<String, ScopeInstance> byValue = mdcScopes.get(b.index);
@@ -623,10 +651,10 @@ public final class BudgetEngine {
                 for (ScopeInstance s : byValue.values()) {
                     keep(others, utilization(s, now), n, order);
                 }
-                long window = b.windowIndex(now);
                 for (java.util.Map.Entry<String, long[]> e : keptUsage.get(b.index).entrySet()) {
                     if (!byValue.containsKey(e.getKey())) { // not back in use since (then counted above)
-                        keep(others, keptUtilization(b, e.getKey(), e.getValue(), window), n, order);
+                        keep(others, keptUtilization(b, MDC_PREFIX + b.mdcKey + "=" + e.getKey(), e.getValue(),
+                                window), n, order);
                     }
                 }
             }
@@ -670,8 +698,8 @@ public final class BudgetEngine {
         return new ScopeUtilization(b.name, s.key, highest);
     }
 
-    /** The utilization of an MDC value's kept usage, or null when it is of a window that has passed. */
-    private static ScopeUtilization keptUtilization(BudgetLimits b, String value, long[] kept, long window) {
+    /** The utilization of a released instance's kept usage, or null when it is of a window that has passed. */
+    private static ScopeUtilization keptUtilization(BudgetLimits b, String key, long[] kept, long window) {
         if (KeptUsage.windowIndex(kept) != window) {
             return null;
         }
@@ -682,23 +710,36 @@ public final class BudgetEngine {
                 highest = Math.max(highest, limit == 0 ? Double.POSITIVE_INFINITY : (double) kept[d] / limit);
             }
         }
-        return new ScopeUtilization(b.name, MDC_PREFIX + b.mdcKey + "=" + value, highest);
+        return new ScopeUtilization(b.name, key, highest);
     }
 
-    /** The usage kept of an idle-released MDC scope key in the current window, or null when none is kept. */
+    /** The usage kept of an idle-released scope key (MDC value or thread) in the current window, or null. */
     private long[] keptOf(BudgetLimits b, String scopeKey, long now) {
+        long[] usage = null;
         ConcurrentHashMap<String, long[]> kept = keptUsage.get(b.index);
         String prefix = MDC_PREFIX + b.mdcKey + "=";
-        if (kept == null || !scopeKey.startsWith(prefix)) {
-            return null;
+        if (kept != null && scopeKey.startsWith(prefix)) {
+            usage = kept.get(scopeKey.substring(prefix.length()));
+        } else if (scopeKey.startsWith("thread:")) {
+            ThreadScope ts = threadScopeOf(scopeKey);
+            usage = ts == null ? null : ts.kept(b.index);
         }
-        long[] usage = kept.get(scopeKey.substring(prefix.length()));
         return usage != null && KeptUsage.windowIndex(usage) == b.windowIndex(now) ? usage : null;
+    }
+
+    /** The thread scope with this key, or null. */
+    private ThreadScope threadScopeOf(String scopeKey) {
+        for (ThreadScope ts : threadScopes.values()) {
+            if (scopeKey.equals(ts.key())) {
+                return ts;
+            }
+        }
+        return null;
     }
 
     /**
      * Whether the engine holds a scope instance with this key (of any budget), live or as the usage kept of an MDC
-     * value released as idle: what {@link #resetScope} would reset.
+     * value or thread released as idle: what {@link #resetScope} would reset.
      */
     public boolean holdsScope(String scopeKey) {
         long now = clock.millis();
@@ -750,7 +791,8 @@ public final class BudgetEngine {
 
     /**
      * Sets the current window's usage of every scope instance with this key (of any budget) back to 0 and forgets
-     * its reported thresholds; the session goes on. The usage kept of an MDC value released as idle is dropped.
+     * its reported thresholds; the session goes on. The usage kept of an MDC value or thread released as idle is
+     * dropped.
      *
      * @param scopeKey e.g. {@code thread:worker-3#41}, {@code global}, {@code mdc:tenant=acme}
      * @return the number of scope instances reset, 0 when the engine holds none with that key
@@ -769,8 +811,24 @@ public final class BudgetEngine {
         return reset;
     }
 
-    /** Drops the usage kept of an idle MDC value, under its key's lock like every move between the two maps. */
+    /**
+     * Drops the usage kept of an idle MDC value, under its key's lock like every move between the two maps, or of an
+     * idle thread, under its scope's lock.
+     */
     private boolean dropKept(BudgetLimits b, String scopeKey) {
+        if (scopeKey.startsWith("thread:")) {
+            ThreadScope ts = threadScopeOf(scopeKey);
+            if (ts == null) {
+                return false;
+            }
+            synchronized (ts) {
+                if (ts.kept(b.index) == null) {
+                    return false;
+                }
+                ts.set(b.index, null);
+                return true;
+            }
+        }
         ConcurrentHashMap<String, ScopeInstance> byValue = mdcScopes.get(b.index);
         String prefix = MDC_PREFIX + b.mdcKey + "=";
         if (byValue == null || !scopeKey.startsWith(prefix)) {
@@ -789,7 +847,7 @@ public final class BudgetEngine {
 
     /**
      * The state of one scope instance the engine holds (as {@link #states} gives it for a call), or null when it
-     * holds none with that budget and key. An MDC value released as idle has the state of its kept usage.
+     * holds none with that budget and key. An MDC value or thread released as idle has the state of its kept usage.
      */
     public BudgetState state(String budgetName, String scopeKey) {
         long now = clock.millis();
@@ -824,20 +882,16 @@ public final class BudgetEngine {
             s = byValue.get(scopeKey.substring(prefix.length()));
         }
         if (s == null && scopeKey.startsWith("thread:")) {
-            for (ThreadScope ts : threadScopes) {
-                if (ts.key.equals(scopeKey)) {
-                    s = ts.get(b.index);
-                    break;
-                }
-            }
+            ThreadScope ts = threadScopeOf(scopeKey);
+            s = ts == null ? null : ts.get(b.index);
         }
         return s == null || s.isReleased() ? null : s;
     }
 
     /**
      * The total (input + output) tokens used in the current window over every scope instance the engine holds of
-     * one budget, the usage kept of idle MDC values included; -1 when no budget has that name. Reads without locking,
-     * like {@link #mostUtilized}.
+     * one budget, the usage kept of idle MDC values and threads included; -1 when no budget has that name. Reads
+     * without locking, like {@link #mostUtilized}.
      */
     public long totalUsed(String budgetName) {
         long now = clock.millis();
@@ -859,8 +913,14 @@ public final class BudgetEngine {
                     }
                 }
             }
-            for (ThreadScope ts : threadScopes) {
-                sum += usedNow(ts.get(b.index), now);
+            long window = b.windowIndex(now);
+            for (ThreadScope ts : threadScopes.values()) {
+                Object slot = ts.slot(b.index);
+                if (slot instanceof ScopeInstance s) {
+                    sum += usedNow(s, now);
+                } else if (slot instanceof long[] kept && KeptUsage.windowIndex(kept) == window) {
+                    sum += kept[BudgetLimits.TOTAL];
+                }
             }
             return sum;
         }
@@ -889,9 +949,10 @@ public final class BudgetEngine {
     public int reapEndedThreads() {
         synchronized (reaping) {
             int released = 0;
-            for (ThreadScope ts : threadScopes) {
+            for (java.util.Map.Entry<Long, ThreadScope> e : threadScopes.entrySet()) {
+                ThreadScope ts = e.getValue();
                 if (ts.isEnded()) {
-                    threadScopes.remove(ts);
+                    threadScopes.remove(e.getKey(), ts);
                     released += releaseAll(ts, SessionListener.THREAD_END, listener);
                     ts.clear();
                 }
@@ -912,10 +973,9 @@ public final class BudgetEngine {
             closed = true;
             SessionListener l = listener;
             listener = SessionListener.NONE;
-            for (ThreadScope ts : threadScopes) {
-                releaseAll(ts, SessionListener.SHUTDOWN, l);
+            for (ThreadScope ts : threadScopes.values()) {
+                releaseAll(ts, SessionListener.SHUTDOWN, l); // kept in the map: the thread's next call still counts
             }
-            threadScopes.clear();
             for (int i = 0; i < budgets.length; i++) {
                 ScopeInstance g = globals.get(i);
                 if (g != null && g.release(SessionListener.SHUTDOWN, l)) {
@@ -933,13 +993,16 @@ public final class BudgetEngine {
         }
     }
 
+    /** Releases a thread's live instances, under its scope's lock: no call brings one back in between. */
     private int releaseAll(ThreadScope ts, String reason, SessionListener l) {
         int released = 0;
-        for (int i = 0; i < ts.size(); i++) {
-            ScopeInstance s = ts.get(i);
-            if (s != null && s.release(reason, l)) {
-                live.decrementAndGet();
-                released++;
+        synchronized (ts) {
+            for (int i = 0; i < ts.size(); i++) {
+                ScopeInstance s = ts.get(i);
+                if (s != null && s.release(reason, l)) {
+                    live.decrementAndGet();
+                    released++;
+                }
             }
         }
         return released;
@@ -949,26 +1012,67 @@ public final class BudgetEngine {
         return !s.isReleased() && w.index < s.limits.windowIndex(now);
     }
 
-    private ThreadScope threadScope() {
-        ThreadScope ts = threadScope.get();
-        if (ts == null) {
-            ts = new ThreadScope(Thread.currentThread(), budgets.length);
-            threadScope.set(ts);
-            if (!closed) {
-                threadScopes.add(ts);
-            }
-        }
-        return ts;
+    /** The calling thread's scope, or null when it has none yet. */
+    private ThreadScope currentThreadScope() {
+        Thread t = Thread.currentThread();
+        ThreadScope ts = threadScopes.get(t.getId());
+        return ts != null && ts.get() == t ? ts : null;
     }
 
+    private ThreadScope threadScope() {
+        Thread t = Thread.currentThread();
+        Long id = t.getId();
+        ThreadScope ts = threadScopes.get(id);
+        if (ts != null && ts.get() == t) {
+            return ts;
+        }
+        ThreadScope mine = new ThreadScope(t, budgets.length);
+        ThreadScope before = threadScopes.put(id, mine);
+        if (before != null) {
+            // an ended thread whose id came round again before the reaper saw it: end it as the reaper would
+            releaseAll(before, SessionListener.THREAD_END, listener);
+        }
+        return mine;
+    }
+
+    /** The live instance of a thread's budget, marked as called at {@code now}. */
     private ScopeInstance threadInstance(ThreadScope ts, BudgetLimits b, long now) {
         ScopeInstance s = ts.get(b.index);
-        if (s == null) {
-            s = new ScopeInstance(ts.key, b, b.windowIndex(now));
-            ts.set(b.index, s);
-            live.incrementAndGet();
+        if (s != null && s.touch(now)) {
+            return s;
         }
-        return s;
+        return claim(ts, b, now);
+    }
+
+    /**
+     * The live instance of a thread's budget, marked as called at {@code now}: created on first use, or again after
+     * the idle sweep released it, then starting from the usage kept of its current window (in a new session). Null
+     * when the thread has ended (a call it started, finishing on another thread): nothing is brought back for it.
+     */
+    private ScopeInstance claim(ThreadScope ts, BudgetLimits b, long now) {
+        synchronized (ts) {
+            ScopeInstance s = ts.get(b.index);
+            if (s != null && s.touch(now)) {
+                return s; // brought back by another call meanwhile
+            }
+            // no instance: none yet, or the idle sweep replaced it by its kept usage (under this lock, so a retired
+            // instance is never seen here)
+            Thread t = ts.get();
+            if (t == null || t != Thread.currentThread() && !t.isAlive()) {
+                return null;
+            }
+            String key = ts.key();
+            long index = b.windowIndex(now);
+            ScopeInstance created = new ScopeInstance(key != null ? key : ThreadScope.keyOf(t), b, index, ts);
+            long[] kept = ts.kept(b.index);
+            if (kept != null && KeptUsage.windowIndex(kept) == index) {
+                created.restore(kept);
+            }
+            created.touch(now);
+            ts.set(b.index, created);
+            live.incrementAndGet();
+            return created;
+        }
     }
 
     private ScopeInstance global(BudgetLimits b, long now) {
@@ -1018,11 +1122,11 @@ public final class BudgetEngine {
     }
 
     /**
-     * Releases the {@code mdc:} scope instances that had no call for {@code idleMillis}: each one's session ends with
-     * reason {@code idle} and only what it used in the current window is kept ({@link KeptUsage}), to be restored
-     * when its MDC value calls again (in a new session). Instances with a reservation open are in flight, not idle.
-     * Kept usage of windows that have passed is dropped; without a window it is kept while the process runs. Thread
-     * scopes are not concerned: they end with their thread. Call it periodically from one background thread.
+     * Releases the scope instances of MDC values and of threads that had no call for {@code idleMillis}: each one's
+     * session ends with reason {@code idle} and only what it used in the current window is kept ({@link KeptUsage}),
+     * to be restored when its MDC value or thread calls again (in a new session). Instances with a reservation open
+     * are in flight, not idle. Kept usage of windows that have passed is dropped; without a window it is kept while
+     * the process runs (for a thread, until it ends). Call it periodically from one background thread.
      *
      * @param idleMillis how long without a call makes an instance idle; 0 or less releases nothing
      * @return the number of scope instances released
@@ -1077,16 +1181,77 @@ public final class BudgetEngine {
                     released++;
                 }
             }
-            return released;
+            return released + releaseIdleThreads(now, cutoff, reserved);
         }
     }
 
-    /** The number of MDC values whose usage is kept after their scope instance was released as idle. */
+    /**
+     * The thread part of {@link #releaseIdle}: a live thread's instance without a call since {@code cutoff} is retired
+     * and replaced by its kept usage in one step under the thread scope's lock, so a call of the thread either marked
+     * it first (and it stays) or finds the kept usage and brings it back ({@link #claim}). An ended thread is left to
+     * {@link #reapEndedThreads()} (reason {@code thread_end}).
+     */
+    private int releaseIdleThreads(long now, long cutoff, Set<ScopeInstance> reservedSoFar) {
+        Set<ScopeInstance> reserved = reservedSoFar;
+        int released = 0;
+        for (ThreadScope ts : threadScopes.values()) {
+            if (ts.isEnded()) {
+                continue;
+            }
+            for (int i = 0; i < ts.size(); i++) {
+                Object slot = ts.slot(i);
+                BudgetLimits b = budgets[i];
+                long window = b.windowIndex(now);
+                if (slot instanceof long[] kept) {
+                    if (KeptUsage.windowIndex(kept) < window) {
+                        synchronized (ts) {
+                            if (ts.slot(i) == kept) {
+                                ts.set(i, null);
+                            }
+                        }
+                    }
+                    continue;
+                }
+                if (!(slot instanceof ScopeInstance s) || s.lastCall() > cutoff || s.isReleased()) {
+                    continue;
+                }
+                if (reserved == null) {
+                    reserved = reservedInstances();
+                }
+                if (reserved.contains(s)) {
+                    continue;
+                }
+                synchronized (ts) {
+                    if (ts.slot(i) != s || !s.retireIfIdleSince(cutoff)) {
+                        continue;
+                    }
+                    long[] usage = s.releaseIdle();
+                    ts.set(i, usage != null && KeptUsage.windowIndex(usage) == window ? usage : null);
+                    live.decrementAndGet();
+                }
+                s.endIdleSession(listener);
+                released++;
+            }
+        }
+        return released;
+    }
+
+    /**
+     * The number of scope instances (MDC values, and threads' instances) whose usage is kept after they were released
+     * as idle.
+     */
     public int keptScopes() {
         int n = 0;
         for (ConcurrentHashMap<String, long[]> kept : keptUsage) {
             if (kept != null) {
                 n += kept.size();
+            }
+        }
+        for (ThreadScope ts : threadScopes.values()) {
+            for (int i = 0; i < ts.size(); i++) {
+                if (ts.kept(i) != null) {
+                    n++;
+                }
             }
         }
         return n;

@@ -24,6 +24,8 @@ final class ScopeInstance {
 
     final String key;
     final BudgetLimits limits;
+    /** The thread's scope this instance is a slot of; null for a {@code global} or MDC value instance. */
+    final ThreadScope thread;
     private volatile UsageWindow current;
     private volatile boolean released;
     /** Reservations of the calls in flight; created on the first reservation. */
@@ -35,8 +37,13 @@ final class ScopeInstance {
     private volatile long lastCall;
 
     ScopeInstance(String key, BudgetLimits limits, long windowIndex) {
+        this(key, limits, windowIndex, null);
+    }
+
+    ScopeInstance(String key, BudgetLimits limits, long windowIndex, ThreadScope thread) {
         this.key = key;
         this.limits = limits;
+        this.thread = thread;
         this.current = newWindow(windowIndex);
     }
 
@@ -156,9 +163,12 @@ final class ScopeInstance {
     }
 
     private UsageWindow newWindow(long windowIndex) {
-        Session session = limits.opensSessions
-                ? new Session(SessionIds.next(key), key, Thread.currentThread().getName())
-                : null;
+        Session session = null;
+        if (limits.opensSessions) {
+            Thread owner = thread == null ? null : thread.get();
+            Thread named = owner != null ? owner : Thread.currentThread();
+            session = new Session(SessionIds.next(key), key, named.getName());
+        }
         return new UsageWindow(windowIndex, session);
     }
 

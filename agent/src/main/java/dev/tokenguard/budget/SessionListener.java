@@ -26,7 +26,10 @@ public interface SessionListener {
     String SHUTDOWN = "shutdown";
     /** Reason of {@link #sessionEnded}: the default budget's window passed a boundary. */
     String WINDOW_RESET = "window_reset";
-    /** Reason of {@link #sessionEnded}: the session's {@code mdc:} scope instance had no call for the idle-release time. */
+    /**
+     * Reason of {@link #sessionEnded}: the session's scope instance (MDC value or thread) had no call for the
+     * idle-release time.
+     */
     String IDLE = "idle";
 
     void sessionStarted(Session session);

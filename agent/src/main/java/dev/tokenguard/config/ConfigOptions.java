@@ -120,9 +120,10 @@ public final class ConfigOptions {
             ValueFormats::span);
     public static final ConfigOption<Duration> BUDGET_IDLE_RELEASE = option("tokenguard.budget.idle-release",
             "a duration `<n>s`, `<n>m`, `<n>h`, e.g. `15m`", "15m",
-            "an `mdc:` scope instance with no call for this long ends its session (`session_end` reason `idle`,"
-                    + " file closed) and is released; its usage in the current window is kept (without a window, while"
-                    + " the process runs) and the next call of the same MDC value starts a new session from it",
+            "the scope instance of an MDC value or of a thread with no call for this long ends its session"
+                    + " (`session_end` reason `idle`, file closed) and is released; its usage in the current window is"
+                    + " kept (without a window, while the process runs; for a thread, while it lives) and the next call"
+                    + " of the same MDC value or thread starts a new session from it",
             ValueFormats::positiveSpan);
     public static final ConfigOption<StoreAddress> STORE = option("tokenguard.store",
             "`memory`, or `redis://host[:port][/db]` (`rediss://` for TLS; a password as the URL's user info or in"

@@ -190,14 +190,19 @@ class BudgetEngineIdleReleaseTest {
     }
 
     @Test
-    void threadScopesOfAnMdcBudgetAreNotReleased() {
+    void theThreadScopeAnMdcBudgetFellBackToIsReleasedLikeAValue() {
         BudgetEngine e = engine(1000L, null);
         CallScope s = e.enter(); // no MDC value: the thread's scope
         e.charge(s, 1, 1, null);
         clock.advanceMillis(IDLE * 4);
-        assertEquals(0, e.releaseIdle(IDLE));
-        assertEquals(1, e.liveScopes());
         assertEquals(0, e.releaseIdle(0), "0 releases nothing");
+        assertEquals(1, e.releaseIdle(IDLE));
+        assertEquals(0, e.liveScopes());
+        assertEquals(1, e.keptScopes());
+        assertEquals(List.of(SessionListener.IDLE), listener.endReasons());
+        CallScope again = e.enter();
+        assertEquals(s.scopeKey(), again.scopeKey());
+        assertEquals(2, e.states(again).get(0).used(), "the thread's kept usage");
     }
 
     /**

@@ -22,15 +22,16 @@ import java.util.concurrent.CountDownLatch;
 /**
  * Retained heap per idle budget scope, run in a JVM of its own with the agent jar on the class path
  * (no -javaagent: the budget engine is driven directly). An idle scope is one that made one call
- * (its session started, one charge) and then nothing more while it stays alive. MDC scopes are measured
+ * (its session started, one charge) and then nothing more while it stays alive. Both kinds are measured
  * after the engine's idle sweep ({@code BudgetEngine.releaseIdle}, which the agent's reaper runs every second)
- * released them: the clock is moved past {@link #IDLE_RELEASE} first; what stays is the usage kept per MDC value.
+ * released them: the clock is moved past {@link #IDLE_RELEASE} first; what stays is the usage kept per MDC value or
+ * parked thread.
  *
  * <p>Arguments: {@code <mdc scopes> <mdc scopes with the session log> <threads> <log dir>}. Prints
  * {@code RESULT <key> <bytes per scope>} for {@code mdc_scope_bytes} (engine only),
  * {@code mdc_scope_logged_bytes} (engine and the JSONL session log, as the agent runs them) and
- * {@code thread_scope_bytes} (parked threads, each of which made one call, minus the same threads
- * before the call).
+ * {@code thread_scope_bytes} (parked threads, each of which made one call and was then released as idle, minus the
+ * same threads before the call).
  */
 public final class IdleScopes {
     private static final Double COST = 0.0001;
@@ -90,8 +91,8 @@ public final class IdleScopes {
         clock.advance(IDLE_RELEASE);
         int released = engine.releaseIdle(IDLE_RELEASE.toMillis());
         long after = CallLoad.usedHeapAfterGc();
-        // kept: the warm-up value too; live: the warm-up call's thread scope (no MDC value)
-        if (released != count || engine.keptScopes() != count + 1 || engine.liveScopes() != 1) {
+        // kept: the warm-up value too, and the warm-up call's thread scope (no MDC value), released by the first sweep
+        if (released != count || engine.keptScopes() != count + 2 || engine.liveScopes() != 0) {
             throw new IllegalStateException("expected " + count + " scopes released and kept; released "
                     + released + ", kept " + engine.keptScopes() + ", live " + engine.liveScopes());
         }
@@ -101,8 +102,11 @@ public final class IdleScopes {
     }
 
     static double threadBytesPerScope(int count) throws InterruptedException {
-        BudgetEngine engine = engine(ScopeSpec.THREAD, new ThreadLocal<>(), SessionListener.NONE);
-        oneCall(engine);
+        MovableClock clock = new MovableClock();
+        BudgetEngine engine = engine(ScopeSpec.THREAD, new ThreadLocal<>(), SessionListener.NONE, clock);
+        oneCall(engine); // the engine's own first-use costs are not per scope
+        clock.advance(IDLE_RELEASE);
+        engine.releaseIdle(IDLE_RELEASE.toMillis()); // and the kept usage's first-use costs
         CountDownLatch started = new CountDownLatch(count);
         CountDownLatch call = new CountDownLatch(1);
         CountDownLatch called = new CountDownLatch(count);
@@ -128,7 +132,14 @@ public final class IdleScopes {
         long before = CallLoad.usedHeapAfterGc();
         call.countDown();
         called.await();
+        clock.advance(IDLE_RELEASE);
+        int released = engine.releaseIdle(IDLE_RELEASE.toMillis());
         long after = CallLoad.usedHeapAfterGc();
+        // kept: the warm-up call's thread too
+        if (released != count || engine.keptScopes() != count + 1 || engine.liveScopes() != 0) {
+            throw new IllegalStateException("expected " + count + " parked threads released and kept; released "
+                    + released + ", kept " + engine.keptScopes() + ", live " + engine.liveScopes());
+        }
         double perScope = (double) (after - before) / count;
         end.countDown();
         for (Thread t : all) {
