@@ -110,9 +110,14 @@ public final class SharedBudgets implements AutoCloseable, FleetView {
             return lastSeen.get(d) + unsynced.get(d);
         }
 
+        /**
+         * The store's usage as one of its answers gave it. Usage in a window only grows, so the highest figure seen
+         * is the newest: an answer that arrives late (a settlement overtaken by another thread's refusal) never
+         * lowers it.
+         */
         void seen(long[] used, long now) {
             for (int d = 0; d < used.length; d++) {
-                lastSeen.set(d, used[d]);
+                lastSeen.accumulateAndGet(d, used[d], Math::max);
             }
             seenAt = now;
         }
@@ -234,7 +239,7 @@ public final class SharedBudgets implements AutoCloseable, FleetView {
                     Entry e = entries.get(d.entry());
                     long used = d.used()[d.entry()][d.dimension()];
                     Counts c = countsOf(e);
-                    c.lastSeen.set(d.dimension(), used);
+                    c.lastSeen.accumulateAndGet(d.dimension(), used, Math::max);
                     c.seenAt = now;
                     return new Ticket(List.of(), null, new Refusal(e.budget.spec().name(), e.scopeKey, used,
                             e.budget.limits()[d.dimension()], LimitKind.values()[d.dimension()]), false);
@@ -521,10 +526,7 @@ public final class SharedBudgets implements AutoCloseable, FleetView {
         long[][] used = store.read(keys);
         for (int i = 0; i < wanted.size(); i++) {
             Counts c = wanted.get(i);
-            for (int d = 0; d < BudgetStore.DIMENSIONS; d++) {
-                c.lastSeen.accumulateAndGet(d, used[i][d], Math::max); // a charge may have told a newer figure since
-            }
-            c.seenAt = now;
+            c.seen(used[i], now); // a charge may have told a newer figure meanwhile: the higher one stays
         }
     }
 
