@@ -93,6 +93,7 @@ class SharedBudgetIT {
         Map<String, ForkedJvm.Result> results = new TreeMap<>();
         Map<String, Path> dirs = new TreeMap<>();
         try (FakeOpenAiServer server = FakeOpenAiServer.start()) {
+            server.setAnswerDelay(java.time.Duration.ofMillis(5)); // calls overlap: reservations in flight matter
             ExecutorService pool = Executors.newFixedThreadPool(tags.size());
             Map<String, Future<ForkedJvm.Result>> runs = new TreeMap<>();
             for (String tag : tags) {
