@@ -109,7 +109,7 @@ final class AgentRuntime {
         PublicApi.connect(usageEvents);
         StoreAddress store = config.value(ConfigOptions.STORE);
         AutoCloseable shared = store == null || store.memory() ? null
-                : shareBudgets(governor, config, store.withPasswordFrom(System.getenv()), service, clock);
+                : shareBudgets(governor, engine, config, store.withPasswordFrom(System.getenv()), service, clock);
         if (replay != null) {
             governor.holdCallsUntil(replay.done(), RestartReplay.WAIT, replay::giveUp);
         }
@@ -127,13 +127,15 @@ final class AgentRuntime {
      * Shares the budgets through the configured store. Only here does a store class load: with the default
      * {@code tokenguard.store=memory} none of {@code dev.tokenguard.budget.store} is ever touched.
      */
-    private static AutoCloseable shareBudgets(Governor governor, TokenGuardConfig config, StoreAddress store,
-                                              String service, Clock clock) {
+    private static AutoCloseable shareBudgets(Governor governor, BudgetEngine engine, TokenGuardConfig config,
+                                              StoreAddress store, String service, Clock clock) {
         String namespace = config.value(ConfigOptions.STORE_NAMESPACE);
-        SharedBudgets shared = SharedBudgets.redis(store, namespace != null ? namespace : service,
+        SharedBudgets shared = SharedBudgets.redis(store, config.value(ConfigOptions.STORE_TLS_CA_FILE),
+                namespace != null ? namespace : service,
                 config.value(ConfigOptions.STORE_TIMEOUT), config.value(ConfigOptions.STORE_ON_FAILURE),
                 MAX_CALL_LIFETIME, clock, AgentLog::error);
         governor.shareBudgets(shared);
+        engine.shareWith(shared); // JMX, status and the public API show the fleet's usage of shared budgets
         return shared;
     }
 

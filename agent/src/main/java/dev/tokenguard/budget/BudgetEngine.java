@@ -53,6 +53,7 @@ public final class BudgetEngine {
     private final Object reaping = new Object();
     /** Reservations not yet settled or released, for {@link #releaseAbandoned}. */
     private final Set<Reservation> reservations = ConcurrentHashMap.newKeySet();
+    private volatile FleetView fleet = FleetView.NONE;
 
     /**
      * @param budgets  the budgets, the default one ({@code default}) first: its scope defines sessions
@@ -537,10 +538,52 @@ public final class BudgetEngine {
         List<BudgetView> views = new ArrayList<>(scope.instances.length);
         for (ScopeInstance s : scope.instances) {
             UsageWindow w = s.current();
-            views.add(isStale(s, w, now) ? view(s.limits, s.key, null, now)
-                    : view(s.limits, s.key, usage(w), now));
+            views.add(fleetOr(s.limits, isStale(s, w, now) ? view(s.limits, s.key, null, now)
+                    : view(s.limits, s.key, usage(w), now), now));
         }
         return views;
+    }
+
+    /** Where views of shared budgets get the fleet's usage from ({@link FleetView#NONE} without a store). */
+    public void shareWith(FleetView view) {
+        this.fleet = Objects.requireNonNull(view, "view");
+    }
+
+    /** The fleet's usage as the store last counted it ({@link FleetView#NONE} without a store). */
+    public FleetView fleet() {
+        return fleet;
+    }
+
+    /** The view with the fleet's usage when the store shares its scope instance and knows it, else the view. */
+    private BudgetView fleetOr(BudgetLimits b, BudgetView local, long now) {
+        long[] shared = fleet.usage(b.spec, local.scopeKey());
+        if (shared == null) {
+            return local;
+        }
+        BudgetView v = view(b, local.scopeKey(), shared, now);
+        return new BudgetView(v.name(), v.scopeKey(), v.used(), v.limit(), v.usedNanoUsd(), v.limitNanoUsd(),
+                v.windowEndMillis(), true);
+    }
+
+    /**
+     * This JVM's own usage of one scope instance it holds (or keeps, for an MDC value released as idle) in the current
+     * window, per dimension (total, input, output tokens, cost in nano-USD); null when it holds none.
+     */
+    public long[] usage(String budgetName, String scopeKey) {
+        long now = clock.millis();
+        for (BudgetLimits b : budgets) {
+            if (!b.name.equals(budgetName)) {
+                continue;
+            }
+            ScopeInstance s = held(b, scopeKey);
+            if (s == null) {
+                long[] kept = keptOf(b, scopeKey, now);
+                return kept == null ? null : Arrays.copyOf(kept, BudgetLimits.DIMENSIONS);
+            }
+            UsageWindow w = s.current();
+            return isStale(s, w, now) ? new long[BudgetLimits.DIMENSIONS] : usage(w);
+        }
+        return null;
     }
 
     /**
@@ -592,7 +635,7 @@ public final class BudgetEngine {
             UsageWindow w = s.current();
             usage = isStale(s, w, now) ? null : usage(w);
         }
-        return view(b, key, usage, now);
+        return fleetOr(b, view(b, key, usage, now), now);
     }
 
     private static long[] usage(UsageWindow w) {

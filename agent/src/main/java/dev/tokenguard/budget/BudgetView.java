@@ -11,7 +11,14 @@ package dev.tokenguard.budget;
  * @param usedNanoUsd     cost used in the current window, in nano-USD
  * @param limitNanoUsd    the cost limit in nano-USD, or -1 when the budget has none
  * @param windowEndMillis when the current window ends (epoch ms), or 0 when the budget has no window
+ * @param fleet           true when the usage is the fleet's, as the shared store last counted it ({@link FleetView}),
+ *                        false when it is this JVM's own
  */
 public record BudgetView(String name, String scopeKey, long used, long limit, long usedNanoUsd, long limitNanoUsd,
-                         long windowEndMillis) {
+                         long windowEndMillis, boolean fleet) {
+    /** A view of this JVM's own usage. */
+    public BudgetView(String name, String scopeKey, long used, long limit, long usedNanoUsd, long limitNanoUsd,
+                      long windowEndMillis) {
+        this(name, scopeKey, used, limit, usedNanoUsd, limitNanoUsd, windowEndMillis, false);
+    }
 }

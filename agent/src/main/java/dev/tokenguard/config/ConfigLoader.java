@@ -423,7 +423,7 @@ public final class ConfigLoader {
         // read through TokenGuardConfig's accessors; a bad value stops the agent here, at load
         value(merged, ConfigOptions.CALL_SITE_ENABLED);
         for (ConfigOption<?> option : List.of(ConfigOptions.STORE, ConfigOptions.STORE_NAMESPACE,
-                ConfigOptions.STORE_TIMEOUT, ConfigOptions.STORE_ON_FAILURE)) {
+                ConfigOptions.STORE_TIMEOUT, ConfigOptions.STORE_ON_FAILURE, ConfigOptions.STORE_TLS_CA_FILE)) {
             value(merged, option); // validated here, read through TokenGuardConfig
         }
         value(merged, ConfigOptions.OTEL_BUDGET_SCOPES);

@@ -145,6 +145,11 @@ public final class ConfigOptions {
             "while the store cannot be reached: `local` keeps counting in each JVM (from the shared usage last seen),"
                     + " prints one line, and adds what was spent to the store when it is back; `refuse` refuses the"
                     + " calls of shared budgets until it is back", StoreFailureMode::parse);
+    public static final ConfigOption<Path> STORE_TLS_CA_FILE = option("tokenguard.store.tls.ca-file",
+            "path of a readable PEM file of one or more CA certificates, or `none`", null,
+            "with a `rediss://` store: the CAs whose certificates the store's must chain to, instead of the JVM's"
+                    + " trust store (`javax.net.ssl.trustStore`, the default). The host name of the URL is checked"
+                    + " against the certificate either way", ValueFormats::caFile);
     /** Keys under {@code tokenguard.budget.} that hold for every budget, so a named budget does not set them. */
     static final java.util.Set<String> ENGINE_WIDE_KEYS = java.util.Set.of(BUDGET_RESERVE_OUTPUT.key(),
             BUDGET_RESERVE_WAIT.key(), BUDGET_IDLE_RELEASE.key());
@@ -185,6 +190,7 @@ public final class ConfigOptions {
         all.add(BUDGET_RESERVE_WAIT);
         all.add(BUDGET_IDLE_RELEASE);
         all.addAll(List.of(STORE, STORE_NAMESPACE, STORE_TIMEOUT, STORE_ON_FAILURE));
+        all.add(STORE_TLS_CA_FILE);
         return List.copyOf(all);
     }
 

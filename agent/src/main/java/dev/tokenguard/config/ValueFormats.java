@@ -278,6 +278,22 @@ final class ValueFormats {
         return p;
     }
 
+    /** A readable file of PEM (or DER) X.509 certificates, at least one: the CAs a TLS store is checked against. */
+    static Path caFile(String text) {
+        Path p = readableFile(text);
+        if (p == null) {
+            return null;
+        }
+        try (java.io.InputStream in = Files.newInputStream(p)) {
+            if (java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in).isEmpty()) {
+                throw new IllegalArgumentException("no certificate in it");
+            }
+        } catch (java.io.IOException | java.security.cert.CertificateException e) {
+            throw new IllegalArgumentException("not a file of certificates (" + e.getMessage() + ")");
+        }
+        return p;
+    }
+
     /** The path of a config file: a .properties, .yaml or .yml file (existence is checked when it is read). */
     static Path configFile(String text) {
         if (isNone(text)) {

@@ -63,6 +63,11 @@ final class BudgetControl implements BudgetControlMBean {
     }
 
     @Override
+    public boolean isFleetUsage() {
+        return budgets.fleetUsage(name);
+    }
+
+    @Override
     public String[] getTopScopes() {
         return budgets.topScopes(name);
     }

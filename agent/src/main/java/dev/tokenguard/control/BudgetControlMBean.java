@@ -25,8 +25,14 @@ public interface BudgetControlMBean {
     /** Estimated USD per scope; -1 when none. */
     double getMaxCostUsd();
 
-    /** The tokens used in the current window over every scope the budget holds. */
+    /**
+     * The tokens used in the current window over every scope the budget holds; with a shared store, the fleet's count
+     * for its shared scopes ({@link #isFleetUsage()}).
+     */
     long getTotalUsed();
+
+    /** True when a store shares this budget with other JVMs, so the usage figures are the fleet's as last seen. */
+    boolean isFleetUsage();
 
     /** This budget's scopes closest to their limit, {@code scope used / limit tokens (percent)}, highest first. */
     String[] getTopScopes();

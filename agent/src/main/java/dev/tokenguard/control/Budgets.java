@@ -4,6 +4,8 @@ import dev.tokenguard.budget.BudgetEngine;
 import dev.tokenguard.budget.BudgetSpec;
 import dev.tokenguard.budget.BudgetState;
 import dev.tokenguard.budget.EnforcementMode;
+import dev.tokenguard.budget.FleetView;
+import dev.tokenguard.budget.ScopeSpec;
 import dev.tokenguard.budget.ScopeUtilization;
 import dev.tokenguard.budget.Session;
 import dev.tokenguard.config.ConfigException;
@@ -34,6 +36,7 @@ public final class Budgets implements BudgetsMBean {
     /** How many scopes {@link #getTopScopes()} lists per budget and kind of scope. */
     static final int TOP_SCOPES = 5;
     private static final String NOTHING_CHANGED = "nothing changed";
+    private static final String GLOBAL = "global";
     private static final String[] LIMIT_KEYS = {"max-tokens", "max-input-tokens", "max-output-tokens", "max-cost-usd"};
 
     private final BudgetEngine engine;
@@ -94,8 +97,8 @@ public final class Budgets implements BudgetsMBean {
 
     @Override
     public String[] getTotalUsed() {
-        return engine.budgets().stream().map(b -> b.name() + "=" + engine.totalUsed(b.name()))
-                .toArray(String[]::new);
+        return engine.budgets().stream().map(b -> b.name() + "=" + totalUsed(b.name())
+                + (engine.fleet().shares(b) ? " (fleet)" : "")).toArray(String[]::new);
     }
 
     @Override
@@ -128,8 +131,32 @@ public final class Budgets implements BudgetsMBean {
         throw new IllegalArgumentException("TokenGuard: there is no budget '" + budget + "'");
     }
 
+    /**
+     * The total tokens used in the current window over every scope instance of a budget; for a budget shared through
+     * a store ({@code global}, {@code mdc:}), the fleet's count of each shared instance as last seen (never a wait
+     * for the store) in place of this JVM's share: the {@code global} instance, and the MDC values this JVM has met.
+     */
     long totalUsed(String budget) {
-        return engine.totalUsed(budget);
+        long local = engine.totalUsed(budget);
+        FleetView fleet = engine.fleet();
+        BudgetSpec spec = spec(budget);
+        if (!fleet.shares(spec)) {
+            return local;
+        }
+        if (spec.scope().kind() == ScopeSpec.Kind.GLOBAL) {
+            fleet.usage(spec, GLOBAL); // the one instance, known to the fleet even before this JVM's first call
+        }
+        long sum = local;
+        for (Map.Entry<String, long[]> e : fleet.scopes(spec).entrySet()) {
+            long[] mine = engine.usage(budget, e.getKey());
+            sum += e.getValue()[0] - (mine == null ? 0 : mine[0]);
+        }
+        return sum;
+    }
+
+    /** Whether a budget's figures are the fleet's (a store shares it), not this JVM's alone. */
+    boolean fleetUsage(String budget) {
+        return engine.fleet().shares(spec(budget));
     }
 
     @Override
@@ -160,7 +187,12 @@ public final class Budgets implements BudgetsMBean {
         for (BudgetSpec b : engine.budgets()) {
             sb.append("  ").append(b.name()).append(" (scope ").append(b.scope()).append(", mode ")
                     .append(modeText(b.mode())).append("): ").append(limits(b)).append("; used ")
-                    .append(engine.totalUsed(b.name())).append(" tokens over all scopes\n");
+                    .append(totalUsed(b.name())).append(" tokens over all scopes");
+            if (engine.fleet().shares(b)) {
+                sb.append(" (fleet: the shared store's count as last seen; this JVM's own: ")
+                        .append(engine.totalUsed(b.name())).append(')');
+            }
+            sb.append('\n');
         }
         String[] top = getTopScopes();
         sb.append("top scopes:").append(top.length == 0 ? " none yet\n" : "\n");
@@ -447,9 +479,46 @@ public final class Budgets implements BudgetsMBean {
     /** {@code scope used / limit tokens (percent)}; the percent is the highest over the budget's limits. */
     private String scopeLine(ScopeUtilization u) {
         BudgetState state = engine.state(u.budgetName(), u.scopeKey());
-        String usage = state == null ? "" : state.limit() < 0 ? state.used() + " tokens "
-                : state.used() + " / " + state.limit() + " tokens ";
-        return u.scopeKey() + " " + usage
-                + String.format(Locale.ROOT, "(%.1f%%)", u.utilization() * 100);
+        long[] shared = null;
+        BudgetSpec spec = null;
+        for (BudgetSpec b : engine.budgets()) {
+            if (b.name().equals(u.budgetName())) {
+                spec = b;
+                shared = engine.fleet().usage(b, u.scopeKey());
+            }
+        }
+        double utilization = u.utilization();
+        long used = state == null ? 0 : state.used();
+        if (shared != null && state != null) {
+            used = shared[dimensionOf(spec, state)];
+            utilization = utilization(spec, shared);
+        }
+        String usage = state == null ? "" : state.limit() < 0 ? used + " tokens "
+                : used + " / " + state.limit() + " tokens ";
+        return u.scopeKey() + " " + usage + (shared != null && state != null ? "fleet " : "")
+                + String.format(Locale.ROOT, "(%.1f%%)", utilization * 100);
+    }
+
+    /** Which dimension (total 0, input 1, output 2) a state of this budget reports. */
+    private static int dimensionOf(BudgetSpec b, BudgetState state) {
+        if (b.maxTokens() != null || state.limit() < 0) {
+            return 0;
+        }
+        return b.maxInputTokens() != null && b.maxInputTokens() == state.limit() ? 1 : 2;
+    }
+
+    /** The highest fraction used over a budget's limits, for usage per dimension (cost in nano-USD). */
+    private static double utilization(BudgetSpec b, long[] used) {
+        double u = 0;
+        Long[] tokens = {b.maxTokens(), b.maxInputTokens(), b.maxOutputTokens()};
+        for (int d = 0; d < tokens.length; d++) {
+            if (tokens[d] != null) {
+                u = Math.max(u, tokens[d] == 0 ? 1 : (double) used[d] / tokens[d]);
+            }
+        }
+        if (b.maxCostUsd() != null) {
+            u = Math.max(u, b.maxCostUsd() == 0 ? 1 : used[3] / 1e9 / b.maxCostUsd());
+        }
+        return u;
     }
 }

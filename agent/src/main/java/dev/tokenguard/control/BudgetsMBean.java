@@ -20,7 +20,10 @@ public interface BudgetsMBean {
     /** Per budget, {@code name=enforce} or {@code name=warn}. */
     String[] getModes();
 
-    /** Per budget, {@code name=<tokens>}: the tokens used in the current window over every scope held. */
+    /**
+     * Per budget, {@code name=<tokens>}: the tokens used in the current window over every scope held; {@code
+     * name=<tokens> (fleet)} for a budget a store shares with other JVMs (the fleet's count as last seen).
+     */
     String[] getTotalUsed();
 
     /** The scopes closest to their limit, {@code budget scope used/limit (percent)}, highest first. */

@@ -56,7 +56,8 @@ class ReadmeConfigTableTest {
                 "tokenguard.session-log.layout", "tokenguard.session-log.max-age",
                 "tokenguard.session-log.max-total-size", "tokenguard.config.file",
                 "tokenguard.budget.reserve-output", "tokenguard.budget.reserve-wait", "tokenguard.budget.idle-release",
-                "tokenguard.store", "tokenguard.store.namespace", "tokenguard.store.timeout", "tokenguard.store.on-failure");
+                "tokenguard.store", "tokenguard.store.namespace", "tokenguard.store.timeout", "tokenguard.store.on-failure",
+                "tokenguard.store.tls.ca-file");
         assertEquals(2 + keys.size(), lines.length, table);
         assertEquals("| key | default | expected form | meaning |", lines[0]);
         assertEquals("|---|---|---|---|", lines[1]);

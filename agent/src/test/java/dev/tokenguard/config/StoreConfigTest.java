@@ -1,7 +1,11 @@
 package dev.tokenguard.config;
 
+import dev.tokenguard.sample.redis.TestCertificates;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 
@@ -65,5 +69,22 @@ class StoreConfigTest {
                 + " expected letters, digits, ., _ and -, e.g. checkout; TokenGuard is disabled, the application"
                 + " runs uninstrumented", sources().prop("tokenguard.store.namespace", "a b").error());
         assertTrue(sources().prop("tokenguard.store.timeout", "0").error().contains("must be greater than 0"));
+    }
+
+    @Test
+    void theCaFileMustHoldCertificates(@TempDir Path dir) throws Exception {
+        assertNull(sources().load().value(ConfigOptions.STORE_TLS_CA_FILE));
+        Path ca = TestCertificates.issue(dir.resolve("ca"), "IP:127.0.0.1").caCert();
+        assertEquals(ca, sources().prop("tokenguard.store.tls.ca-file", ca.toString()).load()
+                .value(ConfigOptions.STORE_TLS_CA_FILE));
+        Path text = Files.writeString(dir.resolve("notes.pem"), "not a certificate\n");
+        String m = sources().prop("tokenguard.store.tls.ca-file", text.toString()).error();
+        assertTrue(m.startsWith("TokenGuard: invalid value '" + text + "' for tokenguard.store.tls.ca-file (from -D"
+                + " system property): "), m);
+        assertTrue(m.contains("not a file of certificates") || m.contains("no certificate in it"), m);
+        assertTrue(m.endsWith("; expected path of a readable PEM file of one or more CA certificates, or none;"
+                + " TokenGuard is disabled, the application runs uninstrumented"), m);
+        assertTrue(sources().prop("tokenguard.store.tls.ca-file", dir.resolve("absent.pem").toString()).error()
+                .contains("no such file"));
     }
 }

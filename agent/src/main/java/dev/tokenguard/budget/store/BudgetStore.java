@@ -64,6 +64,9 @@ interface BudgetStore extends AutoCloseable {
     /** Gives back a reservation without charging. */
     void release(List<String> keys, String member) throws IOException;
 
+    /** The usage per dimension of each key, as {@link Settlement#used()}: zeros for a key the store does not hold. */
+    long[][] read(List<String> keys) throws IOException;
+
     /** Checks that the store answers. */
     void ping() throws IOException;
 

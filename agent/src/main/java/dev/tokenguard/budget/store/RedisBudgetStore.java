@@ -3,12 +3,22 @@ package dev.tokenguard.budget.store;
 import dev.tokenguard.config.StoreAddress;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * Shared budgets in Redis. Each budget's scope instance and window is a hash ({@code u0..u3}: usage per dimension,
@@ -133,19 +143,77 @@ final class RedisBudgetStore implements BudgetStore {
             return 0
             """;
 
+    /** KEYS: hash per entry. Returns the 4 usage figures of each, flat. */
+    private static final String READ = """
+            local out = {}
+            for i = 1, #KEYS do
+              local v = redis.call('HMGET', KEYS[i], 'u0', 'u1', 'u2', 'u3')
+              for d = 1, 4 do table.insert(out, tonumber(v[d] or '0')) end
+            end
+            return out
+            """;
+
     private static final String ADMIT_SHA = sha1(ADMIT);
     private static final String SETTLE_SHA = sha1(SETTLE);
     private static final String RELEASE_SHA = sha1(RELEASE);
+    private static final String READ_SHA = sha1(READ);
     private static final int MAX_IDLE = 64;
 
     private final StoreAddress address;
     private final int timeoutMillis;
+    private final SSLSocketFactory tls;
+    /** Why the CA file could not be made a trust set (each connection attempt fails with it); null when it could. */
+    private final IOException tlsProblem;
     private final ConcurrentLinkedDeque<RespConnection> idle = new ConcurrentLinkedDeque<>();
     private volatile boolean closed;
 
     RedisBudgetStore(StoreAddress address, int timeoutMillis) {
+        this(address, null, timeoutMillis);
+    }
+
+    /** @param caFile the CA certificates a {@code rediss://} server's certificate must chain to; null: the JVM's */
+    RedisBudgetStore(StoreAddress address, Path caFile, int timeoutMillis) {
         this.address = address;
         this.timeoutMillis = timeoutMillis;
+        SSLSocketFactory sockets = null;
+        IOException problem = null;
+        if (address.tls()) {
+            try {
+                sockets = tlsSockets(caFile);
+            } catch (IOException e) {
+                problem = e;
+            }
+        }
+        this.tls = sockets;
+        this.tlsProblem = problem;
+    }
+
+    /**
+     * The JVM's default TLS sockets (its trust store: {@code javax.net.ssl.trustStore}, else the JDK's CAs), or
+     * sockets that trust exactly the certificates of {@code caFile}.
+     */
+    static SSLSocketFactory tlsSockets(Path caFile) throws IOException {
+        if (caFile == null) {
+            return (SSLSocketFactory) SSLSocketFactory.getDefault();
+        }
+        try (InputStream in = Files.newInputStream(caFile)) {
+            KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
+            trusted.load(null, null);
+            int n = 0;
+            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                trusted.setCertificateEntry("ca-" + n++, c);
+            }
+            if (n == 0) {
+                throw new IOException("tokenguard.store.tls.ca-file " + caFile + " holds no certificate");
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trusted);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, tmf.getTrustManagers(), null);
+            return context.getSocketFactory();
+        } catch (GeneralSecurityException e) {
+            throw new IOException("tokenguard.store.tls.ca-file " + caFile + " cannot be used: " + e.getMessage(), e);
+        }
     }
 
     @Override
@@ -243,6 +311,21 @@ final class RedisBudgetStore implements BudgetStore {
     }
 
     @Override
+    public long[][] read(List<String> keys) throws IOException {
+        List<String> args = new ArrayList<>(keys.size() + 1);
+        args.add(Integer.toString(keys.size()));
+        args.addAll(keys);
+        List<?> reply = (List<?>) eval(READ_SHA, READ, args);
+        long[][] used = new long[keys.size()][DIMENSIONS];
+        for (int i = 0; i < keys.size(); i++) {
+            for (int d = 0; d < DIMENSIONS; d++) {
+                used[i][d] = (Long) reply.get(i * DIMENSIONS + d);
+            }
+        }
+        return used;
+    }
+
+    @Override
     public void ping() throws IOException {
         RespConnection c = borrow();
         try {
@@ -288,7 +371,13 @@ final class RedisBudgetStore implements BudgetStore {
 
     private RespConnection borrow() throws IOException {
         RespConnection c = idle.pollFirst();
-        return c != null ? c : RespConnection.open(address, timeoutMillis);
+        if (c != null) {
+            return c;
+        }
+        if (tlsProblem != null) {
+            throw tlsProblem;
+        }
+        return RespConnection.open(address, tls, timeoutMillis);
     }
 
     private void giveBack(RespConnection c) {

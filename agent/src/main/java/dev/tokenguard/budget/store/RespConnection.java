@@ -51,12 +51,18 @@ final class RespConnection implements AutoCloseable {
         this.out = new BufferedOutputStream(socket.getOutputStream(), 8192);
     }
 
+    /** As {@link #open(StoreAddress, SSLSocketFactory, int)} with the JVM's default TLS set-up. */
+    static RespConnection open(StoreAddress address, int timeoutMillis) throws IOException {
+        return open(address, (SSLSocketFactory) SSLSocketFactory.getDefault(), timeoutMillis);
+    }
+
     /**
      * Connects, authenticates when a password is given and selects the database.
      *
-     * @param timeoutMillis bound of the connect and of every later read
+     * @param tls           the sockets of a {@code rediss://} address (its trust decides which certificates pass)
+     * @param timeoutMillis bound of the connect, of the TLS handshake's reads and of every later read
      */
-    static RespConnection open(StoreAddress address, int timeoutMillis) throws IOException {
+    static RespConnection open(StoreAddress address, SSLSocketFactory tls, int timeoutMillis) throws IOException {
         Socket socket = new Socket();
         try {
             socket.setTcpNoDelay(true);
@@ -65,14 +71,19 @@ final class RespConnection implements AutoCloseable {
             if (address.tls()) {
                 // layered on the connected socket so that the host name goes out as SNI, and is checked against the
                 // server's certificate as HTTPS clients do
-                SSLSocket ssl = (SSLSocket) ((SSLSocketFactory) SSLSocketFactory.getDefault())
-                        .createSocket(socket, address.host(), address.port(), true);
+                SSLSocket ssl = (SSLSocket) tls.createSocket(socket, address.host(), address.port(), true);
                 SSLParameters parameters = ssl.getSSLParameters();
                 parameters.setEndpointIdentificationAlgorithm("HTTPS");
                 ssl.setSSLParameters(parameters);
                 ssl.setSoTimeout(timeoutMillis);
                 socket = ssl;
-                ssl.startHandshake();
+                try {
+                    ssl.startHandshake();
+                } catch (java.net.SocketTimeoutException e) {
+                    // a plain Redis port reads the TLS greeting as the start of a command and waits for the rest
+                    throw new javax.net.ssl.SSLException("no answer to the TLS handshake within the timeout,"
+                            + " tokenguard.store.timeout");
+                }
             }
             RespConnection c = new RespConnection(socket);
             if (address.password() != null) {

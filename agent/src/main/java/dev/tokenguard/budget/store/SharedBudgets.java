@@ -6,6 +6,7 @@ import dev.tokenguard.budget.CallScope;
 import dev.tokenguard.budget.ChargeResult;
 import dev.tokenguard.budget.EnforcementMode;
 import dev.tokenguard.budget.Estimate;
+import dev.tokenguard.budget.FleetView;
 import dev.tokenguard.budget.LimitKind;
 import dev.tokenguard.budget.Refusal;
 import dev.tokenguard.budget.ScopeSpec;
@@ -16,6 +17,7 @@ import dev.tokenguard.config.StoreFailureMode;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -49,8 +51,12 @@ import java.util.function.Consumer;
  * calls of shared budgets are refused while the store is away; what was spent by calls already admitted is still
  * added later.
  */
-public final class SharedBudgets implements AutoCloseable {
+public final class SharedBudgets implements AutoCloseable, FleetView {
     private static final long PROBE_INTERVAL_MILLIS = 250;
+    /** A read of the fleet's usage older than this asks for a fresh one (answered in the background). */
+    private static final long REFRESH_AFTER_MILLIS = 1000;
+    /** How long a scope instance read once keeps being refreshed. */
+    private static final long REFRESH_INTEREST_MILLIS = 10_000;
     private static final long POLL_MIN_NANOS = 1_000_000L;
     private static final long POLL_MAX_NANOS = 20_000_000L;
     private static final String ID = Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
@@ -73,6 +79,8 @@ public final class SharedBudgets implements AutoCloseable {
     private final ConcurrentLinkedQueue<Ticket> unreleased = new ConcurrentLinkedQueue<>();
     /** Warnings found while adding the spend of an outage, reported with this JVM's next call. */
     private final ConcurrentLinkedQueue<ThresholdCrossing> lateCrossings = new ConcurrentLinkedQueue<>();
+    /** A read of the fleet's usage found it older than {@link #REFRESH_AFTER_MILLIS}: the prober reads it anew. */
+    private final AtomicBoolean refreshWanted = new AtomicBoolean();
     private final Thread prober;
     private volatile boolean closed;
 
@@ -87,6 +95,10 @@ public final class SharedBudgets implements AutoCloseable {
         final String scopeKey;
         final AtomicLongArray lastSeen = new AtomicLongArray(BudgetStore.DIMENSIONS);
         final AtomicLongArray unsynced = new AtomicLongArray(BudgetStore.DIMENSIONS);
+        /** When the store last told this JVM the usage (epoch ms), 0 for never. */
+        volatile long seenAt;
+        /** When the fleet's usage was last read through {@link FleetView} (epoch ms), 0 for never. */
+        volatile long readAt;
 
         Counts(Entry entry, String budget, String scopeKey) {
             this.entry = entry;
@@ -98,10 +110,16 @@ public final class SharedBudgets implements AutoCloseable {
             return lastSeen.get(d) + unsynced.get(d);
         }
 
-        void seen(long[] used) {
+        /**
+         * The store's usage as one of its answers gave it. Usage in a window only grows, so the highest figure seen
+         * is the newest: an answer that arrives late (a settlement overtaken by another thread's refusal) never
+         * lowers it.
+         */
+        void seen(long[] used, long now) {
             for (int d = 0; d < used.length; d++) {
-                lastSeen.set(d, used[d]);
+                lastSeen.accumulateAndGet(d, used[d], Math::max);
             }
+            seenAt = now;
         }
     }
 
@@ -158,9 +176,21 @@ public final class SharedBudgets implements AutoCloseable {
     public static SharedBudgets redis(StoreAddress address, String namespace, Duration timeout,
                                       StoreFailureMode onFailure, Duration reservationLifetime, Clock clock,
                                       Consumer<String> warn) {
+        return redis(address, null, namespace, timeout, onFailure, reservationLifetime, clock, warn);
+    }
+
+    /**
+     * As {@link #redis(StoreAddress, String, Duration, StoreFailureMode, Duration, Clock, Consumer)}.
+     *
+     * @param caFile for a {@code rediss://} store, the CA certificates its certificate must chain to; null for the
+     *               JVM's trust store
+     */
+    public static SharedBudgets redis(StoreAddress address, Path caFile, String namespace, Duration timeout,
+                                      StoreFailureMode onFailure, Duration reservationLifetime, Clock clock,
+                                      Consumer<String> warn) {
         int millis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
-        SharedBudgets shared = new SharedBudgets(new RedisBudgetStore(address, millis), address.toString(), namespace,
-                onFailure, reservationLifetime, clock, warn);
+        SharedBudgets shared = new SharedBudgets(new RedisBudgetStore(address, caFile, millis), address.toString(),
+                namespace, onFailure, reservationLifetime, clock, warn);
         shared.prober.start();
         return shared;
     }
@@ -201,14 +231,16 @@ public final class SharedBudgets implements AutoCloseable {
                         force);
                 if (d.status() == BudgetStore.Decision.ADMITTED) {
                     for (int i = 0; i < entries.size(); i++) {
-                        countsOf(entries.get(i)).seen(d.used()[i]);
+                        countsOf(entries.get(i)).seen(d.used()[i], now);
                     }
                     return new Ticket(entries, member, null, false);
                 }
                 if (d.status() == BudgetStore.Decision.EXHAUSTED) {
                     Entry e = entries.get(d.entry());
                     long used = d.used()[d.entry()][d.dimension()];
-                    countsOf(e).lastSeen.set(d.dimension(), used);
+                    Counts c = countsOf(e);
+                    c.lastSeen.accumulateAndGet(d.dimension(), used, Math::max);
+                    c.seenAt = now;
                     return new Ticket(List.of(), null, new Refusal(e.budget.spec().name(), e.scopeKey, used,
                             e.budget.limits()[d.dimension()], LimitKind.values()[d.dimension()]), false);
                 }
@@ -277,7 +309,7 @@ public final class SharedBudgets implements AutoCloseable {
                 BudgetStore.Settlement s = store.settle(storeEntries(entries), usage, member);
                 for (int i = 0; i < entries.size(); i++) {
                     Entry e = entries.get(i);
-                    countsOf(e).seen(s.used()[i]);
+                    countsOf(e).seen(s.used()[i], clock.millis());
                     used[i] = s.used()[i];
                     addCrossings(crossings, e, s.used()[i], s.crossed()[i]);
                 }
@@ -406,15 +438,96 @@ public final class SharedBudgets implements AutoCloseable {
             if (admission && (!c.enforce() || !hasLimit(c.limits()))) {
                 continue;
             }
-            long window = c.windowMillis() == 0 ? 0 : Math.floorDiv(now, c.windowMillis());
-            long ttl = c.windowMillis() == 0 ? 0 : (window + 1) * c.windowMillis() - now + 60_000;
-            String key = "tokenguard:" + namespace + ":" + spec.name() + ":" + scopeKey + ":" + window;
             if (out == null) {
                 out = new ArrayList<>(2);
             }
-            out.add(new Entry(new BudgetStore.Entry(key, c.limits(), c.points(), ttl), c, scopeKey));
+            out.add(entry(c, scopeKey, now));
         }
         return out == null ? List.of() : out;
+    }
+
+    /** The store entry of a budget's scope instance in the window of {@code now}. */
+    private Entry entry(Compiled c, String scopeKey, long now) {
+        long window = window(c, now);
+        long ttl = c.windowMillis() == 0 ? 0 : (window + 1) * c.windowMillis() - now + 60_000;
+        String key = "tokenguard:" + namespace + ":" + c.spec().name() + ":" + scopeKey + ":" + window;
+        return new Entry(new BudgetStore.Entry(key, c.limits(), c.points(), ttl), c, scopeKey);
+    }
+
+    private static long window(Compiled c, long now) {
+        return c.windowMillis() == 0 ? 0 : Math.floorDiv(now, c.windowMillis());
+    }
+
+    @Override
+    public boolean shares(BudgetSpec spec) {
+        return shareable(spec);
+    }
+
+    /**
+     * The fleet's usage of a scope instance as this JVM last saw it (plus what it spent that the store has not
+     * counted yet); never waits for the store. A value older than a second asks the background thread to read it
+     * anew, so a JVM that makes no calls still follows the fleet.
+     */
+    @Override
+    public long[] usage(BudgetSpec spec, String scopeKey) {
+        if (!shareable(spec) || scopeKey == null || scopeKey.startsWith("thread:")) {
+            return null;
+        }
+        long now = clock.millis();
+        Entry e = entry(compiled.computeIfAbsent(spec, SharedBudgets::compile), scopeKey, now);
+        Counts c = countsOf(e);
+        c.readAt = now;
+        if (now - c.seenAt > REFRESH_AFTER_MILLIS && refreshWanted.compareAndSet(false, true)) {
+            LockSupport.unpark(prober);
+        }
+        return c.seenAt == 0 ? null : usedOf(c);
+    }
+
+    @Override
+    public Map<String, long[]> scopes(BudgetSpec spec) {
+        if (!shareable(spec)) {
+            return Map.of();
+        }
+        long now = clock.millis();
+        Map<String, long[]> out = new java.util.TreeMap<>();
+        for (Counts c : counts.values()) {
+            Compiled b = c.entry.budget;
+            if (b.spec().name().equals(spec.name()) && c.seenAt != 0
+                    && c.entry.store.key().endsWith(":" + window(b, now))) {
+                out.put(c.scopeKey, usedOf(c));
+            }
+        }
+        return out;
+    }
+
+    private static long[] usedOf(Counts c) {
+        long[] u = new long[BudgetStore.DIMENSIONS];
+        for (int d = 0; d < u.length; d++) {
+            u[d] = c.used(d);
+        }
+        return u;
+    }
+
+    /** Reads the fleet's usage of the scope instances read lately through {@link FleetView}. */
+    private void refresh() throws IOException {
+        long now = clock.millis();
+        List<Counts> wanted = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        for (Counts c : counts.values()) {
+            if (now - c.readAt <= REFRESH_INTEREST_MILLIS && c.entry.store.key().endsWith(":" + window(c.entry.budget,
+                    now))) {
+                wanted.add(c);
+                keys.add(c.entry.store.key());
+            }
+        }
+        if (keys.isEmpty()) {
+            return;
+        }
+        long[][] used = store.read(keys);
+        for (int i = 0; i < wanted.size(); i++) {
+            Counts c = wanted.get(i);
+            c.seen(used[i], now); // a charge may have told a newer figure meanwhile: the higher one stays
+        }
     }
 
     private static boolean hasLimit(long[] limits) {
@@ -518,7 +631,32 @@ public final class SharedBudgets implements AutoCloseable {
         if (e instanceof java.net.SocketTimeoutException) {
             return "no answer within the timeout, tokenguard.store.timeout";
         }
+        if (e instanceof javax.net.ssl.SSLException) {
+            return tlsReason((javax.net.ssl.SSLException) e);
+        }
         return e.getClass().getSimpleName() + ": " + m;
+    }
+
+    /** Why a TLS connection failed, in the words of what to change: trust, the host name, or TLS at all. */
+    private static String tlsReason(javax.net.ssl.SSLException e) {
+        Throwable innermost = e;
+        boolean certificate = false;
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            certificate |= t instanceof java.security.cert.CertificateException;
+            innermost = t;
+        }
+        String m = String.valueOf(innermost.getMessage());
+        if (certificate && (m.contains("subject alternative name") || m.contains("No name matching"))) {
+            return "its TLS certificate does not name the host of the URL (" + m + "); expected a certificate issued"
+                    + " for the host in tokenguard.store";
+        }
+        if (certificate) {
+            return "its TLS certificate is not trusted (" + m + "); expected a certificate that chains to a CA in"
+                    + " tokenguard.store.tls.ca-file or, without it, in the JVM's trust store"
+                    + " (javax.net.ssl.trustStore)";
+        }
+        return "the TLS handshake failed (" + m + "); expected a TLS port for a rediss:// URL (redis:// for a plain"
+                + " one)";
     }
 
     /** Checks the store at start, then after every failure until it answers, and adds what was spent meanwhile. */
@@ -536,6 +674,9 @@ public final class SharedBudgets implements AutoCloseable {
                                 + " are decided by it from now on");
                     }
                     first = false;
+                }
+                if (reachable && refreshWanted.getAndSet(false)) {
+                    refresh();
                 }
             } catch (IOException | RuntimeException e) {
                 first = false;
@@ -570,7 +711,7 @@ public final class SharedBudgets implements AutoCloseable {
             }
             try {
                 BudgetStore.Settlement s = store.settle(List.of(c.entry.store), amounts, null);
-                c.seen(s.used()[0]);
+                c.seen(s.used()[0], clock.millis());
                 List<ThresholdCrossing> found = new ArrayList<>();
                 addCrossings(found, c.entry, s.used()[0], s.crossed()[0]);
                 lateCrossings.addAll(found);

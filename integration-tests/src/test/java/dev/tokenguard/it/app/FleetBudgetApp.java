@@ -3,6 +3,7 @@ package dev.tokenguard.it.app;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,15 +11,23 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
 
 /**
  * One JVM of a fleet that shares a budget through a store; it knows nothing of TokenGuard (it tells a refusal by its
- * class name). Arguments: {@code <baseUrl> until-refused <threads>}: every thread calls until it is refused; prints
- * {@code REFUSED <message>} per thread, {@code CALLS <n>}. Or {@code <baseUrl> phases <dir> <calls> <tag>}: makes
- * {@code calls} calls, creates {@code <dir>/<tag>.1}, waits for {@code <dir>/stopped}; makes {@code calls} calls,
- * creates {@code <dir>/<tag>.2}, waits for {@code <dir>/restarted}; makes {@code calls} calls, retrying one that is
- * refused because the store is still away (for at most 20 s). Prints {@code PHASE<n> OK} or
- * {@code PHASE<n> REFUSED <message>} per call. {@code FAILED <error>} for anything else.
+ * class name, and reads the agent's MBean as any JMX client would). Arguments:
+ * {@code <baseUrl> <dir> <tag> <calls> <threads>}, in steps that the test paces with files in {@code dir}:
+ * <ol>
+ *   <li>makes {@code calls} calls, creates {@code <dir>/<tag>.1}, waits for {@code <dir>/stopped};</li>
+ *   <li>makes {@code calls} calls, creates {@code <tag>.2}, waits for {@code restarted};</li>
+ *   <li>makes {@code calls} calls, retrying one that is refused because the store is still away (for at most 20 s),
+ *       creates {@code <tag>.3}, waits for {@code go};</li>
+ *   <li>runs {@code threads} threads that each call until refused.</li>
+ * </ol>
+ * Prints {@code PHASE<n> OK} or {@code PHASE<n> REFUSED <message>} per call of steps 1-3, {@code REFUSED <message>}
+ * per thread and {@code CALLS <n>} for step 4, then {@code TOTALUSED <value>} and {@code STATUS <line>} for the
+ * default budget as the MBean {@code dev.tokenguard:type=Budgets} shows it; {@code FAILED <error>} for anything else.
  */
 public final class FleetBudgetApp {
     private FleetBudgetApp() {
@@ -27,14 +36,35 @@ public final class FleetBudgetApp {
     public static void main(String[] args) throws Exception {
         OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl(args[0]).apiKey("sk-test-fleet-key")
                 .maxRetries(0).timeout(Duration.ofMinutes(2)).build();
+        MBeanServer jmx = ManagementFactory.getPlatformMBeanServer(); // the app uses JMX: the agent's MBean joins it
         try {
-            if (args[1].equals("until-refused")) {
-                untilRefused(client, Integer.parseInt(args[2]));
-            } else {
-                phases(client, Path.of(args[2]), Integer.parseInt(args[3]), args[4]);
+            if (phases(client, Path.of(args[1]), args[2], Integer.parseInt(args[3]))) {
+                untilRefused(client, Integer.parseInt(args[4]));
+                printBudgetMBean(jmx);
             }
         } finally {
             client.close();
+        }
+    }
+
+    private static void printBudgetMBean(MBeanServer jmx) throws Exception {
+        ObjectName name = new ObjectName("dev.tokenguard:type=Budgets");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!jmx.isRegistered(name)) {
+            if (System.nanoTime() > deadline) {
+                System.out.println("FAILED no MBean " + name + " within 20 s");
+                return;
+            }
+            Thread.sleep(20);
+        }
+        for (String total : (String[]) jmx.getAttribute(name, "TotalUsed")) {
+            System.out.println("TOTALUSED " + total);
+        }
+        String status = (String) jmx.invoke(name, "status", new Object[0], new String[0]);
+        for (String line : status.split("\n")) {
+            if (line.startsWith("  default (")) {
+                System.out.println("STATUS " + line.trim());
+            }
         }
     }
 
@@ -82,7 +112,8 @@ public final class FleetBudgetApp {
         System.out.println("CALLS " + calls.get());
     }
 
-    private static void phases(OpenAIClient client, Path dir, int calls, String tag) throws Exception {
+    /** Steps 1-3; false when the test did not pace them (then step 4 is skipped). */
+    private static boolean phases(OpenAIClient client, Path dir, String tag, int calls) throws Exception {
         for (int phase = 1; phase <= 3; phase++) {
             for (int i = 0; i < calls; i++) {
                 long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -106,18 +137,17 @@ public final class FleetBudgetApp {
                     }
                 }
             }
-            if (phase < 3) {
-                Files.createFile(dir.resolve(tag + "." + phase));
-                Path signal = dir.resolve(phase == 1 ? "stopped" : "restarted");
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                while (!Files.exists(signal)) {
-                    if (System.nanoTime() > deadline) {
-                        System.out.println("FAILED no " + signal.getFileName() + " within 60 s");
-                        return;
-                    }
-                    Thread.sleep(10);
+            Files.createFile(dir.resolve(tag + "." + phase));
+            Path signal = dir.resolve(phase == 1 ? "stopped" : phase == 2 ? "restarted" : "go");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(170);
+            while (!Files.exists(signal)) {
+                if (System.nanoTime() > deadline) {
+                    System.out.println("FAILED no " + signal.getFileName() + " within 170 s");
+                    return false;
                 }
+                Thread.sleep(10);
             }
         }
+        return true;
     }
 }
