@@ -165,11 +165,6 @@ public abstract class ResponseUsageReader {
         return own != null ? own : usage().problem(expectsOutput());
     }
 
-    /** Whether the response carried any usage (even an unreadable one). */
-    public final boolean usageReported() {
-        return hasUsage();
-    }
-
     /** Whether the body was an event stream (rather than one JSON document or a JSON/NDJSON stream). */
     public final boolean eventStream() {
         return framing == Framing.SSE;
