@@ -211,6 +211,9 @@ final class AgentRuntime {
                     + " behind; the calls themselves were charged and logged");
         }
         try {
+            // before the sessions end: a call still in flight (System.exit from the thread reading a stream) is
+            // logged and charged with what is known of it, so its tokens are not lost
+            governor.finishInFlight();
             engine.reapEndedThreads();
             engine.close();
             if (shared != null) {

@@ -108,6 +108,8 @@ public final class Governor {
     private final double[] defaultWarnAt;
     /** The store that shares {@code global} and {@code mdc:} budgets with other JVMs, or null (memory). */
     private volatile SharedBudgets shared;
+    /** Calls begun and not yet finished, for {@link #finishInFlight()} at shutdown. */
+    private final CallsInFlight inFlight = new CallsInFlight();
 
     /**
      * @param engine    the budget engine
@@ -181,6 +183,7 @@ public final class Governor {
                 String notice = settings.injectWarnings() ? pendingNotices.remove(scope.scopeKey()) : null;
                 LlmCall call = new LlmCall(this, request, scope, clock.instant(), System.nanoTime(), notice,
                         settings.captureContent(), parent, callSite, reservation);
+                call.inFlightId = inFlight.begun(call);
                 if (reservation != null) {
                     reservation.ownedBy(call);
                 }
@@ -299,6 +302,7 @@ public final class Governor {
 
     /** Charges and records a finished call; called once per call by {@link LlmCall}. */
     void finish(LlmCall call, Usage usage, Throwable error) {
+        inFlight.ended(call.inFlightId);
         try {
             InjectedFault.at("finish");
             if (usage.hasTokens() && usage.problem(false) != null) {
@@ -464,6 +468,39 @@ public final class Governor {
             }
             return d;
         }
+    }
+
+    /**
+     * At shutdown: logs and charges every call still in flight (its stream being read by a thread that called
+     * {@code System.exit}, say) with what is known of it, marked {@code usage_source} {@code estimated}, status
+     * {@code error}, {@code error_type} {@link InFlightAtShutdown}: a stream's text so far where its instrumentation
+     * tells ({@link LlmCall#usageSoFar}), else what the call reserved (its input counted locally, its output cap or
+     * {@code reserve-output}). Returns how many calls it finished.
+     */
+    public int finishInFlight() {
+        int finished = 0;
+        for (LlmCall call : inFlight.open()) {
+            Usage usage = null;
+            java.util.function.Supplier<Usage> soFar = call.usageSoFar();
+            if (soFar != null) {
+                try {
+                    usage = soFar.get();
+                } catch (RuntimeException e) {
+                    usage = null; // the stream was being read on another thread: fall back to the reservation
+                }
+            }
+            if (usage == null) {
+                Estimate reserved = call.reservation() != null ? call.reservation().estimate()
+                        : estimate(call.request(), settings.reservations());
+                usage = new Usage(reserved.inputTokens(), reserved.outputTokens(), null, null, null, null, null,
+                        List.of(), UsageSource.ESTIMATED);
+            }
+            if (!call.isFinished()) {
+                call.fail(new InFlightAtShutdown(), usage);
+                finished++;
+            }
+        }
+        return finished;
     }
 
     /**

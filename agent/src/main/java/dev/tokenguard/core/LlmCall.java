@@ -25,6 +25,10 @@ public final class LlmCall {
     private final Object parent;
     private final CallerFrame callSite;
     private final Reservation reservation;
+    /** What is known of the call's usage so far, for a JVM that shuts down while it is in flight; or null. */
+    private volatile java.util.function.Supplier<Usage> soFar;
+    /** The call's id in {@link CallsInFlight}. */
+    volatile long inFlightId;
     /** The call's standing with the shared-budget store, or null when there is none. */
     private volatile dev.tokenguard.budget.store.SharedBudgets.Ticket sharedTicket;
 
@@ -107,6 +111,18 @@ public final class LlmCall {
 
     String completionContent() {
         return completionContent;
+    }
+
+    /**
+     * Tells the call how to work out its usage so far (e.g. a stream's text read until now), should the JVM shut
+     * down before it ends; without it such a call is charged what it reserved, marked estimated.
+     */
+    public void usageSoFar(java.util.function.Supplier<Usage> supplier) {
+        this.soFar = supplier;
+    }
+
+    java.util.function.Supplier<Usage> usageSoFar() {
+        return soFar;
     }
 
     /** Finishes the call with what the response reported. Later calls do nothing. */

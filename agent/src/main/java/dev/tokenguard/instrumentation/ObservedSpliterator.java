@@ -34,6 +34,9 @@ public final class ObservedSpliterator<T> implements Spliterator<T>, Consumer<T>
                 throw e;
             }
             if (!advanced) {
+                if (!ended.get()) {
+                    Callbacks.run("stream.exhausted", observer::onExhausted);
+                }
                 end(null);
                 return false;
             }

@@ -72,6 +72,8 @@ public final class FaultApp {
             case "chat-timeout" -> chat(client(baseUrl, 0, Duration.ofSeconds(2)));
             case "stream" -> stream(client(baseUrl, 0, null), false, false);
             case "stream-retry" -> stream(client(baseUrl, 2, null), false, false);
+            case "streams" -> twice(client(baseUrl, 0, null));
+            case "streams-retry" -> twice(client(baseUrl, 2, null));
             case "stream-usage" -> stream(client(baseUrl, 0, null), true, false);
             case "stream-timeout" -> stream(client(baseUrl, 0, Duration.ofSeconds(2)), false, false);
             case "exit-in-stream" -> stream(client(baseUrl, 0, null), false, true);
@@ -99,7 +101,24 @@ public final class FaultApp {
         }
     }
 
+    /** Two streams in a row on one client (so to one endpoint), neither asking for usage. */
+    private static String twice(OpenAIClient client) {
+        try {
+            return streamOnce(client, false, false) + " ; then " + streamOnce(client, false, false);
+        } finally {
+            client.close();
+        }
+    }
+
     private static String stream(OpenAIClient client, boolean askUsage, boolean exitAfterFirst) {
+        try {
+            return streamOnce(client, askUsage, exitAfterFirst);
+        } finally {
+            client.close();
+        }
+    }
+
+    private static String streamOnce(OpenAIClient client, boolean askUsage, boolean exitAfterFirst) {
         int chunks = 0;
         int usageChunks = 0;
         StringBuilder text = new StringBuilder();
@@ -127,15 +146,13 @@ public final class FaultApp {
                     + " usage=" + usage(usage);
         } catch (RuntimeException e) {
             return thrown(e, chunks) + " text=" + shown(text.toString());
-        } finally {
-            client.close();
         }
     }
 
     /** Calls and streams, one after the other, until the JVM is killed. */
     private static String loop(OpenAIClient client) {
         for (int i = 0; ; i++) {
-            String outcome = i % 2 == 0 ? chatOnce(client) : streamOnce(client);
+            String outcome = i % 2 == 0 ? chatOnce(client) : countStream(client);
             System.out.println("CALL " + i + " " + outcome);
         }
     }
@@ -149,7 +166,7 @@ public final class FaultApp {
         }
     }
 
-    private static String streamOnce(OpenAIClient client) {
+    private static String countStream(OpenAIClient client) {
         int chunks = 0;
         try (StreamResponse<ChatCompletionChunk> response = client.chat().completions().createStreaming(params(false))) {
             for (ChatCompletionChunk ignored : (Iterable<ChatCompletionChunk>) response.stream()::iterator) {

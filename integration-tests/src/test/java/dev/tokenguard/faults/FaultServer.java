@@ -250,6 +250,16 @@ final class FaultServer implements AutoCloseable {
                     send(ex, 200, completion(usage(INPUT, OUTPUT)));
                 }
             }
+            case "usage-once" -> {
+                // an OpenAI-compatible gateway that sends its upstream's usage chunk on every stream, asked or not
+                // (a forced include_usage): one usage chunk either way, the same bytes as a server that honours the ask
+                bill(mode);
+                if (stream) {
+                    stream(ex, chunks(asked, true));
+                } else {
+                    send(ex, 200, completion(usage(INPUT, OUTPUT)));
+                }
+            }
             case "slow-stream" -> {
                 // a stream paced by the server, so that a JVM killed by the harness often dies inside one
                 bill(mode);

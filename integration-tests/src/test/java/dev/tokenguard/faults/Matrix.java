@@ -86,7 +86,7 @@ final class Matrix implements AutoCloseable {
                 + count(String.join("\n", run.jsonl)) + count(run.spans);
     }
 
-    private Run runFaults(String what, String agentArgs, List<Fault> faults) throws Exception {
+    private Run runFaults(String what, String agentArgs, List<Fault> faults, String classPath) throws Exception {
         server.reset();
         receiver.traces.clear();
         receiver.metrics.clear();
@@ -95,7 +95,7 @@ final class Matrix implements AutoCloseable {
         for (Fault f : faults) {
             args.add(f.name() + "=" + server.baseUrl(f.mode()) + "=" + f.scenario());
         }
-        ScenarioJvm.Outputs out = ScenarioJvm.start(dir, agentArgs, otel(), env(), APP, args).await(300);
+        ScenarioJvm.Outputs out = ScenarioJvm.start(dir, agentArgs, otel(), env(), classPath, APP, args).await(300);
         int spans = receiver.traces.stream().mapToInt(t -> t.getResourceSpansList().stream()
                 .mapToInt(rs -> rs.getScopeSpansList().stream().mapToInt(ss -> ss.getSpansCount()).sum()).sum()).sum();
         spansScanned += spans;
@@ -107,11 +107,16 @@ final class Matrix implements AutoCloseable {
      * on, each running every fault in turn on a thread of its own.
      */
     List<Row> serverFaults(List<Fault> faults) throws Exception {
-        Run without = runFaults("server-no-agent", null, faults);
+        return serverFaults(faults, ScenarioJvm.classPath());
+    }
+
+    /** The server faults with the app on {@code classPath} (e.g. another openai-java version). */
+    List<Row> serverFaults(List<Fault> faults, String classPath) throws Exception {
+        Run without = runFaults("server-no-agent", null, faults, classPath);
         Map<String, Long> billedWithout = billed(faults);
-        Run with = runFaults("server-agent", "", faults);
+        Run with = runFaults("server-agent", "", faults, classPath);
         Map<String, Long> billed = billed(faults);
-        Run capture = runFaults("server-agent-capture", "session-log.capture-content=true", faults);
+        Run capture = runFaults("server-agent-capture", "session-log.capture-content=true", faults, classPath);
         Map<String, Long> billedCapture = billed(faults);
         List<Row> rows = new ArrayList<>();
         for (Fault f : faults) {
@@ -143,15 +148,33 @@ final class Matrix implements AutoCloseable {
             long charged = charged(with.jsonl, f.name());
             long chargedCapture = charged(capture.jsonl, f.name());
             long lost = billed.get(f.name()) - charged;
-            if (f.exactCharge() && (lost != 0 || billedCapture.get(f.name()) - chargedCapture != 0)) {
-                defects.add("the server reported its usage, yet " + lost + " tokens were not charged");
+            switch (f.charge()) {
+                case EXACT -> {
+                    if (lost != 0 || billedCapture.get(f.name()) - chargedCapture != 0) {
+                        defects.add("the server reported its usage, yet " + lost + " tokens were not charged");
+                    }
+                }
+                case FIRST_ESTIMATED -> {
+                    for (Run r : List.of(with, capture)) {
+                        String problem = firstEstimatedThenExact(r.jsonl, f.name(), billed.get(f.name()));
+                        if (problem != null) {
+                            defects.add(problem);
+                        }
+                    }
+                }
+                case ESTIMATED -> {
+                    // nothing readable to charge exactly: the row states what was lost
+                }
             }
             int secrets = secretsOf(without, f.name()) + secretsOf(with, f.name()) + secretsOf(capture, f.name());
             if (secrets > 0) {
                 defects.add("the API key appeared " + secrets + " times in the outputs");
             }
-            String tokens = billed.get(f.name()) + " billed, " + charged + " charged"
-                    + (f.exactCharge() ? "" : " (estimated or not reported)") + ": " + lost + " lost";
+            String tokens = billed.get(f.name()) + " billed, " + charged + " charged" + switch (f.charge()) {
+                case EXACT -> "";
+                case FIRST_ESTIMATED -> " (the first stream estimated, the second exact)";
+                case ESTIMATED -> " (estimated or not reported)";
+            } + ": " + lost + " lost";
             rows.add(new Row(f.name() + ": " + f.description(), a, b, tokens, secrets, defects));
         }
         int all = secrets(without) + secrets(with) + secrets(capture);
@@ -177,6 +200,34 @@ final class Matrix implements AutoCloseable {
         String jsonl = String.join("\n", run.jsonl.stream().filter(l -> l.contains(prefix)).toList());
         String stderr = String.join("\n", run.outputs.agentLines(name));
         return count(result) + count(jsonl) + count(stderr) + count(run.spans);
+    }
+
+    /**
+     * Checks a {@link Fault.Charge#FIRST_ESTIMATED} row: one {@code llm_call} per answer the server billed (each
+     * answer costs it {@link FaultServer#INPUT} + {@link FaultServer#OUTPUT}); the first estimated, every later one
+     * charged exactly that. Returns what is wrong, or null.
+     */
+    static String firstEstimatedThenExact(List<String> jsonl, String name, long billed) {
+        long perAnswer = FaultServer.INPUT + FaultServer.OUTPUT;
+        List<JsonNode> calls = ScenarioJvm.parsed(jsonl).stream()
+                .filter(e -> e.path("event").asText().equals("llm_call")
+                        && e.path("session").asText().startsWith("thread:fault-" + name + "#"))
+                .sorted(java.util.Comparator.comparingLong(e -> e.path("seq").asLong()))
+                .toList();
+        if (billed % perAnswer != 0 || calls.size() != billed / perAnswer || calls.size() < 2) {
+            return calls.size() + " calls logged for " + billed + " tokens billed";
+        }
+        if (!calls.get(0).path("usage_source").asText().equals("estimated")) {
+            return "the first stream was charged " + calls.get(0).path("usage_source").asText() + " usage";
+        }
+        for (JsonNode call : calls.subList(1, calls.size())) {
+            if (call.path("total_tokens").asLong(-1) != perAnswer
+                    || !call.path("usage_source").asText().equals("provider")) {
+                return "a later stream was charged " + call.path("total_tokens") + " ("
+                        + call.path("usage_source").asText() + "), not the " + perAnswer + " the server reported";
+            }
+        }
+        return null;
     }
 
     /** The total tokens of the llm_call events of step {@code name}'s session (its thread). */
@@ -309,11 +360,29 @@ final class Matrix implements AutoCloseable {
         if (torn > 0 || lines.isEmpty()) {
             defects.add(torn + " of " + lines.size() + " JSONL lines do not parse");
         }
-        if (b.agentLines(null).size() > 1) {
+        if (!b.agentLines(null).isEmpty()) {
             defects.add("TokenGuard printed " + b.agentLines(null));
         }
-        long charged = ScenarioJvm.parsed(lines).stream().filter(e -> e.path("event").asText().equals("llm_call"))
-                .mapToLong(e -> e.path("total_tokens").asLong(0)).sum();
+        List<JsonNode> calls = ScenarioJvm.parsed(lines).stream()
+                .filter(e -> e.path("event").asText().equals("llm_call")).toList();
+        long charged = calls.stream().mapToLong(e -> e.path("total_tokens").asLong(0)).sum();
+        // the stream was in flight when the app exited: one llm_call, written at shutdown, an estimate of the
+        // request and of the one chunk read, marked so; nothing of it lost
+        if (calls.size() != 1) {
+            defects.add(calls.size() + " llm_call lines for the one stream in flight at exit");
+        } else {
+            JsonNode call = calls.get(0);
+            if (!call.path("error_type").asText().equals("dev.tokenguard.core.InFlightAtShutdown")
+                    || !call.path("usage_source").asText().equals("estimated") || charged <= 0) {
+                defects.add("the stream in flight at exit was logged as " + call);
+            }
+        }
+        List<JsonNode> ends = ScenarioJvm.parsed(lines).stream()
+                .filter(e -> e.path("event").asText().equals("session_end")).toList();
+        long ended = ends.stream().mapToLong(e -> e.path("total_tokens").asLong(0)).sum();
+        if (ends.isEmpty() || ended != charged) {
+            defects.add("the sessions ended with " + ended + " tokens, the calls charged " + charged);
+        }
         int secrets = count(String.join("\n", a.stdout()) + String.join("\n", a.stderr())
                 + String.join("\n", b.stdout()) + String.join("\n", b.stderr()) + String.join("\n", lines));
         if (secrets > 0) {
@@ -321,7 +390,9 @@ final class Matrix implements AutoCloseable {
         }
         return new Row("`System.exit(3)` from the thread reading a stream", without, with
                 + "; " + lines.size() + " JSONL lines, " + torn + " torn",
-                billed + " billed, " + charged + " charged (the stream was abandoned at its first chunk)",
+                billed + " billed, " + charged + " charged (estimated: the stream was in flight at exit, its first"
+                        + " chunk read; logged at shutdown as `error_type` `InFlightAtShutdown`): "
+                        + (billed - charged) + " lost",
                 secrets, defects);
     }
 
@@ -370,6 +441,15 @@ final class Matrix implements AutoCloseable {
     // ---- the report ----
 
     static String markdown(List<Row> server, List<Row> process, String command) {
+        return markdown(server, null, List.of(), process, command);
+    }
+
+    /**
+     * The report; {@code oldest} (may be empty) are the server faults again with the oldest openai-java the agent
+     * supports, version {@code oldestVersion}.
+     */
+    static String markdown(List<Row> server, String oldestVersion, List<Row> oldest, List<Row> process,
+                           String command) {
         StringBuilder md = new StringBuilder();
         md.append("# Reliability: the fault matrix\n\n");
         md.append("Every fault below runs in forked JVMs, once without the agent and once with it (server faults a third ")
@@ -390,13 +470,24 @@ final class Matrix implements AutoCloseable {
         table(md, server);
         md.append("""
 
-                A usage chunk nobody asked for: when the app's chat stream does not ask for usage, the agent adds \
-                `stream_options.include_usage` and hides the one usage-only chunk that this adds. A gateway that \
-                appends its own usage chunk to every stream sends one more when asked; the agent hides only the first \
-                usage-only chunk, so the gateway's own reaches the app as it does without the agent (row \
-                `usage-unasked`). A server that sends exactly one usage chunk whether asked or not cannot be told from \
-                one that honours the request: that chunk is hidden from an app that did not ask for it.
+                A usage chunk nobody asked for. OpenAI reports a stream's usage only when the request asks \
+                (`stream_options.include_usage`); some OpenAI-compatible gateways send a usage chunk whether asked \
+                or not, and one that sends exactly one (row `usage-once`) sends the same bytes as a server that \
+                honours the ask. So the agent learns, per endpoint (base URL), from the first stream that does not \
+                ask: that stream goes out as the app built it. A usage chunk that comes anyway marks the endpoint as \
+                sending usage unasked: the agent never asks there and never hides anything, and charges the \
+                server's own usage (rows `usage-once`, `usage-unasked`: exact). A stream that runs to its end \
+                without one marks it as reporting usage only when asked: that first stream is charged a local \
+                estimate (input counted from the request, output from the streamed text; in row `ok-stream` 14 of \
+                the 18 tokens billed), and from then on the agent asks and hides the one usage-only chunk that asking \
+                adds (the second stream of rows `ok-stream` and `500-retried-stream`: exact). OpenAI's and Azure \
+                OpenAI's own hosts report usage only when asked, so they are never probed.
                 """);
+        if (!oldest.isEmpty()) {
+            md.append("\n## Server faults, oldest supported openai-java (").append(oldestVersion).append(")\n\n");
+            md.append("The same faults with the app on the oldest openai-java version the agent supports.\n\n");
+            table(md, oldest);
+        }
         md.append("\n## Process faults\n\n");
         table(md, process);
         md.append("""

@@ -46,6 +46,12 @@ final class ScenarioJvm {
      */
     static ScenarioJvm start(Path workDir, String agentArgs, List<String> jvmOptions, Map<String, String> env,
                              String mainClass, List<String> args) throws IOException {
+        return start(workDir, agentArgs, jvmOptions, env, classPath(), mainClass, args);
+    }
+
+    /** Starts a JVM on the given class path (e.g. {@link #classPathWithOpenAi}). */
+    static ScenarioJvm start(Path workDir, String agentArgs, List<String> jvmOptions, Map<String, String> env,
+                             String classPath, String mainClass, List<String> args) throws IOException {
         Files.createDirectories(workDir);
         List<String> command = new ArrayList<>();
         command.add(JAVA);
@@ -59,7 +65,7 @@ final class ScenarioJvm {
         command.add("-XX:TieredStopAtLevel=1");
         command.addAll(jvmOptions);
         command.add("-cp");
-        command.add(classPath());
+        command.add(classPath);
         command.add(mainClass);
         command.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
@@ -162,6 +168,20 @@ final class ScenarioJvm {
 
     static int unparseable(List<String> lines) {
         return lines.size() - parsed(lines).size();
+    }
+
+    /** {@link #classPath()} with the openai-java jars replaced by the jars in {@code openAiJars} (another version). */
+    static String classPathWithOpenAi(Path openAiJars) throws IOException {
+        List<String> entries = new ArrayList<>();
+        for (String entry : classPath().split(File.pathSeparator)) {
+            if (!Path.of(entry).getFileName().toString().startsWith("openai-java")) {
+                entries.add(entry);
+            }
+        }
+        try (Stream<Path> jars = Files.list(openAiJars)) {
+            jars.filter(p -> p.toString().endsWith(".jar")).sorted().forEach(p -> entries.add(p.toString()));
+        }
+        return String.join(File.pathSeparator, entries);
     }
 
     /** The test class path without the agent's own build output (the agent comes only through -javaagent). */

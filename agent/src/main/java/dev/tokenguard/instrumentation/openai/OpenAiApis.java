@@ -130,9 +130,15 @@ final class OpenAiApis {
     static final class ChatStream extends StreamAccumulator {
         private final boolean hideUsageChunk;
         private boolean hidden;
+        private volatile boolean usageChunkSeen;
 
         ChatStream(boolean hideUsageChunk) {
             this.hideUsageChunk = hideUsageChunk;
+        }
+
+        @Override
+        public boolean usageSeen() {
+            return usageChunkSeen;
         }
 
         @Override
@@ -143,6 +149,7 @@ final class OpenAiApis {
             }
             finishReasons.addAll(OpenAiUsage.chatFinishReasons(chunk));
             if (OpenAiUsage.hasUsage(chunk)) {
+                usageChunkSeen = true;
                 Usage u = OpenAiUsage.ofChatCompletion(chunk);
                 finalUsage = new Usage(u.inputTokens(), u.outputTokens(), u.cacheReadTokens(), u.cacheWriteTokens(),
                         u.reasoningTokens(), u.responseModel(), u.responseId(), List.copyOf(finishReasons),
@@ -159,6 +166,10 @@ final class OpenAiApis {
             }
             String text = OpenAiUsage.chunkText(chunk);
             appendText(text);
+            if (text == null && !finishReasons.isEmpty() && SdkObjects.get(chunk, "choices") instanceof List<?> none
+                    && none.isEmpty()) {
+                usageChunkSeen = true; // a usage chunk whose usage is left out or null
+            }
             // the chunk the ask added, with its usage left out or null: no choices, after the last finish reason (an
             // Azure OpenAI stream's first chunk has no choices too, but comes before any)
             if (hideUsageChunk && !hidden && text == null && !finishReasons.isEmpty()

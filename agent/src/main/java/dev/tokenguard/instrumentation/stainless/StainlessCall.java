@@ -9,6 +9,7 @@ import dev.tokenguard.instrumentation.Callbacks;
 import dev.tokenguard.instrumentation.GovernedCall;
 import dev.tokenguard.instrumentation.SdkObjects;
 import dev.tokenguard.instrumentation.StreamObserver;
+import dev.tokenguard.instrumentation.UnaskedStreamUsage;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -26,11 +27,17 @@ final class StainlessCall implements GovernedCall, ResponseListener, StreamObser
     private volatile Object params;
     private volatile boolean hideUsageElement;
     private volatile StreamAccumulator stream;
+    /** The client's base URL as {@link UnaskedStreamUsage} names endpoints, or null when unknown. */
+    private final String endpoint;
+    /** The stream went out unchanged to learn whether its endpoint sends usage unasked. */
+    private volatile boolean probing;
+    private volatile boolean exhausted;
 
-    StainlessCall(StainlessSite site, LlmCall call, Object params) {
+    StainlessCall(StainlessSite site, LlmCall call, Object params, String endpoint) {
         this.site = site;
         this.call = call;
         this.params = params;
+        this.endpoint = endpoint;
     }
 
     private StainlessApi api() {
@@ -44,8 +51,16 @@ final class StainlessCall implements GovernedCall, ResponseListener, StreamObser
             try {
                 Object asking = api().askForStreamUsage(adjusted);
                 if (asking != null) {
-                    adjusted = asking;
-                    hideUsageElement = true;
+                    switch (UnaskedStreamUsage.shared().plan(endpoint)) {
+                        case ASK_AND_HIDE -> {
+                            adjusted = asking;
+                            hideUsageElement = true;
+                        }
+                        case PROBE -> probing = true;
+                        case LEAVE -> {
+                            // the server sends its usage unasked: the app's request goes out as it is
+                        }
+                    }
                 }
             } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
                 AgentLog.failure(site.sdk().name() + ".stream-usage", e);
@@ -105,6 +120,7 @@ final class StainlessCall implements GovernedCall, ResponseListener, StreamObser
     public Object parsed(Object value) {
         if (site.streaming()) {
             stream = api().newStream(hideUsageElement);
+            call.usageSoFar(this::usageSoFar);
             return StainlessResponses.wrapStream(value, site.sdk().streamResponse(), this);
         }
         Usage usage = api().usage(value);
@@ -139,8 +155,17 @@ final class StainlessCall implements GovernedCall, ResponseListener, StreamObser
     }
 
     @Override
+    public void onExhausted() {
+        exhausted = true;
+    }
+
+    @Override
     public void onEnd(Throwable error) {
         StreamAccumulator s = stream;
+        if (probing) {
+            UnaskedStreamUsage.shared().learn(endpoint, s.usageSeen(),
+                    error == null && exhausted && !s.finishReasons().isEmpty());
+        }
         CharSequence text = s.text();
         if (call.capturesContent() && text != null) {
             call.completion(text.toString());
@@ -157,6 +182,21 @@ final class StainlessCall implements GovernedCall, ResponseListener, StreamObser
         } else {
             call.finish(usage);
         }
+    }
+
+    /**
+     * A stream's usage as far as it went, for a JVM that shuts down while the stream is being read: the provider's
+     * final usage if it came and can be read, else a local estimate of the request and the text streamed so far.
+     */
+    private Usage usageSoFar() {
+        StreamAccumulator s = stream;
+        Usage last = s.finalUsage();
+        if (last != null && last.problem(api().producesOutput()) == null) {
+            return last;
+        }
+        CharSequence text = s.text();
+        return estimate(s.partialUsage(), text == null ? "" : text.toString(), s.model(), s.id(),
+                s.finishReasons());
     }
 
     /**

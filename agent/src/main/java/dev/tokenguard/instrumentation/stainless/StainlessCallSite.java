@@ -4,6 +4,7 @@ import dev.tokenguard.core.CallRequest;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.core.LlmCall;
 import dev.tokenguard.instrumentation.CallSite;
+import dev.tokenguard.instrumentation.UnaskedStreamUsage;
 
 import java.net.URI;
 
@@ -32,6 +33,7 @@ public final class StainlessCallSite implements CallSite {
                 StainlessRequests.model(params), site.streaming(), host, port,
                 reservable == null ? null : reservable.outputCap(), reservable == null ? null : reservable.text());
         Object started = governor.begin(request);
-        return started instanceof LlmCall call ? new StainlessCall(site, call, params) : started;
+        return started instanceof LlmCall call
+                ? new StainlessCall(site, call, params, UnaskedStreamUsage.endpoint(baseUrl)) : started;
     }
 }

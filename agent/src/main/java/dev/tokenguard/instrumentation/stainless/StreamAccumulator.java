@@ -26,6 +26,14 @@ public abstract class StreamAccumulator {
     }
 
     /**
+     * Whether the provider sent a usage element (for a stream that did not ask for one: whether the server sends
+     * its usage unasked); by default, whether a final usage came.
+     */
+    public boolean usageSeen() {
+        return finalUsage != null;
+    }
+
+    /**
      * What the provider reported of the input before the stream ended (e.g. Anthropic's
      * {@code message_start}), for a stream that ended without its final usage; null when nothing.
      */

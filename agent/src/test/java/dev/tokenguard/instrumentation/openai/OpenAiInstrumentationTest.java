@@ -42,6 +42,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -141,23 +142,39 @@ class OpenAiInstrumentationTest {
         assertEquals(served, server.requestCount());
     }
 
-    @Test
-    void aStreamIsChargedOnceWithTheProviderUsageAndTheAppSeesNoUsageChunk() throws Exception {
-        install(1_000_000);
+    /** Reads a stream to its end; returns {chunks, usage chunks} as the app saw them. */
+    private int[] readStream(String text) {
         int chunks = 0;
         int usageChunks = 0;
-        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(chat("stream"))) {
+        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(chat(text))) {
             for (ChatCompletionChunk chunk : (Iterable<ChatCompletionChunk>) stream.stream()::iterator) {
                 chunks++;
                 usageChunks += chunk.usage().isPresent() || chunk.choices().isEmpty() ? 1 : 0;
             }
         }
-        assertTrue(chunks > 1);
-        assertEquals(0, usageChunks);
+        return new int[] {chunks, usageChunks};
+    }
+
+    @Test
+    void aStreamIsChargedOnceWithTheProviderUsageAndTheAppSeesNoUsageChunk() throws Exception {
+        install(1_000_000);
+        // the first stream to an endpoint not known yet goes out as the app built it: it shows whether the server
+        // sends usage unasked (this one does not), and is charged a local estimate
+        int[] first = readStream("probe");
+        int[] second = readStream("stream");
+        assertTrue(first[0] > 1 && second[0] > 1);
+        assertEquals(0, first[1]);
+        assertEquals(0, second[1]);
+        assertEquals(2, server.requests().size());
+        assertFalse(server.requests().get(0).usageReported(), "the first stream was sent as the app built it");
+        assertTrue(server.requests().get(1).usageReported(), "then the agent asks for the usage chunk");
         List<JsonNode> calls = events("llm_call");
-        assertEquals(1, calls.size());
-        assertEquals(server.totalInputTokens() + server.totalOutputTokens(), calls.get(0).get("total_tokens").asLong());
-        assertTrue(calls.get(0).get("streaming").asBoolean());
+        assertEquals(2, calls.size());
+        assertEquals("estimated", calls.get(0).get("usage_source").asText());
+        assertEquals("provider", calls.get(1).get("usage_source").asText());
+        StubUsage billed = server.requests().get(1).usage();
+        assertEquals(billed.inputTokens() + billed.outputTokens(), calls.get(1).get("total_tokens").asLong());
+        assertTrue(calls.get(1).get("streaming").asBoolean());
     }
 
     @Test
