@@ -2,25 +2,12 @@ package dev.tokenguard.agent;
 
 import dev.tokenguard.bootstrap.TokenGuardBridge;
 import dev.tokenguard.config.TokenGuardConfig;
-import dev.tokenguard.core.AgentLog;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.instrumentation.CallSite;
-import dev.tokenguard.instrumentation.GovernCall;
-import dev.tokenguard.instrumentation.GovernCallWithHandler;
-import dev.tokenguard.instrumentation.GovernCallWithArguments;
-import dev.tokenguard.instrumentation.GovernTargetCall;
-import dev.tokenguard.instrumentation.GovernedCallExit;
 import dev.tokenguard.instrumentation.Hook;
 import dev.tokenguard.instrumentation.Plugins;
 import dev.tokenguard.instrumentation.SdkPlugin;
-import net.bytebuddy.asm.Advice;
 import dev.tokenguard.pricing.PriceTable;
-import java.util.function.Supplier;
-import net.bytebuddy.agent.builder.AgentBuilder;
-import net.bytebuddy.description.type.TypeDescription;
-import net.bytebuddy.dynamic.DynamicType;
-import net.bytebuddy.dynamic.Nexus;
-import net.bytebuddy.utility.JavaModule;
 
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
@@ -28,17 +15,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
-import static net.bytebuddy.matcher.ElementMatchers.isProtected;
-import static net.bytebuddy.matcher.ElementMatchers.isPublic;
-import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
-import static net.bytebuddy.matcher.ElementMatchers.named;
-import static net.bytebuddy.matcher.ElementMatchers.not;
-import static net.bytebuddy.matcher.ElementMatchers.namedOneOf;
-import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
-
-/** Builds the Byte Buddy agent: the instrumentations, the ignore list, the start-up lines. */
+/** Installs the instrumentations: the call sites, the bridge to them, the transformer of the target classes. */
 public final class AgentInstaller {
 
     private static final CallDispatch DISPATCH = new CallDispatch();
@@ -59,9 +38,9 @@ public final class AgentInstaller {
     }
 
     /**
-     * The agent's installation. At JVM start-up Byte Buddy's transformer is built on a background
-     * thread; attached to a running JVM, it is built, and the loaded classes retransformed, before
-     * this returns.
+     * The agent's installation. At JVM start-up the transformer is built on a background thread;
+     * attached to a running JVM, it is built, and the loaded classes retransformed, before this
+     * returns.
      */
     static ClassFileTransformer install(TokenGuardConfig config, Supplier<PriceTable> prices,
                                         Instrumentation instrumentation, boolean atStartup) {
@@ -103,7 +82,7 @@ public final class AgentInstaller {
         // the JDK plugins' modules read the bridge before the transformer that hooks them is ready
         Supplier<ClassFileTransformer> build = () -> {
             JdkModules.letReadBridge(all, instrumentation);
-            return byteBuddy(all);
+            return new TargetTransformer(all);
         };
         if (inBackground) {
             Thread builder = new Thread(() -> deferred.complete(build, instrumentation), "tokenguard-instrumentation");
@@ -115,113 +94,8 @@ public final class AgentInstaller {
         return transformer;
     }
 
-    /** The Byte Buddy transformer that applies every instrumentation's advice; not registered itself. */
-    private static ClassFileTransformer byteBuddy(List<SdkPlugin> all) {
-        AgentBuilder builder = withoutNexus()
-                .disableClassFormatChanges()
-                .with(new StartupLines(all))
-                .ignore(not(namedOneOf(jdkTypes(all))).and(nameStartsWith("dev.tokenguard.")
-                        .or(nameStartsWith("net.bytebuddy."))
-                        .or(nameStartsWith("java."))
-                        .or(nameStartsWith("javax."))
-                        .or(nameStartsWith("jdk."))
-                        .or(nameStartsWith("sun."))
-                        // names only: a matcher on modifiers (isSynthetic) made Byte Buddy parse the class
-                        // file of every class the application loads, which was most of the agent's cost at
-                        // start-up; the SDK matchers are exact names and never match a synthetic class
-                        .or(nameStartsWith("com.sun."))));
-        for (SdkPlugin plugin : all) {
-            SdkPresence presence = new SdkPresence(plugin);
-            for (Hook hook : plugin.hooks()) {
-                builder = builder.type(named(hook.typeName()), presence).transform(advice(hook));
-            }
-        }
-        return builder.makeRaw();
-    }
-
-    /**
-     * A new {@link AgentBuilder.Default} that never touches {@code sun.misc.Unsafe}. Its constructor sets up
-     * Byte Buddy's {@link Nexus} (an initialisation strategy that injects a class into the system class loader),
-     * and the first use of the Nexus class probes {@code ClassInjector.UsingUnsafe}, which makes Java 24 and
-     * later print four {@code WARNING:} lines about {@code sun.misc.Unsafe::objectFieldOffset}. The agent needs
-     * no Nexus ({@code disableClassFormatChanges()} sets no initialiser), so it is switched off with Byte
-     * Buddy's own property while the Nexus accessor initialises. In the agent jar the property's name is the
-     * relocated one, so the application's own Byte Buddy never sees it; it is removed again afterwards.
-     */
-    static AgentBuilder.Default withoutNexus() {
-        String before = System.getProperty(Nexus.PROPERTY);
-        System.setProperty(Nexus.PROPERTY, "true");
-        try {
-            return new AgentBuilder.Default();
-        } finally {
-            if (before == null) {
-                System.clearProperty(Nexus.PROPERTY);
-            } else {
-                System.setProperty(Nexus.PROPERTY, before);
-            }
-        }
-    }
-
-    /** The hooked types that live in the JDK: the one exception to ignoring the JDK's own classes. */
-    private static String[] jdkTypes(List<SdkPlugin> all) {
-        List<String> names = new java.util.ArrayList<>();
-        for (SdkPlugin plugin : all) {
-            if (JdkModules.of(plugin) != null) {
-                names.addAll(plugin.typeNames());
-            }
-        }
-        return names.toArray(String[]::new);
-    }
-
-    /**
-     * The shared advice on the hook's methods of the declared names and parameter count that a caller or
-     * subclass can reach (public or protected: an HTTP client's one funnel may be a protected template method).
-     */
-    private static AgentBuilder.Transformer advice(Hook hook) {
-        Class<?> advice = switch (hook.shape()) {
-            case REQUEST -> GovernCall.class;
-            case REQUEST_AND_HANDLER -> GovernCallWithHandler.class;
-            case TARGET -> GovernTargetCall.class;
-            case ARGUMENTS -> GovernCallWithArguments.class;
-        };
-        return (builder, type, loader, module, domain) -> builder.visit(Advice.to(advice, GovernedCallExit.class)
-                .on(namedOneOf(hook.methods().toArray(String[]::new)).and(takesArguments(hook.parameterCount()))
-                        .and(isPublic().or(isProtected()))));
-    }
-
-    /** The SDKs governed so far, as their start-up lines name them; once per JVM, like the transformer. */
-    private static final List<String> GOVERNED = new java.util.concurrent.CopyOnWriteArrayList<>();
-
     /** The SDKs governed so far (name and version), in the order they were first instrumented. */
     static List<String> governedSdks() {
-        return List.copyOf(GOVERNED);
-    }
-
-    /** One line per instrumented SDK, the first time one of its classes is instrumented; errors once. */
-    private static final class StartupLines extends AgentBuilder.Listener.Adapter {
-        private final List<SdkPlugin> plugins;
-        private final Set<String> announced = ConcurrentHashMap.newKeySet();
-
-        StartupLines(List<SdkPlugin> plugins) {
-            this.plugins = plugins;
-        }
-
-        @Override
-        public void onTransformation(TypeDescription type, ClassLoader loader, JavaModule module, boolean loaded,
-                                     DynamicType dynamicType) {
-            for (SdkPlugin plugin : plugins) {
-                if (plugin.typeNames().contains(type.getName()) && announced.add(plugin.name())) {
-                    String sdk = new SdkPresence(plugin).describe(loader);
-                    GOVERNED.add(sdk);
-                    AgentLog.info("TokenGuard: governing " + sdk);
-                }
-            }
-        }
-
-        @Override
-        public void onError(String typeName, ClassLoader loader, JavaModule module, boolean loaded,
-                            Throwable throwable) {
-            AgentLog.failure("instrument " + typeName, throwable);
-        }
+        return TargetTransformer.governedSdks();
     }
 }

@@ -15,10 +15,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * Keeps Byte Buddy off the application's start-up path. Registered at {@code premain}, it looks
- * only at class names; the Byte Buddy transformer that does the work is built on a background
- * thread. A class to instrument that starts loading before that transformer is ready waits for it
- * (a bounded time), so no instrumented class ever escapes; every other class passes untouched.
+ * Keeps the instrumentation's set-up off the application's start-up path. Registered at
+ * {@code premain}, it looks only at class names; the transformer that does the work
+ * ({@link TargetTransformer}) is built on a background thread. A class to instrument that starts
+ * loading before that transformer is ready waits for it (a bounded time), so no instrumented class
+ * ever escapes; every other class passes untouched.
  */
 final class DeferredTransformer implements ClassFileTransformer {
     static final long READY_WAIT_SECONDS = 30;

@@ -4,13 +4,11 @@ import dev.tokenguard.core.AgentLog;
 import dev.tokenguard.instrumentation.Hook;
 import dev.tokenguard.instrumentation.Member;
 import dev.tokenguard.instrumentation.SdkPlugin;
-import net.bytebuddy.description.field.FieldDescription;
-import net.bytebuddy.description.method.MethodDescription;
-import net.bytebuddy.description.type.TypeDefinition;
-import net.bytebuddy.description.type.TypeDescription;
-import net.bytebuddy.dynamic.ClassFileLocator;
-import net.bytebuddy.matcher.ElementMatcher;
-import net.bytebuddy.pool.TypePool;
+import net.bytebuddy.jar.asm.ClassReader;
+import net.bytebuddy.jar.asm.ClassVisitor;
+import net.bytebuddy.jar.asm.FieldVisitor;
+import net.bytebuddy.jar.asm.MethodVisitor;
+import net.bytebuddy.jar.asm.Opcodes;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,9 +17,12 @@ import java.net.URL;
 import java.net.URLConnection;
 import java.util.ArrayList;
 import java.util.Enumeration;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
@@ -31,10 +32,10 @@ import java.util.jar.Manifest;
  * Whether a class loader holds a version of an SDK that its plugin fits. The SDK's version (from the
  * marker class's jar manifest, where it tells) must lie in the plugin's range, and every hooked
  * method and every member the plugin reads by reflection must be there; the class files are read
- * through a type pool, nothing is loaded. A version that does not fit is skipped whole, with one
+ * with ASM, nothing is loaded. A version that does not fit is skipped whole, with one
  * line, so that no plugin is ever half-applied.
  */
-final class SdkPresence implements ElementMatcher<ClassLoader> {
+final class SdkPresence {
     private final SdkPlugin plugin;
     private final Map<ClassLoader, Boolean> verdicts = new WeakHashMap<>();
     private volatile boolean reportedUnsupported;
@@ -43,8 +44,8 @@ final class SdkPresence implements ElementMatcher<ClassLoader> {
         this.plugin = plugin;
     }
 
-    @Override
-    public boolean matches(ClassLoader loader) {
+    /** Whether the plugin applies to the classes of {@code loader}; judged once per loader. */
+    boolean matches(ClassLoader loader) {
         Module jdk = JdkModules.of(plugin);
         if (jdk != null ? loader != jdk.getClassLoader() : loader == null) {
             return false; // a JDK plugin's classes come from its module's loader (null for java.base), no other's
@@ -89,56 +90,122 @@ final class SdkPresence implements ElementMatcher<ClassLoader> {
 
     /** The first hooked method or reflectively read member the loader's SDK lacks, or null. */
     String firstMissing(ClassLoader loader) {
-        TypePool pool = TypePool.Default.of(ClassFileLocator.ForClassLoader.of(loader));
-        try {
-            List<Member> needed = new ArrayList<>();
-            for (Hook hook : plugin.hooks()) {
-                for (String method : hook.methods()) {
-                    needed.add(Member.method(hook.typeName(), method, hook.parameterCount()));
-                }
+        Map<String, DeclaredMembers> read = new HashMap<>();
+        List<Member> needed = new ArrayList<>();
+        for (Hook hook : plugin.hooks()) {
+            for (String method : hook.methods()) {
+                needed.add(Member.method(hook.typeName(), method, hook.parameterCount()));
             }
-            needed.addAll(plugin.reads());
-            for (Member member : needed) {
-                TypePool.Resolution resolution = pool.describe(member.typeName());
-                if (!resolution.isResolved()) {
-                    return member.typeName();
-                }
-                if (!has(resolution.resolve(), member)) {
-                    return member.describe();
-                }
-            }
-            return null;
-        } finally {
-            pool.clear();
         }
+        needed.addAll(plugin.reads());
+        for (Member member : needed) {
+            DeclaredMembers type = DeclaredMembers.of(loader, member.typeName(), read);
+            if (type == null) {
+                return member.typeName();
+            }
+            if (!has(loader, type, member, read)) {
+                return member.describe();
+            }
+        }
+        return null;
     }
 
-    private static boolean has(TypeDescription type, Member member) {
-        List<TypeDefinition> pending = new ArrayList<>();
+    /** Whether the type, a superclass or (for a method) an interface of it declares the member. */
+    private static boolean has(ClassLoader loader, DeclaredMembers type, Member member,
+                               Map<String, DeclaredMembers> read) {
+        List<DeclaredMembers> pending = new ArrayList<>();
         pending.add(type);
         while (!pending.isEmpty()) {
-            TypeDefinition current = pending.remove(pending.size() - 1);
-            if (member.field()) {
-                for (FieldDescription f : current.getDeclaredFields()) {
-                    if (f.getName().equals(member.name())) {
-                        return true;
-                    }
-                }
-            } else {
-                for (MethodDescription m : current.getDeclaredMethods()) {
-                    if (m.getName().equals(member.name())
-                            && (member.parameterCount() < 0 || m.getParameters().size() == member.parameterCount())) {
-                        return true;
-                    }
-                }
-                pending.addAll(current.getInterfaces());
+            DeclaredMembers current = pending.remove(pending.size() - 1);
+            if (member.field() ? current.fields.contains(member.name())
+                    : current.declaresMethod(member.name(), member.parameterCount())) {
+                return true;
             }
-            TypeDefinition superType = current.getSuperClass();
-            if (superType != null) {
-                pending.add(superType);
+            List<String> supers = new ArrayList<>();
+            if (!member.field()) {
+                supers.addAll(current.interfaces);
+            }
+            if (current.superName != null) {
+                supers.add(current.superName);
+            }
+            for (String name : supers) {
+                DeclaredMembers superType = DeclaredMembers.of(loader, name, read);
+                if (superType != null) {
+                    pending.add(superType);
+                }
             }
         }
         return false;
+    }
+
+    /**
+     * The names a class file declares, read with ASM from the loader's resource: nothing is loaded, and no
+     * more than the class file's header and member table is parsed.
+     */
+    private static final class DeclaredMembers extends ClassVisitor {
+        private String superName;
+        private final List<String> interfaces = new ArrayList<>();
+        private final Set<String> fields = new HashSet<>();
+        private final List<String> methods = new ArrayList<>();
+
+        private DeclaredMembers() {
+            super(Opcodes.ASM9);
+        }
+
+        /** The members of the named type as {@code loader} would load it, or null when it has no such class file. */
+        static DeclaredMembers of(ClassLoader loader, String typeName, Map<String, DeclaredMembers> read) {
+            String binaryName = typeName.replace('/', '.');
+            if (read.containsKey(binaryName)) {
+                return read.get(binaryName);
+            }
+            DeclaredMembers members = null;
+            try (InputStream in = loader == null ? ClassLoader.getSystemResourceAsStream(resource(binaryName))
+                    : loader.getResourceAsStream(resource(binaryName))) {
+                if (in != null) {
+                    members = new DeclaredMembers();
+                    new ClassReader(in.readAllBytes()).accept(members,
+                            ClassReader.SKIP_CODE | ClassReader.SKIP_DEBUG | ClassReader.SKIP_FRAMES);
+                }
+            } catch (IOException | RuntimeException e) {
+                members = null; // unreadable counts as absent, as an unresolvable type did
+            }
+            read.put(binaryName, members);
+            return members;
+        }
+
+        boolean declaresMethod(String name, int parameterCount) {
+            for (String method : methods) {
+                int paren = method.indexOf('(');
+                if (method.regionMatches(0, name, 0, paren) && paren == name.length()
+                        && (parameterCount < 0
+                        || GovernedMethodWeave.parameterCount(method.substring(paren)) == parameterCount)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        @Override
+        public void visit(int version, int access, String name, String signature, String superName,
+                          String[] interfaces) {
+            this.superName = superName;
+            if (interfaces != null) {
+                this.interfaces.addAll(List.of(interfaces));
+            }
+        }
+
+        @Override
+        public FieldVisitor visitField(int access, String name, String descriptor, String signature, Object value) {
+            fields.add(name);
+            return null;
+        }
+
+        @Override
+        public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
+                                         String[] exceptions) {
+            methods.add(name + descriptor);
+            return null;
+        }
     }
 
     /** The SDK's name and, where its jar manifest tells, version, e.g. {@code openai-java 4.101.0}. */

@@ -109,9 +109,12 @@ public final class Bench {
         // bytes per idle scope (a minute or two); =call-site: only the call-site rows (a minute or two);
         // =redis: only the Redis store's cost per call (needs redis-server); =per-call: only the per-call rows
         // (-Dbench.rounds, -Dbench.calls, -Dbench.warmup, -Dbench.variants); =jmh: only the JMH benchmarks
-        // (-Dbench.jmh.prof=gc adds B/op)
+        // (-Dbench.jmh.prof=gc adds B/op); =startup: only the start-up and peak RSS rows (-Dbench.startup.runs)
         String only = System.getProperty("bench.only");
-        String table = "redis".equals(only)
+        String table = "startup".equals(only)
+                ? new Report(bench.settings, bench.otelVersion, bench.startup(), Map.of(), Map.of(), Map.of())
+                        .startupMarkdown(bench.startupRss)
+                : "redis".equals(only)
                 ? "| metric | none | tokenguard | otel-agent | target | met? |\n| --- | ---: | ---: | ---: | --- | --- |\n"
                         + String.join("\n", RedisStoreLatency.rows(bench.redisStore())) + "\n"
                 : "per-call".equals(only)
@@ -164,10 +167,15 @@ public final class Bench {
         return ConcurrentBudget.run(javaExecutable(), COMMON_FLAGS, agentJar, forkClassPath(false), work);
     }
 
+    /** Peak resident set size of each start-up run, MB, per variant (filled by {@link #startup()}). */
+    final Map<String, List<Double>> startupRss = new LinkedHashMap<>();
+
     /** Milliseconds from process start to the first completed call of the sample app, per variant. */
     Map<String, List<Double>> startup() throws IOException, InterruptedException {
         Map<String, List<Double>> ms = emptyResults();
-        for (int round = 0; round < settings.startupRuns(); round++) {
+        startupRss.putAll(emptyResults());
+        int runs = Integer.getInteger("bench.startup.runs", settings.startupRuns());
+        for (int round = 0; round < runs; round++) {
             for (Variant v : rotated(round)) {
                 List<String> command = new ArrayList<>();
                 command.add(javaExecutable());
@@ -180,6 +188,7 @@ public final class Bench {
                 long start = System.nanoTime();
                 Process process = builder.start();
                 double firstCall = -1;
+                long peakKb = -1;
                 List<String> lines = new ArrayList<>();
                 try (BufferedReader reader = new BufferedReader(
                         new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
@@ -187,6 +196,7 @@ public final class Bench {
                         if (firstCall < 0 && line.startsWith("T-")) {
                             firstCall = (System.nanoTime() - start) / 1e6;
                         }
+                        peakKb = Math.max(peakKb, peakRssKb(process.pid()));
                         lines.add(line);
                     }
                 }
@@ -197,11 +207,31 @@ public final class Bench {
                             + "\nstderr in " + dir.resolve("stderr.txt"));
                 }
                 ms.get(v.name()).add(firstCall);
-                System.out.printf(Locale.ROOT, "startup %-10s round %2d: first call after %.0f ms%n", v.name(),
-                        round + 1, firstCall);
+                if (peakKb > 0) {
+                    startupRss.get(v.name()).add(peakKb / 1024.0);
+                }
+                System.out.printf(Locale.ROOT, "startup %-10s round %2d: first call after %.0f ms, peak RSS %.0f MB%n",
+                        v.name(), round + 1, firstCall, peakKb / 1024.0);
             }
         }
         return ms;
+    }
+
+    /**
+     * The process's peak resident set size so far ({@code VmHWM} of Linux's {@code /proc/<pid>/status}), KB, or
+     * -1 where there is none. Read at each line the sample app prints: its last line comes just before it exits.
+     */
+    static long peakRssKb(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.substring(6).replace("kB", "").trim());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or the process has gone
+        }
+        return -1;
     }
 
     /** Per variant, per {@link CallLoad} result key, one value per round. */

@@ -29,17 +29,7 @@ final class Report {
         row("metric", "none", "tokenguard", "otel-agent " + otelVersion, "target", "met?");
         row("---", "---:", "---:", "---:", "---", "---");
 
-        double sNone = median(startup.get(Bench.NONE));
-        double sTg = median(startup.get(Bench.TOKENGUARD));
-        double sOtel = median(startup.get(Bench.OTEL));
-        row("startup: JVM start to first completed call, ms (median of " + settings.startupRuns() + ")",
-                withRange(startup.get(Bench.NONE), "%.0f"), withRange(startup.get(Bench.TOKENGUARD), "%.0f"),
-                withRange(startup.get(Bench.OTEL), "%.0f"), "", "");
-        double addTg = sTg - sNone;
-        double addOtel = sOtel - sNone;
-        row("startup added vs none, ms", "", f("%+.0f", addTg) + " (" + f("%.1f", 100 * addTg / addOtel) + " % of otel's)",
-                f("%+.0f", addOtel), "tokenguard's added <= 1/20 of otel's (" + f("%.0f", addOtel / 20) + " ms)",
-                met(addTg <= addOtel / 20));
+        startupRows();
 
         double cNone = medianOf(Bench.NONE, "calls_per_s");
         double cTg = medianOf(Bench.TOKENGUARD, "calls_per_s");
@@ -102,6 +92,38 @@ final class Report {
     }
 
     /** Only the call-site rows ({@code -Dbench.only=call-site}). */
+    private void startupRows() {
+        double sNone = median(startup.get(Bench.NONE));
+        double sTg = median(startup.get(Bench.TOKENGUARD));
+        double sOtel = median(startup.get(Bench.OTEL));
+        row("startup: JVM start to first completed call, ms (median of " + settings.startupRuns() + ")",
+                withRange(startup.get(Bench.NONE), "%.0f"), withRange(startup.get(Bench.TOKENGUARD), "%.0f"),
+                withRange(startup.get(Bench.OTEL), "%.0f"), "", "");
+        double addTg = sTg - sNone;
+        double addOtel = sOtel - sNone;
+        row("startup added vs none, ms", "", f("%+.0f", addTg) + " (" + f("%.1f", 100 * addTg / addOtel) + " % of otel's)",
+                f("%+.0f", addOtel), "tokenguard's added <= 1/20 of otel's (" + f("%.0f", addOtel / 20) + " ms)",
+                met(addTg <= addOtel / 20));
+    }
+
+    /** The start-up rows and the peak RSS of the same runs ({@code -Dbench.only=startup}). */
+    String startupMarkdown(Map<String, List<Double>> rss) {
+        row("metric", "none", "tokenguard", "otel-agent " + otelVersion, "target", "met?");
+        row("---", "---:", "---:", "---:", "---", "---");
+        startupRows();
+        if (!rss.get(Bench.NONE).isEmpty()) {
+            double none = median(rss.get(Bench.NONE));
+            double addTg = median(rss.get(Bench.TOKENGUARD)) - none;
+            double addOtel = median(rss.get(Bench.OTEL)) - none;
+            row("peak RSS of the same runs, MB (median)", withRange(rss.get(Bench.NONE), "%.0f"),
+                    withRange(rss.get(Bench.TOKENGUARD), "%.0f"), withRange(rss.get(Bench.OTEL), "%.0f"), "", "");
+            row("peak RSS added vs none, MB", "", f("%+.0f", addTg) + " (" + f("%.1f", 100 * addTg / addOtel)
+                    + " % of otel's)", f("%+.0f", addOtel), "tokenguard's added <= 1/5 of otel's ("
+                    + f("%.0f", addOtel / 5) + " MB)", met(addTg <= addOtel / 5));
+        }
+        return String.join("\n", rows) + "\n";
+    }
+
     String callSiteMarkdown() {
         row("metric", "none", "tokenguard", "otel-agent", "target", "met?");
         row("---", "---:", "---:", "---:", "---", "---");
