@@ -301,6 +301,36 @@ public final class BudgetEngine {
     }
 
     /**
+     * Whether every limit of every enforcing budget of the call has room, after what is used and what the calls in
+     * flight reserved, for {@code times} calls of {@code estimate} each. A call whose upper bound fits that many
+     * times may reserve the bound instead of an exact count: what it over-reserves can make other calls wait only
+     * once that much of the budget is in flight, and a bound is never less than the exact figure, so admission and
+     * overshoot are no worse for it.
+     */
+    public boolean hasRoomFor(CallScope scope, Estimate estimate, int times) {
+        long now = clock.millis();
+        for (ScopeInstance s : scope.instances) {
+            if (!s.limits.enforce) {
+                continue;
+            }
+            InFlight f = s.inFlight();
+            UsageWindow w = s.current();
+            boolean stale = isStale(s, w, now);
+            long[] limits = s.limits.limits;
+            for (int d = 0; d < BudgetLimits.DIMENSIONS; d++) {
+                if (limits[d] == BudgetLimits.NO_LIMIT) {
+                    continue;
+                }
+                long room = limits[d] - (stale ? 0 : w.used(d)) - f.reserved(d);
+                if (room <= 0 || room / times < estimate.amount(d)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
      * Charges one call's usage (as {@link #charge(CallScope, long, long, Double)}) and then gives back what it
      * reserved; the reservation is given back even when the charge fails. A reservation already released (the call
      * was abandoned, then finished after all) is charged all the same and given back no second time.

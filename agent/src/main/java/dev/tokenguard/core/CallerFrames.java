@@ -3,9 +3,9 @@ package dev.tokenguard.core;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /**
@@ -32,6 +32,15 @@ public final class CallerFrames {
             "org.reactivestreams.");
 
     private static final StackWalker WALKER = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
+    /**
+     * The largest first batch a {@link StackWalker} takes. A walk materialises a frame object (and its member name)
+     * for every slot of its batches, and a walk that outgrows its first batch (8 frames by default) takes a second,
+     * larger one; a first batch just deeper than the application frame was last found makes one batch the rule.
+     */
+    private static final int LARGEST_BATCH = 64;
+    /** Frames past the application frame in the first batch, for the walk's own frames and a slightly deeper stack. */
+    private static final int BATCH_MARGIN = 4;
+    private static final StackWalker[] WALKERS = new StackWalker[LARGEST_BATCH + 1];
 
     private final List<String> skipped;
     private final ClassValue<Boolean> skips = new ClassValue<>() {
@@ -40,8 +49,8 @@ public final class CallerFrames {
             return isSkipped(type.getName());
         }
     };
-    private final Function<Stream<StackWalker.StackFrame>, Optional<StackWalker.StackFrame>> firstAppFrame =
-            frames -> frames.filter(f -> !skips.get(f.getDeclaringClass())).findFirst();
+    /** How many frames the last walk looked at, up to the application frame: the next walk's first batch. */
+    private volatile int lastDepth;
 
     /** @param skipped package prefixes whose frames are not the application's, e.g. {@code com.openai.} */
     public CallerFrames(List<String> skipped) {
@@ -106,7 +115,40 @@ public final class CallerFrames {
 
     /** The calling thread's first application frame, or null when every frame is skipped. */
     public CallerFrame find() {
-        StackWalker.StackFrame frame = WALKER.walk(firstAppFrame).orElse(null);
+        FirstAppFrame walk = new FirstAppFrame();
+        StackWalker.StackFrame frame = walker(lastDepth).walk(walk);
+        lastDepth = walk.depth;
         return frame == null ? null : new CallerFrame(frame);
+    }
+
+    /** A walker whose first batch holds {@code depth} frames and the margin; the default one past the largest. */
+    private static StackWalker walker(int depth) {
+        int batch = depth + BATCH_MARGIN;
+        if (depth <= 0 || batch > LARGEST_BATCH) { // deeper: batches of the default sizes allocate less than one more
+            return WALKER;
+        }
+        StackWalker w = WALKERS[batch];
+        if (w == null) {
+            w = StackWalker.getInstance(Set.of(StackWalker.Option.RETAIN_CLASS_REFERENCE), batch);
+            WALKERS[batch] = w; // racy: any thread's instance is as good
+        }
+        return w;
+    }
+
+    /** The first frame that is not skipped, counting the frames looked at. */
+    private final class FirstAppFrame implements Function<Stream<StackWalker.StackFrame>, StackWalker.StackFrame>,
+            Predicate<StackWalker.StackFrame> {
+        int depth;
+
+        @Override
+        public StackWalker.StackFrame apply(Stream<StackWalker.StackFrame> frames) {
+            return frames.filter(this).findFirst().orElse(null);
+        }
+
+        @Override
+        public boolean test(StackWalker.StackFrame f) {
+            depth++;
+            return !skips.get(f.getDeclaringClass());
+        }
     }
 }

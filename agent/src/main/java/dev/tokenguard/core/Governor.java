@@ -155,7 +155,7 @@ public final class Governor {
             long wait = EventLoopThreads.isEventLoop(Thread.currentThread()) ? 0
                     : reservations.reserveWait().toNanos();
             if (reservations.on()) {
-                Admission admission = engine.reserve(scope, estimate(request, reservations), wait);
+                Admission admission = engine.reserve(scope, estimate(request, reservations, scope), wait);
                 if (!admission.admitted()) {
                     return refuse(request, scope, admission.refusal(), parent, callSite);
                 }
@@ -221,21 +221,51 @@ public final class Governor {
     }
 
     /**
-     * What a call reserves: its input counted locally (jtokkit: the model's encoding for OpenAI-family models, o200k
-     * as the estimate for the others) plus its own output cap, or {@code reserve-output} when it sets none; and the
-     * priced estimate of both when the model is priced.
+     * How many calls of its bound a budget must still have room for before a call reserves the cheap bound of its
+     * input instead of counting it: far from the limit the exact count decides nothing, near it every call counts.
      */
-    Estimate estimate(CallRequest request, Reservations reservations) {
-        long input = 0;
-        if (request.promptText() != null) {
-            try {
-                input = TokenEstimator.estimate(request.requestModel(), request.promptText());
-            } catch (RuntimeException e) {
-                AgentLog.failure("reserve.count", e);
-            }
-        }
+    static final int ROOM_FOR_BOUNDED_CALLS = 32;
+
+    /**
+     * What a call reserves: its input plus its own output cap, or {@code reserve-output} when it sets none; and the
+     * priced estimate of both when the model is priced. The input is first taken at its cheap upper bound (the
+     * request's length in UTF-8 bytes, {@link RequestInput#tokenBound()}); while every enforcing budget of the scope
+     * has room for {@link #ROOM_FOR_BOUNDED_CALLS} such calls, that bound is what the call reserves. Otherwise its
+     * text is counted locally (jtokkit: the model's encoding for OpenAI-family models, o200k as the estimate for the
+     * others), so that close to a limit calls reserve what they are expected to use.
+     */
+    Estimate estimate(CallRequest request, Reservations reservations, CallScope scope) {
         Long cap = request.outputCap();
         long output = cap != null && cap >= 0 ? cap : reservations.reserveOutput();
+        RequestInput in = request.input();
+        if (in == null) {
+            return priced(request, 0, output);
+        }
+        long bound = -1;
+        try {
+            bound = in.tokenBound();
+        } catch (RuntimeException e) {
+            AgentLog.failure("reserve.bound", e);
+        }
+        if (bound >= 0 && shared == null) { // a store's fleet-wide room is not known here: count
+            Estimate bounded = priced(request, bound, output);
+            if (engine.hasRoomFor(scope, bounded, ROOM_FOR_BOUNDED_CALLS)) {
+                return bounded;
+            }
+        }
+        long input = 0;
+        try {
+            String text = in.text();
+            if (text != null) {
+                input = TokenEstimator.estimate(request.requestModel(), text);
+            }
+        } catch (RuntimeException e) {
+            AgentLog.failure("reserve.count", e);
+        }
+        return priced(request, input, output);
+    }
+
+    private Estimate priced(CallRequest request, long input, long output) {
         Double cost = null;
         if (settings.prices() != null) {
             try {

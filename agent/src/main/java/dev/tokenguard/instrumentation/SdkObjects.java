@@ -15,6 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class SdkObjects {
     private static final Method MISSING;
+    /** Passed to every accessor, so that no empty argument array is made per read. */
+    private static final Object[] NO_ARGUMENTS = {};
 
     static {
         try {
@@ -44,7 +46,7 @@ public final class SdkObjects {
             return null;
         }
         try {
-            Object value = method.invoke(target);
+            Object value = method.invoke(target, NO_ARGUMENTS);
             if (value instanceof Optional<?> optional) {
                 return optional.orElse(null);
             }

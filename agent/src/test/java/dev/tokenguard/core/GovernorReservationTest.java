@@ -71,6 +71,43 @@ class GovernorReservationTest {
     }
 
     @Test
+    void farFromItsLimitACallReservesItsInputsUtf8LengthAndCloseToItItsCountedTokens() {
+        BudgetEngine roomy = new BudgetEngine(List.of(new BudgetSpec(BudgetSpec.DEFAULT_NAME, ScopeSpec.GLOBAL,
+                100_000L, null, null, null, null, new double[] {0.75}, EnforcementMode.ENFORCE)), Clock.systemUTC(),
+                MdcSource.NONE, SessionListener.NONE);
+        try {
+            Governor g = new Governor(roomy, null, Telemetry.NONE, Clock.systemUTC(),
+                    Governor.Settings.DEFAULT.withReservations(new Reservations(300, Duration.ZERO)));
+            // "naïve café 😀": seven one-byte letters, ï and é two bytes each, two spaces, the emoji four bytes: 17
+            LlmCall far = begun(g.begin(request(50L, "naïve café 😀")));
+            assertEquals(17, far.reservation().estimate().inputTokens(), "100,000 left: room for 32 x 67 tokens");
+            assertEquals(50, far.reservation().estimate().outputTokens());
+            far.finish(new Usage(98_000L, 0L, null, null, null, "gpt-4o", "a", List.of(), UsageSource.PROVIDER));
+            // 2,000 left: room for 32 x 15 tokens ("Hello world!", 12 bytes, + 3), not for 32 x 312
+            LlmCall capped = begun(g.begin(request(3L, "Hello world!")));
+            assertEquals(12, capped.reservation().estimate().inputTokens());
+            LlmCall near = begun(g.begin(request(null, "Hello world!")));
+            assertEquals(3, near.reservation().estimate().inputTokens(), "o200k_base: Hello, ' world', '!'");
+            assertEquals(300, near.reservation().estimate().outputTokens());
+            assertEquals(15 + 303, roomy.reservedTokens(roomy.enter(), BudgetSpec.DEFAULT_NAME));
+            capped.fail(new IllegalStateException("HTTP 500"), Usage.UNKNOWN);
+            near.fail(new IllegalStateException("HTTP 500"), Usage.UNKNOWN);
+            assertEquals(0, roomy.openReservations());
+        } finally {
+            roomy.close();
+        }
+    }
+
+    @Test
+    void theBoundIsTheTextsLengthInUtf8Bytes() {
+        for (String text : List.of("", "plain ASCII", "naïve café", "日本語のテキスト", "emoji 😀 and 🚀",
+                "a lone surrogate \uD800 here", "\uDC00 first")) {
+            assertEquals(text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length,
+                    RequestInput.utf8Length(text), text);
+        }
+    }
+
+    @Test
     void aFailedCallGivesItsReservationBack() {
         Governor g = governor(new Reservations(100, Duration.ZERO));
         LlmCall failed = begun(g.begin(request(null, "a question")));

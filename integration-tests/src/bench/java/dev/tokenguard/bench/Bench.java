@@ -91,7 +91,7 @@ public final class Bench {
                 new Variant(OTEL, List.of("-javaagent:" + otelJar, "-Dotel.traces.exporter=none",
                         "-Dotel.metrics.exporter=none", "-Dotel.logs.exporter=none", "-Dotel.service.name=bench")));
         // -Dbench.variants=none,tokenguard: only those (the per-call rows)
-        List<String> chosen = List.of(System.getProperty("bench.variants", NONE + "," + TOKENGUARD + "," + OTEL)
+        List<String> chosen = List.of(given("bench.variants", NONE + "," + TOKENGUARD + "," + OTEL)
                 .split(","));
         this.variants = all.stream().filter(v -> chosen.contains(v.name())).toList();
     }
@@ -372,8 +372,8 @@ public final class Bench {
 
     Map<String, Double> jmh() throws Exception {
         Map<String, Double> r = new LinkedHashMap<>();
-        boolean gc = "gc".equals(System.getProperty("bench.jmh.prof"));
-        String include = System.getProperty("bench.jmh.include");
+        boolean gc = "gc".equals(given("bench.jmh.prof", null));
+        String include = given("bench.jmh.include", null);
         for (int threads : new int[] {1, 2}) {
             OptionsBuilder builder = new OptionsBuilder();
             if (gc) {
@@ -464,6 +464,12 @@ public final class Bench {
      * This JVM's class path less the benchmark's own tools (JMH) and, unless {@code withAgent}, less
      * the agent jar: an application's class path, as in the forked-JVM tests.
      */
+    /** A system property, or {@code otherwise} when it is absent or blank (the pom passes every option, empty). */
+    static String given(String key, String otherwise) {
+        String value = System.getProperty(key);
+        return value == null || value.isBlank() ? otherwise : value;
+    }
+
     private String forkClassPath(boolean withAgent) {
         return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
                 .filter(e -> !e.contains("jmh") && !e.contains("jopt-simple") && !e.contains("commons-math3"))

@@ -9,6 +9,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tokenguard.core.TokenEstimator;
 import dev.tokenguard.instrumentation.SdkObjects;
 
+import java.io.OutputStream;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.net.URI;
@@ -35,9 +39,14 @@ public final class StainlessRequests {
             .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).build();
     private static final List<String> OUTPUT_CAP_FIELDS = List.of("max_completion_tokens", "max_tokens",
             "max_output_tokens");
+    /** The accessors of {@link #OUTPUT_CAP_FIELDS}, in the same order. */
+    private static final String[] OUTPUT_CAP_ACCESSORS = {"maxCompletionTokens", "maxTokens", "maxOutputTokens"};
 
-    /** The SDK's own JSON mapper and its {@code writeValueAsString}, per SDK object-mappers class name and loader. */
-    private record SdkMapper(Object mapper, Method write) {
+    /**
+     * The SDK's own JSON mapper, its {@code writeValueAsString} and its {@code writeValue(OutputStream, Object)} (as a
+     * handle of type {@code (Object, OutputStream, Object)void}), per SDK object-mappers class name and loader.
+     */
+    private record SdkMapper(Object mapper, Method write, MethodHandle writeTo) {
     }
 
     private static final ClassValue<java.util.concurrent.ConcurrentHashMap<String, SdkMapper>> SDK_MAPPERS =
@@ -128,6 +137,57 @@ public final class StainlessRequests {
         }
     }
 
+    /**
+     * The length in UTF-8 bytes of the request body as the SDK would send it, or -1 when it cannot be read. The SDK's
+     * mapper writes it into a stream that only counts: no text is kept.
+     */
+    public static long bodyLength(StainlessSdk sdk, Object params) {
+        try {
+            Object body = SdkObjects.get(params, "_body");
+            if (body == null) {
+                return -1;
+            }
+            SdkMapper m = sdkMapper(sdk, params.getClass());
+            ByteCount count = new ByteCount();
+            m.writeTo().invokeExact(m.mapper(), (OutputStream) count, body);
+            return count.bytes;
+        } catch (Throwable e) { // the handle's invokeExact declares Throwable; anything it throws means unreadable
+            if (e instanceof VirtualMachineError v && !(e instanceof StackOverflowError)) {
+                throw v;
+            }
+            return -1;
+        }
+    }
+
+    /** An output stream that keeps only the number of bytes written to it. */
+    private static final class ByteCount extends OutputStream {
+        long bytes;
+
+        @Override
+        public void write(int b) {
+            bytes++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            bytes += len;
+        }
+    }
+
+    /**
+     * A request's own output cap, read through its accessors ({@code maxCompletionTokens()}, {@code maxTokens()},
+     * {@code maxOutputTokens()}): the first that is a positive number; null for none.
+     */
+    public static Long outputCap(Object params) {
+        for (String accessor : OUTPUT_CAP_ACCESSORS) {
+            Object value = SdkObjects.get(params, accessor);
+            if (value instanceof Number n && n.longValue() > 0) {
+                return n.longValue();
+            }
+        }
+        return null;
+    }
+
     /** The SDK's mapper, looked up once per class loader (the params class stands for its SDK's loader). */
     private static SdkMapper sdkMapper(StainlessSdk sdk, Class<?> paramsType) throws ReflectiveOperationException {
         var bySdk = SDK_MAPPERS.get(paramsType);
@@ -135,7 +195,10 @@ public final class StainlessRequests {
         if (m == null) {
             Class<?> mappers = Class.forName(sdk.objectMappers(), false, paramsType.getClassLoader());
             Object mapper = mappers.getMethod("jsonMapper").invoke(null);
-            m = new SdkMapper(mapper, mapper.getClass().getMethod("writeValueAsString", Object.class));
+            MethodHandle writeTo = MethodHandles.publicLookup().unreflect(mapper.getClass().getMethod("writeValue",
+                    OutputStream.class, Object.class)).asType(MethodType.methodType(void.class, Object.class,
+                    OutputStream.class, Object.class));
+            m = new SdkMapper(mapper, mapper.getClass().getMethod("writeValueAsString", Object.class), writeTo);
             bySdk.put(sdk.objectMappers(), m);
         }
         return m;
