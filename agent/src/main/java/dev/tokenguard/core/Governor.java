@@ -232,7 +232,8 @@ public final class Governor {
      * request's length in UTF-8 bytes, {@link RequestInput#tokenBound()}); while every enforcing budget of the scope
      * has room for {@link #ROOM_FOR_BOUNDED_CALLS} such calls, that bound is what the call reserves. Otherwise its
      * text is counted locally (jtokkit: the model's encoding for OpenAI-family models, o200k as the estimate for the
-     * others), so that close to a limit calls reserve what they are expected to use.
+     * others), so that close to a limit calls reserve what they are expected to use. Without a {@code scope} the
+     * input is always counted.
      */
     Estimate estimate(CallRequest request, Reservations reservations, CallScope scope) {
         Long cap = request.outputCap();
@@ -247,7 +248,8 @@ public final class Governor {
         } catch (RuntimeException e) {
             AgentLog.failure("reserve.bound", e);
         }
-        if (bound >= 0 && shared == null) { // a store's fleet-wide room is not known here: count
+        // a store's fleet-wide room is not known here, and without a scope there is no room to ask about: count
+        if (bound >= 0 && shared == null && scope != null) {
             Estimate bounded = priced(request, bound, output);
             if (engine.hasRoomFor(scope, bounded, ROOM_FOR_BOUNDED_CALLS)) {
                 return bounded;
@@ -520,8 +522,8 @@ public final class Governor {
                 }
             }
             if (usage == null) {
-                Estimate reserved = call.reservation() != null ? call.reservation().estimate()
-                        : estimate(call.request(), settings.reservations());
+                // counted, not the cheap bound a call far from its limit reserved (bytes, not tokens)
+                Estimate reserved = estimate(call.request(), settings.reservations(), null);
                 usage = new Usage(reserved.inputTokens(), reserved.outputTokens(), null, null, null, null, null,
                         List.of(), UsageSource.ESTIMATED);
             }

@@ -46,7 +46,7 @@ class GovernorShutdownTest {
     }
 
     private LlmCall begin(Long outputCap) {
-        Object started = governor.begin(new CallRequest("openai", "chat", "gpt-4o", true, null, null, outputCap, null));
+        Object started = governor.begin(new CallRequest("openai", "chat", "gpt-4o", true, null, null, outputCap, (String) null));
         assertTrue(started instanceof LlmCall, String.valueOf(started));
         return (LlmCall) started;
     }
