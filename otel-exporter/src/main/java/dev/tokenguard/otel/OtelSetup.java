@@ -71,6 +71,8 @@ public final class OtelSetup {
     private OpenTelemetrySdk sdk;
     private OpenTelemetry openTelemetry;
     private Logger sdkLogger; // strong reference: JUL forgets the settings of unreferenced loggers
+    private final ExportLedger ledger = new ExportLedger();
+    private volatile long lastShutdownMillis;
 
     private OtelSetup(Map<String, String> properties, boolean enabled, String problem) {
         this.properties = properties;
@@ -181,11 +183,15 @@ public final class OtelSetup {
             return openTelemetry;
         }
         try {
-            ComponentLoader components = new JdkHttpSenderOnly(
-                    ComponentLoader.forClassLoader(OtelSetup.class.getClassLoader()));
+            ComponentLoader components = new WatchedSenders(new JdkHttpSenderOnly(
+                    ComponentLoader.forClassLoader(OtelSetup.class.getClassLoader())), ledger);
             AutoConfiguredOpenTelemetrySdkBuilder builder = AutoConfiguredOpenTelemetrySdk.builder()
                     .disableShutdownHook()
-                    .setComponentLoader(components);
+                    .setComponentLoader(components)
+                    .addTracerProviderCustomizer((tracers, config) -> tracers.setIdGenerator(new PresetIds())
+                            .addSpanProcessor(new LedgerExporters.EndedSpans(ledger)))
+                    .addSpanExporterCustomizer((exporter, config) -> new LedgerExporters.Spans(exporter, ledger))
+                    .addMetricExporterCustomizer((exporter, config) -> new LedgerExporters.Metrics(exporter, ledger));
             // our maps are the whole configuration: the SDK must not read System properties or env itself
             AutoConfigureUtil.setConfigPropertiesCustomizer(builder,
                     ignored -> DefaultConfigProperties.create(properties, components));
@@ -248,10 +254,12 @@ public final class OtelSetup {
 
     /**
      * Like {@link #start()}, but first takes over the OTel SDK's own {@code java.util.logging} output
-     * (export failures, retries, configuration notes): nothing of it reaches the app's console, and the
-     * first warning or error is handed to {@code problems} as one line, once ("collector down" is then
-     * reported once, not every few seconds). Meant for the agent, whose copy of the SDK is relocated, so
-     * this touches only TokenGuard's own SDK loggers. Does nothing to logging when export is off.
+     * (export failures, retries, configuration notes): nothing of it reaches the app's console. The first
+     * problem, an export that failed (heard from this SDK's own senders, after their retries) or a warning of
+     * the SDK's, is handed to {@code problems} as one line, once ("collector down" is then reported once, not
+     * every few seconds); none after {@link #shutdown(Duration)} began, whose {@link #undeliveredReport()}
+     * says what was lost. Meant for the agent, whose copy of the SDK is relocated, so this touches only
+     * TokenGuard's own SDK loggers. Does nothing to logging when export is off.
      *
      * @param problems receives at most one line; exceptions it throws are ignored
      */
@@ -261,25 +269,38 @@ public final class OtelSetup {
             sdkLogger = Logger.getLogger(api.substring(0, api.lastIndexOf('.')));
             sdkLogger.setUseParentHandlers(false);
             sdkLogger.setLevel(Level.WARNING);
-            sdkLogger.addHandler(new ReportOnce(problems));
+            ledger.reportTo(problems);
+            sdkLogger.addHandler(new ReportOnce(sdkLogger.getName(), ledger));
         }
         return start();
     }
 
-    /** Hands the first warning-or-worse record to the reporter, as one line; drops everything else. */
+    /**
+     * Hands the first warning-or-worse record of the SDK's own (a configuration note, an internal error) to the
+     * ledger's once-only report, as one line; drops everything else. Export failures are left to the ledger,
+     * which hears them from this SDK's own senders: the exporters' log records come through one JVM-wide
+     * logger and could be another SDK's (tests build several; an abandoned one may still be retrying).
+     */
     private static final class ReportOnce extends Handler {
-        private final Consumer<String> reporter;
-        private final AtomicBoolean reported = new AtomicBoolean();
+        private final List<String> exportLoggers;
+        private final ExportLedger ledger;
 
-        ReportOnce(Consumer<String> reporter) {
-            this.reporter = reporter;
+        ReportOnce(String root, ExportLedger ledger) {
+            this.exportLoggers = List.of(root + ".exporter.", root + ".sdk.trace.export.",
+                    root + ".sdk.metrics.export.");
+            this.ledger = ledger;
         }
 
         @Override
         public void publish(LogRecord record) {
-            if (record == null || record.getLevel().intValue() < Level.WARNING.intValue()
-                    || !reported.compareAndSet(false, true)) {
+            if (record == null || record.getLevel().intValue() < Level.WARNING.intValue()) {
                 return;
+            }
+            String logger = String.valueOf(record.getLoggerName());
+            for (String prefix : exportLoggers) {
+                if (logger.startsWith(prefix)) {
+                    return;
+                }
             }
             try {
                 String message = new SimpleFormatter().formatMessage(record).replaceAll("\\s+", " ").trim();
@@ -288,9 +309,9 @@ public final class OtelSetup {
                     message += " (" + thrown.getClass().getName()
                             + (thrown.getMessage() == null ? "" : ": " + thrown.getMessage()) + ")";
                 }
-                reporter.accept("OpenTelemetry export problem (reported once): " + message);
+                ledger.reportOnce(message);
             } catch (RuntimeException ignored) {
-                // the reporter must not break the SDK's exporter thread
+                // never break the thread that logged
             }
         }
 
@@ -304,9 +325,11 @@ public final class OtelSetup {
     }
 
     /**
-     * Flushes and stops the SDK, waiting at most {@code timeout} (e.g. 5 s at JVM shutdown). The SDK's
-     * own shutdown can block for longer (its metric reader waits up to 5 s twice), so it runs on a
-     * daemon thread that is left behind when the time is up.
+     * Flushes and stops the SDK, waiting at most {@code timeout} (at JVM shutdown, half a second). From the
+     * moment it is called each export is a single attempt (no retry, no backoff) and the SDK's own warnings
+     * are no longer reported; {@link #undeliveredReport()} then says, in one line, what was lost. The SDK's
+     * own shutdown can block for longer (an endpoint that never answers holds an export for the whole
+     * export timeout), so it runs on a daemon thread that is left behind when the time is up.
      *
      * @return {@code true} when everything was flushed and stopped in time (or nothing was started)
      */
@@ -318,7 +341,9 @@ public final class OtelSetup {
         if (started == null) {
             return true;
         }
+        ledger.closing();
         long millis = Math.max(1, timeout.toMillis());
+        lastShutdownMillis = millis;
         CountDownLatch done = new CountDownLatch(1);
         AtomicBoolean success = new AtomicBoolean();
         Thread stopper = new Thread(() -> {
@@ -336,5 +361,33 @@ public final class OtelSetup {
             Thread.currentThread().interrupt();
             return false;
         }
+    }
+
+    /**
+     * After {@link #shutdown(Duration)}: one line saying how many spans and metric points never reached the
+     * endpoint and why (refused, no answer, an answer that is not OTLP), or empty when all arrived or export
+     * was off. No stack trace, no header value.
+     */
+    public Optional<String> undeliveredReport() {
+        synchronized (this) {
+            if (sdk == null) {
+                return Optional.empty();
+            }
+        }
+        return ledger.undelivered(endpoint(), lastShutdownMillis);
+    }
+
+    /**
+     * The configured endpoint, for messages: the general one, else the traces one, else the metrics one; without
+     * user info (a password in the URL is never printed).
+     */
+    private String endpoint() {
+        for (String key : ENDPOINT_KEYS) {
+            String value = properties.get(key);
+            if (value != null) {
+                return value.replaceFirst("^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@", "$1");
+            }
+        }
+        return "the OTLP endpoint";
     }
 }
