@@ -37,12 +37,12 @@ import java.util.concurrent.TimeUnit;
  * leaves its span to be recorded, with those ids, by that thread when the SDK is up. Calls used to wait for
  * the SDK instead, and the first one paid those few hundred milliseconds.
  *
- * <p>At JVM exit the SDK gets one flush, {@link #SHUTDOWN_DEADLINE} at most for spans and metrics together,
- * one attempt per export without retries; whatever the endpoint did not take (refused, no answer, a bad
+ * <p>At JVM exit the SDK gets one flush, {@link #SHUTDOWN_DEADLINE} at most for spans and metrics together
+ * (twice that while the endpoint is taking exports), one attempt per export without retries; whatever the endpoint did not take (refused, no answer, a bad
  * answer) is reported in one line, and nothing else is printed.
  */
 final class OtelTelemetry implements Telemetry {
-    /** The longest the exporter may delay JVM exit: one flush of spans and metrics, no retry. */
+    /** How long the one flush at JVM exit may take (twice this for an endpoint that is taking exports). */
     static final Duration SHUTDOWN_DEADLINE = Duration.ofMillis(500);
     /** Calls kept while the SDK starts, as many as the SDK's own span queue holds; later ones are dropped. */
     static final int MAX_EARLY_CALLS = 2048;

@@ -30,6 +30,7 @@ final class ExportLedger {
     private final AtomicBoolean reported = new AtomicBoolean();
     private volatile Consumer<String> problems = ignored -> { };
     private volatile String reason;
+    private volatile boolean answering;
 
     /** Where {@link #reportOnce} goes. */
     void reportTo(Consumer<String> problems) {
@@ -57,6 +58,7 @@ final class ExportLedger {
 
     void spansDelivered(int count) {
         spansDelivered.addAndGet(count);
+        answering = true;
     }
 
     void pointsSent(int count) {
@@ -67,11 +69,19 @@ final class ExportLedger {
         pointsInFlight.addAndGet(-count);
         if (!delivered) {
             pointsFailed.addAndGet(count);
+        } else {
+            answering = true;
         }
+    }
+
+    /** Whether the endpoint took an export (spans or metrics) and has not failed one since. */
+    boolean answering() {
+        return answering;
     }
 
     /** An export attempt failed; remembers why (the latest reason wins). */
     void failed(Throwable error) {
+        answering = false;
         String why = why(error);
         reason = why;
         reportOnce("Failed to export: " + why);
@@ -79,6 +89,7 @@ final class ExportLedger {
 
     /** An export attempt got an answer that is not a successful OTLP response. */
     void badResponse(String what) {
+        answering = false;
         String why = "the endpoint's answer was not an OTLP response (" + what + ")";
         reason = why;
         reportOnce("Failed to export: " + why);

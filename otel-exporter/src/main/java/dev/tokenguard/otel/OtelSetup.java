@@ -325,7 +325,8 @@ public final class OtelSetup {
     }
 
     /**
-     * Flushes and stops the SDK, waiting at most {@code timeout} (at JVM shutdown, half a second). From the
+     * Flushes and stops the SDK, waiting at most {@code timeout} (at JVM shutdown, half a second), or twice that
+     * when the endpoint is answering (it took an export and failed none since). From the
      * moment it is called each export is a single attempt (no retry, no backoff) and the SDK's own warnings
      * are no longer reported; {@link #undeliveredReport()} then says, in one line, what was lost. The SDK's
      * own shutdown can block for longer (an endpoint that never answers holds an export for the whole
@@ -356,7 +357,11 @@ public final class OtelSetup {
         stopper.setDaemon(true);
         stopper.start();
         try {
-            return done.await(millis, TimeUnit.MILLISECONDS) && success.get();
+            // an endpoint that is taking this flush (the first export of a short-lived JVM is slow: its classes
+            // load now) gets the time once more; one that refuses, hangs or answers garbage does not
+            boolean finished = done.await(millis, TimeUnit.MILLISECONDS)
+                    || (ledger.answering() && done.await(millis, TimeUnit.MILLISECONDS));
+            return finished && success.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;

@@ -71,23 +71,19 @@ final class WatchedSenders implements ComponentLoader {
         private final HttpSenderConfig config;
         private final ExportLedger ledger;
         private final HttpSender retrying;
-        private HttpSender once;
+        private final HttpSender once;
 
         Http(HttpSenderProvider provider, HttpSenderConfig config, ExportLedger ledger) {
             this.provider = provider;
             this.config = config;
             this.ledger = ledger;
             this.retrying = provider.createSender(config);
+            // made now, on the SDK's start-up thread: at shutdown there is no time to build a client
+            this.once = config.getRetryPolicy() == null ? null : provider.createSender(new HttpWithoutRetry(config));
         }
 
-        private synchronized HttpSender current() {
-            if (!ledger.isClosing() || config.getRetryPolicy() == null) {
-                return retrying;
-            }
-            if (once == null) {
-                once = provider.createSender(new HttpWithoutRetry(config));
-            }
-            return once;
+        private HttpSender current() {
+            return once != null && ledger.isClosing() ? once : retrying;
         }
 
         @Override
@@ -111,7 +107,7 @@ final class WatchedSenders implements ComponentLoader {
         }
 
         @Override
-        public synchronized CompletableResultCode shutdown() {
+        public CompletableResultCode shutdown() {
             if (once == null) {
                 return retrying.shutdown();
             }
@@ -124,23 +120,19 @@ final class WatchedSenders implements ComponentLoader {
         private final GrpcSenderConfig config;
         private final ExportLedger ledger;
         private final GrpcSender retrying;
-        private GrpcSender once;
+        private final GrpcSender once;
 
         Grpc(GrpcSenderProvider provider, GrpcSenderConfig config, ExportLedger ledger) {
             this.provider = provider;
             this.config = config;
             this.ledger = ledger;
             this.retrying = provider.createSender(config);
+            // made now, on the SDK's start-up thread: at shutdown there is no time to build a client
+            this.once = config.getRetryPolicy() == null ? null : provider.createSender(new GrpcWithoutRetry(config));
         }
 
-        private synchronized GrpcSender current() {
-            if (!ledger.isClosing() || config.getRetryPolicy() == null) {
-                return retrying;
-            }
-            if (once == null) {
-                once = provider.createSender(new GrpcWithoutRetry(config));
-            }
-            return once;
+        private GrpcSender current() {
+            return once != null && ledger.isClosing() ? once : retrying;
         }
 
         @Override
@@ -159,7 +151,7 @@ final class WatchedSenders implements ComponentLoader {
         }
 
         @Override
-        public synchronized CompletableResultCode shutdown() {
+        public CompletableResultCode shutdown() {
             if (once == null) {
                 return retrying.shutdown();
             }
