@@ -43,7 +43,8 @@ import java.util.logging.SimpleFormatter;
  * OTel's OkHttp gRPC sender (relocated with OkHttp and Kotlin inside the agent jar, so the app's own
  * OkHttp is untouched). Any other protocol ({@code http/json}) disables export and {@link #problem()} says
  * why. Where the user did not say otherwise, TokenGuard defaults to: protocol {@code http/protobuf}
- * (the OTel SDK's own default is gRPC), export timeout 5 s, batch span processor export timeout 10 s,
+ * (the OTel SDK's own default is gRPC), export timeout 5 s, batch span processor export timeout 10 s and
+ * schedule delay 1 s (OTel's: 5 s),
  * logs exporter {@code none}, and no exporter for a signal that has no endpoint of its own when only
  * signal-specific endpoints are given. The service name is {@code otel.service.name} /
  * {@code OTEL_SERVICE_NAME}, else OTel's {@code unknown_service:java}.
@@ -139,6 +140,9 @@ public final class OtelSetup {
         withDefaults.put(PROTOCOL_KEY, HTTP_PROTOBUF);
         withDefaults.put("otel.exporter.otlp.timeout", "5000");
         withDefaults.put("otel.bsp.export.timeout", "10000");
+        // spans leave within a second instead of five: a short-lived JVM then exports while it runs, so the one
+        // flush at exit finds the export path loaded and the endpoint's state known
+        withDefaults.put("otel.bsp.schedule.delay", "1000");
         withDefaults.put("otel.logs.exporter", "none");
         if (!general && !traces) {
             withDefaults.put("otel.traces.exporter", "none");

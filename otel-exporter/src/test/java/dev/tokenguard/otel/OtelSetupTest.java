@@ -75,6 +75,7 @@ class OtelSetupTest {
         assertEquals("http/protobuf", defaults.get("otel.exporter.otlp.protocol"));
         assertEquals("none", defaults.get("otel.logs.exporter"));
         assertEquals("5000", defaults.get("otel.exporter.otlp.timeout"));
+        assertEquals("1000", defaults.get("otel.bsp.schedule.delay"));
         assertFalse(defaults.containsKey("otel.traces.exporter"));
         assertFalse(defaults.containsKey("otel.metrics.exporter"));
 
