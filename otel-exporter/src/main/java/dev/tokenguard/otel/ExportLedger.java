@@ -74,9 +74,12 @@ final class ExportLedger {
         }
     }
 
-    /** Whether the endpoint took an export (spans or metrics) and has not failed one since. */
-    boolean answering() {
-        return answering;
+    /**
+     * Whether the endpoint may still take the flush: it took an export and failed none since, or it has failed
+     * none yet (a healthy endpoint's first export, at the exit of a short-lived JVM, is slow: classes load).
+     */
+    boolean mayAnswer() {
+        return answering || reason == null;
     }
 
     /** An export attempt failed; remembers why (the latest reason wins). */

@@ -329,8 +329,8 @@ public final class OtelSetup {
     }
 
     /**
-     * Flushes and stops the SDK, waiting at most {@code timeout} (at JVM shutdown, half a second), or twice that
-     * when the endpoint is answering (it took an export and failed none since). From the
+     * Flushes and stops the SDK, waiting at most {@code timeout}, or twice that unless the endpoint has failed
+     * an export (and taken none since). From the
      * moment it is called each export is a single attempt (no retry, no backoff) and the SDK's own warnings
      * are no longer reported; {@link #undeliveredReport()} then says, in one line, what was lost. The SDK's
      * own shutdown can block for longer (an endpoint that never answers holds an export for the whole
@@ -361,10 +361,10 @@ public final class OtelSetup {
         stopper.setDaemon(true);
         stopper.start();
         try {
-            // an endpoint that is taking this flush (the first export of a short-lived JVM is slow: its classes
-            // load now) gets the time once more; one that refuses, hangs or answers garbage does not
+            // an endpoint that may still take this flush (the first export of a short-lived JVM is slow: its
+            // classes load now) gets the time once more; one that refused or answered garbage does not
             boolean finished = done.await(millis, TimeUnit.MILLISECONDS)
-                    || (ledger.answering() && done.await(millis, TimeUnit.MILLISECONDS));
+                    || (ledger.mayAnswer() && done.await(millis, TimeUnit.MILLISECONDS));
             return finished && success.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
