@@ -363,8 +363,11 @@ public final class OtelSetup {
         try {
             // an endpoint that may still take this flush (the first export of a short-lived JVM is slow: its
             // classes load now) gets the time once more; one that refused or answered garbage does not
-            boolean finished = done.await(millis, TimeUnit.MILLISECONDS)
-                    || (ledger.mayAnswer() && done.await(millis, TimeUnit.MILLISECONDS));
+            boolean finished = done.await(millis, TimeUnit.MILLISECONDS);
+            if (!finished && ledger.mayAnswer()) {
+                lastShutdownMillis = 2 * millis;
+                finished = done.await(millis, TimeUnit.MILLISECONDS);
+            }
             return finished && success.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
