@@ -13,6 +13,7 @@ import dev.tokenguard.core.Telemetry;
 import dev.tokenguard.otel.BudgetInfo;
 import dev.tokenguard.otel.BudgetUtilization;
 import dev.tokenguard.otel.BudgetWarning;
+import dev.tokenguard.otel.ExitFlush;
 import dev.tokenguard.otel.GenAiCall;
 import dev.tokenguard.otel.GenAiTelemetry;
 import dev.tokenguard.otel.OtelSetup;
@@ -37,14 +38,19 @@ import java.util.concurrent.TimeUnit;
  * leaves its span to be recorded, with those ids, by that thread when the SDK is up. Calls used to wait for
  * the SDK instead, and the first one paid those few hundred milliseconds.
  *
- * <p>At JVM exit the SDK gets one flush, {@link #SHUTDOWN_DEADLINE} at most for spans and metrics together
- * (twice that, 0.9 s, unless the endpoint has refused or failed an export), one attempt per export without
- * retries; whatever the endpoint did not take (refused, no answer, a bad
- * answer) is reported in one line, and nothing else is printed.
+ * <p>Once the SDK is up, the same thread sends the endpoint one empty export ({@link OtelSetup#warmUp()}): the
+ * export path is then built while the app runs, and the endpoint's health is known before the JVM exits. At
+ * exit the SDK gets one flush, one attempt per export without retries, for spans and metrics together: as long
+ * as the agent's shutdown allows (5 s) for an endpoint that has answered and not failed since, so a healthy
+ * collector gets every span even when the first export is this one; {@link #EXIT_FLUSH_NOT_YET_ANSWERED} for
+ * an endpoint that has not answered yet, {@link #EXIT_FLUSH_FAILING} for one that refused, timed out or answered
+ * garbage. Whatever the endpoint did not take is reported in one line, and nothing else is printed.
  */
 final class OtelTelemetry implements Telemetry {
-    /** How long the one flush at JVM exit may take; twice this unless the endpoint has failed an export. */
-    static final Duration SHUTDOWN_DEADLINE = Duration.ofMillis(450);
+    /** The longest the exit (SDK start-up included) waits for an endpoint that has not answered any export yet. */
+    static final Duration EXIT_FLUSH_NOT_YET_ANSWERED = Duration.ofMillis(900);
+    /** The longest the exit waits for an endpoint whose last export was refused, timed out or got a bad answer. */
+    static final Duration EXIT_FLUSH_FAILING = Duration.ofMillis(450);
     /** Calls kept while the SDK starts, as many as the SDK's own span queue holds; later ones are dropped. */
     static final int MAX_EARLY_CALLS = 2048;
 
@@ -88,6 +94,7 @@ final class OtelTelemetry implements Telemetry {
     }
 
     private void initialise() {
+        boolean up = false;
         try {
             GenAiTelemetry t = new GenAiTelemetry(setup.start(problem -> AgentLog.failure("otel.export",
                     problem + " (calls are not affected)")));
@@ -99,13 +106,14 @@ final class OtelTelemetry implements Telemetry {
                 t.observeBudgets(budgets);
             }
             // record what ended meanwhile, then let calls record directly; only this swap takes the lock
-            while (true) {
+            while (!up) {
                 List<EarlyCall> batch;
                 synchronized (earlyLock) {
                     if (early.isEmpty()) {
                         early = null;
                         telemetry = t;
-                        return;
+                        up = true;
+                        continue;
                     }
                     batch = early;
                     early = new ArrayList<>();
@@ -124,6 +132,13 @@ final class OtelTelemetry implements Telemetry {
                 }
             }
             ready.countDown();
+        }
+        if (up) {
+            try {
+                setup.warmUp(); // asynchronous: its answer is recorded by the SDK's sender threads
+            } catch (RuntimeException | Error e) {
+                AgentLog.failure("otel.start", e);
+            }
         }
     }
 
@@ -154,22 +169,24 @@ final class OtelTelemetry implements Telemetry {
     }
 
     /**
-     * Flushes what is buffered, once, within {@link #SHUTDOWN_DEADLINE} (or {@code timeout} when shorter), and
-     * prints one line if any span or metric point could not be delivered.
+     * Flushes what is buffered, once: for at most {@code timeout} when the endpoint has answered and not failed
+     * since, {@link #EXIT_FLUSH_NOT_YET_ANSWERED} or {@link #EXIT_FLUSH_FAILING} otherwise (the SDK's start-up,
+     * when it is still going on, counts in), and prints one line if any span or metric point could not be
+     * delivered.
      */
     void shutdown(Duration timeout) {
-        long budgetNanos = Math.min(timeout.toNanos(), SHUTDOWN_DEADLINE.toNanos());
-        // the SDK's start-up and the flush share the deadline; OtelSetup may double what is left
-        long deadline = System.nanoTime() + budgetNanos;
+        long begun = System.nanoTime();
+        ExitFlush deadlines = new ExitFlush(timeout, min(timeout, EXIT_FLUSH_NOT_YET_ANSWERED),
+                min(timeout, EXIT_FLUSH_FAILING));
         try {
-            ready.await(budgetNanos, TimeUnit.NANOSECONDS);
+            // an SDK not built yet has not heard from the endpoint: its start-up gets the short deadline
+            ready.await(deadlines.notYetAnswered().toNanos(), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         String line = null;
         if (telemetry != null) {
-            long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
-            setup.shutdown(Duration.ofMillis(left));
+            setup.shutdown(deadlines.less(Duration.ofNanos(System.nanoTime() - begun)));
             line = setup.undeliveredReport().orElse(null);
         }
         long lost;
@@ -184,6 +201,10 @@ final class OtelTelemetry implements Telemetry {
         if (line != null) {
             AgentLog.error(line);
         }
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     @Override

@@ -7,7 +7,9 @@ import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.net.http.HttpTimeoutException;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -18,10 +20,26 @@ import java.util.function.Consumer;
  * can say, in one line at JVM exit, how much it could not deliver and why, instead of letting the SDK log
  * every failed batch.
  *
+ * <p>It also knows the endpoint's {@linkplain #health() health}: whether it answered the last export each
+ * sender made (the warm-up's empty one included), failed it, or has not answered any yet. The one flush at JVM
+ * exit is given more time for an endpoint that answers than for one in trouble.
+ *
  * <p>Once {@link #closing()} is called (JVM shutdown) the senders stop retrying and the SDK's own
  * warnings are no longer reported: the shutdown line says it all.
  */
 final class ExportLedger {
+    /** What the endpoint did with the exports it was sent. */
+    enum Health {
+        /** Every sender's last export was answered with success. */
+        ANSWERING,
+        /** No export has been answered or has failed yet: the endpoint may be slow, or silent. */
+        NOT_YET_ANSWERED,
+        /** A sender's last export was refused, timed out, or got an answer that is not a successful OTLP one. */
+        FAILING
+    }
+
+    private static final ThreadLocal<Boolean> PROBING = new ThreadLocal<>();
+
     private final AtomicLong spansEnded = new AtomicLong();
     private final AtomicLong spansDelivered = new AtomicLong();
     private final AtomicLong pointsFailed = new AtomicLong();
@@ -30,7 +48,8 @@ final class ExportLedger {
     private final AtomicBoolean reported = new AtomicBoolean();
     private volatile Consumer<String> problems = ignored -> { };
     private volatile String reason;
-    private volatile boolean answering;
+    /** Per sender (traces, metrics), whether its last finished export was answered with success. */
+    private final Map<Object, Boolean> lastAnswered = new ConcurrentHashMap<>();
 
     /** Where {@link #reportOnce} goes. */
     void reportTo(Consumer<String> problems) {
@@ -58,7 +77,6 @@ final class ExportLedger {
 
     void spansDelivered(int count) {
         spansDelivered.addAndGet(count);
-        answering = true;
     }
 
     void pointsSent(int count) {
@@ -69,33 +87,62 @@ final class ExportLedger {
         pointsInFlight.addAndGet(-count);
         if (!delivered) {
             pointsFailed.addAndGet(count);
-        } else {
-            answering = true;
         }
     }
 
     /**
-     * Whether the endpoint may still take the flush: it took an export and failed none since, or it has failed
-     * none yet (a healthy endpoint's first export, at the exit of a short-lived JVM, is slow: classes load).
+     * Runs {@code export} as a probe: the exports it starts on this thread are marked so that their senders make
+     * one attempt, without retries, and report nothing when it fails (the outcome is only recorded).
      */
-    boolean mayAnswer() {
-        return answering || reason == null;
+    void probing(Runnable export) {
+        PROBING.set(Boolean.TRUE);
+        try {
+            export.run();
+        } finally {
+            PROBING.remove();
+        }
     }
 
-    /** An export attempt failed; remembers why (the latest reason wins). */
-    void failed(Throwable error) {
-        answering = false;
-        String why = why(error);
-        reason = why;
-        reportOnce("Failed to export: " + why);
+    /** Whether the export being started on this thread is a {@linkplain #probing probe}. */
+    boolean isProbing() {
+        return PROBING.get() != null;
     }
 
-    /** An export attempt got an answer that is not a successful OTLP response. */
-    void badResponse(String what) {
-        answering = false;
-        String why = "the endpoint's answer was not an OTLP response (" + what + ")";
+    /** What the endpoint did with the last export of each sender; see {@link Health}. */
+    Health health() {
+        if (lastAnswered.isEmpty()) {
+            return Health.NOT_YET_ANSWERED;
+        }
+        return lastAnswered.containsValue(Boolean.FALSE) ? Health.FAILING : Health.ANSWERING;
+    }
+
+    /** {@code sender}'s export got a successful OTLP answer. */
+    void answered(Object sender) {
+        lastAnswered.put(sender, Boolean.TRUE);
+        if (!lastAnswered.containsValue(Boolean.FALSE)) {
+            reason = null;
+        }
+    }
+
+    /**
+     * An export attempt of {@code sender} failed; remembers why (the latest reason wins) and, unless
+     * {@code quietly}, reports it once.
+     */
+    void failed(Object sender, Throwable error, boolean quietly) {
+        noteFailure(sender, why(error), quietly);
+    }
+
+    /** An export attempt of {@code sender} got an answer that is not a successful OTLP response. */
+    void badResponse(Object sender, String what, boolean quietly) {
+        noteFailure(sender, "the endpoint's answer was not an OTLP response (" + what + ")", quietly);
+    }
+
+    private void noteFailure(Object sender, String why, boolean quietly) {
+        lastAnswered.put(sender, Boolean.FALSE);
         reason = why;
-        reportOnce("Failed to export: " + why);
+        if (!quietly) {
+            reportOnce("Failed to export: " + why);
+        }
     }
 
     /** From now on: one attempt per export, no retry, no SDK warning reported. */

@@ -8,7 +8,10 @@ import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdkBuilder;
 import io.opentelemetry.sdk.autoconfigure.internal.AutoConfigureUtil;
 import io.opentelemetry.sdk.autoconfigure.spi.internal.DefaultConfigProperties;
+import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.common.export.HttpSenderProvider;
+import io.opentelemetry.sdk.metrics.export.MetricExporter;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -65,6 +69,8 @@ public final class OtelSetup {
     private static final String PROTOCOL_KEY = "otel.exporter.otlp.protocol";
     private static final String HTTP_PROTOBUF = "http/protobuf";
     private static final String GRPC = "grpc";
+    /** How often the exit flush looks again at the endpoint's health while it waits. */
+    private static final long HEALTH_RECHECK_MILLIS = 20;
 
     private final Map<String, String> properties;
     private final boolean enabled;
@@ -73,6 +79,9 @@ public final class OtelSetup {
     private OpenTelemetry openTelemetry;
     private Logger sdkLogger; // strong reference: JUL forgets the settings of unreferenced loggers
     private final ExportLedger ledger = new ExportLedger();
+    /** The SDK's own exporters (before our counting wrappers), for {@link #warmUp()}. */
+    private final List<SpanExporter> spanExporters = new CopyOnWriteArrayList<>();
+    private final List<MetricExporter> metricExporters = new CopyOnWriteArrayList<>();
     private volatile long lastShutdownMillis;
 
     private OtelSetup(Map<String, String> properties, boolean enabled, String problem) {
@@ -194,8 +203,14 @@ public final class OtelSetup {
                     .setComponentLoader(components)
                     .addTracerProviderCustomizer((tracers, config) -> tracers.setIdGenerator(new PresetIds())
                             .addSpanProcessor(new LedgerExporters.EndedSpans(ledger)))
-                    .addSpanExporterCustomizer((exporter, config) -> new LedgerExporters.Spans(exporter, ledger))
-                    .addMetricExporterCustomizer((exporter, config) -> new LedgerExporters.Metrics(exporter, ledger));
+                    .addSpanExporterCustomizer((exporter, config) -> {
+                        spanExporters.add(exporter);
+                        return new LedgerExporters.Spans(exporter, ledger);
+                    })
+                    .addMetricExporterCustomizer((exporter, config) -> {
+                        metricExporters.add(exporter);
+                        return new LedgerExporters.Metrics(exporter, ledger);
+                    });
             // our maps are the whole configuration: the SDK must not read System properties or env itself
             AutoConfigureUtil.setConfigPropertiesCustomizer(builder,
                     ignored -> DefaultConfigProperties.create(properties, components));
@@ -329,16 +344,67 @@ public final class OtelSetup {
     }
 
     /**
-     * Flushes and stops the SDK, waiting at most {@code timeout}, or twice that unless the endpoint has failed
-     * an export (and taken none since). From the
-     * moment it is called each export is a single attempt (no retry, no backoff) and the SDK's own warnings
-     * are no longer reported; {@link #undeliveredReport()} then says, in one line, what was lost. The SDK's
-     * own shutdown can block for longer (an endpoint that never answers holds an export for the whole
-     * export timeout), so it runs on a daemon thread that is left behind when the time is up.
+     * Sends each exporter one empty export request (an {@code ExportTraceServiceRequest} or
+     * {@code ExportMetricsServiceRequest} with nothing in it: valid OTLP, which a collector answers with success)
+     * and returns at once. This builds the export path (marshalers, HTTP or gRPC client, connection) while the
+     * JVM runs, instead of in the one flush at exit, and tells {@link #shutdown(ExitFlush)} whether the endpoint
+     * answers: answered, refused, no answer within the export timeout, or a bad answer. Each of these exports is
+     * one attempt without retry; a failure is noted, not reported (the first real export that fails is). Does
+     * nothing when export is off, not started, or already shutting down.
+     *
+     * @return completes when every probe has its answer or failure (never fails itself)
+     */
+    public CompletableResultCode warmUp() {
+        synchronized (this) {
+            if (sdk == null || ledger.isClosing()) {
+                return CompletableResultCode.ofSuccess();
+            }
+        }
+        List<CompletableResultCode> probes = new ArrayList<>();
+        ledger.probing(() -> {
+            for (SpanExporter exporter : spanExporters) {
+                probes.add(probe(() -> exporter.export(List.of())));
+            }
+            for (MetricExporter exporter : metricExporters) {
+                probes.add(probe(() -> exporter.export(List.of())));
+            }
+        });
+        CompletableResultCode all = new CompletableResultCode();
+        CompletableResultCode.ofAll(probes).whenComplete(all::succeed);
+        return all;
+    }
+
+    private static CompletableResultCode probe(java.util.function.Supplier<CompletableResultCode> export) {
+        try {
+            return export.get();
+        } catch (RuntimeException e) {
+            return CompletableResultCode.ofFailure();
+        }
+    }
+
+    /** What the endpoint did with the exports so far (see {@link ExportLedger#health()}). */
+    ExportLedger.Health endpointHealth() {
+        return ledger.health();
+    }
+
+    /** {@link #shutdown(ExitFlush)} with the same deadline whatever the endpoint did. */
+    public boolean shutdown(Duration timeout) {
+        return shutdown(ExitFlush.always(timeout));
+    }
+
+    /**
+     * Flushes and stops the SDK, waiting at most the deadline {@code deadlines} gives for the endpoint's
+     * health: what it did with the last exports (the {@linkplain #warmUp() warm-up} included), looked at again
+     * while the flush runs, so an endpoint whose first answer arrives during the flush gets its longer deadline,
+     * and one that fails meanwhile its shorter one. From the moment it is called each export is a single attempt
+     * (no retry, no backoff) and the SDK's own warnings are no longer reported; {@link #undeliveredReport()} then
+     * says, in one line, what was lost. The SDK's own shutdown can block for longer (an endpoint that never
+     * answers holds an export for the whole export timeout), so it runs on a daemon thread that is left behind
+     * when the time is up.
      *
      * @return {@code true} when everything was flushed and stopped in time (or nothing was started)
      */
-    public boolean shutdown(Duration timeout) {
+    public boolean shutdown(ExitFlush deadlines) {
         OpenTelemetrySdk started;
         synchronized (this) {
             started = sdk;
@@ -346,14 +412,15 @@ public final class OtelSetup {
         if (started == null) {
             return true;
         }
+        long begun = System.nanoTime();
         ledger.closing();
-        long millis = Math.max(1, timeout.toMillis());
-        lastShutdownMillis = millis;
         CountDownLatch done = new CountDownLatch(1);
         AtomicBoolean success = new AtomicBoolean();
         Thread stopper = new Thread(() -> {
             try {
-                success.set(started.shutdown().join(millis, TimeUnit.MILLISECONDS).isSuccess());
+                // the SDK's own bound is only a backstop: the wait below decides
+                success.set(started.shutdown().join(deadlines.answering().toMillis() + 1000, TimeUnit.MILLISECONDS)
+                        .isSuccess());
             } finally {
                 done.countDown();
             }
@@ -361,14 +428,19 @@ public final class OtelSetup {
         stopper.setDaemon(true);
         stopper.start();
         try {
-            // an endpoint that may still take this flush (the first export of a short-lived JVM is slow: its
-            // classes load now) gets the time once more; one that refused or answered garbage does not
-            boolean finished = done.await(millis, TimeUnit.MILLISECONDS);
-            if (!finished && ledger.mayAnswer()) {
-                lastShutdownMillis = 2 * millis;
-                finished = done.await(millis, TimeUnit.MILLISECONDS);
+            while (true) {
+                long allowed = Math.max(1, deadlines.forHealth(ledger.health()).toMillis());
+                lastShutdownMillis = allowed;
+                long left = begun + TimeUnit.MILLISECONDS.toNanos(allowed) - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                // the health can change while the flush runs (its own exports answer or fail): look again soon
+                if (done.await(Math.min(left, TimeUnit.MILLISECONDS.toNanos(HEALTH_RECHECK_MILLIS)),
+                        TimeUnit.NANOSECONDS)) {
+                    return success.get();
+                }
             }
-            return finished && success.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;

@@ -33,9 +33,11 @@ import javax.net.ssl.X509TrustManager;
  *   <li>every failure is noted in the {@link ExportLedger} with its cause, for the one line at exit;</li>
  *   <li>an HTTP 2xx answer whose body is not protobuf (a proxy's or a wrong server's page) counts as a
  *       failure: the SDK itself trusts any 2xx, so the spans would silently vanish;</li>
+ *   <li>every answer is noted too, so the ledger knows whether the endpoint is answering;</li>
  *   <li>once the ledger is {@linkplain ExportLedger#closing() closing}, each export is one attempt on a
  *       sender built without a retry policy, so the last flush never sits in a backoff loop. While the
- *       JVM runs, the SDK's retries stay as configured.</li>
+ *       JVM runs, the SDK's retries stay as configured. A {@linkplain ExportLedger#probing probe} (the
+ *       warm-up's empty export) is also a single attempt, and its failure is noted but not reported.</li>
  * </ul>
  * The SDK chooses senders through service loading, so they are wrapped where they are loaded.
  */
@@ -88,20 +90,24 @@ final class WatchedSenders implements ComponentLoader {
 
         @Override
         public void send(MessageWriter message, Consumer<HttpResponse> onResponse, Consumer<Throwable> onError) {
-            current().send(message, response -> {
+            boolean probe = ledger.isProbing();
+            HttpSender sender = probe && once != null ? once : current();
+            sender.send(message, response -> {
                 int status = response.getStatusCode();
                 if (status >= 200 && status < 300 && !ProtobufShape.isWellFormed(response.getResponseBody())) {
                     IOException bad = new IOException("HTTP " + status + " with a body that is not OTLP protobuf");
-                    ledger.badResponse(bad.getMessage());
+                    ledger.badResponse(this, bad.getMessage(), probe);
                     onError.accept(bad);
                     return;
                 }
                 if (status < 200 || status >= 300) {
-                    ledger.badResponse("HTTP " + status);
+                    ledger.badResponse(this, "HTTP " + status, probe);
+                } else {
+                    ledger.answered(this);
                 }
                 onResponse.accept(response);
             }, error -> {
-                ledger.failed(error);
+                ledger.failed(this, error, probe);
                 onError.accept(error);
             });
         }
@@ -137,15 +143,20 @@ final class WatchedSenders implements ComponentLoader {
 
         @Override
         public void send(MessageWriter message, Consumer<GrpcResponse> onResponse, Consumer<Throwable> onError) {
-            current().send(message, response -> {
+            boolean probe = ledger.isProbing();
+            GrpcSender sender = probe && once != null ? once : current();
+            sender.send(message, response -> {
                 if (response.getStatusCode() != GrpcStatusCode.OK) {
                     String description = response.getStatusDescription();
-                    ledger.badResponse("gRPC status " + response.getStatusCode()
-                            + (description == null || description.isBlank() ? "" : ": " + firstLine(description)));
+                    ledger.badResponse(this, "gRPC status " + response.getStatusCode()
+                            + (description == null || description.isBlank() ? "" : ": " + firstLine(description)),
+                            probe);
+                } else {
+                    ledger.answered(this);
                 }
                 onResponse.accept(response);
             }, error -> {
-                ledger.failed(error);
+                ledger.failed(this, error, probe);
                 onError.accept(error);
             });
         }

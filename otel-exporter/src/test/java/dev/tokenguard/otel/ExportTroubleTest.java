@@ -22,6 +22,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.net.ConnectException;
 import org.junit.jupiter.api.Test;
 
 /** What the exporter does when the endpoint is in trouble: one line at shutdown, nothing else, no retry. */
@@ -127,6 +133,234 @@ class ExportTroubleTest {
                 assertEquals(expected.spanId(), HexFormat.of().formatHex(span.getSpanId().toByteArray()));
             }
             assertEquals(Optional.empty(), setup.undeliveredReport(), "all delivered: nothing to say");
+        }
+    }
+
+    @Test
+    void theLedgerKnowsWhetherEverySendersLastExportWasAnswered() {
+        ExportLedger ledger = new ExportLedger();
+        List<String> reports = new CopyOnWriteArrayList<>();
+        ledger.reportTo(reports::add);
+        Object traces = new Object();
+        Object metrics = new Object();
+        assertEquals(ExportLedger.Health.NOT_YET_ANSWERED, ledger.health());
+
+        ledger.failed(traces, new ConnectException("Connection refused"), true);
+        assertEquals(ExportLedger.Health.FAILING, ledger.health());
+        assertEquals(List.of(), reports, "a probe's failure is noted, not reported");
+        ledger.spanEnded();
+        assertTrue(ledger.undelivered("http://collector:4318", 900).orElseThrow().contains("refused the connection"));
+
+        ledger.answered(metrics);
+        assertEquals(ExportLedger.Health.FAILING, ledger.health(), "the traces sender still fails");
+        ledger.answered(traces);
+        assertEquals(ExportLedger.Health.ANSWERING, ledger.health());
+        assertTrue(ledger.undelivered("http://collector:4318", 900).orElseThrow()
+                .endsWith("did not answer within the 900 ms allowed at shutdown"), "an answer clears the old cause");
+
+        ledger.badResponse(metrics, "HTTP 503", false);
+        assertEquals(ExportLedger.Health.FAILING, ledger.health());
+        ledger.badResponse(metrics, "HTTP 502", false);
+        assertEquals(List.of("OpenTelemetry export problem (reported once): Failed to export: the endpoint's answer"
+                + " was not an OTLP response (HTTP 503)"), reports, "an export's failure is reported, once");
+    }
+
+    @Test
+    void theWarmUpSendsEachSignalOneEmptyRequestAndLearnsThatTheEndpointAnswers() throws IOException {
+        try (OtlpReceiver receiver = new OtlpReceiver()) {
+            OtelSetup setup = OtelSetup.fromEnvironment(Map.of("otel.exporter.otlp.endpoint", receiver.endpoint()),
+                    Map.of());
+            List<String> reports = new CopyOnWriteArrayList<>();
+            setup.start(reports::add);
+            assertEquals(ExportLedger.Health.NOT_YET_ANSWERED, setup.endpointHealth());
+
+            assertTrue(setup.warmUp().join(30, TimeUnit.SECONDS).isDone(), "the probes were answered");
+
+            assertEquals(ExportLedger.Health.ANSWERING, setup.endpointHealth());
+            assertEquals(1, receiver.traces.size(), "one empty trace export");
+            assertEquals(0, receiver.traces.get(0).getResourceSpansCount());
+            assertEquals(1, receiver.metrics.size(), "one empty metrics export");
+            assertEquals(0, receiver.metrics.get(0).getResourceMetricsCount());
+            assertTrue(setup.shutdown(Duration.ofSeconds(5)));
+            assertEquals(Optional.empty(), setup.undeliveredReport());
+            assertEquals(List.of(), reports);
+        }
+    }
+
+    @Test
+    void theWarmUpOverGrpcLearnsThatTheEndpointAnswers() throws IOException {
+        try (OtlpGrpcReceiver receiver = new OtlpGrpcReceiver()) {
+            // the receiver's own classes load on its first connection: slow on a busy machine, hence the timeout
+            OtelSetup setup = OtelSetup.fromEnvironment(Map.of("otel.exporter.otlp.endpoint", receiver.endpoint(),
+                    "otel.exporter.otlp.protocol", "grpc", "otel.exporter.otlp.timeout", "30000"), Map.of());
+            setup.start(ignored -> { });
+
+            assertTrue(setup.warmUp().join(60, TimeUnit.SECONDS).isDone(), "the probes were answered");
+
+            assertEquals(ExportLedger.Health.ANSWERING, setup.endpointHealth());
+            assertEquals(1, receiver.traces.size(), "one empty trace export");
+            assertEquals(0, receiver.traces.get(0).getResourceSpansCount());
+            assertEquals(1, receiver.metrics.size(), "one empty metrics export");
+            assertTrue(setup.shutdown(Duration.ofSeconds(5)));
+        }
+    }
+
+    @Test
+    void theWarmUpIsOneAttemptWithoutRetryAndItsFailureIsNotReported() throws IOException {
+        AtomicInteger requests = new AtomicInteger();
+        HttpServer unavailable = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        unavailable.createContext("/", exchange -> {
+            requests.incrementAndGet();
+            try (InputStream in = exchange.getRequestBody()) {
+                in.readAllBytes();
+            }
+            exchange.sendResponseHeaders(503, -1); // retryable: the SDK's retrying sender would try 5 times
+            exchange.close();
+        });
+        unavailable.start();
+        try {
+            OtelSetup setup = OtelSetup.fromEnvironment(Map.of("otel.exporter.otlp.traces.endpoint",
+                    "http://127.0.0.1:" + unavailable.getAddress().getPort() + "/v1/traces"), Map.of());
+            List<String> reports = new CopyOnWriteArrayList<>();
+            setup.start(reports::add);
+
+            assertTrue(setup.warmUp().join(30, TimeUnit.SECONDS).isDone());
+
+            assertEquals(1, requests.get(), "one request: traces only, no retry");
+            assertEquals(ExportLedger.Health.FAILING, setup.endpointHealth());
+            assertEquals(List.of(), reports);
+            setup.shutdown(Duration.ofMillis(500));
+        } finally {
+            unavailable.stop(0);
+        }
+    }
+
+    @Test
+    void theWarmUpLearnsThatARefusingEndpointIsInTrouble() throws IOException {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        OtelSetup setup = OtelSetup.fromEnvironment(Map.of("otel.exporter.otlp.endpoint", "http://127.0.0.1:"
+                + closedPort), Map.of());
+        List<String> reports = new CopyOnWriteArrayList<>();
+        GenAiTelemetry telemetry = new GenAiTelemetry(setup.start(reports::add));
+
+        assertTrue(setup.warmUp().join(30, TimeUnit.SECONDS).isDone());
+        assertEquals(ExportLedger.Health.FAILING, setup.endpointHealth());
+        assertTrue(telemetry.record(call()).isPresent());
+        setup.shutdown(new ExitFlush(Duration.ofSeconds(30), Duration.ofMillis(400), Duration.ofMillis(200)));
+
+        String line = setup.undeliveredReport().orElseThrow();
+        assertTrue(line.startsWith("OpenTelemetry export: 1 span(s) and "), line);
+        assertTrue(line.contains("refused the connection"), line);
+        assertEquals(List.of(), reports);
+    }
+
+    /**
+     * A collector that answers empty requests at once and holds every request carrying data until {@code release}
+     * counts down, then answers it like a real one.
+     */
+    static final class SlowCollector implements AutoCloseable {
+        final List<Integer> spansReceived = new CopyOnWriteArrayList<>();
+        private final CountDownLatch release;
+        private final ExecutorService threads = Executors.newCachedThreadPool();
+        private final HttpServer server;
+
+        SlowCollector(CountDownLatch release) throws IOException {
+            this.release = release;
+            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+            server.setExecutor(threads);
+            server.createContext("/", exchange -> {
+                byte[] body;
+                try (InputStream in = exchange.getRequestBody()) {
+                    body = in.readAllBytes();
+                }
+                if (body.length > 0) {
+                    try {
+                        release.await(60, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                if (exchange.getRequestURI().getPath().equals("/v1/traces")) {
+                    spansReceived.add(io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest
+                            .parseFrom(body).getResourceSpansList().stream()
+                            .flatMap(rs -> rs.getScopeSpansList().stream()).mapToInt(ss -> ss.getSpansCount()).sum());
+                }
+                exchange.getResponseHeaders().set("Content-Type", "application/x-protobuf");
+                exchange.sendResponseHeaders(200, -1); // an empty body: the all-default OTLP response
+                exchange.close();
+            });
+            server.start();
+        }
+
+        String endpoint() {
+            return "http://127.0.0.1:" + server.getAddress().getPort();
+        }
+
+        @Override
+        public void close() {
+            release.countDown();
+            server.stop(0);
+            threads.shutdownNow();
+        }
+    }
+
+    @Test
+    void anEndpointThatAnsweredGetsTheLongExitDeadlineAndItsSpansArriveAfterTheShortOnePassed() throws Exception {
+        // the collector holds the span export until the test's short deadlines have surely passed
+        CountDownLatch release = new CountDownLatch(1);
+        try (SlowCollector collector = new SlowCollector(release)) {
+            OtelSetup setup = OtelSetup.fromEnvironment(Map.of("otel.exporter.otlp.endpoint", collector.endpoint(),
+                    "otel.bsp.schedule.delay", "60000"), Map.of());
+            GenAiTelemetry telemetry = new GenAiTelemetry(setup.start(ignored -> { }));
+            assertTrue(setup.warmUp().join(30, TimeUnit.SECONDS).isDone());
+            assertEquals(ExportLedger.Health.ANSWERING, setup.endpointHealth());
+            for (int i = 0; i < 3; i++) {
+                assertTrue(telemetry.record(call()).isPresent());
+            }
+            Thread releaser = new Thread(() -> {
+                try {
+                    // 1 s is more than the 50 ms an endpoint that has not answered would get
+                    release.await(1, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                release.countDown();
+            });
+            releaser.start();
+
+            boolean flushed = setup.shutdown(new ExitFlush(Duration.ofSeconds(30), Duration.ofMillis(50),
+                    Duration.ofMillis(50)));
+
+            assertTrue(flushed, "the answering endpoint was given the long deadline");
+            assertEquals(List.of(3), collector.spansReceived.stream().filter(n -> n > 0).toList());
+            assertEquals(Optional.empty(), setup.undeliveredReport());
+        }
+    }
+
+    @Test
+    void anEndpointThatNeverAnsweredGetsTheShortExitDeadlineAndTheLineNamesIt() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        try (SlowCollector collector = new SlowCollector(release)) {
+            OtelSetup setup = OtelSetup.fromEnvironment(Map.of("otel.exporter.otlp.endpoint", collector.endpoint(),
+                    "otel.bsp.schedule.delay", "60000"), Map.of());
+            GenAiTelemetry telemetry = new GenAiTelemetry(setup.start(ignored -> { }));
+            // no warm-up: nothing has been answered yet
+            for (int i = 0; i < 3; i++) {
+                assertTrue(telemetry.record(call()).isPresent());
+            }
+
+            boolean flushed = setup.shutdown(new ExitFlush(Duration.ofSeconds(30), Duration.ofMillis(200),
+                    Duration.ofMillis(100)));
+            release.countDown();
+
+            assertFalse(flushed);
+            assertEquals(ExportLedger.Health.NOT_YET_ANSWERED, setup.endpointHealth());
+            String line = setup.undeliveredReport().orElseThrow();
+            assertTrue(line.startsWith("OpenTelemetry export: 3 span(s) and "), line);
+            assertTrue(line.endsWith("did not answer within the 200 ms allowed at shutdown"), line);
         }
     }
 
