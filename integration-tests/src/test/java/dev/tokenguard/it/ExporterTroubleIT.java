@@ -1,6 +1,7 @@
 package dev.tokenguard.it;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.tokenguard.otel.OtlpReceiver;
 import dev.tokenguard.sample.stub.FakeOpenAiServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,7 +30,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * An OTLP endpoint that refuses connections, never answers, or answers garbage, over http/protobuf and over gRPC:
  * the app's calls return what they return without an endpoint, nothing but TokenGuard's own lines reaches stderr
  * (no stack trace, no OpenTelemetry logging), and TokenGuard says in exactly one line how many spans it dropped
- * and why. Each case is a forked JVM making the same calls as a run without any endpoint.
+ * and why. Each case is a forked JVM making the same calls as a run without any endpoint. A last run against a
+ * healthy collector, whose first span export is also the flush at exit, checks that the short exit deadline of an
+ * endpoint in trouble does not cost a healthy one its spans.
  *
  * <p>The test also measures, and prints, what the trouble costs: the first call's latency, the median call
  * latency and the time from the app's last line to the process's exit, next to the run without an endpoint. It
@@ -43,6 +46,7 @@ class ExporterTroubleIT {
     static SilentEndpoint silent;
     static JunkEndpoint junk;
     static HttpServer html;
+    static OtlpReceiver healthy;
     static int refusedPort;
     static final String DEADLINE_PASSED = "allowed at shutdown";
     static final List<String> figures = new CopyOnWriteArrayList<>();
@@ -69,6 +73,7 @@ class ExporterTroubleIT {
             }
         });
         html.start();
+        healthy = new OtlpReceiver();
         try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             refusedPort = free.getLocalPort();
         }
@@ -85,6 +90,7 @@ class ExporterTroubleIT {
         silent.close();
         junk.close();
         html.stop(0);
+        healthy.close();
     }
 
     /** What one forked run printed and measured. */
@@ -127,8 +133,8 @@ class ExporterTroubleIT {
     }
 
     static List<String> endpoint(String url, String protocol) {
-        // no export is due while the app runs (the span batch waits 30 s, metrics 60 s), so every case ends in the
-        // one flush at exit, the part under test
+        // no span or metric export is due while the app runs (the span batch waits 30 s, metrics 60 s; only the
+        // agent's empty start-up export goes out), so every case ends in the one flush at exit, the part under test
         return List.of("-Dotel.exporter.otlp.endpoint=" + url, "-Dotel.exporter.otlp.protocol=" + protocol,
                 "-Dotel.service.name=exporter-trouble", "-Dotel.bsp.schedule.delay=30000");
     }
@@ -165,6 +171,18 @@ class ExporterTroubleIT {
         // whether an export even reached the silent and the junk endpoint within the deadline depends on the
         // machine's speed: printed, not asserted
         causes.add("connections accepted: silent endpoint " + silent.accepted() + ", junk endpoint " + junk.accepted());
+
+        // control: a healthy collector whose first span export is the flush at exit (the export path cold, on a
+        // possibly busy machine) gets every span: it answered the agent's start-up export, so the flush may take
+        // the time it needs
+        Run delivered = run("healthy collector", endpoint(healthy.endpoint(), http));
+        assertEquals(baseline.answers(), delivered.answers(), "the app saw what it sees without an endpoint");
+        assertEquals(List.of(), delivered.troubleLines(), delivered.result()::toString);
+        long spans = healthy.traces.stream().flatMap(r -> r.getResourceSpansList().stream())
+                .flatMap(rs -> rs.getScopeSpansList().stream()).mapToLong(ss -> ss.getSpansCount()).sum();
+        assertEquals(CALLS, spans, "every call's span reached the collector: " + delivered.result());
+        assertTrue(healthy.metrics.stream().anyMatch(m -> m.getResourceMetricsCount() > 0), "metrics too");
+        causes.add(String.format("%-22s %s", delivered.label(), "(no line: all " + spans + " spans delivered)"));
     }
 
     /** Accepts connections and never reads or answers. */
