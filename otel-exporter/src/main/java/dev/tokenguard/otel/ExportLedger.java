@@ -38,7 +38,9 @@ final class ExportLedger {
         FAILING
     }
 
+    /** Set while a probe's exports start on this thread: whether the probe is tentative. */
     private static final ThreadLocal<Boolean> PROBING = new ThreadLocal<>();
+    private volatile boolean tentativeProbeTimedOut;
 
     private final AtomicLong spansEnded = new AtomicLong();
     private final AtomicLong spansDelivered = new AtomicLong();
@@ -92,10 +94,13 @@ final class ExportLedger {
 
     /**
      * Runs {@code export} as a probe: the exports it starts on this thread are marked so that their senders make
-     * one attempt, without retries, and report nothing when it fails (the outcome is only recorded).
+     * one attempt, without retries, and report nothing when it fails (the outcome is only recorded). A
+     * {@code tentative} probe that gets no answer in time records nothing but the cause (see
+     * {@link #probeTimedOut}): a JVM that is still starting on a busy machine may not even have sent it in
+     * time, so only a second probe's timeout counts as trouble.
      */
-    void probing(Runnable export) {
-        PROBING.set(Boolean.TRUE);
+    void probing(boolean tentative, Runnable export) {
+        PROBING.set(tentative);
         try {
             export.run();
         } finally {
@@ -106,6 +111,22 @@ final class ExportLedger {
     /** Whether the export being started on this thread is a {@linkplain #probing probe}. */
     boolean isProbing() {
         return PROBING.get() != null;
+    }
+
+    /** Whether the export being started on this thread is a tentative {@linkplain #probing probe}. */
+    boolean isTentativeProbe() {
+        return Boolean.TRUE.equals(PROBING.get());
+    }
+
+    /** A tentative probe got no answer in time: remembered as the cause, not (yet) as trouble. */
+    void probeTimedOut(Throwable error) {
+        tentativeProbeTimedOut = true;
+        reason = why(error);
+    }
+
+    /** Whether a tentative probe got no answer in time. */
+    boolean tentativeProbeTimedOut() {
+        return tentativeProbeTimedOut;
     }
 
     /** What the endpoint did with the last export of each sender; see {@link Health}. */
@@ -181,8 +202,7 @@ final class ExportLedger {
             if (t instanceof UnknownHostException) {
                 return "the endpoint's host is unknown (" + describe(t) + ")";
             }
-            if (t instanceof HttpTimeoutException || t instanceof SocketTimeoutException
-                    || (t instanceof InterruptedIOException && String.valueOf(t.getMessage()).contains("timeout"))) {
+            if (isTimeout(t)) {
                 return "the endpoint did not answer in time (" + describe(t) + ")";
             }
         }
@@ -190,6 +210,21 @@ final class ExportLedger {
             return "the endpoint's answer was not an OTLP response (" + describe(error) + ")";
         }
         return "the export failed (" + describe(error) + ")";
+    }
+
+    /** Whether {@code error}, or one of its causes, says that no answer came in time. */
+    static boolean timedOut(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (isTimeout(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isTimeout(Throwable t) {
+        return t instanceof HttpTimeoutException || t instanceof SocketTimeoutException
+                || (t instanceof InterruptedIOException && String.valueOf(t.getMessage()).contains("timeout"));
     }
 
     private static String describe(Throwable t) {

@@ -349,10 +349,12 @@ public final class OtelSetup {
      * and returns at once. This builds the export path (marshalers, HTTP or gRPC client, connection) while the
      * JVM runs, instead of in the one flush at exit, and tells {@link #shutdown(ExitFlush)} whether the endpoint
      * answers: answered, refused, no answer within the export timeout, or a bad answer. Each of these exports is
-     * one attempt without retry; a failure is noted, not reported (the first real export that fails is). Does
-     * nothing when export is off, not started, or already shutting down.
+     * one attempt without retry; a failure is noted, not reported (the first real export that fails is). When
+     * the first probe gets no answer in time (this JVM may have been too busy starting to send it), a second
+     * one is sent and only its timeout counts as trouble. Does nothing when export is off, not started, or
+     * already shutting down.
      *
-     * @return completes when every probe has its answer or failure (never fails itself)
+     * @return completes when every probe (the second included) has its answer or failure (never fails itself)
      */
     public CompletableResultCode warmUp() {
         synchronized (this) {
@@ -360,8 +362,26 @@ public final class OtelSetup {
                 return CompletableResultCode.ofSuccess();
             }
         }
+        CompletableResultCode all = new CompletableResultCode();
+        CompletableResultCode first = probeEveryExporter(true);
+        first.whenComplete(() -> {
+            if (!ledger.tentativeProbeTimedOut() || ledger.isClosing()) {
+                all.succeed();
+                return;
+            }
+            // the first probe may have timed out only because this JVM was starting: ask once more, from a
+            // thread of our own (this is the SDK's sender thread)
+            Thread again = new Thread(() -> probeEveryExporter(false).whenComplete(all::succeed),
+                    "tokenguard-otel-warm-up");
+            again.setDaemon(true);
+            again.start();
+        });
+        return all;
+    }
+
+    private CompletableResultCode probeEveryExporter(boolean tentative) {
         List<CompletableResultCode> probes = new ArrayList<>();
-        ledger.probing(() -> {
+        ledger.probing(tentative, () -> {
             for (SpanExporter exporter : spanExporters) {
                 probes.add(probe(() -> exporter.export(List.of())));
             }
@@ -369,9 +389,7 @@ public final class OtelSetup {
                 probes.add(probe(() -> exporter.export(List.of())));
             }
         });
-        CompletableResultCode all = new CompletableResultCode();
-        CompletableResultCode.ofAll(probes).whenComplete(all::succeed);
-        return all;
+        return CompletableResultCode.ofAll(probes);
     }
 
     private static CompletableResultCode probe(java.util.function.Supplier<CompletableResultCode> export) {

@@ -91,6 +91,7 @@ final class WatchedSenders implements ComponentLoader {
         @Override
         public void send(MessageWriter message, Consumer<HttpResponse> onResponse, Consumer<Throwable> onError) {
             boolean probe = ledger.isProbing();
+            boolean tentative = ledger.isTentativeProbe();
             HttpSender sender = probe && once != null ? once : current();
             sender.send(message, response -> {
                 int status = response.getStatusCode();
@@ -107,7 +108,11 @@ final class WatchedSenders implements ComponentLoader {
                 }
                 onResponse.accept(response);
             }, error -> {
-                ledger.failed(this, error, probe);
+                if (tentative && ExportLedger.timedOut(error)) {
+                    ledger.probeTimedOut(error);
+                } else {
+                    ledger.failed(this, error, probe);
+                }
                 onError.accept(error);
             });
         }
@@ -144,6 +149,7 @@ final class WatchedSenders implements ComponentLoader {
         @Override
         public void send(MessageWriter message, Consumer<GrpcResponse> onResponse, Consumer<Throwable> onError) {
             boolean probe = ledger.isProbing();
+            boolean tentative = ledger.isTentativeProbe();
             GrpcSender sender = probe && once != null ? once : current();
             sender.send(message, response -> {
                 if (response.getStatusCode() != GrpcStatusCode.OK) {
@@ -156,7 +162,11 @@ final class WatchedSenders implements ComponentLoader {
                 }
                 onResponse.accept(response);
             }, error -> {
-                ledger.failed(this, error, probe);
+                if (tentative && ExportLedger.timedOut(error)) {
+                    ledger.probeTimedOut(error);
+                } else {
+                    ledger.failed(this, error, probe);
+                }
                 onError.accept(error);
             });
         }

@@ -236,6 +236,40 @@ class ExportTroubleTest {
     }
 
     @Test
+    void aWarmUpWithoutAnswerIsAskedOnceMoreAndOnlyThenCountsAsTrouble() throws Exception {
+        List<java.net.Socket> held = new CopyOnWriteArrayList<>();
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread acceptor = new Thread(() -> {
+                while (!silent.isClosed()) {
+                    try {
+                        held.add(silent.accept()); // never read, never answered
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            OtelSetup setup = OtelSetup.fromEnvironment(Map.of("otel.exporter.otlp.traces.endpoint",
+                    "http://127.0.0.1:" + silent.getLocalPort() + "/v1/traces", "otel.exporter.otlp.timeout", "300"),
+                    Map.of());
+            List<String> reports = new CopyOnWriteArrayList<>();
+            setup.start(reports::add);
+
+            assertTrue(setup.warmUp().join(60, TimeUnit.SECONDS).isDone());
+
+            assertEquals(2, held.size(), "two probes, each on its own connection");
+            assertEquals(ExportLedger.Health.FAILING, setup.endpointHealth());
+            assertEquals(List.of(), reports);
+            setup.shutdown(Duration.ofMillis(200));
+        } finally {
+            for (java.net.Socket socket : held) {
+                socket.close();
+            }
+        }
+    }
+
+    @Test
     void theWarmUpLearnsThatARefusingEndpointIsInTrouble() throws IOException {
         int closedPort;
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
