@@ -13,6 +13,7 @@ import dev.tokenguard.core.Telemetry;
 import dev.tokenguard.otel.BudgetInfo;
 import dev.tokenguard.otel.BudgetUtilization;
 import dev.tokenguard.otel.BudgetWarning;
+import dev.tokenguard.otel.ExitFlush;
 import dev.tokenguard.otel.GenAiCall;
 import dev.tokenguard.otel.GenAiTelemetry;
 import dev.tokenguard.otel.OtelSetup;
@@ -21,6 +22,7 @@ import dev.tokenguard.otel.ParentSpan;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.function.Supplier;
@@ -28,12 +30,29 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Exports calls as OpenTelemetry spans and metrics through the {@code otel-exporter} library. The
- * SDK is built on a background thread at start-up, off the application's startup path; a call
- * that finishes before it is ready waits for it once, a bounded time.
+ * Exports calls as OpenTelemetry spans and metrics through the {@code otel-exporter} library.
+ *
+ * <p>Nothing of the exporter ever runs on, or waits on, the app's calling thread beyond building the span
+ * record. The SDK is built on a daemon thread at start-up (about half a second on a cold JVM, mostly class
+ * loading); a call that ends before it is ready takes its span ids at once (the session log names them) and
+ * leaves its span to be recorded, with those ids, by that thread when the SDK is up. Calls used to wait for
+ * the SDK instead, and the first one paid those few hundred milliseconds.
+ *
+ * <p>Once the SDK is up, the same thread sends the endpoint one empty export ({@link OtelSetup#warmUp()}): the
+ * export path is then built while the app runs, and the endpoint's health is known before the JVM exits. At
+ * exit the SDK gets one flush, one attempt per export without retries, for spans and metrics together: as long
+ * as the agent's shutdown allows (5 s) for an endpoint that has answered and not failed since, so a healthy
+ * collector gets every span even when the first export is this one; {@link #EXIT_FLUSH_NOT_YET_ANSWERED} for
+ * an endpoint that has not answered yet, {@link #EXIT_FLUSH_FAILING} for one that refused, timed out or answered
+ * garbage. Whatever the endpoint did not take is reported in one line, and nothing else is printed.
  */
 final class OtelTelemetry implements Telemetry {
-    static final long READY_WAIT_SECONDS = 5;
+    /** The longest the exit (SDK start-up included) waits for an endpoint that has not answered any export yet. */
+    static final Duration EXIT_FLUSH_NOT_YET_ANSWERED = Duration.ofMillis(900);
+    /** The longest the exit waits for an endpoint whose last export was refused, timed out or got a bad answer. */
+    static final Duration EXIT_FLUSH_FAILING = Duration.ofMillis(450);
+    /** Calls kept while the SDK starts, as many as the SDK's own span queue holds; later ones are dropped. */
+    static final int MAX_EARLY_CALLS = 2048;
 
     private final OtelSetup setup;
     private final Clock clock;
@@ -41,6 +60,14 @@ final class OtelTelemetry implements Telemetry {
     private final AppTraceContext appContext = new AppTraceContext();
     private final CountDownLatch ready = new CountDownLatch(1);
     private volatile GenAiTelemetry telemetry;
+    private final Object earlyLock = new Object();
+    /** Calls that ended before the SDK was up; null once it is (or could not be) built. Guarded by earlyLock. */
+    private List<EarlyCall> early = new ArrayList<>();
+    /** Spans lost because the SDK was not up in time or the early list was full. Guarded by earlyLock. */
+    private long earlyDropped;
+
+    private record EarlyCall(GenAiCall call, dev.tokenguard.otel.SpanIds ids) {
+    }
 
     private OtelTelemetry(OtelSetup setup, Clock clock, Supplier<? extends Collection<BudgetUtilization>> budgets) {
         this.setup = setup;
@@ -67,38 +94,117 @@ final class OtelTelemetry implements Telemetry {
     }
 
     private void initialise() {
+        boolean up = false;
         try {
             GenAiTelemetry t = new GenAiTelemetry(setup.start(problem -> AgentLog.failure("otel.export",
-                    "TokenGuard: OpenTelemetry export problem (reported once; calls are not affected): " + problem)));
+                    problem + " (calls are not affected)")));
+            if (setup.problem().isPresent()) {
+                AgentLog.error("TokenGuard: " + setup.problem().get()); // the SDK rejected the configuration
+                return;
+            }
             if (budgets != null) {
                 t.observeBudgets(budgets);
             }
-            telemetry = t;
+            // record what ended meanwhile, then let calls record directly; only this swap takes the lock
+            while (!up) {
+                List<EarlyCall> batch;
+                synchronized (earlyLock) {
+                    if (early.isEmpty()) {
+                        early = null;
+                        telemetry = t;
+                        up = true;
+                        continue;
+                    }
+                    batch = early;
+                    early = new ArrayList<>();
+                }
+                for (EarlyCall call : batch) {
+                    t.record(call.call(), call.ids());
+                }
+            }
         } catch (RuntimeException | Error e) {
             AgentLog.failure("otel.start", e);
         } finally {
+            synchronized (earlyLock) {
+                if (early != null) {
+                    earlyDropped += early.size();
+                    early = null;
+                }
+            }
             ready.countDown();
         }
+        if (up) {
+            try {
+                setup.warmUp(); // asynchronous: its answer is recorded by the SDK's sender threads
+            } catch (RuntimeException | Error e) {
+                AgentLog.failure("otel.start", e);
+            }
+        }
     }
 
-    private GenAiTelemetry telemetry() {
+    /**
+     * Records the call's span now when the SDK is up; else keeps it for the start-up thread, with ids chosen
+     * now. Never waits.
+     */
+    private SpanIds record(GenAiCall call, ParentSpan parent) {
         GenAiTelemetry t = telemetry;
         if (t == null) {
-            try {
-                ready.await(READY_WAIT_SECONDS, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            synchronized (earlyLock) {
+                if (early != null) {
+                    if (early.size() >= MAX_EARLY_CALLS) {
+                        earlyDropped++;
+                        return NO_SPAN;
+                    }
+                    dev.tokenguard.otel.SpanIds ids = dev.tokenguard.otel.SpanIds.random(parent);
+                    early.add(new EarlyCall(call, ids));
+                    return new SpanIds(ids.traceId(), ids.spanId());
+                }
             }
             t = telemetry;
+            if (t == null) {
+                return NO_SPAN; // the SDK could not be built
+            }
         }
-        return t;
+        return t.record(call).map(ids -> new SpanIds(ids.traceId(), ids.spanId())).orElse(NO_SPAN);
     }
 
-    /** Flushes what is buffered, waiting at most {@code timeout}. */
+    /**
+     * Flushes what is buffered, once: for at most {@code timeout} when the endpoint has answered and not failed
+     * since, {@link #EXIT_FLUSH_NOT_YET_ANSWERED} or {@link #EXIT_FLUSH_FAILING} otherwise (the SDK's start-up,
+     * when it is still going on, counts in), and prints one line if any span or metric point could not be
+     * delivered.
+     */
     void shutdown(Duration timeout) {
-        if (telemetry != null) {
-            setup.shutdown(timeout);
+        long begun = System.nanoTime();
+        ExitFlush deadlines = new ExitFlush(timeout, min(timeout, EXIT_FLUSH_NOT_YET_ANSWERED),
+                min(timeout, EXIT_FLUSH_FAILING));
+        try {
+            // an SDK not built yet has not heard from the endpoint: its start-up gets the short deadline
+            ready.await(deadlines.notYetAnswered().toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
+        String line = null;
+        if (telemetry != null) {
+            setup.shutdown(deadlines.less(Duration.ofNanos(System.nanoTime() - begun)));
+            line = setup.undeliveredReport().orElse(null);
+        }
+        long lost;
+        synchronized (earlyLock) {
+            lost = earlyDropped + (early == null ? 0 : early.size());
+        }
+        if (lost > 0) {
+            String early = lost + " span(s) of calls that ended while the exporter was starting were dropped"
+                    + " (it was not ready in time, or more than " + MAX_EARLY_CALLS + " were waiting)";
+            line = line == null ? "OpenTelemetry export: " + early : line + "; " + early;
+        }
+        if (line != null) {
+            AgentLog.error(line);
+        }
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     @Override
@@ -108,10 +214,6 @@ final class OtelTelemetry implements Telemetry {
 
     @Override
     public SpanIds callFinished(CallRecord record, Session session, ChargeResult charge, Object parent) {
-        GenAiTelemetry t = telemetry();
-        if (t == null) {
-            return NO_SPAN;
-        }
         GenAiCall.Builder call = GenAiCall.builder(record.provider(), record.operation())
                 .requestModel(record.requestModel()).responseModel(record.responseModel())
                 .responseId(record.responseId()).inputTokens(record.inputTokens()).outputTokens(record.outputTokens())
@@ -130,7 +232,7 @@ final class OtelTelemetry implements Telemetry {
             call.warning(new BudgetWarning(crossing.budgetName(), crossing.threshold(), crossing.used(),
                     crossing.limit(), crossing.scopeKey()));
         }
-        return ids(t, call.build());
+        return record(call.build(), (ParentSpan) parent);
     }
 
     @Override
@@ -141,10 +243,6 @@ final class OtelTelemetry implements Telemetry {
     @Override
     public SpanIds callRefused(CallRequest request, Session session, Refusal refusal, Object parent,
                                CallerFrame callSite) {
-        GenAiTelemetry t = telemetry();
-        if (t == null) {
-            return NO_SPAN;
-        }
         Instant now = clock.instant();
         GenAiCall.Builder call = GenAiCall.builder(request.provider(), request.operation())
                 .requestModel(request.requestModel()).streaming(request.streaming())
@@ -156,7 +254,7 @@ final class OtelTelemetry implements Telemetry {
             call.budget(new BudgetInfo(refusal.budgetName(), refusal.scopeKey(), null, null));
         }
         code(call, callSite);
-        return ids(t, call.build());
+        return record(call.build(), (ParentSpan) parent);
     }
 
     /** The span's {@code code.function.name} and {@code code.line.number}. */
@@ -169,9 +267,5 @@ final class OtelTelemetry implements Telemetry {
 
     private static BudgetInfo budget(BudgetState state) {
         return new BudgetInfo(state.name(), state.scopeKey(), state.used(), state.limit() < 0 ? null : state.limit());
-    }
-
-    private static SpanIds ids(GenAiTelemetry t, GenAiCall call) {
-        return t.record(call).map(ids -> new SpanIds(ids.traceId(), ids.spanId())).orElse(NO_SPAN);
     }
 }

@@ -186,7 +186,7 @@ class ReadmeOtelPromisesIT {
 
     /**
      * An OTLP/HTTP collector that accepts each export request and holds it unanswered until the
-     * app says its calls are done: a file {@code held} tells the app that a request is being held,
+     * app says its calls are done: a file {@code held} tells the app that a request carrying telemetry is held,
      * the app's file {@code done} lets the collector answer.
      */
     static final class HoldingCollector implements AutoCloseable {
@@ -219,13 +219,17 @@ class ReadmeOtelPromisesIT {
             try (exchange; InputStream in = exchange.getRequestBody()) {
                 byte[] body = in.readAllBytes();
                 String path = exchange.getRequestURI().getPath();
-                if (!Files.exists(done)) {
-                    heldWhileCalling.add(path);
-                }
-                try {
-                    Files.createFile(held);
-                } catch (FileAlreadyExistsException e) {
-                    // another request is held already
+                // the agent's empty export at start (its warm-up) is held too, but only an export that carries
+                // spans or metrics tells the app that its telemetry is being held
+                if (body.length > 0) {
+                    if (!Files.exists(done)) {
+                        heldWhileCalling.add(path);
+                    }
+                    try {
+                        Files.createFile(held);
+                    } catch (FileAlreadyExistsException e) {
+                        // another request is held already
+                    }
                 }
                 while (!Files.exists(done) && !closed) {
                     Thread.sleep(20);

@@ -144,8 +144,19 @@ public final class GenAiTelemetry {
      *         failure, which is counted in {@link #failures()} and never thrown)
      */
     public Optional<SpanIds> record(GenAiCall call) {
+        return record(call, null);
+    }
+
+    /**
+     * Like {@link #record(GenAiCall)}, with span ids chosen beforehand by {@link SpanIds#random}: a call recorded late
+     * (the SDK was still starting when it ended) keeps the ids the session log already names. The ids are used
+     * where the SDK is {@link OtelSetup}'s; another SDK picks its own.
+     *
+     * @param presetIds the span's ids, or null to let the SDK choose
+     */
+    public Optional<SpanIds> record(GenAiCall call, SpanIds presetIds) {
         try {
-            SpanIds ids = recordSpan(call);
+            SpanIds ids = PresetIds.with(presetIds, () -> recordSpan(call));
             recordMetrics(call);
             return Optional.ofNullable(ids);
         } catch (RuntimeException | LinkageError e) {

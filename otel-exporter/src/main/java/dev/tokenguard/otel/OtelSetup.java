@@ -8,7 +8,10 @@ import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdkBuilder;
 import io.opentelemetry.sdk.autoconfigure.internal.AutoConfigureUtil;
 import io.opentelemetry.sdk.autoconfigure.spi.internal.DefaultConfigProperties;
+import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.common.export.HttpSenderProvider;
+import io.opentelemetry.sdk.metrics.export.MetricExporter;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -43,7 +47,8 @@ import java.util.logging.SimpleFormatter;
  * OTel's OkHttp gRPC sender (relocated with OkHttp and Kotlin inside the agent jar, so the app's own
  * OkHttp is untouched). Any other protocol ({@code http/json}) disables export and {@link #problem()} says
  * why. Where the user did not say otherwise, TokenGuard defaults to: protocol {@code http/protobuf}
- * (the OTel SDK's own default is gRPC), export timeout 5 s, batch span processor export timeout 10 s,
+ * (the OTel SDK's own default is gRPC), export timeout 5 s, batch span processor export timeout 10 s and
+ * schedule delay 1 s (OTel's: 5 s),
  * logs exporter {@code none}, and no exporter for a signal that has no endpoint of its own when only
  * signal-specific endpoints are given. The service name is {@code otel.service.name} /
  * {@code OTEL_SERVICE_NAME}, else OTel's {@code unknown_service:java}.
@@ -64,6 +69,8 @@ public final class OtelSetup {
     private static final String PROTOCOL_KEY = "otel.exporter.otlp.protocol";
     private static final String HTTP_PROTOBUF = "http/protobuf";
     private static final String GRPC = "grpc";
+    /** How often the exit flush looks again at the endpoint's health while it waits. */
+    private static final long HEALTH_RECHECK_MILLIS = 20;
 
     private final Map<String, String> properties;
     private final boolean enabled;
@@ -71,6 +78,11 @@ public final class OtelSetup {
     private OpenTelemetrySdk sdk;
     private OpenTelemetry openTelemetry;
     private Logger sdkLogger; // strong reference: JUL forgets the settings of unreferenced loggers
+    private final ExportLedger ledger = new ExportLedger();
+    /** The SDK's own exporters (before our counting wrappers), for {@link #warmUp()}. */
+    private final List<SpanExporter> spanExporters = new CopyOnWriteArrayList<>();
+    private final List<MetricExporter> metricExporters = new CopyOnWriteArrayList<>();
+    private volatile long lastShutdownMillis;
 
     private OtelSetup(Map<String, String> properties, boolean enabled, String problem) {
         this.properties = properties;
@@ -137,6 +149,9 @@ public final class OtelSetup {
         withDefaults.put(PROTOCOL_KEY, HTTP_PROTOBUF);
         withDefaults.put("otel.exporter.otlp.timeout", "5000");
         withDefaults.put("otel.bsp.export.timeout", "10000");
+        // spans leave within a second instead of five: a short-lived JVM then exports while it runs, so the one
+        // flush at exit finds the export path loaded and the endpoint's state known
+        withDefaults.put("otel.bsp.schedule.delay", "1000");
         withDefaults.put("otel.logs.exporter", "none");
         if (!general && !traces) {
             withDefaults.put("otel.traces.exporter", "none");
@@ -181,11 +196,21 @@ public final class OtelSetup {
             return openTelemetry;
         }
         try {
-            ComponentLoader components = new JdkHttpSenderOnly(
-                    ComponentLoader.forClassLoader(OtelSetup.class.getClassLoader()));
+            ComponentLoader components = new WatchedSenders(new JdkHttpSenderOnly(
+                    ComponentLoader.forClassLoader(OtelSetup.class.getClassLoader())), ledger);
             AutoConfiguredOpenTelemetrySdkBuilder builder = AutoConfiguredOpenTelemetrySdk.builder()
                     .disableShutdownHook()
-                    .setComponentLoader(components);
+                    .setComponentLoader(components)
+                    .addTracerProviderCustomizer((tracers, config) -> tracers.setIdGenerator(new PresetIds())
+                            .addSpanProcessor(new LedgerExporters.EndedSpans(ledger)))
+                    .addSpanExporterCustomizer((exporter, config) -> {
+                        spanExporters.add(exporter);
+                        return new LedgerExporters.Spans(exporter, ledger);
+                    })
+                    .addMetricExporterCustomizer((exporter, config) -> {
+                        metricExporters.add(exporter);
+                        return new LedgerExporters.Metrics(exporter, ledger);
+                    });
             // our maps are the whole configuration: the SDK must not read System properties or env itself
             AutoConfigureUtil.setConfigPropertiesCustomizer(builder,
                     ignored -> DefaultConfigProperties.create(properties, components));
@@ -248,10 +273,12 @@ public final class OtelSetup {
 
     /**
      * Like {@link #start()}, but first takes over the OTel SDK's own {@code java.util.logging} output
-     * (export failures, retries, configuration notes): nothing of it reaches the app's console, and the
-     * first warning or error is handed to {@code problems} as one line, once ("collector down" is then
-     * reported once, not every few seconds). Meant for the agent, whose copy of the SDK is relocated, so
-     * this touches only TokenGuard's own SDK loggers. Does nothing to logging when export is off.
+     * (export failures, retries, configuration notes): nothing of it reaches the app's console. The first
+     * problem, an export that failed (heard from this SDK's own senders, after their retries) or a warning of
+     * the SDK's, is handed to {@code problems} as one line, once ("collector down" is then reported once, not
+     * every few seconds); none after {@link #shutdown(Duration)} began, whose {@link #undeliveredReport()}
+     * says what was lost. Meant for the agent, whose copy of the SDK is relocated, so this touches only
+     * TokenGuard's own SDK loggers. Does nothing to logging when export is off.
      *
      * @param problems receives at most one line; exceptions it throws are ignored
      */
@@ -261,25 +288,38 @@ public final class OtelSetup {
             sdkLogger = Logger.getLogger(api.substring(0, api.lastIndexOf('.')));
             sdkLogger.setUseParentHandlers(false);
             sdkLogger.setLevel(Level.WARNING);
-            sdkLogger.addHandler(new ReportOnce(problems));
+            ledger.reportTo(problems);
+            sdkLogger.addHandler(new ReportOnce(sdkLogger.getName(), ledger));
         }
         return start();
     }
 
-    /** Hands the first warning-or-worse record to the reporter, as one line; drops everything else. */
+    /**
+     * Hands the first warning-or-worse record of the SDK's own (a configuration note, an internal error) to the
+     * ledger's once-only report, as one line; drops everything else. Export failures are left to the ledger,
+     * which hears them from this SDK's own senders: the exporters' log records come through one JVM-wide
+     * logger and could be another SDK's (tests build several; an abandoned one may still be retrying).
+     */
     private static final class ReportOnce extends Handler {
-        private final Consumer<String> reporter;
-        private final AtomicBoolean reported = new AtomicBoolean();
+        private final List<String> exportLoggers;
+        private final ExportLedger ledger;
 
-        ReportOnce(Consumer<String> reporter) {
-            this.reporter = reporter;
+        ReportOnce(String root, ExportLedger ledger) {
+            this.exportLoggers = List.of(root + ".exporter.", root + ".sdk.trace.export.",
+                    root + ".sdk.metrics.export.");
+            this.ledger = ledger;
         }
 
         @Override
         public void publish(LogRecord record) {
-            if (record == null || record.getLevel().intValue() < Level.WARNING.intValue()
-                    || !reported.compareAndSet(false, true)) {
+            if (record == null || record.getLevel().intValue() < Level.WARNING.intValue()) {
                 return;
+            }
+            String logger = String.valueOf(record.getLoggerName());
+            for (String prefix : exportLoggers) {
+                if (logger.startsWith(prefix)) {
+                    return;
+                }
             }
             try {
                 String message = new SimpleFormatter().formatMessage(record).replaceAll("\\s+", " ").trim();
@@ -288,9 +328,9 @@ public final class OtelSetup {
                     message += " (" + thrown.getClass().getName()
                             + (thrown.getMessage() == null ? "" : ": " + thrown.getMessage()) + ")";
                 }
-                reporter.accept("OpenTelemetry export problem (reported once): " + message);
+                ledger.reportOnce(message);
             } catch (RuntimeException ignored) {
-                // the reporter must not break the SDK's exporter thread
+                // never break the thread that logged
             }
         }
 
@@ -304,13 +344,85 @@ public final class OtelSetup {
     }
 
     /**
-     * Flushes and stops the SDK, waiting at most {@code timeout} (e.g. 5 s at JVM shutdown). The SDK's
-     * own shutdown can block for longer (its metric reader waits up to 5 s twice), so it runs on a
-     * daemon thread that is left behind when the time is up.
+     * Sends each exporter one empty export request (an {@code ExportTraceServiceRequest} or
+     * {@code ExportMetricsServiceRequest} with nothing in it: valid OTLP, which a collector answers with success)
+     * and returns at once. This builds the export path (marshalers, HTTP or gRPC client, connection) while the
+     * JVM runs, instead of in the one flush at exit, and tells {@link #shutdown(ExitFlush)} whether the endpoint
+     * answers: answered, refused, no answer within the export timeout, or a bad answer. Each of these exports is
+     * one attempt without retry; a failure is noted, not reported (the first real export that fails is). When
+     * the first probe gets no answer in time (this JVM may have been too busy starting to send it), a second
+     * one is sent and only its timeout counts as trouble. Does nothing when export is off, not started, or
+     * already shutting down.
+     *
+     * @return completes when every probe (the second included) has its answer or failure (never fails itself)
+     */
+    public CompletableResultCode warmUp() {
+        synchronized (this) {
+            if (sdk == null || ledger.isClosing()) {
+                return CompletableResultCode.ofSuccess();
+            }
+        }
+        CompletableResultCode all = new CompletableResultCode();
+        CompletableResultCode first = probeEveryExporter(true);
+        first.whenComplete(() -> {
+            if (!ledger.tentativeProbeTimedOut() || ledger.isClosing()) {
+                all.succeed();
+                return;
+            }
+            // the first probe may have timed out only because this JVM was starting: ask once more, from a
+            // thread of our own (this is the SDK's sender thread)
+            Thread again = new Thread(() -> probeEveryExporter(false).whenComplete(all::succeed),
+                    "tokenguard-otel-warm-up");
+            again.setDaemon(true);
+            again.start();
+        });
+        return all;
+    }
+
+    private CompletableResultCode probeEveryExporter(boolean tentative) {
+        List<CompletableResultCode> probes = new ArrayList<>();
+        ledger.probing(tentative, () -> {
+            for (SpanExporter exporter : spanExporters) {
+                probes.add(probe(() -> exporter.export(List.of())));
+            }
+            for (MetricExporter exporter : metricExporters) {
+                probes.add(probe(() -> exporter.export(List.of())));
+            }
+        });
+        return CompletableResultCode.ofAll(probes);
+    }
+
+    private static CompletableResultCode probe(java.util.function.Supplier<CompletableResultCode> export) {
+        try {
+            return export.get();
+        } catch (RuntimeException e) {
+            return CompletableResultCode.ofFailure();
+        }
+    }
+
+    /** What the endpoint did with the exports so far (see {@link ExportLedger#health()}). */
+    ExportLedger.Health endpointHealth() {
+        return ledger.health();
+    }
+
+    /** {@link #shutdown(ExitFlush)} with the same deadline whatever the endpoint did. */
+    public boolean shutdown(Duration timeout) {
+        return shutdown(ExitFlush.always(timeout));
+    }
+
+    /**
+     * Flushes and stops the SDK, waiting at most the deadline {@code deadlines} gives for the endpoint's
+     * health: what it did with the last exports (the {@linkplain #warmUp() warm-up} included), looked at again
+     * while the flush runs, so an endpoint whose first answer arrives during the flush gets its longer deadline,
+     * and one that fails meanwhile its shorter one. From the moment it is called each export is a single attempt
+     * (no retry, no backoff) and the SDK's own warnings are no longer reported; {@link #undeliveredReport()} then
+     * says, in one line, what was lost. The SDK's own shutdown can block for longer (an endpoint that never
+     * answers holds an export for the whole export timeout), so it runs on a daemon thread that is left behind
+     * when the time is up.
      *
      * @return {@code true} when everything was flushed and stopped in time (or nothing was started)
      */
-    public boolean shutdown(Duration timeout) {
+    public boolean shutdown(ExitFlush deadlines) {
         OpenTelemetrySdk started;
         synchronized (this) {
             started = sdk;
@@ -318,12 +430,15 @@ public final class OtelSetup {
         if (started == null) {
             return true;
         }
-        long millis = Math.max(1, timeout.toMillis());
+        long begun = System.nanoTime();
+        ledger.closing();
         CountDownLatch done = new CountDownLatch(1);
         AtomicBoolean success = new AtomicBoolean();
         Thread stopper = new Thread(() -> {
             try {
-                success.set(started.shutdown().join(millis, TimeUnit.MILLISECONDS).isSuccess());
+                // the SDK's own bound is only a backstop: the wait below decides
+                success.set(started.shutdown().join(deadlines.answering().toMillis() + 1000, TimeUnit.MILLISECONDS)
+                        .isSuccess());
             } finally {
                 done.countDown();
             }
@@ -331,10 +446,50 @@ public final class OtelSetup {
         stopper.setDaemon(true);
         stopper.start();
         try {
-            return done.await(millis, TimeUnit.MILLISECONDS) && success.get();
+            while (true) {
+                long allowed = Math.max(1, deadlines.forHealth(ledger.health()).toMillis());
+                lastShutdownMillis = allowed;
+                long left = begun + TimeUnit.MILLISECONDS.toNanos(allowed) - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                // the health can change while the flush runs (its own exports answer or fail): look again soon
+                if (done.await(Math.min(left, TimeUnit.MILLISECONDS.toNanos(HEALTH_RECHECK_MILLIS)),
+                        TimeUnit.NANOSECONDS)) {
+                    return success.get();
+                }
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
         }
+    }
+
+    /**
+     * After {@link #shutdown(Duration)}: one line saying how many spans and metric points never reached the
+     * endpoint and why (refused, no answer, an answer that is not OTLP), or empty when all arrived or export
+     * was off. No stack trace, no header value.
+     */
+    public Optional<String> undeliveredReport() {
+        synchronized (this) {
+            if (sdk == null) {
+                return Optional.empty();
+            }
+        }
+        return ledger.undelivered(endpoint(), lastShutdownMillis);
+    }
+
+    /**
+     * The configured endpoint, for messages: the general one, else the traces one, else the metrics one; without
+     * user info (a password in the URL is never printed).
+     */
+    private String endpoint() {
+        for (String key : ENDPOINT_KEYS) {
+            String value = properties.get(key);
+            if (value != null) {
+                return value.replaceFirst("^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@", "$1");
+            }
+        }
+        return "the OTLP endpoint";
     }
 }

@@ -1,11 +1,15 @@
 package dev.tokenguard.otel;
 
+import io.grpc.CallOptions;
+import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.util.internal.logging.InternalLoggerFactory;
 import io.grpc.netty.shaded.io.netty.util.internal.logging.JdkLoggerFactory;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
@@ -64,6 +68,33 @@ public final class OtlpGrpcReceiver implements AutoCloseable {
                         .build())
                 .build()
                 .start();
+        warmUp(traceExport, metricsExport);
+    }
+
+    /**
+     * Calls both methods once with an empty request, then forgets them: the server's own classes (Netty, grpc-java)
+     * load on its first connection, several seconds on a busy machine, which the exporter under test would
+     * otherwise see as an endpoint that does not answer.
+     */
+    private void warmUp(MethodDescriptor<byte[], byte[]> traceExport, MethodDescriptor<byte[], byte[]> metricsExport) {
+        ManagedChannel channel = NettyChannelBuilder.forAddress(InetAddress.getLoopbackAddress().getHostAddress(),
+                server.getPort()).usePlaintext().build();
+        try {
+            for (MethodDescriptor<byte[], byte[]> method : List.of(traceExport, metricsExport)) {
+                ClientCalls.blockingUnaryCall(channel, method, CallOptions.DEFAULT.withDeadlineAfter(120,
+                        TimeUnit.SECONDS), new byte[0]);
+            }
+        } finally {
+            channel.shutdownNow();
+            try {
+                channel.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        traces.clear();
+        metrics.clear();
+        methods.clear();
     }
 
     /** {@code http://127.0.0.1:<port>}: OTLP/gRPC endpoints carry no path. */

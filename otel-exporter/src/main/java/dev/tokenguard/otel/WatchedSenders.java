@@ -1,0 +1,220 @@
+package dev.tokenguard.otel;
+
+import io.opentelemetry.common.ComponentLoader;
+import io.opentelemetry.sdk.common.CompletableResultCode;
+import io.opentelemetry.sdk.common.export.Compressor;
+import io.opentelemetry.sdk.common.export.GrpcResponse;
+import io.opentelemetry.sdk.common.export.GrpcSender;
+import io.opentelemetry.sdk.common.export.GrpcSenderConfig;
+import io.opentelemetry.sdk.common.export.GrpcSenderProvider;
+import io.opentelemetry.sdk.common.export.GrpcStatusCode;
+import io.opentelemetry.sdk.common.export.HttpResponse;
+import io.opentelemetry.sdk.common.export.HttpSender;
+import io.opentelemetry.sdk.common.export.HttpSenderConfig;
+import io.opentelemetry.sdk.common.export.HttpSenderProvider;
+import io.opentelemetry.sdk.common.export.MessageWriter;
+import io.opentelemetry.sdk.common.export.ProxyOptions;
+import io.opentelemetry.sdk.common.export.RetryPolicy;
+import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.X509TrustManager;
+
+/**
+ * The SDK's OTLP senders (HTTP and gRPC), each wrapped so that:
+ * <ul>
+ *   <li>every failure is noted in the {@link ExportLedger} with its cause, for the one line at exit;</li>
+ *   <li>an HTTP 2xx answer whose body is not protobuf (a proxy's or a wrong server's page) counts as a
+ *       failure: the SDK itself trusts any 2xx, so the spans would silently vanish;</li>
+ *   <li>every answer is noted too, so the ledger knows whether the endpoint is answering;</li>
+ *   <li>once the ledger is {@linkplain ExportLedger#closing() closing}, each export is one attempt on a
+ *       sender built without a retry policy, so the last flush never sits in a backoff loop. While the
+ *       JVM runs, the SDK's retries stay as configured. A {@linkplain ExportLedger#probing probe} (the
+ *       warm-up's empty export) is also a single attempt, and its failure is noted but not reported.</li>
+ * </ul>
+ * The SDK chooses senders through service loading, so they are wrapped where they are loaded.
+ */
+final class WatchedSenders implements ComponentLoader {
+    private final ComponentLoader delegate;
+    private final ExportLedger ledger;
+
+    WatchedSenders(ComponentLoader delegate, ExportLedger ledger) {
+        this.delegate = delegate;
+        this.ledger = ledger;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> Iterable<T> load(Class<T> spiClass) {
+        Iterable<T> providers = delegate.load(spiClass);
+        if (spiClass != HttpSenderProvider.class && spiClass != GrpcSenderProvider.class) {
+            return providers;
+        }
+        List<T> wrapped = new ArrayList<>();
+        for (T provider : providers) {
+            if (provider instanceof HttpSenderProvider http) {
+                wrapped.add((T) (HttpSenderProvider) config -> new Http(http, config, ledger));
+            } else if (provider instanceof GrpcSenderProvider grpc) {
+                wrapped.add((T) (GrpcSenderProvider) config -> new Grpc(grpc, config, ledger));
+            }
+        }
+        return wrapped;
+    }
+
+    static final class Http implements HttpSender {
+        private final HttpSenderProvider provider;
+        private final HttpSenderConfig config;
+        private final ExportLedger ledger;
+        private final HttpSender retrying;
+        private final HttpSender once;
+
+        Http(HttpSenderProvider provider, HttpSenderConfig config, ExportLedger ledger) {
+            this.provider = provider;
+            this.config = config;
+            this.ledger = ledger;
+            this.retrying = provider.createSender(config);
+            // made now, on the SDK's start-up thread: at shutdown there is no time to build a client
+            this.once = config.getRetryPolicy() == null ? null : provider.createSender(new HttpWithoutRetry(config));
+        }
+
+        private HttpSender current() {
+            return once != null && ledger.isClosing() ? once : retrying;
+        }
+
+        @Override
+        public void send(MessageWriter message, Consumer<HttpResponse> onResponse, Consumer<Throwable> onError) {
+            boolean probe = ledger.isProbing();
+            boolean tentative = ledger.isTentativeProbe();
+            HttpSender sender = probe && once != null ? once : current();
+            sender.send(message, response -> {
+                int status = response.getStatusCode();
+                if (status >= 200 && status < 300 && !ProtobufShape.isWellFormed(response.getResponseBody())) {
+                    IOException bad = new IOException("HTTP " + status + " with a body that is not OTLP protobuf");
+                    ledger.badResponse(this, bad.getMessage(), probe);
+                    onError.accept(bad);
+                    return;
+                }
+                if (status < 200 || status >= 300) {
+                    ledger.badResponse(this, "HTTP " + status, probe);
+                } else {
+                    ledger.answered(this);
+                }
+                onResponse.accept(response);
+            }, error -> {
+                if (tentative && ExportLedger.timedOut(error)) {
+                    ledger.probeTimedOut(error);
+                } else {
+                    ledger.failed(this, error, probe);
+                }
+                onError.accept(error);
+            });
+        }
+
+        @Override
+        public CompletableResultCode shutdown() {
+            if (once == null) {
+                return retrying.shutdown();
+            }
+            return CompletableResultCode.ofAll(List.of(retrying.shutdown(), once.shutdown()));
+        }
+    }
+
+    static final class Grpc implements GrpcSender {
+        private final GrpcSenderProvider provider;
+        private final GrpcSenderConfig config;
+        private final ExportLedger ledger;
+        private final GrpcSender retrying;
+        private final GrpcSender once;
+
+        Grpc(GrpcSenderProvider provider, GrpcSenderConfig config, ExportLedger ledger) {
+            this.provider = provider;
+            this.config = config;
+            this.ledger = ledger;
+            this.retrying = provider.createSender(config);
+            // made now, on the SDK's start-up thread: at shutdown there is no time to build a client
+            this.once = config.getRetryPolicy() == null ? null : provider.createSender(new GrpcWithoutRetry(config));
+        }
+
+        private GrpcSender current() {
+            return once != null && ledger.isClosing() ? once : retrying;
+        }
+
+        @Override
+        public void send(MessageWriter message, Consumer<GrpcResponse> onResponse, Consumer<Throwable> onError) {
+            boolean probe = ledger.isProbing();
+            boolean tentative = ledger.isTentativeProbe();
+            GrpcSender sender = probe && once != null ? once : current();
+            sender.send(message, response -> {
+                if (response.getStatusCode() != GrpcStatusCode.OK) {
+                    String description = response.getStatusDescription();
+                    ledger.badResponse(this, "gRPC status " + response.getStatusCode()
+                            + (description == null || description.isBlank() ? "" : ": " + firstLine(description)),
+                            probe);
+                } else {
+                    ledger.answered(this);
+                }
+                onResponse.accept(response);
+            }, error -> {
+                if (tentative && ExportLedger.timedOut(error)) {
+                    ledger.probeTimedOut(error);
+                } else {
+                    ledger.failed(this, error, probe);
+                }
+                onError.accept(error);
+            });
+        }
+
+        @Override
+        public CompletableResultCode shutdown() {
+            if (once == null) {
+                return retrying.shutdown();
+            }
+            return CompletableResultCode.ofAll(List.of(retrying.shutdown(), once.shutdown()));
+        }
+    }
+
+    private static String firstLine(String text) {
+        String line = text.strip().lines().findFirst().orElse("");
+        return line.length() > 200 ? line.substring(0, 200) + "..." : line;
+    }
+
+    /** The same HTTP sender settings, without retries. */
+    private record HttpWithoutRetry(HttpSenderConfig config) implements HttpSenderConfig {
+        @Override public URI getEndpoint() { return config.getEndpoint(); }
+        @Override public String getContentType() { return config.getContentType(); }
+        @Override public Compressor getCompressor() { return config.getCompressor(); }
+        @Override public Duration getTimeout() { return config.getTimeout(); }
+        @Override public Duration getConnectTimeout() { return config.getConnectTimeout(); }
+        @Override public Supplier<Map<String, List<String>>> getHeadersSupplier() { return config.getHeadersSupplier(); }
+        @Override public ProxyOptions getProxyOptions() { return config.getProxyOptions(); }
+        @Override public RetryPolicy getRetryPolicy() { return null; }
+        @Override public SSLContext getSslContext() { return config.getSslContext(); }
+        @Override public X509TrustManager getTrustManager() { return config.getTrustManager(); }
+        @Override public ExecutorService getExecutorService() { return config.getExecutorService(); }
+        @Override public long getMaxResponseBodySize() { return config.getMaxResponseBodySize(); }
+        @Override public List<String> getEnabledProtocols() { return config.getEnabledProtocols(); }
+    }
+
+    /** The same gRPC sender settings, without retries. */
+    private record GrpcWithoutRetry(GrpcSenderConfig config) implements GrpcSenderConfig {
+        @Override public URI getEndpoint() { return config.getEndpoint(); }
+        @Override public String getFullMethodName() { return config.getFullMethodName(); }
+        @Override public Compressor getCompressor() { return config.getCompressor(); }
+        @Override public Duration getTimeout() { return config.getTimeout(); }
+        @Override public Duration getConnectTimeout() { return config.getConnectTimeout(); }
+        @Override public Supplier<Map<String, List<String>>> getHeadersSupplier() { return config.getHeadersSupplier(); }
+        @Override public RetryPolicy getRetryPolicy() { return null; }
+        @Override public SSLContext getSslContext() { return config.getSslContext(); }
+        @Override public X509TrustManager getTrustManager() { return config.getTrustManager(); }
+        @Override public ExecutorService getExecutorService() { return config.getExecutorService(); }
+        @Override public long getMaxResponseBodySize() { return config.getMaxResponseBodySize(); }
+        @Override public List<String> getEnabledProtocols() { return config.getEnabledProtocols(); }
+    }
+}
