@@ -64,18 +64,7 @@ class BudgetEngineIdleReleaseTest {
         Session first = listener.started.peek();
         assertNotNull(first);
 
-        clock.advanceMillis(IDLE - 1);
-        assertEquals(0, e.releaseIdle(IDLE), "one millisecond short of the idle time");
-        assertEquals(List.of(), listener.endReasons());
-        clock.advanceMillis(1);
-        assertEquals(1, e.releaseIdle(IDLE));
-        assertEquals(List.of(SessionListener.IDLE), listener.endReasons());
-        RecordingListener.Ended end = listener.endOf(first);
-        assertEquals(600, end.input());
-        assertEquals(300, end.output());
-        assertEquals(0, e.liveScopes());
-        assertEquals(1, e.keptScopes());
-        assertEquals(0, e.releaseIdle(IDLE), "released once");
+        listener.assertReleasedOnceAfterIdle(e, clock::advanceMillis, IDLE, first, 600, 300);
 
         clock.advanceMillis(60 * MINUTE); // no window: kept however long the value stays away
         assertEquals(0, e.releaseIdle(IDLE));

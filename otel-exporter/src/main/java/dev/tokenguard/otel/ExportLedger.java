@@ -146,6 +146,18 @@ final class ExportLedger {
     }
 
     /**
+     * A send that ended in an error: a tentative probe that timed out is only noted as such (it is asked again);
+     * anything else is a failure, reported unless it was a probe.
+     */
+    void sendFailed(Object sender, Throwable error, boolean probe, boolean tentative) {
+        if (tentative && timedOut(error)) {
+            probeTimedOut(error);
+        } else {
+            failed(sender, error, probe);
+        }
+    }
+
+    /**
      * An export attempt of {@code sender} failed; remembers why (the latest reason wins) and, unless
      * {@code quietly}, reports it once.
      */

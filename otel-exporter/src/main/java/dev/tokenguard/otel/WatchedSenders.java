@@ -72,27 +72,21 @@ final class WatchedSenders implements ComponentLoader {
         private final HttpSenderProvider provider;
         private final HttpSenderConfig config;
         private final ExportLedger ledger;
-        private final HttpSender retrying;
-        private final HttpSender once;
+        private final Attempts<HttpSender> attempts;
 
         Http(HttpSenderProvider provider, HttpSenderConfig config, ExportLedger ledger) {
             this.provider = provider;
             this.config = config;
             this.ledger = ledger;
-            this.retrying = provider.createSender(config);
-            // made now, on the SDK's start-up thread: at shutdown there is no time to build a client
-            this.once = config.getRetryPolicy() == null ? null : provider.createSender(new HttpWithoutRetry(config));
-        }
-
-        private HttpSender current() {
-            return once != null && ledger.isClosing() ? once : retrying;
+            this.attempts = new Attempts<>(provider.createSender(config), config.getRetryPolicy() == null ? null
+                    : provider.createSender(new HttpWithoutRetry(config)), ledger);
         }
 
         @Override
         public void send(MessageWriter message, Consumer<HttpResponse> onResponse, Consumer<Throwable> onError) {
             boolean probe = ledger.isProbing();
             boolean tentative = ledger.isTentativeProbe();
-            HttpSender sender = probe && once != null ? once : current();
+            HttpSender sender = attempts.sender(probe);
             sender.send(message, response -> {
                 int status = response.getStatusCode();
                 if (status >= 200 && status < 300 && !ProtobufShape.isWellFormed(response.getResponseBody())) {
@@ -108,21 +102,14 @@ final class WatchedSenders implements ComponentLoader {
                 }
                 onResponse.accept(response);
             }, error -> {
-                if (tentative && ExportLedger.timedOut(error)) {
-                    ledger.probeTimedOut(error);
-                } else {
-                    ledger.failed(this, error, probe);
-                }
+                ledger.sendFailed(this, error, probe, tentative);
                 onError.accept(error);
             });
         }
 
         @Override
         public CompletableResultCode shutdown() {
-            if (once == null) {
-                return retrying.shutdown();
-            }
-            return CompletableResultCode.ofAll(List.of(retrying.shutdown(), once.shutdown()));
+            return attempts.shutdown(HttpSender::shutdown);
         }
     }
 
@@ -130,27 +117,21 @@ final class WatchedSenders implements ComponentLoader {
         private final GrpcSenderProvider provider;
         private final GrpcSenderConfig config;
         private final ExportLedger ledger;
-        private final GrpcSender retrying;
-        private final GrpcSender once;
+        private final Attempts<GrpcSender> attempts;
 
         Grpc(GrpcSenderProvider provider, GrpcSenderConfig config, ExportLedger ledger) {
             this.provider = provider;
             this.config = config;
             this.ledger = ledger;
-            this.retrying = provider.createSender(config);
-            // made now, on the SDK's start-up thread: at shutdown there is no time to build a client
-            this.once = config.getRetryPolicy() == null ? null : provider.createSender(new GrpcWithoutRetry(config));
-        }
-
-        private GrpcSender current() {
-            return once != null && ledger.isClosing() ? once : retrying;
+            this.attempts = new Attempts<>(provider.createSender(config), config.getRetryPolicy() == null ? null
+                    : provider.createSender(new GrpcWithoutRetry(config)), ledger);
         }
 
         @Override
         public void send(MessageWriter message, Consumer<GrpcResponse> onResponse, Consumer<Throwable> onError) {
             boolean probe = ledger.isProbing();
             boolean tentative = ledger.isTentativeProbe();
-            GrpcSender sender = probe && once != null ? once : current();
+            GrpcSender sender = attempts.sender(probe);
             sender.send(message, response -> {
                 if (response.getStatusCode() != GrpcStatusCode.OK) {
                     String description = response.getStatusDescription();
@@ -162,21 +143,30 @@ final class WatchedSenders implements ComponentLoader {
                 }
                 onResponse.accept(response);
             }, error -> {
-                if (tentative && ExportLedger.timedOut(error)) {
-                    ledger.probeTimedOut(error);
-                } else {
-                    ledger.failed(this, error, probe);
-                }
+                ledger.sendFailed(this, error, probe, tentative);
                 onError.accept(error);
             });
         }
 
         @Override
         public CompletableResultCode shutdown() {
-            if (once == null) {
-                return retrying.shutdown();
-            }
-            return CompletableResultCode.ofAll(List.of(retrying.shutdown(), once.shutdown()));
+            return attempts.shutdown(GrpcSender::shutdown);
+        }
+    }
+
+    /**
+     * A sender as the SDK configured it and, when that one retries, the same sender without retries: made at
+     * start-up, on the SDK's start-up thread, since at shutdown there is no time to build a client. Once the
+     * ledger is closing, and for a probe, each export is one attempt.
+     */
+    private record Attempts<S>(S retrying, S once, ExportLedger ledger) {
+        S sender(boolean probe) {
+            return once != null && (probe || ledger.isClosing()) ? once : retrying;
+        }
+
+        CompletableResultCode shutdown(java.util.function.Function<S, CompletableResultCode> shutdown) {
+            return once == null ? shutdown.apply(retrying)
+                    : CompletableResultCode.ofAll(List.of(shutdown.apply(retrying), shutdown.apply(once)));
         }
     }
 
