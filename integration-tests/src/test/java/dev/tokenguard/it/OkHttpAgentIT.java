@@ -230,9 +230,19 @@ class OkHttpAgentIT {
                 both::toString);
         SessionLogs bothLogs = SessionLogs.read(work.resolve("both").resolve("tokenguard-sessions"));
         assertEquals(calls, openAi.requestCount());
-        assertEquals(openAi.requestCount(), bothLogs.of("llm_call").size(), "one charge per request, by the SDK layer");
-        assertEquals(openAi.totalInputTokens(), bothLogs.sum("llm_call", "input_tokens"));
-        assertEquals(openAi.totalOutputTokens(), bothLogs.sum("llm_call", "output_tokens"));
+        List<JsonNode> charged = bothLogs.of("llm_call");
+        assertEquals(openAi.requestCount(), charged.size(), "one charge per request, by the SDK layer");
+        // the SDK layer's first chat stream to an endpoint not known yet goes out as the app built it (it learns that
+        // the server sends usage only when asked) and is charged a local estimate; every other request what was served
+        boolean learning = scenario.contains("stream");
+        List<RecordedRequest> answered = openAi.requests().stream().filter(r -> !learning || r.usageReported()).toList();
+        List<JsonNode> exact = charged.stream().filter(c -> c.get("usage_source").asText().equals("provider")).toList();
+        assertEquals(learning ? calls - 1 : calls, answered.size(), openAi.requests()::toString);
+        assertEquals(answered.size(), exact.size(), charged::toString);
+        assertEquals(answered.stream().mapToLong(r -> r.usage().inputTokens()).sum(),
+                exact.stream().mapToLong(c -> c.get("input_tokens").asLong()).sum());
+        assertEquals(answered.stream().mapToLong(r -> r.usage().outputTokens()).sum(),
+                exact.stream().mapToLong(c -> c.get("output_tokens").asLong()).sum());
 
         resetServers();
         ForkedJvm.Result httpOnly = run(work.resolve("http-only"),

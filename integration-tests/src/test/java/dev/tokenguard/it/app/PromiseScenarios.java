@@ -215,11 +215,11 @@ public final class PromiseScenarios {
 
     /**
      * {@code calls} calls in one UTC minute, then {@code calls} more in the next one. Never starts
-     * less than 3 s before a minute boundary, so that the first calls surely fall in one window.
-     * Waits at most about 63 s.
+     * less than 20 s before a minute boundary, so that the first calls surely fall in one window even
+     * when the JVM's first call takes seconds (class loading on a busy machine). Waits at most about 80 s.
      */
     static void acrossAWindow(OpenAIClient client, int calls) throws Exception {
-        if (Duration.between(Instant.now(), nextMinute()).toMillis() < 3_000) {
+        if (Duration.between(Instant.now(), nextMinute()).toMillis() < 20_000) {
             sleepUntil(nextMinute().plusMillis(500));
         }
         System.out.println("WINDOW 1 " + Instant.now());
