@@ -7,6 +7,7 @@ import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.net.http.HttpTimeoutException;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,15 +33,28 @@ final class ExportLedger {
     enum Health {
         /** Every sender's last export was answered with success. */
         ANSWERING,
-        /** No export has been answered or has failed yet: the endpoint may be slow, or silent. */
+        /**
+         * No export has been answered or has failed yet, and the endpoint has not been silent for long: it may be
+         * slow, or this JVM may not have sent anything yet.
+         */
         NOT_YET_ANSWERED,
-        /** A sender's last export was refused, timed out, or got an answer that is not a successful OTLP one. */
+        /**
+         * A sender's last export was refused, timed out, or got an answer that is not a successful OTLP one; or
+         * nothing has been answered and the endpoint is silent: a probe's request went out
+         * {@linkplain #ExportLedger(Duration) long ago} without an answer, or a first probe already timed out.
+         */
         FAILING
     }
 
     /** Set while a probe's exports start on this thread: whether the probe is tentative. */
     private static final ThreadLocal<Boolean> PROBING = new ThreadLocal<>();
     private volatile boolean tentativeProbeTimedOut;
+    private static final long NOT_WRITTEN = Long.MIN_VALUE;
+    /** When the request of the latest probe was written (System.nanoTime()), or NOT_WRITTEN. */
+    private volatile long probeWrittenAt = NOT_WRITTEN;
+    private final long silentAfterNanos;
+    /** Set once the senders were stopped at exit: what fails after that is the stop, not the endpoint. */
+    private volatile boolean aborted;
 
     private final AtomicLong spansEnded = new AtomicLong();
     private final AtomicLong spansDelivered = new AtomicLong();
@@ -52,6 +66,21 @@ final class ExportLedger {
     private volatile String reason;
     /** Per sender (traces, metrics), whether its last finished export was answered with success. */
     private final Map<Object, Boolean> lastAnswered = new ConcurrentHashMap<>();
+
+    /** A ledger for which an endpoint that leaves a probe's request unanswered for one second is silent. */
+    ExportLedger() {
+        this(Duration.ofSeconds(1));
+    }
+
+    /**
+     * @param silentAfter how long a probe's request may stay unanswered before the endpoint counts as silent
+     *                    (then {@link #health()} is {@link Health#FAILING}): a healthy collector answers an empty
+     *                    export in milliseconds once it has it, and the time counts from the moment the sender
+     *                    writes the request, so a JVM too busy to send it is not taken for a silent endpoint
+     */
+    ExportLedger(Duration silentAfter) {
+        this.silentAfterNanos = silentAfter.toNanos();
+    }
 
     /** Where {@link #reportOnce} goes. */
     void reportTo(Consumer<String> problems) {
@@ -118,8 +147,16 @@ final class ExportLedger {
         return Boolean.TRUE.equals(PROBING.get());
     }
 
+    /** A probe's request is being written to the endpoint now. */
+    void probeWritten() {
+        probeWrittenAt = System.nanoTime();
+    }
+
     /** A tentative probe got no answer in time: remembered as the cause, not (yet) as trouble. */
     void probeTimedOut(Throwable error) {
+        if (aborted) {
+            return;
+        }
         tentativeProbeTimedOut = true;
         reason = why(error);
     }
@@ -132,9 +169,19 @@ final class ExportLedger {
     /** What the endpoint did with the last export of each sender; see {@link Health}. */
     Health health() {
         if (lastAnswered.isEmpty()) {
-            return Health.NOT_YET_ANSWERED;
+            return silent() ? Health.FAILING : Health.NOT_YET_ANSWERED;
         }
         return lastAnswered.containsValue(Boolean.FALSE) ? Health.FAILING : Health.ANSWERING;
+    }
+
+    /**
+     * Nothing answered, and either a first probe already timed out (the export timeout, 5 s by default, passed
+     * without an answer) or the latest probe's request was written longer ago than the silence allowed.
+     */
+    private boolean silent() {
+        long written = probeWrittenAt;
+        return tentativeProbeTimedOut
+                || (written != NOT_WRITTEN && System.nanoTime() - written >= silentAfterNanos);
     }
 
     /** {@code sender}'s export got a successful OTLP answer. */
@@ -171,6 +218,9 @@ final class ExportLedger {
     }
 
     private void noteFailure(Object sender, String why, boolean quietly) {
+        if (aborted) {
+            return;
+        }
         lastAnswered.put(sender, Boolean.FALSE);
         reason = why;
         if (!quietly) {
@@ -185,6 +235,11 @@ final class ExportLedger {
 
     boolean isClosing() {
         return closing.get();
+    }
+
+    /** The senders are being stopped at exit: failures from now on are theirs, not the endpoint's. */
+    void aborting() {
+        aborted = true;
     }
 
     /**

@@ -83,6 +83,7 @@ public final class OtelSetup {
     private final List<SpanExporter> spanExporters = new CopyOnWriteArrayList<>();
     private final List<MetricExporter> metricExporters = new CopyOnWriteArrayList<>();
     private volatile long lastShutdownMillis;
+    private WatchedSenders senders;
 
     private OtelSetup(Map<String, String> properties, boolean enabled, String problem) {
         this.properties = properties;
@@ -196,8 +197,9 @@ public final class OtelSetup {
             return openTelemetry;
         }
         try {
-            ComponentLoader components = new WatchedSenders(new JdkHttpSenderOnly(
+            senders = new WatchedSenders(new JdkHttpSenderOnly(
                     ComponentLoader.forClassLoader(OtelSetup.class.getClassLoader())), ledger);
+            ComponentLoader components = senders;
             AutoConfiguredOpenTelemetrySdkBuilder builder = AutoConfiguredOpenTelemetrySdk.builder()
                     .disableShutdownHook()
                     .setComponentLoader(components)
@@ -424,12 +426,24 @@ public final class OtelSetup {
      */
     public boolean shutdown(ExitFlush deadlines) {
         OpenTelemetrySdk started;
+        WatchedSenders watched;
         synchronized (this) {
             started = sdk;
+            watched = senders;
         }
         if (started == null) {
             return true;
         }
+        try {
+            return flush(started, deadlines);
+        } finally {
+            // what is still on the wire is dropped now, and no client thread is left in a socket call: the JVM's
+            // exit would wait for it (see SenderThreads)
+            watched.stopAll();
+        }
+    }
+
+    private boolean flush(OpenTelemetrySdk started, ExitFlush deadlines) {
         long begun = System.nanoTime();
         ledger.closing();
         CountDownLatch done = new CountDownLatch(1);

@@ -44,6 +44,8 @@ import javax.net.ssl.X509TrustManager;
 final class WatchedSenders implements ComponentLoader {
     private final ComponentLoader delegate;
     private final ExportLedger ledger;
+    /** What {@link #stopAll()} runs: one entry per sender made. */
+    private final List<Runnable> stops = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     WatchedSenders(ComponentLoader delegate, ExportLedger ledger) {
         this.delegate = delegate;
@@ -60,12 +62,55 @@ final class WatchedSenders implements ComponentLoader {
         List<T> wrapped = new ArrayList<>();
         for (T provider : providers) {
             if (provider instanceof HttpSenderProvider http) {
-                wrapped.add((T) (HttpSenderProvider) config -> new Http(http, config, ledger));
+                wrapped.add((T) (HttpSenderProvider) config -> {
+                    Http sender = new Http(http, config, ledger);
+                    stops.add(sender::stop);
+                    return sender;
+                });
             } else if (provider instanceof GrpcSenderProvider grpc) {
-                wrapped.add((T) (GrpcSenderProvider) config -> new Grpc(grpc, config, ledger));
+                wrapped.add((T) (GrpcSenderProvider) config -> {
+                    Grpc sender = new Grpc(grpc, config, ledger);
+                    stops.add(sender::stop);
+                    return sender;
+                });
             }
         }
         return wrapped;
+    }
+
+    /**
+     * At JVM exit, once the one flush is over or out of time: ends every sender's exports still on the wire and
+     * the I/O threads of its client (see {@link SenderThreads}), so the JVM's own exit does not wait for them.
+     * Failures from then on are the stop's, not the endpoint's: the ledger no longer records them.
+     */
+    void stopAll() {
+        ledger.aborting();
+        for (Runnable stop : stops) {
+            try {
+                stop.run();
+            } catch (RuntimeException ignored) {
+                // the next sender still gets stopped
+            }
+        }
+    }
+
+    /** Notes in the ledger when a probe's request is written, i.e. when the sender is about to send it. */
+    private static MessageWriter watched(MessageWriter message, boolean probe, ExportLedger ledger) {
+        if (!probe) {
+            return message;
+        }
+        return new MessageWriter() {
+            @Override
+            public void writeMessage(java.io.OutputStream output) throws IOException {
+                ledger.probeWritten();
+                message.writeMessage(output);
+            }
+
+            @Override
+            public int getContentLength() {
+                return message.getContentLength();
+            }
+        };
     }
 
     static final class Http implements HttpSender {
@@ -87,7 +132,7 @@ final class WatchedSenders implements ComponentLoader {
             boolean probe = ledger.isProbing();
             boolean tentative = ledger.isTentativeProbe();
             HttpSender sender = attempts.sender(probe);
-            sender.send(message, response -> {
+            sender.send(watched(message, probe, ledger), response -> {
                 int status = response.getStatusCode();
                 if (status >= 200 && status < 300 && !ProtobufShape.isWellFormed(response.getResponseBody())) {
                     IOException bad = new IOException("HTTP " + status + " with a body that is not OTLP protobuf");
@@ -111,6 +156,11 @@ final class WatchedSenders implements ComponentLoader {
         public CompletableResultCode shutdown() {
             return attempts.shutdown(HttpSender::shutdown);
         }
+
+        /** Ends the exports on the wire and the client's selector thread. */
+        void stop() {
+            attempts.each(SenderThreads::stopJdkClient);
+        }
     }
 
     static final class Grpc implements GrpcSender {
@@ -132,7 +182,7 @@ final class WatchedSenders implements ComponentLoader {
             boolean probe = ledger.isProbing();
             boolean tentative = ledger.isTentativeProbe();
             GrpcSender sender = attempts.sender(probe);
-            sender.send(message, response -> {
+            sender.send(watched(message, probe, ledger), response -> {
                 if (response.getStatusCode() != GrpcStatusCode.OK) {
                     String description = response.getStatusDescription();
                     ledger.badResponse(this, "gRPC status " + response.getStatusCode()
@@ -152,6 +202,12 @@ final class WatchedSenders implements ComponentLoader {
         public CompletableResultCode shutdown() {
             return attempts.shutdown(GrpcSender::shutdown);
         }
+
+        /** Cancels the calls on the wire (the SDK's own shutdown of the sender) and closes the connections. */
+        void stop() {
+            attempts.shutdown(GrpcSender::shutdown);
+            attempts.each(SenderThreads::closeOkHttpConnections);
+        }
     }
 
     /**
@@ -162,6 +218,13 @@ final class WatchedSenders implements ComponentLoader {
     private record Attempts<S>(S retrying, S once, ExportLedger ledger) {
         S sender(boolean probe) {
             return once != null && (probe || ledger.isClosing()) ? once : retrying;
+        }
+
+        void each(Consumer<Object> action) {
+            action.accept(retrying);
+            if (once != null) {
+                action.accept(once);
+            }
         }
 
         CompletableResultCode shutdown(java.util.function.Function<S, CompletableResultCode> shutdown) {

@@ -166,6 +166,82 @@ class ExportTroubleTest {
     }
 
     @Test
+    void anEndpointThatLeavesAProbeUnansweredIsSilentOnceTheProbeWasWrittenLongEnoughAgo() {
+        ExportLedger patient = new ExportLedger(Duration.ofHours(1));
+        patient.probeWritten();
+        assertEquals(ExportLedger.Health.NOT_YET_ANSWERED, patient.health(), "written, silence allowed for an hour");
+
+        ExportLedger strict = new ExportLedger(Duration.ZERO);
+        assertEquals(ExportLedger.Health.NOT_YET_ANSWERED, strict.health(), "no probe written: nothing to judge");
+        strict.probeWritten();
+        assertEquals(ExportLedger.Health.FAILING, strict.health(), "written, no silence allowed");
+        strict.answered(new Object());
+        assertEquals(ExportLedger.Health.ANSWERING, strict.health(), "an answer ends the silence");
+
+        ExportLedger timedOut = new ExportLedger(Duration.ofHours(1));
+        timedOut.probeTimedOut(new java.net.http.HttpTimeoutException("request timed out"));
+        assertEquals(ExportLedger.Health.FAILING, timedOut.health(), "a first probe already got no answer in time");
+    }
+
+    @Test
+    void onceTheSendersAreStoppedTheirFailuresAreNotTheEndpointsAndNotRecorded() {
+        ExportLedger ledger = new ExportLedger();
+        ledger.spanEnded();
+        ledger.failed(new Object(), new java.net.http.HttpTimeoutException("request timed out"), true);
+        ledger.aborting();
+        ledger.failed(new Object(), new IOException("selector manager closed"), false);
+        String line = ledger.undelivered("http://collector:4318", 450).orElseThrow();
+        assertTrue(line.endsWith("the endpoint did not answer in time (java.net.http.HttpTimeoutException: request"
+                + " timed out)"), line);
+    }
+
+    @Test
+    void theExitFlushLeavesNoClientThreadOfTheSenderInASocketCallWhenTheEndpointNeverAnswers() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            List<java.net.Socket> held = new CopyOnWriteArrayList<>();
+            Thread acceptor = new Thread(() -> {
+                while (!silent.isClosed()) {
+                    try {
+                        held.add(silent.accept());
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            List<String> before = selectorThreads();
+            OtelSetup setup = OtelSetup.fromEnvironment(Map.of("otel.exporter.otlp.endpoint",
+                    "http://127.0.0.1:" + silent.getLocalPort(), "otel.bsp.schedule.delay", "60000"), Map.of());
+            GenAiTelemetry telemetry = new GenAiTelemetry(setup.start(ignored -> { }));
+            setup.warmUp();
+            assertTrue(telemetry.record(call()).isPresent());
+            List<String> ours = selectorThreads().stream().filter(name -> !before.contains(name)).toList();
+            assertEquals(4, ours.size(), "a JDK HttpClient per sender, with and without retries, per signal: " + ours);
+
+            assertFalse(setup.shutdown(ExitFlush.always(Duration.ofMillis(100))), "never answered");
+
+            // the threads were told to end before shutdown returned; on a busy machine they may take a moment
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (ours.stream().anyMatch(selectorThreads()::contains) && System.nanoTime() < until) {
+                Thread.sleep(10);
+            }
+            assertEquals(List.of(), ours.stream().filter(selectorThreads()::contains).toList());
+            String line = setup.undeliveredReport().orElseThrow();
+            assertTrue(line.startsWith("OpenTelemetry export: 1 span(s) and "), line);
+            assertTrue(line.contains("did not answer"), line);
+            for (java.net.Socket socket : held) {
+                socket.close();
+            }
+        }
+    }
+
+    private static List<String> selectorThreads() {
+        return Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
+                .filter(name -> name.startsWith("HttpClient-") && name.endsWith("-SelectorManager")).toList();
+    }
+
+    @Test
     void theWarmUpSendsEachSignalOneEmptyRequestAndLearnsThatTheEndpointAnswers() throws IOException {
         try (OtlpReceiver receiver = new OtlpReceiver()) {
             OtelSetup setup = OtelSetup.fromEnvironment(Map.of("otel.exporter.otlp.endpoint", receiver.endpoint()),
