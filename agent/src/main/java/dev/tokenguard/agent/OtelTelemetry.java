@@ -44,7 +44,10 @@ import java.util.concurrent.TimeUnit;
  * as the agent's shutdown allows (5 s) for an endpoint that has answered and not failed since, so a healthy
  * collector gets every span even when the first export is this one; {@link #EXIT_FLUSH_NOT_YET_ANSWERED} for
  * an endpoint that has not answered yet, {@link #EXIT_FLUSH_FAILING} for one that refused, timed out or answered
- * garbage. Whatever the endpoint did not take is reported in one line, and nothing else is printed.
+ * garbage, or left the start-up export unanswered for a second after it was written. When the flush is over or out
+ * of time, the exports still on the wire are dropped and the HTTP clients' I/O threads ended: the JVM's own exit
+ * waits at least 300 ms for any thread in a socket call. Whatever the endpoint did not take is reported in one
+ * line, and nothing else is printed.
  */
 final class OtelTelemetry implements Telemetry {
     /** The longest the exit (SDK start-up included) waits for an endpoint that has not answered any export yet. */

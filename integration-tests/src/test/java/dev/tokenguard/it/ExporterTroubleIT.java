@@ -35,8 +35,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * endpoint in trouble does not cost a healthy one its spans.
  *
  * <p>The test also measures, and prints, what the trouble costs: the first call's latency, the median call
- * latency and the time from the app's last line to the process's exit, next to the run without an endpoint. It
- * asserts none of these timings (the build machine may be busy); docs/PERFORMANCE.md keeps the figures.
+ * latency and the time from the app's last line to the process's exit, each next to the mean of the runs without
+ * an endpoint made just before and just after it (such a run precedes and follows every block of cases), with the
+ * spread of those runs as the noise. It asserts none of these timings (the build machine may be busy);
+ * docs/PERFORMANCE.md keeps the figures.
  */
 class ExporterTroubleIT {
     static final String APP = "dev.tokenguard.it.app.ExporterTroubleApp";
@@ -82,7 +84,6 @@ class ExporterTroubleIT {
     @AfterAll
     static void stopEndpoints() throws IOException {
         System.out.println("Exporter trouble (" + CALLS + " openai-java calls per JVM; ms):");
-        System.out.println(String.format("%-22s %12s %10s %14s", "case", "first call", "p50 call", "exit delay"));
         figures.forEach(System.out::println);
         System.out.println("The cause each line named:");
         causes.forEach(System.out::println);
@@ -128,7 +129,6 @@ class ExporterTroubleIT {
             assertTrue(line.startsWith("[tokenguard]") || line.startsWith("TokenGuard"),
                     "unexpected stderr line '" + line + "' in " + result);
         }
-        figures.add(String.format("%-22s %12.1f %10.2f %14d", label, first, p50, exitDelay));
         return new Run(label, result, answers, first, p50, exitDelay);
     }
 
@@ -139,7 +139,7 @@ class ExporterTroubleIT {
                 "-Dotel.service.name=exporter-trouble", "-Dotel.bsp.schedule.delay=30000");
     }
 
-    void assertOneDroppedLine(Run trouble, Run baseline, String why) {
+    Run assertOneDroppedLine(Run trouble, Run baseline, String why) {
         assertEquals(baseline.answers(), trouble.answers(), "the app saw what it sees without an endpoint");
         List<String> lines = trouble.troubleLines();
         assertEquals(1, lines.size(), () -> "exactly one line about export: " + trouble.result());
@@ -148,26 +148,37 @@ class ExporterTroubleIT {
         // why: the cause the exporter saw, or, when the one flush at exit could not even get an answer or a
         // refusal within its deadline (a cold JVM on a busy machine), that it had no answer in time
         assertTrue(line.contains(why) || line.contains(DEADLINE_PASSED), "the line says why (" + why + "): " + line);
-        causes.add(String.format("%-22s %s", trouble.label(), line.contains(why) ? why : DEADLINE_PASSED));
+        causes.add(String.format("%-24s %s", trouble.label(), line.contains(why) ? why : DEADLINE_PASSED));
         assertTrue(!line.contains("sk-test-secret-key-123"), line);
+        return trouble;
     }
 
     @Test
     void anEndpointInTroubleNeitherChangesTheAppNorPrintsMoreThanOneLine() throws Exception {
-        Run baseline = run("no endpoint", List.of());
-        assertEquals(List.of(), baseline.troubleLines(), baseline.result()::toString);
-
         String http = "http/protobuf";
         String grpc = "grpc";
         String refused = "http://127.0.0.1:" + refusedPort;
-        assertOneDroppedLine(run("http refused", endpoint(refused, http)), baseline, "refused the connection");
-        assertOneDroppedLine(run("grpc refused", endpoint(refused, grpc)), baseline, "refused the connection");
-        assertOneDroppedLine(run("http never answers", endpoint(silent.url(), http)), baseline, "did not answer");
-        assertOneDroppedLine(run("grpc never answers", endpoint(silent.url(), grpc)), baseline, "did not answer");
-        assertOneDroppedLine(run("http garbage (200 html)", endpoint(
-                "http://127.0.0.1:" + html.getAddress().getPort(), http)), baseline, "not an OTLP response");
-        assertOneDroppedLine(run("grpc garbage (HTTP/1.1)", endpoint(junk.url(), grpc)), baseline,
-                "not an OTLP response");
+        // a run without endpoint before, between and after each block of cases: each case's figures are compared
+        // with the no-endpoint runs on either side of it, taken in the same conditions, and the spread of those
+        // runs is the noise the comparison shows
+        List<Run> baselines = new ArrayList<>();
+        List<Run> cases = new ArrayList<>();
+        baselines.add(baseline(0));
+
+        cases.add(assertOneDroppedLine(run("http refused", endpoint(refused, http)), baselines.get(0),
+                "refused the connection"));
+        cases.add(assertOneDroppedLine(run("grpc refused", endpoint(refused, grpc)), baselines.get(0),
+                "refused the connection"));
+        baselines.add(baseline(1));
+        cases.add(assertOneDroppedLine(run("http never answers", endpoint(silent.url(), http)), baselines.get(0),
+                "did not answer"));
+        cases.add(assertOneDroppedLine(run("grpc never answers", endpoint(silent.url(), grpc)), baselines.get(0),
+                "did not answer"));
+        baselines.add(baseline(2));
+        cases.add(assertOneDroppedLine(run("http garbage (200 html)", endpoint(
+                "http://127.0.0.1:" + html.getAddress().getPort(), http)), baselines.get(0), "not an OTLP response"));
+        cases.add(assertOneDroppedLine(run("grpc garbage (HTTP/1.1)", endpoint(junk.url(), grpc)), baselines.get(0),
+                "not an OTLP response"));
         // whether an export even reached the silent and the junk endpoint within the deadline depends on the
         // machine's speed: printed, not asserted
         causes.add("connections accepted: silent endpoint " + silent.accepted() + ", junk endpoint " + junk.accepted());
@@ -176,13 +187,46 @@ class ExporterTroubleIT {
         // possibly busy machine) gets every span: it answered the agent's start-up export, so the flush may take
         // the time it needs
         Run delivered = run("healthy collector", endpoint(healthy.endpoint(), http));
-        assertEquals(baseline.answers(), delivered.answers(), "the app saw what it sees without an endpoint");
+        cases.add(delivered);
+        baselines.add(baseline(3));
+        assertEquals(baselines.get(0).answers(), delivered.answers(), "the app saw what it sees without an endpoint");
         assertEquals(List.of(), delivered.troubleLines(), delivered.result()::toString);
         long spans = healthy.traces.stream().flatMap(r -> r.getResourceSpansList().stream())
                 .flatMap(rs -> rs.getScopeSpansList().stream()).mapToLong(ss -> ss.getSpansCount()).sum();
         assertEquals(CALLS, spans, "every call's span reached the collector: " + delivered.result());
         assertTrue(healthy.metrics.stream().anyMatch(m -> m.getResourceMetricsCount() > 0), "metrics too");
-        causes.add(String.format("%-22s %s", delivered.label(), "(no line: all " + spans + " spans delivered)"));
+        causes.add(String.format("%-24s %s", delivered.label(), "(no line: all " + spans + " spans delivered)"));
+
+        assertEquals(4, baselines.size());
+        assertEquals(7, cases.size());
+        // each block of two cases (the last: three) sits between baselines i and i + 1
+        int[] block = {0, 0, 1, 1, 2, 2, 2};
+        figures.add(String.format("%-24s %10s %9s %13s %10s %14s", "case", "first call", "p50 call", "p50 added",
+                "exit delay", "exit added"));
+        for (Run b : baselines) {
+            figures.add(String.format("%-24s %10.1f %9.2f %13s %10d %14s", b.label(), b.firstMillis(), b.p50Millis(),
+                    "", b.exitDelayMillis(), ""));
+        }
+        for (int i = 0; i < cases.size(); i++) {
+            Run c = cases.get(i);
+            Run before = baselines.get(block[i]);
+            Run after = baselines.get(block[i] + 1);
+            double p50 = (before.p50Millis() + after.p50Millis()) / 2;
+            double exit = (before.exitDelayMillis() + after.exitDelayMillis()) / 2.0;
+            figures.add(String.format("%-24s %10.1f %9.2f %+13.2f %10d %+14.0f", c.label(), c.firstMillis(),
+                    c.p50Millis(), c.p50Millis() - p50, c.exitDelayMillis(), c.exitDelayMillis() - exit));
+        }
+        double lowest = baselines.stream().mapToDouble(Run::p50Millis).min().orElseThrow();
+        double highest = baselines.stream().mapToDouble(Run::p50Millis).max().orElseThrow();
+        figures.add(String.format("noise: the p50 of the %d runs without endpoint spans %.2f ms (%.2f to %.2f);"
+                + " added = case minus the mean of the no-endpoint runs before and after it", baselines.size(),
+                highest - lowest, lowest, highest));
+    }
+
+    private Run baseline(int round) throws Exception {
+        Run run = run("no endpoint #" + (round + 1), List.of());
+        assertEquals(List.of(), run.troubleLines(), run.result()::toString);
+        return run;
     }
 
     /** Accepts connections and never reads or answers. */
