@@ -2,6 +2,7 @@ package dev.tokenguard.otel;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -20,8 +21,8 @@ import java.util.concurrent.TimeUnit;
  * failures: this runs in the JVM's shutdown.
  */
 final class SenderThreads {
-    /** The longest one client's threads are waited for. */
-    private static final long WAIT_MILLIS = 100;
+    /** The longest {@link #awaitEnd} waits for all the clients' threads together. */
+    static final long WAIT_MILLIS = 100;
 
     private SenderThreads() {
     }
@@ -29,12 +30,14 @@ final class SenderThreads {
     /**
      * Stops the JDK {@code HttpClient} of {@code sender} (OpenTelemetry's JDK HTTP sender), in-flight requests
      * included: {@code shutdownNow()} where the JDK has it (21+); on older JDKs its selector manager thread is
-     * interrupted, which makes the client close its connections and the thread end. Then waits for that thread.
+     * interrupted, which makes the client close its connections and the thread end. Does not wait.
+     *
+     * @return the client's selector thread, to wait for, or null when it was not found
      */
-    static void stopJdkClient(Object sender) {
+    static Thread stopJdkClient(Object sender) {
         Object client = field(sender, "client");
         if (!(client instanceof java.net.http.HttpClient)) {
-            return;
+            return null;
         }
         try {
             Method shutdownNow = java.net.http.HttpClient.class.getMethod("shutdownNow");
@@ -45,8 +48,8 @@ final class SenderThreads {
         Thread selector = jdkSelectorThread(client);
         if (selector != null) {
             selector.interrupt();
-            join(selector);
         }
+        return selector;
     }
 
     /**
@@ -70,31 +73,47 @@ final class SenderThreads {
     }
 
     /**
-     * Closes the connections of the OkHttp client of {@code sender} (OpenTelemetry's OkHttp gRPC sender), whose
-     * own shutdown has cancelled its calls: a connection becomes idle once its cancelled calls have let go of it,
-     * so idle connections are evicted again until none is left or the wait is over.
+     * The OkHttp client of {@code sender} (OpenTelemetry's OkHttp gRPC sender), whose connections
+     * {@link #awaitEnd} closes once the sender's own shutdown has cancelled its calls; null if not found.
      */
-    static void closeOkHttpConnections(Object sender) {
-        Object client = field(sender, "client");
-        if (client == null) {
-            return;
-        }
+    static Object okHttpClient(Object sender) {
+        return field(sender, "client");
+    }
+
+    /**
+     * Waits, {@link #WAIT_MILLIS} at most for all of them together, until the selector threads have ended and the
+     * OkHttp clients have no connection left: a connection becomes idle once its cancelled calls have let go of
+     * it, so idle connections are evicted again until none is left.
+     */
+    static void awaitEnd(List<Thread> selectors, List<Object> okHttpClients) {
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MILLIS);
         try {
-            Object pool = client.getClass().getMethod("connectionPool").invoke(client);
-            Method evictAll = pool.getClass().getMethod("evictAll");
-            Method connectionCount = pool.getClass().getMethod("connectionCount");
-            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MILLIS);
             while (true) {
-                evictAll.invoke(pool);
-                if ((int) connectionCount.invoke(pool) == 0 || System.nanoTime() - until >= 0) {
+                boolean ended = true;
+                for (Thread selector : selectors) {
+                    ended &= !selector.isAlive();
+                }
+                for (Object client : okHttpClients) {
+                    ended &= evictIdle(client);
+                }
+                if (ended || System.nanoTime() - until >= 0) {
                     return;
                 }
                 Thread.sleep(2);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (ReflectiveOperationException | RuntimeException ignored) {
-            // another OkHttp: its threads are left as they are
+        }
+    }
+
+    /** Closes the idle connections of an OkHttp client; whether none is left (or the client is not OkHttp's). */
+    private static boolean evictIdle(Object client) {
+        try {
+            Object pool = client.getClass().getMethod("connectionPool").invoke(client);
+            pool.getClass().getMethod("evictAll").invoke(pool);
+            return (int) pool.getClass().getMethod("connectionCount").invoke(pool) == 0;
+        } catch (ReflectiveOperationException | RuntimeException anotherOkHttp) {
+            return true; // its threads are left as they are
         }
     }
 
@@ -123,11 +142,4 @@ final class SenderThreads {
         return java.util.Arrays.copyOf(threads, count);
     }
 
-    private static void join(Thread thread) {
-        try {
-            thread.join(WAIT_MILLIS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 }

@@ -44,8 +44,14 @@ import javax.net.ssl.X509TrustManager;
 final class WatchedSenders implements ComponentLoader {
     private final ComponentLoader delegate;
     private final ExportLedger ledger;
-    /** What {@link #stopAll()} runs: one entry per sender made. */
-    private final List<Runnable> stops = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** The senders made, for {@link #stopAll()}. */
+    private final List<Stoppable> made = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** A sender that can end its exports and its client's I/O threads at exit. */
+    private interface Stoppable {
+        /** Starts ending them, without waiting: adds what to wait for to the two lists. */
+        void stop(List<Thread> selectors, List<Object> okHttpClients);
+    }
 
     WatchedSenders(ComponentLoader delegate, ExportLedger ledger) {
         this.delegate = delegate;
@@ -64,13 +70,13 @@ final class WatchedSenders implements ComponentLoader {
             if (provider instanceof HttpSenderProvider http) {
                 wrapped.add((T) (HttpSenderProvider) config -> {
                     Http sender = new Http(http, config, ledger);
-                    stops.add(sender::stop);
+                    made.add(sender);
                     return sender;
                 });
             } else if (provider instanceof GrpcSenderProvider grpc) {
                 wrapped.add((T) (GrpcSenderProvider) config -> {
                     Grpc sender = new Grpc(grpc, config, ledger);
-                    stops.add(sender::stop);
+                    made.add(sender);
                     return sender;
                 });
             }
@@ -85,13 +91,16 @@ final class WatchedSenders implements ComponentLoader {
      */
     void stopAll() {
         ledger.aborting();
-        for (Runnable stop : stops) {
+        List<Thread> selectors = new ArrayList<>();
+        List<Object> okHttpClients = new ArrayList<>();
+        for (Stoppable sender : made) {
             try {
-                stop.run();
+                sender.stop(selectors, okHttpClients);
             } catch (RuntimeException ignored) {
                 // the next sender still gets stopped
             }
         }
+        SenderThreads.awaitEnd(selectors, okHttpClients);
     }
 
     /** Notes in the ledger when a probe's request is written, i.e. when the sender is about to send it. */
@@ -113,7 +122,7 @@ final class WatchedSenders implements ComponentLoader {
         };
     }
 
-    static final class Http implements HttpSender {
+    static final class Http implements HttpSender, Stoppable {
         private final HttpSenderProvider provider;
         private final HttpSenderConfig config;
         private final ExportLedger ledger;
@@ -158,12 +167,18 @@ final class WatchedSenders implements ComponentLoader {
         }
 
         /** Ends the exports on the wire and the client's selector thread. */
-        void stop() {
-            attempts.each(SenderThreads::stopJdkClient);
+        @Override
+        public void stop(List<Thread> selectors, List<Object> okHttpClients) {
+            attempts.each(sender -> {
+                Thread selector = SenderThreads.stopJdkClient(sender);
+                if (selector != null) {
+                    selectors.add(selector);
+                }
+            });
         }
     }
 
-    static final class Grpc implements GrpcSender {
+    static final class Grpc implements GrpcSender, Stoppable {
         private final GrpcSenderProvider provider;
         private final GrpcSenderConfig config;
         private final ExportLedger ledger;
@@ -203,10 +218,16 @@ final class WatchedSenders implements ComponentLoader {
             return attempts.shutdown(GrpcSender::shutdown);
         }
 
-        /** Cancels the calls on the wire (the SDK's own shutdown of the sender) and closes the connections. */
-        void stop() {
+        /** Cancels the calls on the wire (the SDK's own shutdown of the sender); its connections are closed next. */
+        @Override
+        public void stop(List<Thread> selectors, List<Object> okHttpClients) {
             attempts.shutdown(GrpcSender::shutdown);
-            attempts.each(SenderThreads::closeOkHttpConnections);
+            attempts.each(sender -> {
+                Object client = SenderThreads.okHttpClient(sender);
+                if (client != null) {
+                    okHttpClients.add(client);
+                }
+            });
         }
     }
 
