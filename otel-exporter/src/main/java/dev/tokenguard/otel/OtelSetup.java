@@ -420,7 +420,8 @@ public final class OtelSetup {
      * (no retry, no backoff) and the SDK's own warnings are no longer reported; {@link #undeliveredReport()} then
      * says, in one line, what was lost. The SDK's own shutdown can block for longer (an endpoint that never
      * answers holds an export for the whole export timeout), so it runs on a daemon thread that is left behind
-     * when the time is up.
+     * when the time is up. Then, in every case, what is still on the wire is dropped and the senders' HTTP clients
+     * stop their I/O threads ({@link WatchedSenders#stopAll()}), which the JVM's exit would otherwise wait for.
      *
      * @return {@code true} when everything was flushed and stopped in time (or nothing was started)
      */
