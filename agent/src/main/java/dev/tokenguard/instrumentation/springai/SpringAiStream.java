@@ -112,7 +112,13 @@ abstract class SpringAiStream {
             addReasons(SpringAiApi.finishReasons(chunk));
             Object u = SdkObjects.get(chunk, "usage");
             if (u == null && choices.isEmpty() && afterFinish) {
-                usageChunkSeen = true; // a usage chunk whose usage is left out or null
+                // a usage chunk whose usage is left out or null: no choices, after the last finish reason (an Azure
+                // OpenAI stream's first chunk has no choices too, but comes before any); the ask's chunk is hidden
+                usageChunkSeen = true;
+                if (hideUsageChunk && !hidden) {
+                    hidden = true;
+                    return false;
+                }
             }
             if (u != null) {
                 usage = u;
