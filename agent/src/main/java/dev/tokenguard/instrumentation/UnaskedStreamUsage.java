@@ -57,7 +57,7 @@ public final class UnaskedStreamUsage {
 
     private final Map<String, Habit> habits = new ConcurrentHashMap<>();
 
-    /** The JVM's one record (openai-java's chat streams consult it). */
+    /** The JVM's one record, shared by every layer that asks OpenAI chat streams for usage. */
     public static UnaskedStreamUsage shared() {
         return SHARED;
     }

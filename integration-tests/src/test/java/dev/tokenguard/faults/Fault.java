@@ -74,6 +74,42 @@ record Fault(String name, String mode, String scenario, Charge charge, String de
                         "the same gateway, the app asks for usage itself"));
     }
 
+    /**
+     * The stream faults again, with an app that posts its chat streams with the JDK's own HTTP client (no SDK), so
+     * that the agent's raw-HTTP layer governs them; each mode has an {@code ~http} ledger of its own.
+     */
+    static List<Fault> rawHttp() {
+        return List.of(
+                new Fault("http-ok-stream", "ok~http", "http-streams", Charge.FIRST_ESTIMATED,
+                        "two well-formed streams (the control row)"),
+                new Fault("http-usage-missing-stream", "usage-missing~http", "http-streams", Charge.ESTIMATED,
+                        "two streams whose usage chunk has no `usage`"),
+                new Fault("http-usage-null-stream", "usage-null~http", "http-streams", Charge.ESTIMATED,
+                        "two streams whose usage chunk has `\"usage\": null`"),
+                new Fault("http-usage-unasked", "usage-unasked~http", "http-streams", Charge.EXACT,
+                        "a gateway that appends its own usage chunk to every stream, asked or not (two streams)"),
+                new Fault("http-usage-once", "usage-once~http", "http-streams", Charge.EXACT,
+                        "a gateway that sends exactly one usage chunk, asked or not (two streams)"));
+    }
+
+    /**
+     * The stream faults again, with a Spring AI 1.x service that streams through its own {@code OpenAiApi}; each mode
+     * has a {@code ~springai} ledger of its own.
+     */
+    static List<Fault> springAi() {
+        return List.of(
+                new Fault("springai-ok-stream", "ok~springai", "streams", Charge.FIRST_ESTIMATED,
+                        "two well-formed streams (the control row)"),
+                new Fault("springai-usage-missing-stream", "usage-missing~springai", "streams", Charge.ESTIMATED,
+                        "two streams whose usage chunk has no `usage`"),
+                new Fault("springai-usage-null-stream", "usage-null~springai", "streams", Charge.ESTIMATED,
+                        "two streams whose usage chunk has `\"usage\": null`"),
+                new Fault("springai-usage-unasked", "usage-unasked~springai", "streams", Charge.EXACT,
+                        "a gateway that appends its own usage chunk to every stream, asked or not (two streams)"),
+                new Fault("springai-usage-once", "usage-once~springai", "streams", Charge.EXACT,
+                        "a gateway that sends exactly one usage chunk, asked or not (two streams)"));
+    }
+
     /** The few cheapest rows that the default build runs too. */
     static List<Fault> smoke() {
         return server().stream().filter(f -> List.of("ok-stream", "malformed-json", "usage-absurd", "usage-unasked",

@@ -78,6 +78,7 @@ public final class FaultApp {
             case "stream-timeout" -> stream(client(baseUrl, 0, Duration.ofSeconds(2)), false, false);
             case "exit-in-stream" -> stream(client(baseUrl, 0, null), false, true);
             case "loop" -> loop(client(baseUrl, 0, null));
+            case "http-streams" -> httpStreamOnce(baseUrl) + " ; then " + httpStreamOnce(baseUrl);
             default -> {
                 if (scenario.startsWith("threads:")) {
                     String[] n = scenario.split(":");
@@ -146,6 +147,69 @@ public final class FaultApp {
                     + " usage=" + usage(usage);
         } catch (RuntimeException e) {
             return thrown(e, chunks) + " text=" + shown(text.toString());
+        }
+    }
+
+    private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newBuilder()
+            .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /**
+     * One chat stream posted with the JDK's own HTTP client, no SDK, not asking for usage: the app reads the event
+     * stream line by line and reports what it saw (events, usage-only chunks, text, usage, whether [DONE] came).
+     */
+    private static String httpStreamOnce(String baseUrl) {
+        int events = 0;
+        int usageChunks = 0;
+        StringBuilder text = new StringBuilder();
+        String usage = "none";
+        boolean done = false;
+        try {
+            com.fasterxml.jackson.databind.node.ObjectNode body = JSON.createObjectNode();
+            body.put("model", "gpt-4o-mini");
+            body.putArray("messages").addObject().put("role", "user").put("content",
+                    "Say something about fault matrices.");
+            body.put("stream", true);
+            body.put("user", KEY);
+            java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create(baseUrl + "/chat/completions"))
+                    .header("Authorization", "Bearer " + KEY).header("x-tenant-key", KEY)
+                    .header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body))).build();
+            java.net.http.HttpResponse<java.util.stream.Stream<String>> response =
+                    HTTP.send(request, java.net.http.HttpResponse.BodyHandlers.ofLines());
+            try (java.util.stream.Stream<String> lines = response.body()) {
+                for (String line : (Iterable<String>) lines::iterator) {
+                    if (!line.startsWith("data:")) {
+                        continue;
+                    }
+                    String data = line.substring(5).trim();
+                    if (data.equals("[DONE]")) {
+                        done = true;
+                        continue;
+                    }
+                    events++;
+                    com.fasterxml.jackson.databind.JsonNode chunk = JSON.readTree(data);
+                    if (chunk.path("choices").isArray() && chunk.path("choices").isEmpty()) {
+                        usageChunks++;
+                    }
+                    for (com.fasterxml.jackson.databind.JsonNode choice : chunk.path("choices")) {
+                        text.append(choice.path("delta").path("content").asText(""));
+                    }
+                    if (chunk.path("usage").isObject()) {
+                        usage = chunk.path("usage").path("prompt_tokens").asText() + "/"
+                                + chunk.path("usage").path("completion_tokens").asText();
+                    }
+                }
+            }
+            return "HTTP " + response.statusCode() + " events=" + events + " usageChunks=" + usageChunks + " text="
+                    + shown(text.toString()) + " usage=" + usage + " done=" + done;
+        } catch (java.io.IOException | RuntimeException e) {
+            return thrown(e, events) + " text=" + shown(text.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "INTERRUPTED";
         }
     }
 

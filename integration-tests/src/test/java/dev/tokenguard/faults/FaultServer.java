@@ -69,6 +69,11 @@ final class FaultServer implements AutoCloseable {
         return "http://127.0.0.1:" + server.getAddress().getPort() + "/" + mode + "/v1";
     }
 
+    /** The server's root URL, {@code http://127.0.0.1:<port>}, under which every behaviour's base URL lies. */
+    String root() {
+        return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
     /** The tokens the server generated (and so billed) for {@code mode} since the last {@link #reset}. */
     long billed(String mode) {
         AtomicLong b = billed.get(mode);

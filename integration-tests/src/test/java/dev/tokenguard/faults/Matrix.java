@@ -86,16 +86,39 @@ final class Matrix implements AutoCloseable {
                 + count(String.join("\n", run.jsonl)) + count(run.spans);
     }
 
-    private Run runFaults(String what, String agentArgs, List<Fault> faults, String classPath) throws Exception {
+    /**
+     * How a run starts its app: {@link FaultApp} on a class path, or the Spring AI 1.x service of
+     * {@code it-apps/spring-ai1-boot3} as its Boot jar, whose {@code --steps} take the same steps.
+     */
+    private record App(String classPath, Path bootJar) {
+        String mainClass() {
+            return bootJar == null ? APP : "-jar";
+        }
+
+        List<String> args(List<String> steps, String root) {
+            if (bootJar == null) {
+                return steps;
+            }
+            return List.of(bootJar.toString(), "--spring.ai.openai.base-url=" + root,
+                    "--spring.ai.anthropic.base-url=" + root,
+                    "--steps=" + String.join(",", steps.stream().map(s -> "fault:" + s).toList()));
+        }
+    }
+
+    private Run runFaults(String what, String agentArgs, List<Fault> faults, App app, List<String> jvmOptions)
+            throws Exception {
         server.reset();
         receiver.traces.clear();
         receiver.metrics.clear();
         Path dir = newDir(what);
-        List<String> args = new ArrayList<>();
+        List<String> steps = new ArrayList<>();
         for (Fault f : faults) {
-            args.add(f.name() + "=" + server.baseUrl(f.mode()) + "=" + f.scenario());
+            steps.add(f.name() + "=" + server.baseUrl(f.mode()) + "=" + f.scenario());
         }
-        ScenarioJvm.Outputs out = ScenarioJvm.start(dir, agentArgs, otel(), env(), classPath, APP, args).await(300);
+        List<String> options = new ArrayList<>(otel());
+        options.addAll(jvmOptions);
+        ScenarioJvm.Outputs out = ScenarioJvm.start(dir, agentArgs, options, env(), app.classPath(), app.mainClass(),
+                app.args(steps, server.root())).await(300);
         int spans = receiver.traces.stream().mapToInt(t -> t.getResourceSpansList().stream()
                 .mapToInt(rs -> rs.getScopeSpansList().stream().mapToInt(ss -> ss.getSpansCount()).sum()).sum()).sum();
         spansScanned += spans;
@@ -112,11 +135,30 @@ final class Matrix implements AutoCloseable {
 
     /** The server faults with the app on {@code classPath} (e.g. another openai-java version). */
     List<Row> serverFaults(List<Fault> faults, String classPath) throws Exception {
-        Run without = runFaults("server-no-agent", null, faults, classPath);
+        return serverFaults(faults, new App(classPath, null), List.of());
+    }
+
+    /**
+     * The server faults of an app that calls the fake server over plain HTTP: the fake server is configured as an
+     * OpenAI endpoint of the agent's raw-HTTP layer ({@code tokenguard.http.endpoints}).
+     */
+    List<Row> rawHttpFaults(List<Fault> faults) throws Exception {
+        return serverFaults(faults, new App(ScenarioJvm.classPath(), null),
+                List.of("-Dtokenguard.http.endpoints=" + server.root() + "=openai"));
+    }
+
+    /** The server faults of the Spring AI 1.x service {@code bootJar}, whose steps stream through its OpenAiApi. */
+    List<Row> springAiFaults(List<Fault> faults, Path bootJar) throws Exception {
+        return serverFaults(faults, new App(ScenarioJvm.classPath(), bootJar), List.of());
+    }
+
+    private List<Row> serverFaults(List<Fault> faults, App app, List<String> jvmOptions) throws Exception {
+        Run without = runFaults("server-no-agent", null, faults, app, jvmOptions);
         Map<String, Long> billedWithout = billed(faults);
-        Run with = runFaults("server-agent", "", faults, classPath);
+        Run with = runFaults("server-agent", "", faults, app, jvmOptions);
         Map<String, Long> billed = billed(faults);
-        Run capture = runFaults("server-agent-capture", "session-log.capture-content=true", faults, classPath);
+        Run capture = runFaults("server-agent-capture", "session-log.capture-content=true", faults, app,
+                jvmOptions);
         Map<String, Long> billedCapture = billed(faults);
         List<Row> rows = new ArrayList<>();
         for (Fault f : faults) {
@@ -450,6 +492,15 @@ final class Matrix implements AutoCloseable {
      */
     static String markdown(List<Row> server, String oldestVersion, List<Row> oldest, List<Row> process,
                            String command) {
+        return markdown(server, oldestVersion, oldest, List.of(), List.of(), process, command);
+    }
+
+    /**
+     * The report, with {@code rawHttp} and {@code springAi} (either may be empty): stream faults of an app on plain
+     * HTTP, no SDK, and of a Spring AI 1.x service.
+     */
+    static String markdown(List<Row> server, String oldestVersion, List<Row> oldest, List<Row> rawHttp,
+                           List<Row> springAi, List<Row> process, String command) {
         StringBuilder md = new StringBuilder();
         md.append("# Reliability: the fault matrix\n\n");
         md.append("Every fault below runs in forked JVMs, once without the agent and once with it (server faults a third ")
@@ -487,6 +538,29 @@ final class Matrix implements AutoCloseable {
             md.append("\n## Server faults, oldest supported openai-java (").append(oldestVersion).append(")\n\n");
             md.append("The same faults with the app on the oldest openai-java version the agent supports.\n\n");
             table(md, oldest);
+        }
+        if (!rawHttp.isEmpty()) {
+            md.append("\n## Stream faults, raw HTTP (JDK HttpClient, no SDK)\n\n");
+            md.append("The stream faults again, with an app that posts its chat streams with the JDK's own HTTP client ")
+                    .append("and reads the event stream itself; the fake server is configured as an OpenAI endpoint ")
+                    .append("of the agent's raw-HTTP layer (`tokenguard.http.endpoints`). That layer learns per ")
+                    .append("endpoint as openai-java's does: the first stream that does not ask goes out as the app ")
+                    .append("built it; usage that comes anyway is charged and never hidden (rows `http-usage-unasked`, ")
+                    .append("`http-usage-once`: the app sees the gateway's chunk in both streams); a stream without ")
+                    .append("usage is estimated, and later streams ask and hide the one chunk asking adds ")
+                    .append("(row `http-ok-stream`).\n\n");
+            table(md, rawHttp);
+        }
+        if (!springAi.isEmpty()) {
+            md.append("\n## Stream faults, Spring AI 1.x\n\n");
+            md.append("The stream faults again, with a Spring Boot 3 service that streams through Spring AI 1.1's own ")
+                    .append("`OpenAiApi` (`chatCompletionStream`, not asking for usage) and reports the chunks it ")
+                    .append("received. Spring AI's layer learns per endpoint as the others do: rows ")
+                    .append("`springai-usage-unasked` and `springai-usage-once` charge the gateway's own chunk and ")
+                    .append("hide nothing; in row `springai-ok-stream` the first stream is estimated and the second ")
+                    .append("asks, its usage chunk hidden; in the missing / null rows the second stream's usage chunk, ")
+                    .append("which carries no usage, is hidden as well.\n\n");
+            table(md, springAi);
         }
         md.append("\n## Process faults\n\n");
         table(md, process);

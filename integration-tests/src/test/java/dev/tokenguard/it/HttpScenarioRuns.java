@@ -91,8 +91,10 @@ final class HttpScenarioRuns {
     }
 
     /**
-     * Per scenario: one llm_call per request the server answered, with the server's own input and output
-     * tokens, the provider's usage, status ok, and the streaming flag of the scenario.
+     * Per scenario: one llm_call per request the server answered, status ok, the streaming flag of the scenario;
+     * each answer that reported its usage charged the server's own input and output tokens, the provider's usage;
+     * each that did not (an OpenAI chat stream that went out as the app built it, for the agent to learn whether
+     * the endpoint sends usage unasked: see {@link #probes}) charged a local estimate.
      */
     static void assertOneChargePerRequest(Map<String, List<RecordedRequest>> requests, SessionLogs logs) {
         Map<String, List<JsonNode>> calls = callsByScenario(logs, "llm_call");
@@ -100,18 +102,68 @@ final class HttpScenarioRuns {
             String scenario = e.getKey();
             List<JsonNode> charged = calls.getOrDefault(scenario, List.of());
             assertEquals(e.getValue().size(), charged.size(), scenario);
-            assertEquals(e.getValue().stream().mapToLong(r -> r.usage().inputTokens()).sum(),
-                    charged.stream().mapToLong(c -> c.get("input_tokens").asLong()).sum(), scenario);
-            assertEquals(e.getValue().stream().mapToLong(r -> r.usage().outputTokens()).sum(),
-                    charged.stream().mapToLong(c -> c.get("output_tokens").asLong()).sum(), scenario);
+            List<RecordedRequest> reported = e.getValue().stream().filter(RecordedRequest::usageReported).toList();
+            List<RecordedRequest> unreported = e.getValue().stream().filter(r -> !r.usageReported()).toList();
+            assertEquals(probes(e.getValue()), unreported, scenario + ": only a probing stream reports no usage");
+            List<JsonNode> exact = charged.stream().filter(c -> c.get("usage_source").asText().equals("provider"))
+                    .toList();
+            assertEquals(reported.size(), exact.size(), scenario);
+            assertEquals(unreported.size(), charged.stream()
+                    .filter(c -> c.get("usage_source").asText().equals("estimated")).count(), scenario);
+            assertEquals(reported.stream().mapToLong(r -> r.usage().inputTokens()).sum(),
+                    exact.stream().mapToLong(c -> c.get("input_tokens").asLong()).sum(), scenario);
+            assertEquals(reported.stream().mapToLong(r -> r.usage().outputTokens()).sum(),
+                    exact.stream().mapToLong(c -> c.get("output_tokens").asLong()).sum(), scenario);
             for (JsonNode c : charged) {
-                assertEquals("provider", c.get("usage_source").asText(), c::toString);
                 assertEquals("ok", c.get("status").asText(), c::toString);
                 assertEquals(isAnthropic(scenario) ? "anthropic" : "openai", c.get("provider").asText(), c::toString);
                 assertEquals(scenario.contains("stream"), c.get("streaming").asBoolean(), c::toString);
             }
         }
         assertEquals(requests.values().stream().mapToInt(List::size).sum(), logs.of("llm_call").size());
+    }
+
+    /**
+     * The OpenAI chat streams that went out as the app built them, without asking for usage, and got none: the
+     * agent's probes of an endpoint it did not know yet (the fake server reports a stream's usage only when asked).
+     */
+    static List<RecordedRequest> probes(List<RecordedRequest> requests) {
+        return requests.stream().filter(r -> r.streaming() && r.path().endsWith("/chat/completions")
+                && !r.body().contains("include_usage") && !r.usageReported()).toList();
+    }
+
+    /**
+     * What each answered request counted against the budget, in order: the tokens the server reported, and for the
+     * probing stream (see {@link #probes}; at most one in a run whose calls go one after the other) the local
+     * estimate it was charged, which is the only figure the agent had for it.
+     */
+    static List<Long> budgetTotals(List<RecordedRequest> served, List<JsonNode> calls) {
+        List<RecordedRequest> probes = probes(served);
+        List<JsonNode> estimated = calls.stream()
+                .filter(c -> c.get("usage_source").asText().equals("estimated")).toList();
+        assertTrue(probes.size() <= 1, probes::toString);
+        assertEquals(probes.size(), estimated.size(), estimated::toString);
+        List<Long> totals = new ArrayList<>();
+        for (RecordedRequest r : served) {
+            if (!r.answered()) {
+                continue;
+            }
+            totals.add(probes.contains(r) ? estimated.get(0).get("total_tokens").asLong() : r.usage().totalTokens());
+        }
+        return totals;
+    }
+
+    /**
+     * A JVM's OpenAI chat streams that did not ask for usage: the first went out as the app built it (the agent's
+     * probe, charged an estimate) and taught the agent that the fake server reports usage only when asked; every
+     * one after it was sent asking.
+     */
+    static void assertTheFirstStreamProbedAndTheOthersAsked(List<RecordedRequest> streams) {
+        assertTrue(streams.size() > 1, streams::toString);
+        assertEquals(List.of(streams.get(0)), probes(streams), streams::toString);
+        for (RecordedRequest r : streams.subList(1, streams.size())) {
+            assertTrue(r.usageReported(), "the agent asked for the stream's usage: " + r.body());
+        }
     }
 
     /**
@@ -122,10 +174,11 @@ final class HttpScenarioRuns {
     static void assertRefusedAtTheLimit(ForkedJvm.Result result, long limit, Map<String, List<String>> blocks,
                                         Map<String, List<RecordedRequest>> requests, SessionLogs logs) {
         Map<String, List<JsonNode>> exceeded = callsByScenario(logs, "budget_exceeded");
+        Map<String, List<JsonNode>> calls = callsByScenario(logs, "llm_call");
         for (Map.Entry<String, List<RecordedRequest>> e : requests.entrySet()) {
             String scenario = e.getKey();
-            List<Long> served = e.getValue().stream().filter(RecordedRequest::answered)
-                    .map(r -> r.usage().totalTokens()).toList();
+            // the server's usage per answer; the estimate charged for a probing stream (the only figure it had)
+            List<Long> served = budgetTotals(e.getValue(), calls.getOrDefault(scenario, List.of()));
             int k = served.size();
             assertTrue(k > 1, scenario + ": several calls were served before the refusal: " + served + "\n" + result);
             assertEquals(k, e.getValue().size(), scenario + ": every request was answered");

@@ -8,6 +8,7 @@ import dev.tokenguard.core.LlmCall;
 import dev.tokenguard.core.TokenEstimator;
 import dev.tokenguard.core.Usage;
 import dev.tokenguard.core.UsageSource;
+import dev.tokenguard.instrumentation.UnaskedStreamUsage;
 
 import java.net.URI;
 import java.util.List;
@@ -38,6 +39,8 @@ public final class HttpLlmCall {
     private final UsageChunkFilter filter;
     private final AtomicBoolean ended = new AtomicBoolean();
     private volatile int status = -1;
+    /** The endpoint a probing stream teaches ({@link UnaskedStreamUsage}), or null when the stream is no probe. */
+    private volatile String probedEndpoint;
 
     private HttpLlmCall(LlmCall call, LlmRoute route, LlmRequest request, byte[] body, boolean hideUsageChunk) {
         this.call = call;
@@ -67,7 +70,23 @@ public final class HttpLlmCall {
         if (route == null || SdkMarks.ownedBySdk(headers, sdkOn)) {
             return null;
         }
-        return start(governor, route, body);
+        return start(governor, route, body, endpointOf(uri));
+    }
+
+    /**
+     * The base URL of an OpenAI chat request as {@link UnaskedStreamUsage} names endpoints: its URI without
+     * {@code /chat/completions} (so {@code http://host:port/v1}, the base URL an OpenAI SDK client is given) and
+     * without the query.
+     */
+    static String endpointOf(URI uri) {
+        String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+        int api = path.lastIndexOf("/chat/completions");
+        try {
+            return UnaskedStreamUsage.endpoint(new URI(uri.getScheme(), uri.getRawAuthority(),
+                    api >= 0 ? path.substring(0, api) : path, null, null));
+        } catch (java.net.URISyntaxException | RuntimeException e) {
+            return null;
+        }
     }
 
     /**
@@ -79,6 +98,16 @@ public final class HttpLlmCall {
      *         failure leaves the request ungoverned
      */
     public static Object start(Governor governor, LlmRoute route, byte[] body) {
+        return start(governor, route, body, null);
+    }
+
+    /**
+     * As {@link #start(Governor, LlmRoute, byte[])}, for a request to {@code endpoint} (its base URL as
+     * {@link UnaskedStreamUsage} names it; null when unknown, treated as a provider's own host): an OpenAI chat
+     * stream that does not ask for usage is sent asking for it only where the endpoint is known to send none unasked;
+     * to an endpoint not known yet it goes out as the app built it, and teaches the endpoint's habit.
+     */
+    static Object start(Governor governor, LlmRoute route, byte[] body, String endpoint) {
         LlmRequest request = body == null ? null : LlmRequest.read(route, body);
         String model = request != null && request.model() != null ? request.model() : route.pathModel();
         boolean streaming = route.streamingPath() || (request != null && request.stream());
@@ -90,19 +119,29 @@ public final class HttpLlmCall {
         }
         byte[] sent = body;
         boolean hide = false;
+        boolean probe = false;
         // only OpenAI's wire format has stream_options; Ollama's, Gemini's and Anthropic's streams report usage unasked
         if (streaming && route.format() == WireFormat.OPENAI && route.asksForStreamUsage() && request != null
                 && !request.includesUsage()) {
             byte[] asking = StreamUsageRequest.withIncludeUsage(body);
             if (asking != null) {
-                sent = asking;
-                hide = true;
+                switch (UnaskedStreamUsage.shared().plan(endpoint)) {
+                    case ASK_AND_HIDE -> {
+                        sent = asking;
+                        hide = true;
+                    }
+                    case PROBE -> probe = true;
+                    case LEAVE -> {
+                        // the endpoint sends its usage unasked: the app's body goes out as it is, nothing is hidden
+                    }
+                }
             }
         }
         LlmRequest read = request != null ? request
                 : new LlmRequest(model, streaming, null, false, null, false);
         HttpLlmCall begun = new HttpLlmCall(call, route, read, sent, hide);
         begun.bodyKnown = request != null;
+        begun.probedEndpoint = probe ? endpoint : null;
         return begun;
     }
 
@@ -169,6 +208,14 @@ public final class HttpLlmCall {
         }
         reader.onEnd();
         int code = status;
+        String probed = probedEndpoint;
+        if (probed != null && code < 400) {
+            // a stream that did not ask: a usage chunk in it means the endpoint sends usage unasked; one that ran to
+            // its [DONE] after a finish reason without any means it sends usage only when asked; one cut short or
+            // closed early teaches nothing
+            UnaskedStreamUsage.shared().learn(probed, reader.usageReported(),
+                    error == null && reader.doneSeen() && !reader.usage().finishReasons().isEmpty());
+        }
         if (error == null && code >= 400) {
             call.fail(new HttpStatusError(code), Usage.UNKNOWN);
             return;

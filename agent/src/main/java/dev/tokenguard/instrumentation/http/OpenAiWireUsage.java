@@ -21,6 +21,8 @@ final class OpenAiWireUsage extends ResponseUsageReader {
     private Long cached;
     private Long reasoning;
     private boolean usageSeen;
+    /** A chunk without choices came after a finish reason: a usage chunk whose usage is left out or null. */
+    private boolean trailingChunkSeen;
 
     private boolean msgUsage;
     private Long msgInput;
@@ -33,6 +35,8 @@ final class OpenAiWireUsage extends ResponseUsageReader {
     private String msgStatus;
     private String msgType;
     private String msgDelta;
+    private boolean msgChoicesArray;
+    private boolean msgChoice;
 
     OpenAiWireUsage(WireApi api, String requestModel) {
         super(requestModel);
@@ -44,6 +48,7 @@ final class OpenAiWireUsage extends ResponseUsageReader {
         msgUsage = false;
         msgInput = msgOutput = msgCached = msgCacheHit = msgReasoning = null;
         msgModel = msgId = msgStatus = msgType = msgDelta = null;
+        msgChoicesArray = msgChoice = false;
     }
 
     @Override
@@ -54,7 +59,11 @@ final class OpenAiWireUsage extends ResponseUsageReader {
         if (path.startsWith("x_groq.usage")) {
             path = path.substring("x_groq.".length());
         }
+        if (path.startsWith("choices[]")) {
+            msgChoice = true;
+        }
         switch (path) {
+            case "choices" -> msgChoicesArray |= t == JsonToken.START_ARRAY;
             case "usage" -> msgUsage |= t == JsonToken.START_OBJECT;
             case "usage.prompt_tokens", "usage.input_tokens" -> msgInput = count(t, p);
             case "usage.completion_tokens", "usage.output_tokens" -> msgOutput = count(t, p);
@@ -94,6 +103,9 @@ final class OpenAiWireUsage extends ResponseUsageReader {
         adoptModelAndId(msgModel, msgId);
         if (msgType != null && msgDelta != null && isTextDelta(msgType)) {
             appendText(msgDelta);
+        }
+        if (msgChoicesArray && !msgChoice && !finishReasons.isEmpty()) {
+            trailingChunkSeen = true;
         }
         if (!msgUsage) {
             return;
@@ -140,6 +152,11 @@ final class OpenAiWireUsage extends ResponseUsageReader {
     @Override
     protected Long reasoningTokens() {
         return reasoning;
+    }
+
+    @Override
+    public boolean usageReported() {
+        return usageSeen || trailingChunkSeen;
     }
 
     @Override

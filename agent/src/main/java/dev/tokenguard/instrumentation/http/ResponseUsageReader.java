@@ -44,6 +44,8 @@ public abstract class ResponseUsageReader {
     private StringBuilder text;
     private long flushedTextTokens;
     private boolean ended;
+    private boolean doneSeen;
+    private final StringBuilder eventStart = new StringBuilder(8);
 
     protected String model;
     protected String id;
@@ -163,6 +165,19 @@ public abstract class ResponseUsageReader {
         }
         String own = countsProblem();
         return own != null ? own : usage().problem(expectsOutput());
+    }
+
+    /**
+     * Whether the response carried a usage report (even an unreadable one): for an OpenAI chat stream that did not
+     * ask for usage, whether the server sends it unasked.
+     */
+    public boolean usageReported() {
+        return hasUsage();
+    }
+
+    /** Whether an event stream's {@code data: [DONE]} event came (the end of an OpenAI stream). */
+    public final boolean doneSeen() {
+        return doneSeen;
     }
 
     /** Whether the body was an event stream (rather than one JSON document or a JSON/NDJSON stream). */
@@ -316,6 +331,9 @@ public abstract class ResponseUsageReader {
 
         @Override
         public void data(byte[] b, int off, int len, boolean newLine) {
+            for (int i = off; i < off + len && eventStart.length() < 8; i++) {
+                eventStart.append((char) (b[i] & 0xff));
+            }
             if (walker == null) {
                 walker = new JsonWalker(messageListener, false);
             }
@@ -327,6 +345,8 @@ public abstract class ResponseUsageReader {
 
         @Override
         public void eventEnd(String eventName) {
+            doneSeen |= eventStart.toString().trim().equals("[DONE]");
+            eventStart.setLength(0);
             if (walker != null) {
                 walker.end();
                 walker = null;

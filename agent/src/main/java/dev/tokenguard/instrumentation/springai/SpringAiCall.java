@@ -8,6 +8,7 @@ import dev.tokenguard.core.UsageSource;
 import dev.tokenguard.instrumentation.Callbacks;
 import dev.tokenguard.instrumentation.GovernedCall;
 import dev.tokenguard.instrumentation.SdkObjects;
+import dev.tokenguard.instrumentation.UnaskedStreamUsage;
 
 import java.util.List;
 
@@ -18,7 +19,10 @@ import java.util.List;
  * ({@code chatCompletionStream}) is charged once per subscription, when that subscription completes,
  * fails or is cancelled (see {@link GovernedFlux}). An OpenAI stream whose request does not ask for
  * its usage is sent asking for it ({@code stream_options.include_usage}), and the usage-only chunk
- * that brings is hidden from the app.
+ * that brings is hidden from the app, only where the endpoint is known to send no usage unasked
+ * ({@link UnaskedStreamUsage}): to an endpoint not known yet, the request goes out as the app built
+ * it and the stream teaches the endpoint's habit; to one that sends usage unasked, nothing is asked
+ * or hidden.
  */
 final class SpringAiCall implements GovernedCall {
     private static final String STREAM_OPTIONS =
@@ -29,13 +33,19 @@ final class SpringAiCall implements GovernedCall {
     private final LlmCall call;
     private volatile Object request;
     private volatile boolean hideUsageChunk;
+    /** The endpoint as {@link UnaskedStreamUsage} names it, or null when unknown. */
+    private final String endpoint;
+    /** The stream went out unchanged to learn whether its endpoint sends usage unasked. */
+    private volatile boolean probing;
 
-    SpringAiCall(SpringAiCallSite site, Object apiObject, LlmCall call, Object request, boolean hideUsageChunk) {
+    SpringAiCall(SpringAiCallSite site, Object apiObject, LlmCall call, Object request, boolean hideUsageChunk,
+                 String endpoint) {
         this.site = site;
         this.apiObject = apiObject;
         this.call = call;
         this.request = request;
         this.hideUsageChunk = hideUsageChunk;
+        this.endpoint = endpoint;
     }
 
     @Override
@@ -44,8 +54,16 @@ final class SpringAiCall implements GovernedCall {
         if (site.streaming() && site.api() == SpringAiApi.OPENAI_CHAT && !hideUsageChunk
                 && !Boolean.TRUE.equals(SdkObjects.path(original, "streamOptions", "includeUsage"))) {
             try {
-                adjusted = withIncludeUsage(original);
-                hideUsageChunk = true;
+                switch (UnaskedStreamUsage.shared().plan(endpoint)) {
+                    case ASK_AND_HIDE -> {
+                        adjusted = withIncludeUsage(original);
+                        hideUsageChunk = true;
+                    }
+                    case PROBE -> probing = true;
+                    case LEAVE -> {
+                        // the endpoint sends its usage unasked: the app's request goes out as it is
+                    }
+                }
             } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
                 AgentLog.failure(site.plugin() + ".stream-usage", e);
             }
@@ -92,7 +110,11 @@ final class SpringAiCall implements GovernedCall {
      * {@code BudgetExhaustedException} refusing it; or null when it goes ungoverned.
      */
     Object again() {
-        return site.begin(apiObject, request, hideUsageChunk);
+        Object started = site.begin(apiObject, request, hideUsageChunk);
+        if (started instanceof SpringAiCall next && probing) {
+            next.probing = true; // the same unchanged request: it teaches as the first did
+        }
+        return started;
     }
 
     /** A new accumulator for one subscription to the stream this call returned. */
@@ -102,12 +124,18 @@ final class SpringAiCall implements GovernedCall {
 
     /** The subscription watched by {@code stream} ended: completed or cancelled (error null), or failed. */
     void ended(SpringAiStream stream, Throwable error) {
+        if (probing) {
+            // a stream that did not ask: a usage chunk in it means the endpoint sends usage unasked; one that ran to
+            // its end after a finish reason without any means it sends usage only when asked
+            UnaskedStreamUsage.shared().learn(endpoint, stream.usageSeen(),
+                    error == null && stream.completed() && !stream.finishReasons().isEmpty());
+        }
         Usage usage = stream.finalUsage();
         String text = stream.text();
         // a stream cut short (cancelled, failed) may end before its usage arrives: estimated, not reported
         usage = usage != null ? readable(usage, text)
                 : estimate(stream.reportedInput(), text, stream.model(), stream.id(), stream.finishReasons(),
-                        error == null && stream.completed());
+                        error == null && stream.completed() && !probing);
         if (error != null) {
             call.fail(error, usage);
         } else {

@@ -5,6 +5,7 @@ import dev.tokenguard.core.CallRequest;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.core.LlmCall;
 import dev.tokenguard.instrumentation.CallSite;
+import dev.tokenguard.instrumentation.UnaskedStreamUsage;
 
 import java.lang.reflect.Field;
 import java.net.URI;
@@ -18,17 +19,25 @@ final class SpringAiCallSite implements CallSite {
     /** The field of {@code OpenAiApi} that holds its base URL; {@code AnthropicApi} keeps none. */
     static final String BASE_URL_FIELD = "baseUrl";
 
-    private static final ClassValue<Field> BASE_URL = new ClassValue<>() {
-        @Override
-        protected Field computeValue(Class<?> type) {
-            try {
-                Field f = type.getDeclaredField(BASE_URL_FIELD);
-                return f.trySetAccessible() ? f : null;
-            } catch (NoSuchFieldException | SecurityException e) {
-                return null;
+    /** The field of {@code OpenAiApi} that holds the path of its chat completions (under the base URL). */
+    static final String COMPLETIONS_PATH_FIELD = "completionsPath";
+
+    private static final ClassValue<Field> BASE_URL = field(BASE_URL_FIELD);
+    private static final ClassValue<Field> COMPLETIONS_PATH = field(COMPLETIONS_PATH_FIELD);
+
+    private static ClassValue<Field> field(String name) {
+        return new ClassValue<>() {
+            @Override
+            protected Field computeValue(Class<?> type) {
+                try {
+                    Field f = type.getDeclaredField(name);
+                    return f.trySetAccessible() ? f : null;
+                } catch (NoSuchFieldException | SecurityException e) {
+                    return null;
+                }
             }
-        }
-    };
+        };
+    }
 
     private final String plugin;
     private final String provider;
@@ -72,7 +81,35 @@ final class SpringAiCallSite implements CallSite {
         String name = host != null && host.endsWith(".openai.azure.com") ? "azure.ai.openai" : provider;
         Object started = governor.begin(new CallRequest(name, api.operation(), SpringAiApi.model(request), streaming,
                 host, port));
-        return started instanceof LlmCall call ? new SpringAiCall(this, apiObject, call, request, asksForUsage) : started;
+        return started instanceof LlmCall call
+                ? new SpringAiCall(this, apiObject, call, request, asksForUsage, endpoint(apiObject, base)) : started;
+    }
+
+    /**
+     * The endpoint of an OpenAI chat stream as {@link UnaskedStreamUsage} names it: the API object's base URL and
+     * completions path without {@code /chat/completions} ({@code http://host:port/v1}, the base URL an OpenAI SDK
+     * client is given); null when not known (treated as a provider's own host).
+     */
+    private String endpoint(Object apiObject, URI base) {
+        if (base == null || api != SpringAiApi.OPENAI_CHAT || !streaming) {
+            return null;
+        }
+        try {
+            Field f = COMPLETIONS_PATH.get(apiObject.getClass());
+            Object value = f == null ? null : f.get(apiObject);
+            String path = value instanceof String s ? s : "/v1/chat/completions";
+            int chat = path.lastIndexOf("/chat/completions");
+            String prefix = chat >= 0 ? path.substring(0, chat) : path;
+            String baseText = base.toString();
+            while (baseText.endsWith("/")) {
+                baseText = baseText.substring(0, baseText.length() - 1);
+            }
+            return UnaskedStreamUsage.endpoint(URI.create(baseText + (prefix.startsWith("/") || prefix.isEmpty()
+                    ? prefix : "/" + prefix)));
+        } catch (IllegalAccessException | RuntimeException e) {
+            AgentLog.failure(plugin + ".endpoint", e);
+            return null;
+        }
     }
 
     String plugin() {

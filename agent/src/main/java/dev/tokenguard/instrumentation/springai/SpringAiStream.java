@@ -27,6 +27,14 @@ abstract class SpringAiStream {
     /** What the provider reported of the input, or null. */
     abstract Long reportedInput();
 
+    /**
+     * Whether the provider sent a usage chunk (for a stream that did not ask for one: whether the server sends its
+     * usage unasked).
+     */
+    boolean usageSeen() {
+        return finalUsage() != null;
+    }
+
     /** The stream ran to its end (as opposed to being cancelled or failing). */
     void markCompleted() {
         completed = true;
@@ -87,6 +95,7 @@ abstract class SpringAiStream {
         private final boolean hideUsageChunk;
         private volatile Object usage;
         private boolean hidden;
+        private volatile boolean usageChunkSeen;
 
         OpenAi(boolean hideUsageChunk) {
             this.hideUsageChunk = hideUsageChunk;
@@ -99,10 +108,21 @@ abstract class SpringAiStream {
             for (Object choice : choices) {
                 addText(SdkObjects.path(choice, "delta", "content"));
             }
+            boolean afterFinish = !finishReasons().isEmpty();
             addReasons(SpringAiApi.finishReasons(chunk));
             Object u = SdkObjects.get(chunk, "usage");
+            if (u == null && choices.isEmpty() && afterFinish) {
+                // a usage chunk whose usage is left out or null: no choices, after the last finish reason (an Azure
+                // OpenAI stream's first chunk has no choices too, but comes before any); the ask's chunk is hidden
+                usageChunkSeen = true;
+                if (hideUsageChunk && !hidden) {
+                    hidden = true;
+                    return false;
+                }
+            }
             if (u != null) {
                 usage = u;
+                usageChunkSeen = true;
                 if (hideUsageChunk && choices.isEmpty() && !hidden) {
                     hidden = true;
                     return false;
@@ -110,6 +130,11 @@ abstract class SpringAiStream {
                 return true;
             }
             return true;
+        }
+
+        @Override
+        boolean usageSeen() {
+            return usageChunkSeen;
         }
 
         @Override

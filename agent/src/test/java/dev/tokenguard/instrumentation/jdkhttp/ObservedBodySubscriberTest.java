@@ -8,6 +8,7 @@ import dev.tokenguard.budget.ScopeSpec;
 import dev.tokenguard.config.HttpEndpoint;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.core.Telemetry;
+import dev.tokenguard.instrumentation.UnaskedStreamUsage;
 import dev.tokenguard.instrumentation.http.HttpLlmCall;
 import dev.tokenguard.instrumentation.http.KnownEndpoints;
 import dev.tokenguard.sessionlog.SessionLogEvents;
@@ -148,6 +149,8 @@ class ObservedBodySubscriberTest {
     void anEndHeldBackUntilTheBodyCompletedWaitsForTheAppsDemand() throws Exception {
         byte[] body = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"stream\":true}"
                 .getBytes(StandardCharsets.UTF_8);
+        // an endpoint known to report a stream's usage only when asked: the agent asks, and hides the chunk it added
+        UnaskedStreamUsage.shared().learn(UnaskedStreamUsage.endpoint(URI.create(BASE)), false, true);
         HttpLlmCall call = (HttpLlmCall) HttpLlmCall.begin(governor, new KnownEndpoints(governor.settings()
                 .httpEndpoints()), name -> true, "POST", URI.create(BASE + "/chat/completions"), Map.of(), body);
         assertTrue(call.bodyChanged(), "the agent asked this OpenAI stream for its usage");

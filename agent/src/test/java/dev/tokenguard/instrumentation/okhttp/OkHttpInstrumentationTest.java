@@ -13,6 +13,7 @@ import dev.tokenguard.sample.stub.RecordedRequest;
 import dev.tokenguard.instrumentation.InstalledGovernor;
 import dev.tokenguard.sessionlog.SessionLogEvents;
 import dev.tokenguard.sessionlog.SessionLogWriter;
+import dev.tokenguard.instrumentation.UnaskedStreamUsage;
 import okhttp3.Call;
 import okhttp3.Callback;
 import okhttp3.MediaType;
@@ -56,6 +57,8 @@ class OkHttpInstrumentationTest {
     @BeforeEach
     void start() {
         openAi = FakeOpenAiServer.start();
+        // the fake server reports a stream's usage only when asked: known so, the agent asks and hides its chunk
+        UnaskedStreamUsage.shared().learn(UnaskedStreamUsage.endpoint(URI.create(openAi.baseUrl())), false, true);
         anthropic = FakeAnthropicServer.start();
         client = new OkHttpClient.Builder().retryOnConnectionFailure(false).build();
     }
@@ -92,6 +95,33 @@ class OkHttpInstrumentationTest {
         return "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hello there\"}]"
                 + (stream ? ",\"stream\":true" : "")
                 + (askUsage ? ",\"stream_options\":{\"include_usage\":true}" : "") + "}";
+    }
+
+    @Test
+    void theFirstStreamToAnUnknownEndpointGoesOutAsBuiltAndIsEstimatedTheNextAsksAndIsExact() throws Exception {
+        openAi.close();
+        openAi = FakeOpenAiServer.start(); // an endpoint the agent has not seen a stream of yet
+        install(1_000_000);
+        String first = execute(chat(chatBody(true, false)));
+        String second = execute(chat(chatBody(true, false)));
+        List<RecordedRequest> sent = openAi.requests();
+        assertEquals(2, sent.size());
+        assertFalse(MAPPER.readTree(sent.get(0).body()).has("stream_options"), sent.get(0).body());
+        assertFalse(sent.get(0).usageReported(), "not asked, the fake server reports no usage");
+        assertTrue(MAPPER.readTree(sent.get(1).body()).path("stream_options").path("include_usage").asBoolean(),
+                sent.get(1).body());
+        assertTrue(sent.get(1).usageReported());
+        for (String body : List.of(first, second)) {
+            assertFalse(body.contains("\"usage\""), "no usage reaches the app either way: " + body);
+            assertTrue(body.trim().endsWith("data: [DONE]"), body);
+        }
+        assertEquals(first.split("data: ").length, second.split("data: ").length, second);
+        List<JsonNode> calls = events("llm_call");
+        assertEquals(2, calls.size());
+        assertEquals("estimated", calls.get(0).get("usage_source").asText());
+        assertEquals("provider", calls.get(1).get("usage_source").asText());
+        assertEquals(sent.get(1).usage().inputTokens(), calls.get(1).get("input_tokens").asLong());
+        assertEquals(sent.get(1).usage().outputTokens(), calls.get(1).get("output_tokens").asLong());
     }
 
     String execute(Request request) throws IOException {

@@ -15,9 +15,11 @@ import dev.tokenguard.instrumentation.Hook;
 import dev.tokenguard.instrumentation.SdkPlugin;
 import dev.tokenguard.sample.stub.FakeAnthropicServer;
 import dev.tokenguard.sample.stub.FakeOpenAiServer;
+import dev.tokenguard.sample.stub.RecordedRequest;
 import dev.tokenguard.sample.stub.UsageMode;
 import dev.tokenguard.sessionlog.SessionLogEvents;
 import dev.tokenguard.sessionlog.SessionLogWriter;
+import dev.tokenguard.instrumentation.UnaskedStreamUsage;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,6 +32,7 @@ import org.springframework.ai.openai.api.OpenAiApi.ChatCompletionRequest;
 import org.springframework.util.LinkedMultiValueMap;
 import reactor.core.publisher.Flux;
 
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -70,6 +73,8 @@ class SpringAiInstrumentationTest {
     @BeforeEach
     void start() {
         openai = FakeOpenAiServer.start();
+        // the fake server reports a stream's usage only when asked: known so, the agent asks and hides its chunk
+        UnaskedStreamUsage.shared().learn(UnaskedStreamUsage.endpoint(URI.create(openai.baseUrl())), false, true);
         anthropic = FakeAnthropicServer.start();
     }
 
@@ -193,6 +198,32 @@ class SpringAiInstrumentationTest {
         assertEquals(first.size(), second.size());
         assertEquals(2, openai.requestCount());
         assertChargedWhatTheServersServed();
+    }
+
+    @Test
+    void theFirstStreamToAnUnknownEndpointGoesOutAsBuiltAndIsEstimatedTheNextAsks() throws Exception {
+        openai.close();
+        openai = FakeOpenAiServer.start(); // an endpoint the agent has not seen a stream of yet
+        install(1_000_000);
+        List<ChatCompletionChunk> first = openAiStream(openAiApi(), chat("first stream", true)).collectList().block();
+        List<ChatCompletionChunk> second = openAiStream(openAiApi(), chat("second stream", true)).collectList()
+                .block();
+        List<RecordedRequest> sent = openai.requests();
+        assertEquals(2, sent.size());
+        assertFalse(sent.get(0).body().contains("stream_options"), sent.get(0).body());
+        assertFalse(sent.get(0).usageReported(), "not asked, the fake server reports no usage");
+        assertTrue(sent.get(1).body().contains("\"stream_options\":{\"include_usage\":true}"), sent.get(1).body());
+        assertTrue(sent.get(1).usageReported());
+        assertEquals(first.size(), second.size(), "the app sees as many chunks either way");
+        for (ChatCompletionChunk chunk : second) {
+            assertNull(chunk.usage(), chunk::toString);
+        }
+        List<JsonNode> charged = calls();
+        assertEquals(2, charged.size());
+        assertEquals("estimated", charged.get(0).get("usage_source").asText());
+        assertEquals("provider", charged.get(1).get("usage_source").asText());
+        assertEquals(sent.get(1).usage().inputTokens(), charged.get(1).get("input_tokens").asLong());
+        assertEquals(sent.get(1).usage().outputTokens(), charged.get(1).get("output_tokens").asLong());
     }
 
     @Test

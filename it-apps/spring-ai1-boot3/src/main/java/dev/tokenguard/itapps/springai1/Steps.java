@@ -54,6 +54,10 @@ public class Steps implements CommandLineRunner {
     @Override
     public void run(String... args) {
         for (String step : steps) {
+            if (step.startsWith("fault:")) {
+                fault(step.substring("fault:".length()));
+                continue;
+            }
             try {
                 System.out.println("STEP " + step + " ok " + run(step));
             } catch (RuntimeException e) {
@@ -106,6 +110,67 @@ public class Steps implements CommandLineRunner {
             usage = Math.max(usage, total == null ? 0 : total);
         }
         return "responses=" + responses.size() + " usage=" + usage;
+    }
+
+    /**
+     * A step of the fault matrix, {@code <name>=<base url>=<scenario>}: run on a thread of its own named
+     * {@code fault-<name>}, it prints {@code STEP <name>} on stderr first and {@code RESULT <name> <outcome>} on
+     * stdout, what the app saw. Scenario {@code streams}: two chat streams in a row through the app's own
+     * {@code OpenAiApi} for that base URL (the OpenAI base URL {@code .../v1} without its {@code /v1}), neither
+     * asking for usage.
+     */
+    private void fault(String step) {
+        String[] parts = step.split("=", 3);
+        String name = parts[0];
+        String baseUrl = parts[1].endsWith("/v1") ? parts[1].substring(0, parts[1].length() - 3) : parts[1];
+        if (!parts[2].equals("streams")) {
+            throw new IllegalArgumentException("unknown fault scenario " + parts[2]);
+        }
+        String[] outcome = new String[1];
+        Thread t = new Thread(() -> {
+            OpenAiApi api = OpenAiApi.builder().baseUrl(baseUrl).apiKey(System.getenv("OPENAI_API_KEY"))
+                    .webClientBuilder(webClient).build();
+            outcome[0] = faultStream(api) + " ; then " + faultStream(api);
+        }, "fault-" + name);
+        System.err.println("STEP " + name);
+        t.start();
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        System.out.println("RESULT " + name + " " + outcome[0]);
+        System.out.flush();
+    }
+
+    /** One stream: the chunks the app saw, those without choices, the text and the last usage. */
+    private static String faultStream(OpenAiApi api) {
+        try {
+            List<ChatCompletionChunk> chunks = api.chatCompletionStream(new ChatCompletionRequest(
+                    List.of(new ChatCompletionMessage("Say something about fault matrices.",
+                            ChatCompletionMessage.Role.USER)), "gpt-4o-mini", 0.2, true)).collectList().block();
+            int usageChunks = 0;
+            StringBuilder text = new StringBuilder();
+            String usage = "none";
+            for (ChatCompletionChunk c : chunks) {
+                if (c.choices() == null || c.choices().isEmpty()) {
+                    usageChunks++;
+                } else {
+                    for (ChatCompletionChunk.ChunkChoice choice : c.choices()) {
+                        if (choice.delta() != null && choice.delta().content() != null) {
+                            text.append(choice.delta().content());
+                        }
+                    }
+                }
+                if (c.usage() != null) {
+                    usage = c.usage().promptTokens() + "/" + c.usage().completionTokens();
+                }
+            }
+            return "STREAM chunks=" + chunks.size() + " usageChunks=" + usageChunks + " text='" + text + "' usage="
+                    + usage;
+        } catch (RuntimeException e) {
+            return "THROWN " + e.getClass().getName() + ": " + String.valueOf(e.getMessage()).replace('\n', ' ');
+        }
     }
 
     /** The app's own OpenAiApi: one Flux subscribed twice, two requests. */
