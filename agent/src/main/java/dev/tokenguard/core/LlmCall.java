@@ -28,7 +28,7 @@ public final class LlmCall {
     /** What is known of the call's usage so far, for a JVM that shuts down while it is in flight; or null. */
     private volatile java.util.function.Supplier<Usage> soFar;
     /** The call's id in {@link CallsInFlight}. */
-    volatile long inFlightId;
+    volatile Object inFlightId;
     /** The call's standing with the shared-budget store, or null when there is none. */
     private volatile dev.tokenguard.budget.store.SharedBudgets.Ticket sharedTicket;
 
