@@ -41,6 +41,16 @@ public final class BudgetEngine {
      * them) in the thread, out of the reaper's reach.
      */
     private final ConcurrentHashMap<Long, ThreadScope> threadScopes = new ConcurrentHashMap<>();
+    /**
+     * The thread scopes of {@link #threadScopes} again, in a table indexed by the low bits of the thread id: what
+     * {@link #enter()} reads first, without making a {@code Long} of the id (a boxed id above 127 is a new object per
+     * look-up). A slot holds one thread's scope; a thread whose slot holds another live thread's scope (ids that differ
+     * by a multiple of the table's size) looks in the map as before. The reaper empties the slot of each scope it
+     * removes, so the table holds no scope the map no longer has.
+     */
+    private final AtomicReferenceArray<ThreadScope> recentThreadScopes =
+            new AtomicReferenceArray<>(RECENT_THREAD_SCOPES);
+    private static final int RECENT_THREAD_SCOPES = 256;
     private final AtomicReferenceArray<ScopeInstance> globals;
     private final List<ConcurrentHashMap<String, ScopeInstance>> mdcScopes;
     /**
@@ -1026,6 +1036,7 @@ public final class BudgetEngine {
                 ThreadScope ts = e.getValue();
                 if (ts.isEnded()) {
                     threadScopes.remove(e.getKey(), ts);
+                    forgetRecent(e.getKey(), ts);
                     released += releaseAll(ts, SessionListener.THREAD_END, listener);
                     ts.clear();
                 }
@@ -1088,24 +1099,67 @@ public final class BudgetEngine {
     /** The calling thread's scope, or null when it has none yet. */
     private ThreadScope currentThreadScope() {
         Thread t = Thread.currentThread();
-        ThreadScope ts = threadScopes.get(t.getId());
-        return ts != null && ts.get() == t ? ts : null;
+        long id = t.getId();
+        ThreadScope ts = recentThreadScopes.getAcquire(recentSlot(id));
+        if (ts != null && ts.get() == t) {
+            return ts;
+        }
+        ts = threadScopes.get(id);
+        if (ts != null && ts.get() == t) {
+            remember(id, ts);
+            return ts;
+        }
+        return null;
     }
 
     private ThreadScope threadScope() {
         Thread t = Thread.currentThread();
-        Long id = t.getId();
-        ThreadScope ts = threadScopes.get(id);
+        long id = t.getId();
+        ThreadScope ts = recentThreadScopes.getAcquire(recentSlot(id));
         if (ts != null && ts.get() == t) {
+            return ts;
+        }
+        ts = threadScopes.get(id);
+        if (ts != null && ts.get() == t) {
+            remember(id, ts);
             return ts;
         }
         ThreadScope mine = new ThreadScope(t, budgets.length);
         ThreadScope before = threadScopes.put(id, mine);
         if (before != null) {
             // an ended thread whose id came round again before the reaper saw it: end it as the reaper would
+            forgetRecent(id, before);
             releaseAll(before, SessionListener.THREAD_END, listener);
         }
+        remember(id, mine);
         return mine;
+    }
+
+    private static int recentSlot(long threadId) {
+        return (int) threadId & (RECENT_THREAD_SCOPES - 1);
+    }
+
+    /**
+     * Puts a scope of the map in its thread's slot, unless the slot holds another live thread's scope (the first
+     * keeps it: two threads do not take it from each other at every call), and unless the reaper took the scope out
+     * of the map meanwhile (then the slot is emptied again: a scope the map no longer has must not stay reachable
+     * from the table).
+     */
+    private void remember(long id, ThreadScope ts) {
+        int slot = recentSlot(id);
+        ThreadScope current = recentThreadScopes.getAcquire(slot);
+        if (current != null && current != ts && !current.isEnded()) {
+            return;
+        }
+        recentThreadScopes.setRelease(slot, ts);
+        if (threadScopes.get(id) != ts) {
+            recentThreadScopes.compareAndSet(slot, ts, null);
+        }
+    }
+
+    /** Empties the slot of a scope removed from the map, if it still holds it. */
+    private void forgetRecent(long id, ThreadScope ts) {
+        recentThreadScopes.compareAndSet(recentSlot(id), ts, null);
     }
 
     /** The live instance of a thread's budget, marked as called at {@code now}. */

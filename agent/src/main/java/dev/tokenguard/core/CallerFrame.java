@@ -70,7 +70,7 @@ public final class CallerFrame {
         String t = text;
         if (t == null) {
             int n = line();
-            t = n >= 0 ? function() + ":" + n : function();
+            t = n >= 0 ? className() + "." + methodName() + ":" + n : function(); // one concatenation, one string
             text = t;
         }
         return t;

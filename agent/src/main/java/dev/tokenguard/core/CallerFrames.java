@@ -4,8 +4,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.Spliterator;
+import java.util.function.Consumer;
 import java.util.function.Function;
-import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /**
@@ -135,20 +136,30 @@ public final class CallerFrames {
         return w;
     }
 
-    /** The first frame that is not skipped, counting the frames looked at. */
+    /**
+     * The first frame that is not skipped, counting the frames looked at. It takes the frames one at a time from the
+     * walk's own spliterator: no stream stages, sink or {@code Optional} per walk.
+     */
     private final class FirstAppFrame implements Function<Stream<StackWalker.StackFrame>, StackWalker.StackFrame>,
-            Predicate<StackWalker.StackFrame> {
+            Consumer<StackWalker.StackFrame> {
         int depth;
+        StackWalker.StackFrame found;
 
         @Override
         public StackWalker.StackFrame apply(Stream<StackWalker.StackFrame> frames) {
-            return frames.filter(this).findFirst().orElse(null);
+            Spliterator<StackWalker.StackFrame> each = frames.spliterator();
+            while (found == null && each.tryAdvance(this)) {
+                // accept looks at one frame
+            }
+            return found;
         }
 
         @Override
-        public boolean test(StackWalker.StackFrame f) {
+        public void accept(StackWalker.StackFrame f) {
             depth++;
-            return !skips.get(f.getDeclaringClass());
+            if (!skips.get(f.getDeclaringClass())) {
+                found = f;
+            }
         }
     }
 }

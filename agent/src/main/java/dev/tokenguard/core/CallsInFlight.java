@@ -5,7 +5,6 @@ import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The calls begun and not yet finished, so that a JVM that exits while some are in flight ({@code System.exit} from
@@ -14,32 +13,29 @@ import java.util.concurrent.atomic.AtomicLong;
  * the agent (its reservation is then released by the reaper), and its entry goes with it.
  */
 final class CallsInFlight {
-    private final ConcurrentHashMap<Long, Entry> calls = new ConcurrentHashMap<>();
+    /** Keyed by the entries themselves (identity): no boxed id per call. */
+    private final java.util.Set<Entry> calls = ConcurrentHashMap.newKeySet();
     private final ReferenceQueue<LlmCall> collected = new ReferenceQueue<>();
-    private final AtomicLong ids = new AtomicLong();
 
     private static final class Entry extends WeakReference<LlmCall> {
-        final long id;
-
-        Entry(LlmCall call, long id, ReferenceQueue<LlmCall> queue) {
+        Entry(LlmCall call, ReferenceQueue<LlmCall> queue) {
             super(call, queue);
-            this.id = id;
         }
     }
 
-    /** Registers a call that has begun; returns the id its end gives back to {@link #ended}. */
-    long begun(LlmCall call) {
+    /** Registers a call that has begun; returns what its end gives back to {@link #ended}. */
+    Object begun(LlmCall call) {
         for (Object gone; (gone = collected.poll()) != null; ) {
-            calls.remove(((Entry) gone).id);
+            calls.remove(gone);
         }
-        long id = ids.incrementAndGet();
-        calls.put(id, new Entry(call, id, collected));
-        return id;
+        Entry e = new Entry(call, collected);
+        calls.add(e);
+        return e;
     }
 
-    void ended(long id) {
-        Entry e = calls.remove(id);
-        if (e != null) {
+    /** @param entry what {@link #begun} returned for the call, or null (nothing) */
+    void ended(Object entry) {
+        if (entry instanceof Entry e && calls.remove(e)) {
             e.clear();
         }
     }
@@ -47,7 +43,7 @@ final class CallsInFlight {
     /** The calls still in flight. */
     List<LlmCall> open() {
         List<LlmCall> open = new ArrayList<>();
-        for (Entry e : calls.values()) {
+        for (Entry e : calls) {
             LlmCall call = e.get();
             if (call != null && !call.isFinished()) {
                 open.add(call);

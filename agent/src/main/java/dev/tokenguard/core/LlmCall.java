@@ -4,7 +4,6 @@ import dev.tokenguard.budget.CallScope;
 import dev.tokenguard.budget.Reservation;
 
 import java.time.Instant;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One governed call between {@link Governor#begin} and its end. It is finished exactly once,
@@ -16,7 +15,17 @@ public final class LlmCall {
     private final CallScope scope;
     private final Instant start;
     private final long startNanos;
-    private final AtomicBoolean finished = new AtomicBoolean();
+    /** Set once, by the first of {@link #finish} and {@link #fail} ({@link #FINISHED}: no atomic object per call). */
+    private volatile boolean finished;
+    private static final java.lang.invoke.VarHandle FINISHED;
+
+    static {
+        try {
+            FINISHED = java.lang.invoke.MethodHandles.lookup().findVarHandle(LlmCall.class, "finished", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     private final String notice;
     private final boolean capturesContent;
     private volatile String promptContent;
@@ -28,7 +37,7 @@ public final class LlmCall {
     /** What is known of the call's usage so far, for a JVM that shuts down while it is in flight; or null. */
     private volatile java.util.function.Supplier<Usage> soFar;
     /** The call's id in {@link CallsInFlight}. */
-    volatile long inFlightId;
+    volatile Object inFlightId;
     /** The call's standing with the shared-budget store, or null when there is none. */
     private volatile dev.tokenguard.budget.store.SharedBudgets.Ticket sharedTicket;
 
@@ -127,20 +136,20 @@ public final class LlmCall {
 
     /** Finishes the call with what the response reported. Later calls do nothing. */
     public void finish(Usage usage) {
-        if (finished.compareAndSet(false, true)) {
+        if (FINISHED.compareAndSet(this, false, true)) {
             governor.finish(this, usage == null ? Usage.UNKNOWN : usage, null);
         }
     }
 
     /** Finishes the call as failed, with whatever usage is known. Later calls do nothing. */
     public void fail(Throwable error, Usage usage) {
-        if (finished.compareAndSet(false, true)) {
+        if (FINISHED.compareAndSet(this, false, true)) {
             governor.finish(this, usage == null ? Usage.UNKNOWN : usage, error);
         }
     }
 
     public boolean isFinished() {
-        return finished.get();
+        return finished;
     }
 
     public CallRequest request() {

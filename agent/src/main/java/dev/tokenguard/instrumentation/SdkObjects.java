@@ -17,6 +17,8 @@ public final class SdkObjects {
     private static final Method MISSING;
     /** Passed to every accessor, so that no empty argument array is made per read. */
     private static final Object[] NO_ARGUMENTS = {};
+    /** The accessors of a string union's variants that {@link #text(Object)} tries, in order. */
+    private static final String[] TEXT_VARIANTS = {"string", "chat", "only"};
 
     static {
         try {
@@ -70,7 +72,25 @@ public final class SdkObjects {
 
     /** A number read through a chain of accessors, or null. */
     public static Long number(Object target, String... names) {
-        Object value = path(target, names);
+        return asLong(path(target, names));
+    }
+
+    /** {@code target.name()} as a number, or null; the one-accessor form, with no argument array per read. */
+    public static Long number(Object target, String name) {
+        return asLong(get(target, name));
+    }
+
+    /** {@code target.first().second()} as a number, or null; the two-accessor form, with no argument array per read. */
+    public static Long number(Object target, String first, String second) {
+        Object value = get(target, first);
+        return value == null ? null : asLong(get(value, second));
+    }
+
+    /** A {@code Long} as it is (an accessor's boxed result is not boxed again), another number as a long; else null. */
+    private static Long asLong(Object value) {
+        if (value instanceof Long l) {
+            return l;
+        }
         return value instanceof Number n ? n.longValue() : null;
     }
 
@@ -89,7 +109,7 @@ public final class SdkObjects {
         if (s instanceof String str) {
             return str;
         }
-        for (String variant : new String[] {"string", "chat", "only"}) {
+        for (String variant : TEXT_VARIANTS) {
             Object inner = get(value, variant);
             if (inner != null && inner != value) {
                 String t = text(inner);

@@ -19,22 +19,45 @@ public final class StainlessCallSite implements CallSite {
         this.governor = governor;
     }
 
+    /**
+     * What the last call read of its client's base URL; a call whose client has the same base URL text reuses it
+     * instead of parsing the URL again.
+     */
+    private volatile Endpoint lastEndpoint;
+
+    /** A base URL's text and what a call takes from it. */
+    private record Endpoint(String text, URI uri, String host, Integer port, String provider, String streamEndpoint) {
+    }
+
     @Override
     public Object enter(Object service, Object params) {
-        URI baseUrl = StainlessRequests.baseUrl(service);
+        Endpoint e = endpoint(service);
+        boolean reserves = governor.settings().reservations().on();
+        CallRequest request = new CallRequest(e.provider(), site.api().operation(),
+                StainlessRequests.model(params), site.streaming(), e.host(), e.port(),
+                reserves ? StainlessRequests.outputCap(params) : null, reserves ? new Input(params) : null);
+        Object started = governor.begin(request);
+        return started instanceof LlmCall call
+                ? new StainlessCall(site, call, params, e.streamEndpoint()) : started;
+    }
+
+    private Endpoint endpoint(Object service) {
+        String text = StainlessRequests.baseUrlText(service);
+        Endpoint last = lastEndpoint;
+        if (last != null && java.util.Objects.equals(last.text(), text)) {
+            return last;
+        }
+        URI baseUrl = StainlessRequests.uri(text);
         String host = baseUrl == null ? null : baseUrl.getHost();
         Integer port = null;
         if (host != null) {
             int p = baseUrl.getPort();
             port = p >= 0 ? p : ("http".equals(baseUrl.getScheme()) ? 80 : 443);
         }
-        boolean reserves = governor.settings().reservations().on();
-        CallRequest request = new CallRequest(site.sdk().provider().apply(baseUrl), site.api().operation(),
-                StainlessRequests.model(params), site.streaming(), host, port,
-                reserves ? StainlessRequests.outputCap(params) : null, reserves ? new Input(params) : null);
-        Object started = governor.begin(request);
-        return started instanceof LlmCall call
-                ? new StainlessCall(site, call, params, UnaskedStreamUsage.endpoint(baseUrl)) : started;
+        Endpoint e = new Endpoint(text, baseUrl, host, port, site.sdk().provider().apply(baseUrl),
+                UnaskedStreamUsage.endpoint(baseUrl));
+        lastEndpoint = e;
+        return e;
     }
 
     /**

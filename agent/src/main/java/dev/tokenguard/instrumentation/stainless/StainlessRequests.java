@@ -46,7 +46,105 @@ public final class StainlessRequests {
      * The SDK's own JSON mapper, its {@code writeValueAsString} and its {@code writeValue(OutputStream, Object)} (as a
      * handle of type {@code (Object, OutputStream, Object)void}), per SDK object-mappers class name and loader.
      */
-    private record SdkMapper(Object mapper, Method write, MethodHandle writeTo) {
+    private record SdkMapper(Object mapper, Method write, MethodHandle writeTo, Counters counters) {
+    }
+
+    /**
+     * The SDK's own generators, each writing into a stream that only counts bytes, kept for the next request: a call
+     * takes one, the SDK's mapper writes the body into it ({@code writeValue(JsonGenerator, Object)}) and the call
+     * gives it back. A request thus makes no generator, I/O context, write contexts or stream of its own. At most
+     * {@link #KEPT} are kept per mapper, taken and given back without locks; under more contention a call makes one
+     * and drops it. A generator whose write failed is not given back (it may be half-way through a value).
+     */
+    private static final class Counters {
+        static final int KEPT = Math.min(16, 2 * Runtime.getRuntime().availableProcessors());
+        final Object factory;
+        /** {@code (JsonFactory, OutputStream)JsonGenerator}, as {@code (Object, OutputStream)Object}. */
+        final MethodHandle createGenerator;
+        /** {@code mapper.writeValue(JsonGenerator, Object)}, as {@code (Object, Object, Object)void}. */
+        final MethodHandle writeValue;
+        /** {@code JsonGenerator.flush()}, as {@code (Object)void}. */
+        final MethodHandle flush;
+        /** {@code JsonGenerator.setRootValueSeparator(null)}, as {@code (Object, Object)Object}. */
+        final MethodHandle setRootValueSeparator;
+        final java.util.concurrent.atomic.AtomicReferenceArray<Counter> kept =
+                new java.util.concurrent.atomic.AtomicReferenceArray<>(KEPT);
+
+        Counters(Object mapper) throws ReflectiveOperationException {
+            MethodHandles.Lookup lookup = MethodHandles.publicLookup();
+            factory = mapper.getClass().getMethod("getFactory").invoke(mapper);
+            Method create = factory.getClass().getMethod("createGenerator", OutputStream.class);
+            Class<?> generator = create.getReturnType();
+            createGenerator = lookup.unreflect(create).asType(MethodType.methodType(Object.class, Object.class,
+                    OutputStream.class));
+            writeValue = lookup.unreflect(mapper.getClass().getMethod("writeValue", generator, Object.class))
+                    .asType(MethodType.methodType(void.class, Object.class, Object.class, Object.class));
+            flush = lookup.unreflect(generator.getMethod("flush")).asType(MethodType.methodType(void.class,
+                    Object.class));
+            Method separator = null;
+            for (Method m : generator.getMethods()) {
+                if (m.getName().equals("setRootValueSeparator") && m.getParameterCount() == 1) {
+                    separator = m;
+                }
+            }
+            if (separator == null) {
+                throw new NoSuchMethodException(generator.getName() + ".setRootValueSeparator");
+            }
+            setRootValueSeparator = lookup.unreflect(separator).asType(MethodType.methodType(Object.class,
+                    Object.class, Object.class));
+        }
+
+        Counter take() throws Throwable {
+            int start = (int) (Thread.currentThread().getId() % KEPT);
+            for (int i = 0; i < KEPT; i++) {
+                int slot = (start + i) % KEPT;
+                Counter c = kept.get(slot);
+                if (c != null && kept.compareAndSet(slot, c, null)) {
+                    return c;
+                }
+            }
+            Counter c = new Counter();
+            c.generator = createGenerator.invokeExact(factory, (OutputStream) c);
+            // values written one after another into one generator: nothing between them (else a space each)
+            Object self = setRootValueSeparator.invokeExact(c.generator, (Object) null);
+            return c;
+        }
+
+        void giveBack(Counter c) {
+            int start = (int) (Thread.currentThread().getId() % KEPT);
+            for (int i = 0; i < KEPT; i++) {
+                if (kept.compareAndSet((start + i) % KEPT, null, c)) {
+                    return;
+                }
+            }
+        }
+
+        /** The body's length in bytes as the mapper writes it. */
+        long length(Object mapper, Object body) throws Throwable {
+            Counter c = take();
+            long before = c.bytes;
+            writeValue.invokeExact(mapper, c.generator, body);
+            flush.invokeExact(c.generator);
+            long length = c.bytes - before;
+            giveBack(c); // not reached when the write threw
+            return length;
+        }
+    }
+
+    /** An output stream that keeps only the number of bytes written to it, and the generator that writes into it. */
+    private static final class Counter extends OutputStream {
+        long bytes;
+        Object generator;
+
+        @Override
+        public void write(int b) {
+            bytes++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            bytes += len;
+        }
     }
 
     private static final ClassValue<java.util.concurrent.ConcurrentHashMap<String, SdkMapper>> SDK_MAPPERS =
@@ -83,14 +181,27 @@ public final class StainlessRequests {
      * the SDK version keeps it elsewhere: the server address is then left unknown, never guessed.
      */
     public static URI baseUrl(Object service) {
+        return uri(baseUrlText(service));
+    }
+
+    /** The base URL of the client a service belongs to as the SDK keeps it (text), or null (see {@link #baseUrl}). */
+    static String baseUrlText(Object service) {
         try {
             Field field = CLIENT_OPTIONS.get(service.getClass());
             if (field == null) {
                 return null;
             }
-            Object url = SdkObjects.get(field.get(service), "baseUrl");
-            return url instanceof String s ? URI.create(s) : null;
+            return SdkObjects.get(field.get(service), "baseUrl") instanceof String s ? s : null;
         } catch (IllegalAccessException | IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /** A base URL's text as a URI; null for null. */
+    static URI uri(String baseUrl) {
+        try {
+            return baseUrl == null ? null : URI.create(baseUrl);
+        } catch (IllegalArgumentException e) {
             return null;
         }
     }
@@ -148,6 +259,9 @@ public final class StainlessRequests {
                 return -1;
             }
             SdkMapper m = sdkMapper(sdk, params.getClass());
+            if (m.counters() != null) {
+                return m.counters().length(m.mapper(), body);
+            }
             ByteCount count = new ByteCount();
             m.writeTo().invokeExact(m.mapper(), (OutputStream) count, body);
             return count.bytes;
@@ -198,7 +312,14 @@ public final class StainlessRequests {
             MethodHandle writeTo = MethodHandles.publicLookup().unreflect(mapper.getClass().getMethod("writeValue",
                     OutputStream.class, Object.class)).asType(MethodType.methodType(void.class, Object.class,
                     OutputStream.class, Object.class));
-            m = new SdkMapper(mapper, mapper.getClass().getMethod("writeValueAsString", Object.class), writeTo);
+            Counters counters;
+            try {
+                counters = new Counters(mapper);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                counters = null; // a mapper without these methods: a new counting stream per request, as before
+            }
+            m = new SdkMapper(mapper, mapper.getClass().getMethod("writeValueAsString", Object.class), writeTo,
+                    counters);
             bySdk.put(sdk.objectMappers(), m);
         }
         return m;

@@ -4,6 +4,9 @@ import dev.tokenguard.instrumentation.Callbacks;
 import dev.tokenguard.instrumentation.ObservedSpliterator;
 import dev.tokenguard.instrumentation.StreamObserver;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -38,8 +41,44 @@ public final class StainlessResponses {
         if (type == null) {
             return response;
         }
-        return Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type},
-                new ResponseHandler(response, listener));
+        return proxy(type, new ResponseHandler(response, listener));
+    }
+
+    /**
+     * Per SDK interface, the constructor of its proxy class, as {@code (InvocationHandler)Object}; null where it
+     * cannot be called directly (each proxy is then made by {@link Proxy#newProxyInstance}).
+     */
+    private static final ClassValue<MethodHandle> PROXY_CONSTRUCTORS = new ClassValue<>() {
+        @Override
+        protected MethodHandle computeValue(Class<?> type) {
+            try {
+                Class<?> proxyClass = Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type},
+                        (proxy, method, args) -> null).getClass();
+                return MethodHandles.publicLookup().findConstructor(proxyClass,
+                        MethodType.methodType(void.class, InvocationHandler.class))
+                        .asType(MethodType.methodType(Object.class, InvocationHandler.class));
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return null;
+            }
+        }
+    };
+
+    /**
+     * A proxy of {@code type} handled by {@code handler}: through the proxy class's constructor, found once per
+     * interface (no interface array, argument array or proxy-class look-up per call).
+     */
+    private static Object proxy(Class<?> type, InvocationHandler handler) {
+        MethodHandle constructor = PROXY_CONSTRUCTORS.get(type);
+        if (constructor != null) {
+            try {
+                return (Object) constructor.invokeExact(handler);
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable e) {
+                throw new IllegalStateException(e); // a proxy constructor declares no checked exception
+            }
+        }
+        return Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, handler);
     }
 
     /**
@@ -51,15 +90,34 @@ public final class StainlessResponses {
         if (type == null) {
             return streamResponse;
         }
-        return Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type},
-                new StreamHandler(streamResponse, observer));
+        return proxy(type, new StreamHandler(streamResponse, observer));
     }
+
+    /** Per response class, the interface found by name ({@link #NOT_FOUND} for none), so a class is searched once. */
+    private static final ClassValue<java.util.concurrent.ConcurrentHashMap<String, Class<?>>> INTERFACES =
+            new ClassValue<>() {
+                @Override
+                protected java.util.concurrent.ConcurrentHashMap<String, Class<?>> computeValue(Class<?> type) {
+                    return new java.util.concurrent.ConcurrentHashMap<>(2);
+                }
+            };
+    private static final Class<?> NOT_FOUND = Void.class;
 
     private static Class<?> interfaceOf(Object value, String interfaceName) {
         if (value == null) {
             return null;
         }
-        for (Class<?> c = value.getClass(); c != null; c = c.getSuperclass()) {
+        var byName = INTERFACES.get(value.getClass());
+        Class<?> found = byName.get(interfaceName);
+        if (found == null) {
+            found = searchInterface(value.getClass(), interfaceName);
+            byName.put(interfaceName, found == null ? NOT_FOUND : found);
+        }
+        return found == NOT_FOUND ? null : found;
+    }
+
+    private static Class<?> searchInterface(Class<?> type, String interfaceName) {
+        for (Class<?> c = type; c != null; c = c.getSuperclass()) {
             Class<?> found = find(c.getInterfaces(), interfaceName);
             if (found != null) {
                 return found;
