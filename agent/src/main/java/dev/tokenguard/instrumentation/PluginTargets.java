@@ -1,5 +1,7 @@
 package dev.tokenguard.instrumentation;
 
+import dev.tokenguard.instrumentation.okhttp.OkHttpNames;
+
 import java.util.Set;
 
 /**
@@ -23,8 +25,8 @@ public final class PluginTargets {
             "com.anthropic.services.blocking.beta.MessageServiceImpl$WithRawResponseImpl",
             "com.anthropic.services.async.MessageServiceAsyncImpl$WithRawResponseImpl",
             "com.anthropic.services.async.beta.MessageServiceAsyncImpl$WithRawResponseImpl",
-            // okhttp
-            "okhttp3.internal.connection.RealCall",
+            // okhttp (built at run time: the agent jar's relocation rewrites string constants naming okhttp3)
+            OkHttpNames.okhttp("internal.connection.RealCall"),
             // jdk-http-client
             "jdk.internal.net.http.HttpClientFacade",
             // spring-ai-openai, spring-ai-anthropic
