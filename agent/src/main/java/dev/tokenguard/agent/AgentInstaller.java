@@ -83,6 +83,7 @@ public final class AgentInstaller {
                 JdkModules.letReadBridge(on, instrumentation);
                 return new TargetTransformer(on);
             }, instrumentation);
+            DISPATCH.holdStartUpIfAsked();
             Governor governor = AgentRuntime.start(config, prices).governor();
             DISPATCH.use(sites(on, governor));
         } finally {

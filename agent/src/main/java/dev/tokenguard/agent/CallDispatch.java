@@ -22,11 +22,17 @@ import java.util.concurrent.TimeUnit;
  */
 final class CallDispatch implements CallHooks {
     static final long READY_WAIT_SECONDS = 30;
+    /**
+     * Lets a test hold the start-up thread until a call is waiting for the call sites
+     * ({@code -Dtokenguard.internal.start-hold=call}), to prove such a call is governed.
+     */
+    static final String START_HOLD_PROPERTY = "tokenguard.internal.start-hold";
 
     private volatile Map<String, CallSite> sites = Map.of();
     private final CountDownLatch ready = new CountDownLatch(1);
     private volatile boolean isReady;
     private volatile Thread starter;
+    private final CountDownLatch callWaiting = new CountDownLatch(1);
 
     /** Routes calls to {@code newSites} from now on; a call waiting for them goes on. */
     void use(Map<String, CallSite> newSites) {
@@ -49,10 +55,26 @@ final class CallDispatch implements CallHooks {
         if (isReady || starter == null || Thread.currentThread() == starter) {
             return;
         }
+        callWaiting.countDown();
         try {
             if (!ready.await(READY_WAIT_SECONDS, TimeUnit.SECONDS)) {
                 AgentLog.failure("dispatch.late", "TokenGuard: the call sites were not ready in "
                         + READY_WAIT_SECONDS + " s; a call went on ungoverned");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** With {@link #START_HOLD_PROPERTY} set, waits (on the start-up thread) until a call waits for the sites. */
+    void holdStartUpIfAsked() {
+        if (!"call".equals(System.getProperty(START_HOLD_PROPERTY))) {
+            return;
+        }
+        try {
+            if (!callWaiting.await(READY_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                AgentLog.failure("start.hold", "TokenGuard: no call waited for the start-up in "
+                        + READY_WAIT_SECONDS + " s");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
