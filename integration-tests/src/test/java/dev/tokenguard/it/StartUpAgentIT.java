@@ -84,8 +84,9 @@ class StartUpAgentIT {
         ForkedJvm.Result result = run("wrong", "budget.max-tokens=lots", List.of(), 4);
         assertEquals(0, result.exitCode(), result::toString);
         assertEquals(1, result.agentLines().size(), result::toString);
-        String line = result.agentLines().get(0);
-        assertTrue(line.startsWith("[tokenguard] TokenGuard: invalid value for tokenguard.budget.max-tokens"), line);
+        String line = result.agentLines().get(0).replaceFirst("^\\[tokenguard\\] ", "");
+        assertTrue(line.startsWith("TokenGuard: invalid value 'lots' for tokenguard.budget.max-tokens (from agent"
+                + " argument)"), line);
         assertTrue(line.endsWith("; TokenGuard is disabled, the application runs uninstrumented"), line);
         assertEquals(4, result.lines("OK ").size(), result::toString);
         assertEquals(4, openai.requests().stream().filter(RecordedRequest::answered).count());
