@@ -1,15 +1,6 @@
 package dev.tokenguard.agent;
 
-import dev.tokenguard.config.ConfigException;
-import dev.tokenguard.config.ConfigLoader;
-import dev.tokenguard.config.TokenGuardConfig;
-import dev.tokenguard.core.AgentLog;
-import dev.tokenguard.pricing.PriceTable;
-import dev.tokenguard.pricing.PricingException;
-
 import java.lang.instrument.Instrumentation;
-import java.util.concurrent.CompletableFuture;
-import java.util.function.Supplier;
 
 /**
  * The agent's entry points: {@code premain} for {@code -javaagent}, {@code agentmain} for attaching
@@ -37,21 +28,6 @@ public final class TokenGuardAgent {
         start(arguments, instrumentation, false);
     }
 
-    /** The built-in price table, read on a daemon thread off the application's start-up path. */
-    private static Supplier<PriceTable> loadInBackground() {
-        CompletableFuture<PriceTable> table = new CompletableFuture<>();
-        Thread loader = new Thread(() -> {
-            try {
-                table.complete(PriceTable.builtIn());
-            } catch (RuntimeException | Error e) {
-                table.completeExceptionally(e);
-            }
-        }, "tokenguard-prices");
-        loader.setDaemon(true);
-        loader.start();
-        return table::join;
-    }
-
     /** Whether an installation has begun in this JVM (its start-up thread may still be running). */
     private static boolean starting;
 
@@ -61,14 +37,14 @@ public final class TokenGuardAgent {
                 return;
             }
             if (!atStartup) {
-                configureAndInstall(arguments, instrumentation, null);
+                AgentStartUp.configureAndInstall(arguments, instrumentation, null);
                 return;
             }
             // the public exception and the bridge must be bootstrap classes before anything refers to them
             BootstrapInjector.inject(instrumentation);
             DeferredTransformer deferred = AgentInstaller.deferAtStartup(instrumentation);
             starting = true;
-            Thread starter = new Thread(new StartUp(arguments, instrumentation, deferred), "tokenguard-start");
+            Thread starter = new Thread(new AgentStartUp(arguments, instrumentation, deferred), "tokenguard-start");
             starter.setDaemon(true);
             starter.start();
         } catch (Throwable t) {
@@ -76,70 +52,7 @@ public final class TokenGuardAgent {
         }
     }
 
-    private static synchronized void startFailed() {
+    static synchronized void startFailed() {
         starting = false;
-    }
-
-    /**
-     * The rest of the start-up, beside the application's own: the configuration, the instrumentation and
-     * the running parts. A class to instrument, or a call, reaching the agent before this is done waits
-     * for it.
-     */
-    private record StartUp(String arguments, Instrumentation instrumentation, DeferredTransformer deferred)
-            implements Runnable {
-        @Override
-        public void run() {
-            boolean installed = false;
-            try {
-                installed = configureAndInstall(arguments, instrumentation, deferred);
-            } catch (Throwable t) {
-                System.err.println("TokenGuard: could not start (" + t + "); the application runs uninstrumented");
-            } finally {
-                if (!installed) {
-                    AgentInstaller.abandonAtStartup(deferred, instrumentation);
-                    startFailed();
-                }
-            }
-        }
-    }
-
-    /**
-     * Reads the configuration and installs the agent; {@code deferred} is the transformer registered at
-     * JVM start-up, null when attached. Returns whether the agent was installed (false when the
-     * configuration is wrong, with its one line printed, or switches the agent off).
-     */
-    private static boolean configureAndInstall(String arguments, Instrumentation instrumentation,
-                                               DeferredTransformer deferred) throws Exception {
-        TokenGuardConfig config;
-        Supplier<PriceTable> prices;
-        try {
-            config = ConfigLoader.load(arguments, System.getProperties(), System.getenv());
-            if (!config.enabled()) {
-                return false;
-            }
-            if (config.pricingFile().isPresent()) {
-                // the user's file is checked now: a bad one disables the agent with one line
-                PriceTable table = PriceTable.builtInWith(config.pricingFile().get());
-                prices = () -> table;
-            } else {
-                prices = loadInBackground();
-            }
-        } catch (ConfigException e) {
-            AgentLog.error(e.getMessage());
-            return false;
-        } catch (PricingException e) {
-            AgentLog.error("TokenGuard: " + e.getMessage() + "; TokenGuard is disabled, the application runs "
-                    + "uninstrumented");
-            return false;
-        }
-        System.setProperty(INSTALLED_PROPERTY, AgentVersion.get());
-        if (deferred == null) {
-            // the public exception and the bridge must be bootstrap classes before anything refers to them
-            BootstrapInjector.inject(instrumentation);
-            AgentInstaller.install(config, prices, instrumentation);
-        } else {
-            AgentInstaller.completeAtStartup(deferred, config, prices, instrumentation);
-        }
-        return true;
     }
 }
