@@ -39,6 +39,7 @@ final class AgentStartUp implements Runnable {
         } finally {
             if (!installed) {
                 AgentInstaller.abandonAtStartup(deferred, instrumentation);
+                PublicApi.abandonPending();
                 TokenGuardAgent.startFailed();
             }
         }

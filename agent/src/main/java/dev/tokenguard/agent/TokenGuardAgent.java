@@ -43,6 +43,7 @@ public final class TokenGuardAgent {
             // the public exception and the bridge must be bootstrap classes before anything refers to them
             BootstrapInjector.inject(instrumentation);
             DeferredTransformer deferred = AgentInstaller.deferAtStartup(instrumentation);
+            PublicApi.connectPending();
             starting = true;
             Thread starter = new Thread(new AgentStartUp(arguments, instrumentation, deferred), "tokenguard-start");
             starter.setDaemon(true);
