@@ -5,6 +5,7 @@ import dev.tokenguard.config.TokenGuardConfig;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.instrumentation.CallSite;
 import dev.tokenguard.instrumentation.Hook;
+import dev.tokenguard.instrumentation.PluginTargets;
 import dev.tokenguard.instrumentation.Plugins;
 import dev.tokenguard.instrumentation.SdkPlugin;
 import dev.tokenguard.pricing.PriceTable;
@@ -17,7 +18,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 
-/** Installs the instrumentations: the call sites, the bridge to them, the transformer of the target classes. */
+/**
+ * Installs the instrumentations: the call sites, the bridge to them, the transformer of the target classes.
+ * Attached to a running JVM, all of it before the agent's entry point returns; at JVM start-up, only the
+ * name-only transformer on the main thread, the rest on the start-up thread beside the application's start.
+ */
 public final class AgentInstaller {
 
     private static final CallDispatch DISPATCH = new CallDispatch();
@@ -38,27 +43,61 @@ public final class AgentInstaller {
     }
 
     /**
-     * The agent's installation. At JVM start-up the transformer is built on a background thread;
-     * attached to a running JVM, it is built, and the loaded classes retransformed, before this
-     * returns.
+     * The agent's installation when attached to a running JVM: the transformer is built, the loaded
+     * classes retransformed and the call sites made before this returns.
      */
     static ClassFileTransformer install(TokenGuardConfig config, Supplier<PriceTable> prices,
-                                        Instrumentation instrumentation, boolean atStartup) {
+                                        Instrumentation instrumentation) {
         Governor governor = AgentRuntime.start(config, prices).governor();
-        return install(plugins(config), governor, instrumentation, atStartup);
+        return install(plugins(config), governor, instrumentation);
     }
 
     /**
-     * Installs the instrumentations feeding {@code governor} and returns once every class to
-     * instrument, loaded or not, is covered; used by in-process tests. The classes are instrumented
-     * once per JVM; a later call only routes the calls to the new governor.
+     * The first half of the installation at JVM start-up, on the application's main thread: registers
+     * the transformer that knows the target classes by name only ({@link PluginTargets}, no plugin class
+     * loads). A target class loading before {@link #completeAtStartup} has built the real transformer
+     * waits for it.
      */
-    public static ClassFileTransformer install(Governor governor, Instrumentation instrumentation) {
-        return install(Plugins.ALL, governor, instrumentation, false);
+    static DeferredTransformer deferAtStartup(Instrumentation instrumentation) {
+        DeferredTransformer deferred = new DeferredTransformer(PluginTargets.ALL);
+        instrumentation.addTransformer(deferred, true);
+        return deferred;
     }
 
-    private static synchronized ClassFileTransformer install(List<SdkPlugin> all, Governor governor,
-                                                             Instrumentation instrumentation, boolean inBackground) {
+    /**
+     * The second half, on the start-up thread once the configuration is read: builds the real
+     * transformer (instrumenting the target classes already loaded), then the agent's running parts
+     * and the call sites. A call entering an instrumented method before the call sites exist waits for
+     * them ({@link CallDispatch}); if they cannot be made, it goes on ungoverned.
+     */
+    static void completeAtStartup(DeferredTransformer deferred, TokenGuardConfig config, Supplier<PriceTable> prices,
+                                  Instrumentation instrumentation) {
+        List<SdkPlugin> on = plugins(config);
+        synchronized (AgentInstaller.class) {
+            DISPATCH.holdCallsExceptOf(Thread.currentThread());
+            TokenGuardBridge.install(DISPATCH);
+            transformer = deferred;
+        }
+        try {
+            deferred.complete(() -> {
+                JdkModules.letReadBridge(on, instrumentation);
+                return new TargetTransformer(on);
+            }, instrumentation);
+            DISPATCH.holdStartUpIfAsked();
+            Governor governor = AgentRuntime.start(config, prices).governor();
+            DISPATCH.use(sites(on, governor));
+        } finally {
+            DISPATCH.release();
+        }
+    }
+
+    /** The start-up stopped before it installed anything (a configuration error, the agent switched off). */
+    static void abandonAtStartup(DeferredTransformer deferred, Instrumentation instrumentation) {
+        instrumentation.removeTransformer(deferred);
+        deferred.abandon();
+    }
+
+    private static Map<String, CallSite> sites(List<SdkPlugin> all, Governor governor) {
         Map<String, CallSite> sites = new HashMap<>();
         for (SdkPlugin plugin : all) {
             for (Hook hook : plugin.hooks()) {
@@ -67,7 +106,21 @@ public final class AgentInstaller {
                 }
             }
         }
-        DISPATCH.use(sites);
+        return sites;
+    }
+
+    /**
+     * Installs the instrumentations feeding {@code governor} and returns once every class to
+     * instrument, loaded or not, is covered; used by in-process tests. The classes are instrumented
+     * once per JVM; a later call only routes the calls to the new governor.
+     */
+    public static ClassFileTransformer install(Governor governor, Instrumentation instrumentation) {
+        return install(Plugins.ALL, governor, instrumentation);
+    }
+
+    private static synchronized ClassFileTransformer install(List<SdkPlugin> all, Governor governor,
+                                                             Instrumentation instrumentation) {
+        DISPATCH.use(sites(all, governor));
         if (transformer != null) {
             return transformer;
         }
@@ -80,17 +133,10 @@ public final class AgentInstaller {
         instrumentation.addTransformer(deferred, true);
         transformer = deferred;
         // the JDK plugins' modules read the bridge before the transformer that hooks them is ready
-        Supplier<ClassFileTransformer> build = () -> {
+        deferred.complete(() -> {
             JdkModules.letReadBridge(all, instrumentation);
             return new TargetTransformer(all);
-        };
-        if (inBackground) {
-            Thread builder = new Thread(() -> deferred.complete(build, instrumentation), "tokenguard-instrumentation");
-            builder.setDaemon(true);
-            builder.start();
-        } else {
-            deferred.complete(build, instrumentation);
-        }
+        }, instrumentation);
         return transformer;
     }
 

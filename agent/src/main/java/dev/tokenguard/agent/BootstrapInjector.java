@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.CodeSource;
 import java.security.ProtectionDomain;
-import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -31,6 +30,17 @@ import java.util.jar.JarOutputStream;
  */
 final class BootstrapInjector {
     static final String[] BOOTSTRAP_PACKAGES = {"dev/tokenguard/api/", "dev/tokenguard/bootstrap/"};
+    /**
+     * Every class of those packages, by binary name, in an order where each class's supertypes come first.
+     * Looked up by name: nothing walks the agent jar's thousands of entries at start-up.
+     * {@code BootstrapInjectorTest} keeps the list complete.
+     */
+    static final String[] BOOTSTRAP_CLASSES = {
+        "dev.tokenguard.bootstrap.TokenGuardBridge", "dev.tokenguard.bootstrap.CallHooks",
+        "dev.tokenguard.bootstrap.RefusalInFlight", "dev.tokenguard.api.UsageSubscription",
+        "dev.tokenguard.api.TokenGuard", "dev.tokenguard.api.UsageEvent",
+        "dev.tokenguard.api.BudgetExhaustedException", "dev.tokenguard.api.BudgetStatus",
+        "dev.tokenguard.api.AgentLink$Agent", "dev.tokenguard.api.AgentLink"};
 
     private BootstrapInjector() {
     }
@@ -49,15 +59,13 @@ final class BootstrapInjector {
     private static Map<String, byte[]> bootstrapClasses(Path agentJar) throws IOException {
         Map<String, byte[]> classes = new LinkedHashMap<>();
         try (JarFile source = new JarFile(agentJar.toFile())) {
-            Enumeration<JarEntry> entries = source.entries();
-            while (entries.hasMoreElements()) {
-                JarEntry entry = entries.nextElement();
-                String name = entry.getName();
-                if (!entry.isDirectory() && name.endsWith(".class") && isBootstrapEntry(name)) {
-                    try (InputStream in = source.getInputStream(entry)) {
-                        classes.put(name.substring(0, name.length() - ".class".length()).replace('/', '.'),
-                                in.readAllBytes());
-                    }
+            for (String name : BOOTSTRAP_CLASSES) {
+                JarEntry entry = source.getJarEntry(name.replace('.', '/') + ".class");
+                if (entry == null) {
+                    throw new IOException(name + " is missing from " + agentJar);
+                }
+                try (InputStream in = source.getInputStream(entry)) {
+                    classes.put(name, in.readAllBytes());
                 }
             }
         }

@@ -8,22 +8,83 @@ import dev.tokenguard.instrumentation.CallSite;
 import dev.tokenguard.instrumentation.GovernedCall;
 
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Routes what the advice reports to the call site it came from. Every internal failure is caught
  * here and reported once: the call then proceeds as if the agent were not there.
+ *
+ * <p>At JVM start-up the classes may be instrumented before the call sites exist (they are built on
+ * the start-up thread, beside the application's own start): a call entering before then waits for
+ * them, so it is governed (and refused, if it must be) like any later one. A call of the start-up
+ * thread itself never waits.
  */
 final class CallDispatch implements CallHooks {
-    private volatile Map<String, CallSite> sites = Map.of();
+    static final long READY_WAIT_SECONDS = 30;
+    /**
+     * Lets a test hold the start-up thread until a call is waiting for the call sites
+     * ({@code -Dtokenguard.internal.start-hold=call}), to prove such a call is governed.
+     */
+    static final String START_HOLD_PROPERTY = "tokenguard.internal.start-hold";
 
-    /** Routes calls to {@code newSites} from now on. */
+    private volatile Map<String, CallSite> sites = Map.of();
+    private final CountDownLatch ready = new CountDownLatch(1);
+    private volatile boolean isReady;
+    private volatile Thread starter;
+    private final CountDownLatch callWaiting = new CountDownLatch(1);
+
+    /** Routes calls to {@code newSites} from now on; a call waiting for them goes on. */
     void use(Map<String, CallSite> newSites) {
         sites = Map.copyOf(newSites);
+        release();
+    }
+
+    /** From now on until {@link #use} or {@link #release}, entering calls wait, except those of {@code thread}. */
+    void holdCallsExceptOf(Thread thread) {
+        starter = thread;
+    }
+
+    /** Lets the waiting calls go on, with the sites there are (none, if start-up failed: they pass through). */
+    void release() {
+        isReady = true;
+        ready.countDown();
+    }
+
+    private void awaitSites() {
+        if (isReady || starter == null || Thread.currentThread() == starter) {
+            return;
+        }
+        callWaiting.countDown();
+        try {
+            if (!ready.await(READY_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                AgentLog.failure("dispatch.late", "TokenGuard: the call sites were not ready in "
+                        + READY_WAIT_SECONDS + " s; a call went on ungoverned");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** With {@link #START_HOLD_PROPERTY} set, waits (on the start-up thread) until a call waits for the sites. */
+    void holdStartUpIfAsked() {
+        if (!"call".equals(System.getProperty(START_HOLD_PROPERTY))) {
+            return;
+        }
+        try {
+            if (!callWaiting.await(READY_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                AgentLog.failure("start.hold", "TokenGuard: no call waited for the start-up in "
+                        + READY_WAIT_SECONDS + " s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Override
     public Object enter(String site, Object target, Object request) {
         try {
+            awaitSites();
             CallSite callSite = sites.get(site);
             InjectedFault.at("enter");
             Object call = callSite == null ? null : callSite.enter(target, request);

@@ -64,6 +64,11 @@ final class DeferredTransformer implements ClassFileTransformer {
         }
     }
 
+    /** No transformer will come: a class waiting for one loads unchanged. */
+    void abandon() {
+        ready.countDown();
+    }
+
     @Override
     public byte[] transform(Module module, ClassLoader loader, String className, Class<?> classBeingRedefined,
                             ProtectionDomain domain, byte[] classfileBuffer) throws IllegalClassFormatException {
