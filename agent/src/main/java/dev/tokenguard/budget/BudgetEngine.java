@@ -1113,17 +1113,12 @@ public final class BudgetEngine {
     }
 
     private ThreadScope threadScope() {
+        ThreadScope ts = currentThreadScope();
+        if (ts != null) {
+            return ts;
+        }
         Thread t = Thread.currentThread();
         long id = t.getId();
-        ThreadScope ts = recentThreadScopes.getAcquire(recentSlot(id));
-        if (ts != null && ts.get() == t) {
-            return ts;
-        }
-        ts = threadScopes.get(id);
-        if (ts != null && ts.get() == t) {
-            remember(id, ts);
-            return ts;
-        }
         ThreadScope mine = new ThreadScope(t, budgets.length);
         ThreadScope before = threadScopes.put(id, mine);
         if (before != null) {

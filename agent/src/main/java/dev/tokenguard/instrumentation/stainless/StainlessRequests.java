@@ -131,21 +131,11 @@ public final class StainlessRequests {
         }
     }
 
-    /** An output stream that keeps only the number of bytes written to it, and the generator that writes into it. */
-    private static final class Counter extends OutputStream {
-        long bytes;
+    /** A byte count with the generator that writes into it, kept for the next request. */
+    private static final class Counter extends ByteCount {
         Object generator;
-
-        @Override
-        public void write(int b) {
-            bytes++;
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) {
-            bytes += len;
-        }
     }
+
 
     private static final ClassValue<java.util.concurrent.ConcurrentHashMap<String, SdkMapper>> SDK_MAPPERS =
             new ClassValue<>() {
@@ -274,7 +264,7 @@ public final class StainlessRequests {
     }
 
     /** An output stream that keeps only the number of bytes written to it. */
-    private static final class ByteCount extends OutputStream {
+    private static class ByteCount extends OutputStream {
         long bytes;
 
         @Override
