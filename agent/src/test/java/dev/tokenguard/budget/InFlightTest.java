@@ -2,9 +2,6 @@ package dev.tokenguard.budget;
 
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -48,41 +45,21 @@ class InFlightTest {
             long reserve = 100;
             int threads = 8;
             AtomicLong admitted = new AtomicLong();
-            CountDownLatch start = new CountDownLatch(1);
-            List<Thread> workers = new ArrayList<>();
-            List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                int id = t;
-                Thread worker = new Thread(() -> {
-                    try {
-                        start.await();
-                        int n = 0;
-                        while (w.used(TOTAL) < limit) {
-                            if (!f.tryReserve(TOTAL, reserve, w, limit, false)) {
-                                Thread.onSpinWait();
-                                continue;
-                            }
-                            admitted.incrementAndGet();
-                            n++;
-                            if ((id + n) % 3 == 0) {
-                                f.unreserve(TOTAL, reserve); // a failed call: nothing used
-                            } else {
-                                w.add(TOTAL, 1 + (id * 31 + n * 17) % reserve); // used first, then given back
-                                f.unreserve(TOTAL, reserve);
-                            }
-                        }
-                    } catch (Throwable e) {
-                        failures.add(e);
+            BudgetEngineConcurrencyTest.runConcurrently(threads, "reserving-", id -> {
+                int n = 0;
+                while (w.used(TOTAL) < limit) {
+                    if (!f.tryReserve(TOTAL, reserve, w, limit, false)) {
+                        Thread.onSpinWait();
+                        continue;
                     }
-                });
-                workers.add(worker);
-                worker.start();
-            }
-            start.countDown();
-            for (Thread worker : workers) {
-                worker.join();
-            }
-            assertEquals(List.of(), failures);
+                    admitted.incrementAndGet();
+                    n++;
+                    if ((id + n) % 3 != 0) { // every third call fails: nothing used
+                        w.add(TOTAL, 1 + (id * 31 + n * 17) % reserve); // used first, then given back
+                    }
+                    f.unreserve(TOTAL, reserve);
+                }
+            });
             assertTrue(admitted.get() > 0);
             long used = w.used(TOTAL);
             assertTrue(used >= limit && used < limit + reserve,
