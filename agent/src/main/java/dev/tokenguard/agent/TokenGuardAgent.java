@@ -36,7 +36,14 @@ public final class TokenGuardAgent {
             if (starting || System.getProperty(INSTALLED_PROPERTY) != null) {
                 return;
             }
-            if (!atStartup) {
+            StartSwitch decided = atStartup
+                    ? StartSwitch.of(arguments, System.getProperties(), System.getenv())
+                    : StartSwitch.READ_FIRST;
+            if (decided == StartSwitch.DISABLED) {
+                return; // tokenguard.enabled=false: nothing installed, nothing injected
+            }
+            if (decided == StartSwitch.READ_FIRST) {
+                // attached, or a config file may switch the agent off: decide on the whole configuration first
                 AgentStartUp.configureAndInstall(arguments, instrumentation, null);
                 return;
             }
