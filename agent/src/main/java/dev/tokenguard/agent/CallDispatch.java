@@ -7,7 +7,6 @@ import dev.tokenguard.core.InjectedFault;
 import dev.tokenguard.instrumentation.CallSite;
 import dev.tokenguard.instrumentation.GovernedCall;
 
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -28,15 +27,15 @@ final class CallDispatch implements CallHooks {
      */
     static final String START_HOLD_PROPERTY = "tokenguard.internal.start-hold";
 
-    private volatile Map<String, CallSite> sites = Map.of();
+    private volatile CallSites sites = CallSites.NONE;
     private final CountDownLatch ready = new CountDownLatch(1);
     private volatile boolean isReady;
     private volatile Thread starter;
     private final CountDownLatch callWaiting = new CountDownLatch(1);
 
     /** Routes calls to {@code newSites} from now on; a call waiting for them goes on. */
-    void use(Map<String, CallSite> newSites) {
-        sites = Map.copyOf(newSites);
+    void use(CallSites newSites) {
+        sites = newSites;
         release();
     }
 
