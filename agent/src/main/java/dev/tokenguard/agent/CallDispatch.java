@@ -14,10 +14,11 @@ import java.util.concurrent.TimeUnit;
  * Routes what the advice reports to the call site it came from. Every internal failure is caught
  * here and reported once: the call then proceeds as if the agent were not there.
  *
- * <p>At JVM start-up the classes may be instrumented before the call sites exist (they are built on
- * the start-up thread, beside the application's own start): a call entering before then waits for
- * them, so it is governed (and refused, if it must be) like any later one. A call of the start-up
- * thread itself never waits.
+ * <p>At JVM start-up the classes may be instrumented before the call sites can be made (the governor
+ * they feed is built on the start-up thread, beside the application's own start): a call entering
+ * before then waits for it, so it is governed (and refused, if it must be) like any later one. A call
+ * of the start-up thread itself never waits. Each call site is made by the first call that reaches it
+ * ({@link CallSites}).
  */
 final class CallDispatch implements CallHooks {
     static final long READY_WAIT_SECONDS = 30;
