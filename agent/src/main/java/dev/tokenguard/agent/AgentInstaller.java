@@ -3,8 +3,6 @@ package dev.tokenguard.agent;
 import dev.tokenguard.bootstrap.TokenGuardBridge;
 import dev.tokenguard.config.TokenGuardConfig;
 import dev.tokenguard.core.Governor;
-import dev.tokenguard.instrumentation.CallSite;
-import dev.tokenguard.instrumentation.Hook;
 import dev.tokenguard.instrumentation.PluginTargets;
 import dev.tokenguard.instrumentation.Plugins;
 import dev.tokenguard.instrumentation.SdkPlugin;
@@ -12,9 +10,7 @@ import dev.tokenguard.pricing.PriceTable;
 
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -44,7 +40,7 @@ public final class AgentInstaller {
 
     /**
      * The agent's installation when attached to a running JVM: the transformer is built, the loaded
-     * classes retransformed and the call sites made before this returns.
+     * classes retransformed before this returns; each call site is made on its first call ({@link CallSites}).
      */
     static ClassFileTransformer install(TokenGuardConfig config, Supplier<PriceTable> prices,
                                         Instrumentation instrumentation) {
@@ -67,7 +63,7 @@ public final class AgentInstaller {
     /**
      * The second half, on the start-up thread once the configuration is read: builds the real
      * transformer (instrumenting the target classes already loaded), then the agent's running parts
-     * and the call sites. A call entering an instrumented method before the call sites exist waits for
+     * and the call sites (each made on its first call). A call entering an instrumented method before then waits for
      * them ({@link CallDispatch}); if they cannot be made, it goes on ungoverned.
      */
     static void completeAtStartup(DeferredTransformer deferred, TokenGuardConfig config, Supplier<PriceTable> prices,
@@ -85,7 +81,7 @@ public final class AgentInstaller {
             }, instrumentation);
             DISPATCH.holdStartUpIfAsked();
             Governor governor = AgentRuntime.start(config, prices).governor();
-            DISPATCH.use(sites(on, governor));
+            DISPATCH.use(new CallSites(on, governor));
         } finally {
             DISPATCH.release();
         }
@@ -95,18 +91,6 @@ public final class AgentInstaller {
     static void abandonAtStartup(DeferredTransformer deferred, Instrumentation instrumentation) {
         instrumentation.removeTransformer(deferred);
         deferred.abandon();
-    }
-
-    private static Map<String, CallSite> sites(List<SdkPlugin> all, Governor governor) {
-        Map<String, CallSite> sites = new HashMap<>();
-        for (SdkPlugin plugin : all) {
-            for (Hook hook : plugin.hooks()) {
-                for (String method : hook.methods()) {
-                    sites.put(hook.siteName(method), hook.sites().create(method, governor));
-                }
-            }
-        }
-        return sites;
     }
 
     /**
@@ -120,7 +104,7 @@ public final class AgentInstaller {
 
     private static synchronized ClassFileTransformer install(List<SdkPlugin> all, Governor governor,
                                                              Instrumentation instrumentation) {
-        DISPATCH.use(sites(all, governor));
+        DISPATCH.use(new CallSites(all, governor));
         if (transformer != null) {
             return transformer;
         }

@@ -81,6 +81,26 @@ final class AgentRuntime {
         return otel;
     }
 
+    /**
+     * Whether any OTLP endpoint is set (a non-blank {@code otel.*endpoint} property or {@code OTEL_*ENDPOINT*}
+     * variable). Without one nothing is exported, so no OpenTelemetry class needs to load: the usual case needs
+     * none at the JVM's start-up. With one, {@code OtelSetup} reads the rest (and reports what is wrong).
+     */
+    static boolean mayExport(Map<String, String> otelProperties, Map<String, String> environment) {
+        for (Map.Entry<String, String> e : otelProperties.entrySet()) {
+            if (e.getKey().toLowerCase(java.util.Locale.ROOT).endsWith("endpoint") && !e.getValue().isBlank()) {
+                return true;
+            }
+        }
+        for (Map.Entry<String, String> e : environment.entrySet()) {
+            if (e.getKey().startsWith("OTEL_") && e.getKey().contains("ENDPOINT") && e.getValue() != null
+                    && !e.getValue().isBlank()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     static AgentRuntime start(TokenGuardConfig config, Supplier<PriceTable> prices) {
         Clock clock = Clock.systemUTC();
         String service = ServiceName.resolve(otelProperties(), System.getenv());
@@ -94,7 +114,7 @@ final class AgentRuntime {
         RestartReplay replay = log == null ? null
                 : RestartReplay.start(log.dir(), service, config.budgets(), engine, clock, AgentLog::error);
         int budgetScopes = config.otelBudgetScopes();
-        Telemetry otel = config.otelEnabled()
+        Telemetry otel = config.otelEnabled() && mayExport(otelProperties(), System.getenv())
                 ? OtelTelemetry.start(OtelSetup.fromEnvironment(otelProperties(), System.getenv()), clock,
                         () -> utilization(engine, budgetScopes))
                 : Telemetry.NONE;

@@ -7,7 +7,6 @@ import dev.tokenguard.core.InjectedFault;
 import dev.tokenguard.instrumentation.CallSite;
 import dev.tokenguard.instrumentation.GovernedCall;
 
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -15,10 +14,11 @@ import java.util.concurrent.TimeUnit;
  * Routes what the advice reports to the call site it came from. Every internal failure is caught
  * here and reported once: the call then proceeds as if the agent were not there.
  *
- * <p>At JVM start-up the classes may be instrumented before the call sites exist (they are built on
- * the start-up thread, beside the application's own start): a call entering before then waits for
- * them, so it is governed (and refused, if it must be) like any later one. A call of the start-up
- * thread itself never waits.
+ * <p>At JVM start-up the classes may be instrumented before the call sites can be made (the governor
+ * they feed is built on the start-up thread, beside the application's own start): a call entering
+ * before then waits for it, so it is governed (and refused, if it must be) like any later one. A call
+ * of the start-up thread itself never waits. Each call site is made by the first call that reaches it
+ * ({@link CallSites}).
  */
 final class CallDispatch implements CallHooks {
     static final long READY_WAIT_SECONDS = 30;
@@ -28,15 +28,15 @@ final class CallDispatch implements CallHooks {
      */
     static final String START_HOLD_PROPERTY = "tokenguard.internal.start-hold";
 
-    private volatile Map<String, CallSite> sites = Map.of();
+    private volatile CallSites sites = CallSites.NONE;
     private final CountDownLatch ready = new CountDownLatch(1);
     private volatile boolean isReady;
     private volatile Thread starter;
     private final CountDownLatch callWaiting = new CountDownLatch(1);
 
     /** Routes calls to {@code newSites} from now on; a call waiting for them goes on. */
-    void use(Map<String, CallSite> newSites) {
-        sites = Map.copyOf(newSites);
+    void use(CallSites newSites) {
+        sites = newSites;
         release();
     }
 

@@ -249,7 +249,12 @@ final class ValueFormats {
             }
             fractions.add(f.doubleValue());
         }
-        return fractions.stream().mapToDouble(Double::doubleValue).toArray();
+        double[] sorted = new double[fractions.size()];
+        int i = 0;
+        for (double f : fractions) {
+            sorted[i++] = f;
+        }
+        return sorted; // a loop, not a stream: this runs at the JVM's start-up (the default thresholds)
     }
 
     static Path path(String text) {

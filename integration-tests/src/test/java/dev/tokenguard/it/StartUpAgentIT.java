@@ -52,8 +52,9 @@ class StartUpAgentIT {
     void aCallArrivingBeforeTheStartUpIsDoneWaitsForItAndIsGoverned() throws Exception {
         long limit = 600;
         // the start-up thread builds the transformer, then holds until the app's first call waits for the budgets
+        Path classLog = Files.createDirectories(work.resolve("classes")).resolve("class-load.txt");
         ForkedJvm.Result result = run("held", "budget.max-tokens=" + limit,
-                List.of("-Dtokenguard.internal.start-hold=call"), 200);
+                List.of("-Dtokenguard.internal.start-hold=call", "-Xlog:class+load:file=" + classLog), 200);
         assertEquals(0, result.exitCode(), result::toString);
         // no "no call waited" line: the first call did wait for the start-up
         assertEquals(List.of("[tokenguard] TokenGuard: governing jdk-http-client "
@@ -77,6 +78,24 @@ class StartUpAgentIT {
         assertEquals(k, calls.size(), result::toString);
         assertEquals(all, logs.sum("llm_call", "total_tokens"));
         assertEquals(served.get(0).longValue(), calls.get(0).get("total_tokens").asLong(), calls.get(0)::toString);
+
+        // only the SDK in use gets its call site made: the plugins of the SDKs that are not there load none of
+        // their call-site classes, and with no OTLP endpoint set no OpenTelemetry class loads
+        List<String> loaded = Files.readAllLines(classLog);
+        assertTrue(loaded.stream().anyMatch(
+                l -> l.contains(" dev.tokenguard.instrumentation.jdkhttp.JdkHttpCallSite ")),
+                "the call site of the SDK in use was made");
+        List<String> absent = List.of("stainless.StainlessCallSite", "springai.SpringAiCallSite",
+                "bedrock.BedrockCallSite", "ollama.OllamaCallSite", "ollama.ResponseLineSite",
+                "ollama.RefusalUnwrapping", "azure.AzureOpenAiCallSite", "genai.GoogleGenAiCallSite",
+                "langchain4j.RetryLoopCallSite", "apachehttp.ApacheHttpCallSite", "okhttp.OkHttpCallSite");
+        assertEquals(11, absent.size());
+        for (String name : absent) {
+            assertFalse(loaded.stream().anyMatch(l -> l.contains(" dev.tokenguard.instrumentation." + name + " ")),
+                    name + " was loaded though its SDK is not there");
+        }
+        assertFalse(loaded.stream().anyMatch(l -> l.contains(" dev.tokenguard.shaded.io.opentelemetry.")),
+                "no OpenTelemetry class of the agent's");
     }
 
     @Test

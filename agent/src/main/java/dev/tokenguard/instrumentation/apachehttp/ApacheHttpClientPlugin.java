@@ -1,5 +1,6 @@
 package dev.tokenguard.instrumentation.apachehttp;
 
+import dev.tokenguard.instrumentation.CallSiteFactory;
 import dev.tokenguard.instrumentation.Hook;
 import dev.tokenguard.instrumentation.Layer;
 import dev.tokenguard.instrumentation.Member;
@@ -24,12 +25,19 @@ public final class ApacheHttpClientPlugin {
     static final String CORE = "org.apache.hc.core5.http.";
 
     /** The declaration. */
+    /**
+     * Makes the call site on its first call: a lambda (not {@code ApacheHttpCallSite::new}, which would load
+     * that class with the declaration), one for all the hooks.
+     */
+    private static final CallSiteFactory APACHE_HTTP_CALL_SITE =
+            (method, governor) -> new ApacheHttpCallSite(method, governor);
+
     public static final SdkPlugin DECLARATION = new SdkPlugin("apache-httpclient5", "openai",
             CLASSIC + "CloseableHttpClient", new VersionRange("5.0", "6"), List.of(
                     new Hook(CLASSIC + "InternalHttpClient", List.of("doExecute"), 3, Layer.HTTP,
-                            Hook.Shape.ARGUMENTS, ApacheHttpCallSite::new),
+                            Hook.Shape.ARGUMENTS, APACHE_HTTP_CALL_SITE),
                     new Hook(CLASSIC + "MinimalHttpClient", List.of("doExecute"), 3, Layer.HTTP,
-                            Hook.Shape.ARGUMENTS, ApacheHttpCallSite::new)),
+                            Hook.Shape.ARGUMENTS, APACHE_HTTP_CALL_SITE)),
             reads());
 
     private ApacheHttpClientPlugin() {

@@ -1,5 +1,6 @@
 package dev.tokenguard.instrumentation.bedrock;
 
+import dev.tokenguard.instrumentation.CallSiteFactory;
 import dev.tokenguard.instrumentation.Hook;
 import dev.tokenguard.instrumentation.Layer;
 import dev.tokenguard.instrumentation.Member;
@@ -45,14 +46,15 @@ public final class BedrockPlugin {
     }
 
     private static List<Hook> hooks() {
+        // one factory for both async hooks: each lambda expression spins a class of its own at start-up
+        CallSiteFactory async =
+                (method, governor) -> new BedrockCallSite(BedrockApi.of(method), true, governor);
         return List.of(
                 new Hook(SYNC, List.of("converse", "invokeModel"), 1, Layer.SDK,
                         (method, governor) -> new BedrockCallSite(BedrockApi.of(method), false, governor)),
-                new Hook(ASYNC, List.of("converse", "invokeModel"), 1, Layer.SDK,
-                        (method, governor) -> new BedrockCallSite(BedrockApi.of(method), true, governor)),
+                new Hook(ASYNC, List.of("converse", "invokeModel"), 1, Layer.SDK, async),
                 new Hook(ASYNC, List.of("converseStream", "invokeModelWithResponseStream"), 2, Layer.SDK,
-                        Hook.Shape.REQUEST_AND_HANDLER,
-                        (method, governor) -> new BedrockCallSite(BedrockApi.of(method), true, governor)));
+                        Hook.Shape.REQUEST_AND_HANDLER, async));
     }
 
     private static List<Member> reads() {

@@ -1,5 +1,6 @@
 package dev.tokenguard.instrumentation.jdkhttp;
 
+import dev.tokenguard.instrumentation.CallSiteFactory;
 import dev.tokenguard.instrumentation.Hook;
 import dev.tokenguard.instrumentation.Layer;
 import dev.tokenguard.instrumentation.SdkPlugin;
@@ -22,12 +23,19 @@ public final class JdkHttpClientPlugin {
     static final String FACADE = "jdk.internal.net.http.HttpClientFacade";
 
     /** The declaration. */
+    /**
+     * Makes the call site on its first call: a lambda (not {@code JdkHttpCallSite::new}, which would load
+     * that class with the declaration), one for all the hooks.
+     */
+    private static final CallSiteFactory JDK_HTTP_CALL_SITE =
+            (method, governor) -> new JdkHttpCallSite(method, governor);
+
     public static final SdkPlugin DECLARATION = new SdkPlugin("jdk-http-client", "openai", FACADE,
             new VersionRange("17", "26"), List.of(
                     new Hook(FACADE, List.of("send", "sendAsync"), 2, Layer.HTTP, Hook.Shape.REQUEST_AND_HANDLER,
-                            JdkHttpCallSite::new),
+                            JDK_HTTP_CALL_SITE),
                     new Hook(FACADE, List.of("sendAsync"), 3, Layer.HTTP, Hook.Shape.REQUEST_AND_HANDLER,
-                            JdkHttpCallSite::new)),
+                            JDK_HTTP_CALL_SITE)),
             List.of());
 
     private JdkHttpClientPlugin() {

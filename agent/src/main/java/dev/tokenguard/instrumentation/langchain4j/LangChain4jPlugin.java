@@ -1,5 +1,6 @@
 package dev.tokenguard.instrumentation.langchain4j;
 
+import dev.tokenguard.instrumentation.CallSiteFactory;
 import dev.tokenguard.instrumentation.Hook;
 import dev.tokenguard.instrumentation.Layer;
 import dev.tokenguard.instrumentation.SdkPlugin;
@@ -26,9 +27,16 @@ public final class LangChain4jPlugin {
     static final String RETRY_POLICY = "dev.langchain4j.internal.RetryUtils$RetryPolicy";
 
     /** The declaration. */
+    /**
+     * Makes the call site on its first call: a lambda (not {@code RetryLoopCallSite::new}, which would load
+     * that class with the declaration), one for all the hooks.
+     */
+    private static final CallSiteFactory RETRY_LOOP_CALL_SITE =
+            (method, governor) -> new RetryLoopCallSite(method, governor);
+
     public static final SdkPlugin DECLARATION = new SdkPlugin("langchain4j", "openai",
             "dev.langchain4j.internal.RetryUtils", new VersionRange("1.0.0", "2"), List.of(
-                    new Hook(RETRY_POLICY, List.of("withRetry"), 2, Layer.FRAMEWORK, RetryLoopCallSite::new)),
+                    new Hook(RETRY_POLICY, List.of("withRetry"), 2, Layer.FRAMEWORK, RETRY_LOOP_CALL_SITE)),
             List.of());
 
     private LangChain4jPlugin() {

@@ -1,5 +1,6 @@
 package dev.tokenguard.instrumentation.okhttp;
 
+import dev.tokenguard.instrumentation.CallSiteFactory;
 import dev.tokenguard.instrumentation.Hook;
 import dev.tokenguard.instrumentation.Layer;
 import dev.tokenguard.instrumentation.Member;
@@ -26,10 +27,17 @@ public final class OkHttpPlugin {
     static final String REAL_CALL = okhttp("internal.connection.RealCall");
 
     /** The declaration. */
+    /**
+     * Makes the call site on its first call: a lambda (not {@code OkHttpCallSite::new}, which would load
+     * that class with the declaration), one for all the hooks.
+     */
+    private static final CallSiteFactory OK_HTTP_CALL_SITE =
+            (method, governor) -> new OkHttpCallSite(method, governor);
+
     public static final SdkPlugin DECLARATION = new SdkPlugin("okhttp", "openai", okhttp("OkHttpClient"),
             new VersionRange("4.9.0", "6"), List.of(
-                    new Hook(REAL_CALL, List.of("execute"), 0, Layer.HTTP, Hook.Shape.TARGET, OkHttpCallSite::new),
-                    new Hook(REAL_CALL, List.of("enqueue"), 1, Layer.HTTP, Hook.Shape.REQUEST, OkHttpCallSite::new)),
+                    new Hook(REAL_CALL, List.of("execute"), 0, Layer.HTTP, Hook.Shape.TARGET, OK_HTTP_CALL_SITE),
+                    new Hook(REAL_CALL, List.of("enqueue"), 1, Layer.HTTP, Hook.Shape.REQUEST, OK_HTTP_CALL_SITE)),
             reads());
 
     private OkHttpPlugin() {

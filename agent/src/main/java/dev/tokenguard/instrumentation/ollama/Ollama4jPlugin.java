@@ -1,5 +1,6 @@
 package dev.tokenguard.instrumentation.ollama;
 
+import dev.tokenguard.instrumentation.CallSiteFactory;
 import dev.tokenguard.instrumentation.Hook;
 import dev.tokenguard.instrumentation.Layer;
 import dev.tokenguard.instrumentation.Member;
@@ -46,6 +47,15 @@ public final class Ollama4jPlugin {
     static final String PARSE_LINE = "parseResponseAndAddToBuffer";
 
     /** The declaration. */
+    /**
+     * Makes the call site on its first call: a lambda (not {@code ResponseLineSite::new}, which would load
+     * that class with the declaration), one for all the hooks.
+     */
+    private static final CallSiteFactory RESPONSE_LINE_SITE =
+            (method, governor) -> new ResponseLineSite(method, governor);
+    private static final CallSiteFactory REFUSAL_UNWRAPPING =
+            (method, governor) -> new RefusalUnwrapping(method, governor);
+
     public static final SdkPlugin DECLARATION = new SdkPlugin("ollama4j", "ollama", OLLAMA,
             new VersionRange("1.1.2", "2"), List.of(
                     new Hook(CHAT_CALLER, List.of("callSync"), 1, Layer.SDK,
@@ -54,9 +64,9 @@ public final class Ollama4jPlugin {
                             (method, governor) -> new OllamaCallSite(WireApi.OLLAMA_GENERATE, governor)),
                     new Hook(OLLAMA, List.of("embed"), 1, Layer.SDK,
                             (method, governor) -> new OllamaCallSite(WireApi.OLLAMA_EMBED, governor)),
-                    new Hook(CHAT_CALLER, List.of(PARSE_LINE), 3, Layer.SDK, ResponseLineSite::new),
-                    new Hook(GENERATE_CALLER, List.of(PARSE_LINE), 3, Layer.SDK, ResponseLineSite::new),
-                    new Hook(OLLAMA, List.of("chat", "generate"), 2, Layer.SDK, RefusalUnwrapping::new)),
+                    new Hook(CHAT_CALLER, List.of(PARSE_LINE), 3, Layer.SDK, RESPONSE_LINE_SITE),
+                    new Hook(GENERATE_CALLER, List.of(PARSE_LINE), 3, Layer.SDK, RESPONSE_LINE_SITE),
+                    new Hook(OLLAMA, List.of("chat", "generate"), 2, Layer.SDK, REFUSAL_UNWRAPPING)),
             List.of(method(UTILS, "getObjectMapper", 0), method(ENDPOINT_CALLER, "getHost", 0), field(OLLAMA, "host"),
                     method(EMBED_RESULT, "getModel", 0), method(EMBED_RESULT, "getPromptEvalCount", 0)));
 

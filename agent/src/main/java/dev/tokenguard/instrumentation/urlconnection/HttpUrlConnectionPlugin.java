@@ -1,5 +1,6 @@
 package dev.tokenguard.instrumentation.urlconnection;
 
+import dev.tokenguard.instrumentation.CallSiteFactory;
 import dev.tokenguard.instrumentation.Hook;
 import dev.tokenguard.instrumentation.Layer;
 import dev.tokenguard.instrumentation.SdkPlugin;
@@ -27,14 +28,21 @@ public final class HttpUrlConnectionPlugin {
     static final String JAVA_NET = "java.net.HttpURLConnection";
 
     /** The declaration. */
+    /**
+     * Makes the call site on its first call: a lambda (not {@code UrlConnectionCallSite::new}, which would load
+     * that class with the declaration), one for all the hooks.
+     */
+    private static final CallSiteFactory URL_CONNECTION_CALL_SITE =
+            (method, governor) -> new UrlConnectionCallSite(method, governor);
+
     public static final SdkPlugin DECLARATION = new SdkPlugin("http-url-connection", "openai", SUN,
             new VersionRange("17", "26"), List.of(
                     new Hook(JAVA_NET, List.of("setFixedLengthStreamingMode", "setChunkedStreamingMode"), 1,
-                            Layer.HTTP, Hook.Shape.TARGET, UrlConnectionCallSite::new),
+                            Layer.HTTP, Hook.Shape.TARGET, URL_CONNECTION_CALL_SITE),
                     new Hook(JAVA_NET, List.of("getResponseCode"), 0, Layer.HTTP, Hook.Shape.TARGET,
-                            UrlConnectionCallSite::new),
+                            URL_CONNECTION_CALL_SITE),
                     new Hook(SUN, List.of("getOutputStream", "getInputStream", "disconnect"), 0, Layer.HTTP,
-                            Hook.Shape.TARGET, UrlConnectionCallSite::new)),
+                            Hook.Shape.TARGET, URL_CONNECTION_CALL_SITE)),
             List.of());
 
     private HttpUrlConnectionPlugin() {
