@@ -252,6 +252,13 @@ public final class Bench {
                     command.add(javaExecutable());
                     command.addAll(v.flags());
                     command.addAll(COMMON_FLAGS);
+                    // -Dbench.extra.flags: more JVM flags for these runs, space-separated, {variant} and {round}
+                    // replaced (e.g. -XX:StartFlightRecording=filename=/tmp/calls-{variant}-{round}.jfr,settings=profile)
+                    for (String flag : given("bench.extra.flags", "").split(" ")) {
+                        if (!flag.isBlank()) {
+                            command.add(flag.replace("{variant}", v.name()).replace("{round}", String.valueOf(round)));
+                        }
+                    }
                     // the first round of each variant goes on to the total number of calls for the heap figure
                     int total = round == 0 ? settings.total() : settings.warmUp() + settings.measured();
                     command.addAll(List.of("-cp", forkClassPath(false), CallLoad.class.getName(), server.baseUrl(),
