@@ -85,6 +85,8 @@ public final class AgentInstaller {
         } finally {
             DISPATCH.release();
         }
+        // ready: what any first call needs loads here, beside the application, not on the calling thread
+        FirstCallClasses.load(AgentInstaller.class.getClassLoader());
     }
 
     /** The start-up stopped before it installed anything (a configuration error, the agent switched off). */
