@@ -25,8 +25,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * <li>{@link Habit#SENDS_UNASKED}: the agent never asks and never hides; the server's own chunk is charged.</li>
  * </ul>
  *
- * The providers' own hosts ({@code api.openai.com}, Azure OpenAI's {@code *.openai.azure.com}) are known to report
- * usage only on request, so they are never probed. What is learnt lives as long as the JVM. An endpoint is its base
+ * The providers' own hosts ({@code api.openai.com}, Azure OpenAI's {@code *.openai.azure.com} and
+ * {@code *.cognitiveservices.azure.com}) are known to report usage only on request, so they are never probed. What is learnt lives as long as the JVM. An endpoint is its base
  * URL (scheme, host, port and path, without a trailing slash).
  */
 public final class UnaskedStreamUsage {
@@ -120,6 +120,7 @@ public final class UnaskedStreamUsage {
         int hostStart = endpoint.indexOf("://") + 3;
         int hostEnd = endpoint.indexOf(':', hostStart);
         String host = endpoint.substring(hostStart, hostEnd < 0 ? endpoint.length() : hostEnd);
-        return host.equals("api.openai.com") || host.endsWith(".openai.azure.com");
+        return host.equals("api.openai.com") || host.endsWith(".openai.azure.com")
+                || host.endsWith(".cognitiveservices.azure.com");
     }
 }

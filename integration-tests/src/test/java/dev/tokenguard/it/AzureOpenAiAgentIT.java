@@ -3,6 +3,7 @@ package dev.tokenguard.it;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenguard.sample.scenarios.AzureOpenAiScenarios;
 import dev.tokenguard.sample.scenarios.GovernedRunOracle;
+import dev.tokenguard.sample.scenarios.ScenarioRunner;
 import dev.tokenguard.sample.stub.FakeOpenAiServer;
 import dev.tokenguard.sample.stub.RecordedRequest;
 import dev.tokenguard.sample.stub.UsageMode;
@@ -20,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -108,7 +110,11 @@ class AzureOpenAiAgentIT {
         ForkedJvm.Result result = run(work, ForkedJvm.applicationClassPath(),
                 "budget.max-tokens=1200,session-log.capture-content=true", scenario, 200);
         assertEquals(List.of(GOVERNING + VERSION), result.agentLines(), result::toString);
-        assertGovernedUpToTheLimit(result, work, 1_200, scenario.contains("stream"));
+        if (scenario.contains("stream")) {
+            assertStreamsGovernedUpToTheLimit(result, work, 1_200);
+        } else {
+            assertGovernedUpToTheLimit(result, work, 1_200, false);
+        }
         SessionLogs logs = logs(work);
         assertFalse(logs.files.isEmpty());
         for (Path file : logs.files) {
@@ -123,10 +129,50 @@ class AzureOpenAiAgentIT {
             for (String line : ok) {
                 assertTrue(line.endsWith(" withUsage=0"), "the usage chunk the agent asked for is hidden: " + line);
             }
-            for (RecordedRequest request : server.requests()) {
-                assertTrue(request.body().contains("\"include_usage\":true"), request.body());
-            }
         }
+    }
+
+    /**
+     * Streams that do not ask for usage, to the loopback server (no Azure host, so not known to send usage only when
+     * asked): the first goes out as the app built it and is charged a local estimate; it teaches the agent that the
+     * server sends no usage unasked, so every later one asks, hides the chunk and is charged the server's counts. The
+     * budget refuses the first call after the charged total reached the limit.
+     */
+    static void assertStreamsGovernedUpToTheLimit(ForkedJvm.Result result, Path dir, long limit) throws Exception {
+        assertEquals(0, result.exitCode(), result::toString);
+        List<RecordedRequest> served = server.requests().stream().filter(RecordedRequest::answered).toList();
+        int k = served.size();
+        assertTrue(k > 2, "several streams were served before the refusal: " + result);
+        assertFalse(served.get(0).body().contains("include_usage"), "the first stream went out as the app built it: "
+                + served.get(0).body());
+        for (RecordedRequest request : served.subList(1, k)) {
+            assertTrue(request.body().contains("\"include_usage\":true"), request.body());
+        }
+        List<JsonNode> calls = SessionLogs.read(dir.resolve("tokenguard-sessions")).of("llm_call");
+        assertEquals(k, calls.size(), calls::toString);
+        assertEquals("estimated", calls.get(0).get("usage_source").asText(), calls.get(0).toString());
+        long charged = calls.get(0).get("total_tokens").asLong();
+        long before = 0;
+        for (int i = 1; i < k; i++) {
+            JsonNode call = calls.get(i);
+            assertEquals("provider", call.get("usage_source").asText(), call.toString());
+            assertEquals(served.get(i).usage().totalTokens(), call.get("total_tokens").asLong(), call.toString());
+            before = charged;
+            charged += call.get("total_tokens").asLong();
+        }
+        for (JsonNode call : calls) {
+            assertEquals("azure.ai.openai", call.get("provider").asText());
+            assertTrue(call.get("streaming").asBoolean(), call.toString());
+            assertEquals("ok", call.get("status").asText(), call.toString());
+        }
+        assertTrue(before < limit && charged >= limit, "refused exactly once the charged total reached " + limit
+                + ": " + before + " then " + charged);
+        assertEquals(k, result.lines("OK ").size(), result::toString);
+        List<String> refused = result.lines("REFUSED ");
+        assertEquals(1 + ScenarioRunner.EXTRA_TRIES_AFTER_REFUSAL, refused.size(), result::toString);
+        assertTrue(refused.get(0).contains(": " + String.format(Locale.ROOT, "%,d", charged) + " of "
+                + String.format(Locale.ROOT, "%,d", limit) + " tokens used; refused azure.ai.openai chat "
+                + AzureOpenAiScenarios.DEPLOYMENT), refused.get(0));
     }
 
     /**
@@ -199,14 +245,21 @@ class AzureOpenAiAgentIT {
         for (int i = 0; i < 12; i++) {
             RecordedRequest served = server.requests().get(i);
             JsonNode call = calls.get(i);
-            assertEquals(served.usage().inputTokens(), call.get("input_tokens").asLong(), call.toString());
-            assertEquals("provider", call.get("usage_source").asText(), call.toString());
+            if (i == 1) {
+                // the SDK's first stream to the loopback server (no Azure host) went out as the app built it
+                assertFalse(served.body().contains("include_usage"), served.body());
+                assertEquals("estimated", call.get("usage_source").asText(), call.toString());
+            } else {
+                assertEquals(served.usage().inputTokens(), call.get("input_tokens").asLong(), call.toString());
+                assertEquals("provider", call.get("usage_source").asText(), call.toString());
+            }
             assertEquals("azure.ai.openai", call.get("provider").asText());
             boolean own = i % 6 == 5;
             assertEquals(own, !served.header("user-agent").contains("azsdk-java-azure-ai-openai/"),
                     served.header("user-agent"));
         }
-        assertEquals(server.totalTokens(), logs(work).sum("llm_call", "total_tokens"));
+        assertEquals(server.totalTokens() - server.requests().get(1).usage().totalTokens()
+                + calls.get(1).get("total_tokens").asLong(), logs(work).sum("llm_call", "total_tokens"));
     }
 
     static String jdkVersion() {

@@ -99,8 +99,13 @@ class SampleAppProvidersIT {
             Matcher ticket = tickets.get(i);
             assertEquals(semconv, call.get("provider").asText(), call.toString());
             assertEquals(model, call.get("request_model").asText(), call.toString());
-            assertEquals("provider", call.get("usage_source").asText(), call.toString());
-            if (ticket.group(3) != null) {
+            if (ticket.group(3) == null) {
+                // a stream the app saw no usage of: the provider's counts, or (Azure's client on the loopback stub,
+                // not an Azure host) the estimate of the stream that showed the agent the stub sends none unasked
+                assertTrue(List.of("provider", "estimated").contains(call.get("usage_source").asText()),
+                        call.toString());
+            } else {
+                assertEquals("provider", call.get("usage_source").asText(), call.toString());
                 assertEquals(Long.parseLong(ticket.group(4)), call.get("input_tokens").asLong(), ticket.group());
                 assertEquals(Long.parseLong(ticket.group(5)), call.get("output_tokens").asLong(), ticket.group());
                 compared++;

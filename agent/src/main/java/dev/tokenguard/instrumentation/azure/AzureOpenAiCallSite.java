@@ -4,6 +4,7 @@ import dev.tokenguard.core.AgentLog;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.instrumentation.CallSite;
 import dev.tokenguard.instrumentation.SdkObjects;
+import dev.tokenguard.instrumentation.UnaskedStreamUsage;
 import dev.tokenguard.instrumentation.http.HttpLlmCall;
 import dev.tokenguard.instrumentation.http.LlmRoute;
 import dev.tokenguard.instrumentation.http.WireApi;
@@ -49,7 +50,10 @@ final class AzureOpenAiCallSite implements CallSite {
                 : "http".equalsIgnoreCase(endpoint.getScheme()) ? 80 : 443;
         LlmRoute route = new LlmRoute(azure ? "azure.ai.openai" : "openai", api, deployment, false, true, host,
                 port);
-        Object started = HttpLlmCall.start(governor, route, core.bytes(args[1]));
+        // a chat stream that does not ask for usage: asked (and the chunk hidden) on Azure's own hosts and the OpenAI
+        // client's; to any other endpoint (a gateway the Azure client was pointed at) as UnaskedStreamUsage learns it
+        String learnt = azure ? UnaskedStreamUsage.endpoint(endpoint) : null;
+        Object started = HttpLlmCall.start(governor, route, core.bytes(args[1]), learnt);
         return started instanceof HttpLlmCall call ? new AzureOpenAiCall(core, call, async) : started;
     }
 

@@ -22,8 +22,10 @@ import static dev.tokenguard.instrumentation.Member.method;
  * blocking and the async variant.
  *
  * <p>Since the body is the wire's own JSON, the request and the response go through the HTTP layer's lifecycle
- * ({@code HttpLlmCall}): a chat stream asks for {@code stream_options.include_usage} and the usage-only chunk is
- * hidden from the SDK's event parser. The async variant returns a lazy {@code Mono}: the budget is checked, and
+ * ({@code HttpLlmCall}): a chat stream to Azure's own hosts (or OpenAI's) asks for
+ * {@code stream_options.include_usage} and the usage-only chunk is hidden from the SDK's event parser; to any other
+ * endpoint (a gateway) the first such stream goes out as the app built it and shows whether that endpoint sends its
+ * usage unasked ({@code UnaskedStreamUsage}). The async variant returns a lazy {@code Mono}: the budget is checked, and
  * a refusal thrown, when the app calls the client method (so the refusal comes from the method the app called,
  * on the app's thread and in its budget scope, as for the blocking client), and the call is charged when the
  * response body ends.

@@ -107,7 +107,7 @@ public final class HttpLlmCall {
      * stream that does not ask for usage is sent asking for it only where the endpoint is known to send none unasked;
      * to an endpoint not known yet it goes out as the app built it, and teaches the endpoint's habit.
      */
-    static Object start(Governor governor, LlmRoute route, byte[] body, String endpoint) {
+    public static Object start(Governor governor, LlmRoute route, byte[] body, String endpoint) {
         LlmRequest request = body == null ? null : LlmRequest.read(route, body);
         String model = request != null && request.model() != null ? request.model() : route.pathModel();
         boolean streaming = route.streamingPath() || (request != null && request.stream());

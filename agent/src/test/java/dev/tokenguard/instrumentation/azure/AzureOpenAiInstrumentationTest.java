@@ -1,6 +1,7 @@
 package dev.tokenguard.instrumentation.azure;
 
 import dev.tokenguard.instrumentation.InstalledGovernor;
+import dev.tokenguard.instrumentation.UnaskedStreamUsage;
 import com.azure.ai.openai.OpenAIAsyncClient;
 import com.azure.ai.openai.OpenAIClient;
 import com.azure.ai.openai.OpenAIClientBuilder;
@@ -79,6 +80,9 @@ class AzureOpenAiInstrumentationTest {
     @BeforeEach
     void start() {
         server.reset();
+        // the loopback server is no Azure host: taught, as a first probing stream would, that it sends no usage
+        // unasked (aFirstStreamToAnEndpointNotKnownYetGoesOutAsTheAppBuiltIt probes one of its own)
+        UnaskedStreamUsage.shared().learn(UnaskedStreamUsage.endpoint(URI.create(server.azureEndpoint())), false, true);
         OpenAIClientBuilder builder = builder(new NettyAsyncHttpClientBuilder().build());
         client = builder.buildClient();
         async = builder.buildAsyncClient();
@@ -179,6 +183,37 @@ class AzureOpenAiInstrumentationTest {
         JsonNode call = callsMatchTheServer(1).get(0);
         assertEquals(server.requests().get(0).usage().outputTokens(), call.get("output_tokens").asLong());
         assertTrue(call.get("streaming").asBoolean());
+    }
+
+    /**
+     * An Azure client pointed at a host that is not Azure's (a gateway): the first stream that does not ask for usage
+     * goes out as the app built it and is charged an estimate; it taught the agent that this endpoint sends no usage
+     * unasked, so the next one asks and hides the chunk asking added. The app sees no usage chunk either way.
+     */
+    @Test
+    void aFirstStreamToAnEndpointNotKnownYetGoesOutAsTheAppBuiltIt() throws Exception {
+        install(1_000_000);
+        try (FakeOpenAiServer gateway = FakeOpenAiServer.start()) {
+            OpenAIClient viaGateway = new OpenAIClientBuilder().endpoint(gateway.azureEndpoint())
+                    .httpClient(new NettyAsyncHttpClientBuilder().build())
+                    .addPolicy(new AddHeadersPolicy(new HttpHeaders().set("api-key", API_KEY)))
+                    .retryPolicy(new RetryPolicy(new FixedDelay(0, Duration.ZERO))).buildClient();
+            for (String text : List.of("probe", "asked")) {
+                List<ChatCompletions> chunks = new ArrayList<>();
+                viaGateway.getChatCompletionsStream(DEPLOYMENT, chat(text)).forEach(chunks::add);
+                assertFalse(chunks.isEmpty());
+                assertEquals(0, chunks.stream().filter(c -> c.getUsage() != null).count(), text);
+            }
+            assertEquals(2, gateway.requestCount());
+            assertFalse(gateway.requests().get(0).body().contains("include_usage"), "sent as the app built it");
+            assertTrue(gateway.requests().get(1).body().contains("\"include_usage\":true"),
+                    gateway.requests().get(1).body());
+            List<JsonNode> calls = events("llm_call");
+            assertEquals(2, calls.size(), calls::toString);
+            assertEquals("estimated", calls.get(0).get("usage_source").asText(), calls.get(0).toString());
+            assertEquals("provider", calls.get(1).get("usage_source").asText(), calls.get(1).toString());
+            assertEquals(gateway.requests().get(1).usage().outputTokens(), calls.get(1).get("output_tokens").asLong());
+        }
     }
 
     @Test
