@@ -320,12 +320,13 @@ public final class PriceTable {
             if (in == null) {
                 throw new IllegalStateException(source + " is missing from the class path");
             }
-            PriceFileReader.Contents contents = PriceFileReader.read(source, in.readAllBytes(), true);
+            // read without jackson-core's parser: see BuiltInTable
+            PriceFileReader.Contents contents = BuiltInTable.read(in.readAllBytes());
             return new PriceTable(contents.date(), contents.models());
         } catch (IOException e) {
             throw new IllegalStateException(source + " cannot be read: " + e, e);
-        } catch (PricingException e) {
-            throw new IllegalStateException(e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException(source + " cannot be read: " + e.getMessage(), e);
         }
     }
 
