@@ -292,10 +292,13 @@ public final class StainlessRequests {
         return null;
     }
 
-    /** The SDK's mapper, looked up once per class loader (the params class stands for its SDK's loader). */
+    /**
+     * The SDK's mapper, looked up once per class loader (the params class stands for its SDK's loader) and SDK (its core
+     * package).
+     */
     private static SdkMapper sdkMapper(StainlessSdk sdk, Class<?> paramsType) throws ReflectiveOperationException {
         var bySdk = SDK_MAPPERS.get(paramsType);
-        SdkMapper m = bySdk.get(sdk.objectMappers());
+        SdkMapper m = bySdk.get(sdk.corePackage());
         if (m == null) {
             Class<?> mappers = Class.forName(sdk.objectMappers(), false, paramsType.getClassLoader());
             Object mapper = mappers.getMethod("jsonMapper").invoke(null);
@@ -310,7 +313,7 @@ public final class StainlessRequests {
             }
             m = new SdkMapper(mapper, mapper.getClass().getMethod("writeValueAsString", Object.class), writeTo,
                     counters);
-            bySdk.put(sdk.objectMappers(), m);
+            bySdk.put(sdk.corePackage(), m);
         }
         return m;
     }
