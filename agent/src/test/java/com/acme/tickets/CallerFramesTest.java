@@ -134,21 +134,21 @@ class CallerFramesTest {
     }
 
     // two methods on one line: their calls of the SDK sit at the same line and the same bytecode offset
-    int first(FakeClient c) { c.create(); return lineHere(); } int second(FakeClient c) { c.create(); return lineHere(); }
+    int one(FakeClient f) { f.create(); return lineHere(); } int two(FakeClient f) { f.create(); return lineHere(); }
 
     @Test
     void theSameSiteIsOneFrameAndTwoMethodsOnOneLineAreTwo() {
         FakeClient client = new FakeClient(governor(framesSkippingTheFakeSdk()));
-        int line = first(client);
-        assertEquals(line, second(client));
-        first(client);
-        second(client);
+        int line = one(client);
+        assertEquals(line, two(client));
+        one(client);
+        two(client);
         assertEquals(4, records.size());
         String prefix = "com.acme.tickets.CallerFramesTest.";
-        assertEquals(prefix + "first:" + line, records.get(0).callSite().toString());
-        assertEquals(prefix + "second:" + line, records.get(1).callSite().toString());
-        assertEquals("first", records.get(2).callSite().methodName());
-        assertEquals("second", records.get(3).callSite().methodName());
+        assertEquals(prefix + "one:" + line, records.get(0).callSite().toString());
+        assertEquals(prefix + "two:" + line, records.get(1).callSite().toString());
+        assertEquals("one", records.get(2).callSite().methodName());
+        assertEquals("two", records.get(3).callSite().methodName());
         assertSame(records.get(0).callSite(), records.get(2).callSite(), "found again: the frame found first");
         assertSame(records.get(1).callSite(), records.get(3).callSite(), "found again: the frame found first");
     }

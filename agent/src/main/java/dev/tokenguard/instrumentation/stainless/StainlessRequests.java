@@ -73,7 +73,7 @@ public final class StainlessRequests {
                 new java.util.concurrent.atomic.AtomicReferenceArray<>(KEPT);
         /** {@code JsonGenerator.setCodec(codec)}, as {@code (Object, Object)Object}. */
         final MethodHandle setCodec;
-        /** One serializer provider per body instead of one per write, or null when the SDK's mapper does not allow it. */
+        /** One serializer provider per body instead of one per write, or null where not possible. */
         final OneProviderMapper oneProvider;
         final Object mapper;
 
@@ -183,7 +183,7 @@ public final class StainlessRequests {
     /** A byte count with the generator that writes into it, kept for the next request. */
     private static final class Counter extends ByteCount {
         Object generator;
-        /** The generator's codec when one provider serves all of a body's writes ({@link OneProviderMapper}), or null. */
+        /** The generator's codec when one provider serves a body's writes ({@link OneProviderMapper}), or null. */
         Object copy;
         final OneProviderMapper.Provider provider = new OneProviderMapper.Provider();
         /** Bodies in a row whose write left state in the provider. */
@@ -347,8 +347,8 @@ public final class StainlessRequests {
     }
 
     /**
-     * The SDK's mapper, looked up once per class loader (the params class stands for its SDK's loader) and SDK (its core
-     * package).
+     * The SDK's mapper, looked up once per class loader (the params class stands for its SDK's loader) and SDK
+     * (its core package).
      */
     private static SdkMapper sdkMapper(StainlessSdk sdk, Class<?> paramsType) throws ReflectiveOperationException {
         var bySdk = SDK_MAPPERS.get(paramsType);
