@@ -45,10 +45,12 @@ public final class CallerFrames {
      */
     private static final int LARGEST_BATCH = 64;
     /**
-     * What a walker's estimated depth adds to or takes from the frames of its first batch. Up to JDK 21 the first
-     * batch is an array of the estimate whose first 2 slots are the JDK's own ({@code StackStreamFactory}'s
-     * {@code START_POS}): {@code depth} frames need an estimate of {@code depth + 2}, at least 8. From JDK 22 the
-     * array has the estimate plus 1 slot for the JDK, and the estimate is the number of frames.
+     * What a walker's estimated depth adds to the frames of its first batch. On JDK 17 the first batch is an array of
+     * the estimate whose first 2 slots are the JDK's own ({@code StackStreamFactory}'s {@code START_POS}):
+     * {@code depth} frames need an estimate of {@code depth + 2}, at least 8. On JDK 25 (and in JDK 21's update
+     * sources) the array has the estimate plus 1 slot for the JDK: the estimate is the number of frames. Versions
+     * before 22 are all taken for the first kind: where that is wrong, 2 slots stay unused; the other way round,
+     * every walk would take a second batch.
      */
     static final int RESERVED_SLOTS = Runtime.version().feature() >= 22 ? 0 : 2;
     /** Walks that needed fewer frames in a row before the first batch shrinks to the deepest of them. */
