@@ -3,28 +3,18 @@ package dev.tokenguard.core;
 /**
  * Where in the application an LLM call was made: the first application frame below the SDK, framework
  * and agent frames, e.g. {@code com.acme.tickets.Summarizer.summarize:88}. Captured on the calling thread
- * when the call is admitted ({@link CallerFrames#find()}); its text is built once, only when something
- * asks for it (a session-log line, a span, a JFR event).
+ * when the call is admitted ({@link CallerFrames#find()}), which gives the same instance for every call made
+ * from the same method and line; its text is built once, the first time something asks for it (a session-log
+ * line, a span, a JFR event).
  */
 public final class CallerFrame {
-    /** The walked frame, or null for a frame given by its parts. */
-    private final StackWalker.StackFrame frame;
     private final String className;
     private final String methodName;
     private final String fileName;
     private final int line;
     private volatile String text;
 
-    CallerFrame(StackWalker.StackFrame frame) {
-        this.frame = frame;
-        this.className = null;
-        this.methodName = null;
-        this.fileName = null;
-        this.line = -1;
-    }
-
     private CallerFrame(String className, String methodName, String fileName, int line) {
-        this.frame = null;
         this.className = className;
         this.methodName = methodName;
         this.fileName = fileName;
@@ -38,22 +28,22 @@ public final class CallerFrame {
 
     /** The fully qualified class name, e.g. {@code com.acme.tickets.Summarizer}. */
     public String className() {
-        return frame != null ? frame.getClassName() : className;
+        return className;
     }
 
     /** The method name, e.g. {@code summarize}. */
     public String methodName() {
-        return frame != null ? frame.getMethodName() : methodName;
+        return methodName;
     }
 
     /** The source line, or a negative number when the class has no line table. */
     public int line() {
-        return frame != null ? frame.getLineNumber() : line;
+        return line;
     }
 
     /** The source file name, e.g. {@code Summarizer.java}, or null when unknown. */
     public String fileName() {
-        return frame != null ? frame.getFileName() : fileName;
+        return fileName;
     }
 
     /** {@code class.method}, e.g. {@code com.acme.tickets.Summarizer.summarize}. */

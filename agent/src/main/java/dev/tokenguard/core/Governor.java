@@ -213,7 +213,8 @@ public final class Governor {
             return null;
         }
         try {
-            return callSites.find();
+            CallerFrame ahead = callSites.takeAhead(); // found by the plugin just before this call began
+            return ahead != CallerFrames.NOT_AHEAD ? ahead : callSites.find();
         } catch (RuntimeException e) {
             AgentLog.failure("call-site", e);
             return null;

@@ -27,6 +27,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -130,5 +131,61 @@ class CallerFramesTest {
         for (String app : List.of("dev.tokenguard.sample.", "dev.tokenguard.it.", "com.acme.")) {
             assertTrue(skipped.stream().noneMatch(app::startsWith), app + " is an application package: " + skipped);
         }
+    }
+
+    // two methods on one line: their calls of the SDK sit at the same line and the same bytecode offset
+    int one(FakeClient f) { f.create(); return lineHere(); } int two(FakeClient f) { f.create(); return lineHere(); }
+
+    @Test
+    void theSameSiteIsOneFrameAndTwoMethodsOnOneLineAreTwo() {
+        FakeClient client = new FakeClient(governor(framesSkippingTheFakeSdk()));
+        int line = one(client);
+        assertEquals(line, two(client));
+        one(client);
+        two(client);
+        assertEquals(4, records.size());
+        String prefix = "com.acme.tickets.CallerFramesTest.";
+        assertEquals(prefix + "one:" + line, records.get(0).callSite().toString());
+        assertEquals(prefix + "two:" + line, records.get(1).callSite().toString());
+        assertEquals("one", records.get(2).callSite().methodName());
+        assertEquals("two", records.get(3).callSite().methodName());
+        assertSame(records.get(0).callSite(), records.get(2).callSite(), "found again: the frame found first");
+        assertSame(records.get(1).callSite(), records.get(3).callSite(), "found again: the frame found first");
+    }
+
+    @Test
+    void deeperAndShallowerSdkStacksEachFindTheApplicationFrame() {
+        FakeClient client = new FakeClient(governor(framesSkippingTheFakeSdk()));
+        int[] depths = {0, 3, 60, 1, 200, 0, 0, 7};
+        List<Integer> lines = new ArrayList<>();
+        for (int depth : depths) {
+            lines.add(lineHere()); client.createThrough(depth); // both on one line: the call site's line
+        }
+        assertEquals(depths.length, records.size());
+        for (int i = 0; i < depths.length; i++) {
+            assertEquals("com.acme.tickets.CallerFramesTest.deeperAndShallowerSdkStacksEachFindTheApplicationFrame:"
+                    + lines.get(i), records.get(i).callSite().toString(), "SDK depth " + depths[i]);
+        }
+    }
+
+    @Test
+    void aFrameFoundAheadIsTheOneTheGovernorTakes() {
+        CallerFrames frames = framesSkippingTheFakeSdk();
+        assertSame(CallerFrames.NOT_AHEAD, frames.takeAhead(), "nothing found ahead yet");
+        FakeClient client = new FakeClient(governor(frames));
+        int line = lineHere(); client.createFindingAhead(frames); // both on one line: the call site's line
+        assertEquals(1, records.size());
+        assertEquals("com.acme.tickets.CallerFramesTest.aFrameFoundAheadIsTheOneTheGovernorTakes:" + line,
+                records.get(0).callSite().toString());
+        assertSame(CallerFrames.NOT_AHEAD, frames.takeAhead(), "taken by the governor");
+
+        int here = lineHere(); frames.findAhead(); // both on one line
+        CallerFrame found = frames.takeAhead();
+        assertEquals("com.acme.tickets.CallerFramesTest.aFrameFoundAheadIsTheOneTheGovernorTakes:" + here,
+                found.toString());
+        assertSame(CallerFrames.NOT_AHEAD, frames.takeAhead(), "taking clears it");
+        frames.findAhead();
+        frames.dropAhead();
+        assertSame(CallerFrames.NOT_AHEAD, frames.takeAhead(), "dropped");
     }
 }

@@ -1,6 +1,7 @@
 package org.fakesdk.client;
 
 import dev.tokenguard.core.CallRequest;
+import dev.tokenguard.core.CallerFrames;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.core.LlmCall;
 import dev.tokenguard.core.Usage;
@@ -34,6 +35,25 @@ public final class FakeClient {
             throw refused; // as the SDK advice does with a BudgetExhaustedException
         }
         return (LlmCall) call;
+    }
+
+    /** As {@link #create()}, with {@code depth} more frames of this SDK between the application and the governor. */
+    public void createThrough(int depth) {
+        if (depth == 0) {
+            create();
+        } else {
+            createThrough(depth - 1);
+        }
+    }
+
+    /** As {@link #create()}, the call site found ahead just before the call begins, as a plugin finds it. */
+    public void createFindingAhead(CallerFrames frames) {
+        frames.findAhead();
+        try {
+            create();
+        } finally {
+            frames.dropAhead();
+        }
     }
 
     /** A runnable whose frames are all this SDK's, for a thread that has no application frame. */

@@ -1,6 +1,8 @@
 package dev.tokenguard.instrumentation.stainless;
 
+import dev.tokenguard.core.AgentLog;
 import dev.tokenguard.core.CallRequest;
+import dev.tokenguard.core.CallerFrames;
 import dev.tokenguard.core.Governor;
 import dev.tokenguard.core.LlmCall;
 import dev.tokenguard.core.RequestInput;
@@ -36,7 +38,22 @@ public final class StainlessCallSite implements CallSite {
         CallRequest request = new CallRequest(e.provider(), site.api().operation(),
                 StainlessRequests.model(params), site.streaming(), e.host(), e.port(),
                 reserves ? StainlessRequests.outputCap(params) : null, reserves ? new Input(params) : null);
-        Object started = governor.begin(request);
+        CallerFrames frames = governor.settings().callSites();
+        Object started;
+        if (frames != null && governor.governing()) {
+            try {
+                frames.findAhead(); // here the walk passes two frames fewer than from the governor
+            } catch (RuntimeException ex) {
+                AgentLog.failure("call-site", ex);
+            }
+            try {
+                started = governor.begin(request);
+            } finally {
+                frames.dropAhead(); // not taken when the call did not get that far
+            }
+        } else {
+            started = governor.begin(request);
+        }
         return started instanceof LlmCall call
                 ? new StainlessCall(site, call, params, e.streamEndpoint()) : started;
     }

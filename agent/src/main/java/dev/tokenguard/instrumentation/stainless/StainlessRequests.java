@@ -67,8 +67,15 @@ public final class StainlessRequests {
         final MethodHandle flush;
         /** {@code JsonGenerator.setRootValueSeparator(null)}, as {@code (Object, Object)Object}. */
         final MethodHandle setRootValueSeparator;
+        /** Bodies in a row leaving state in a reused provider before a generator stops reusing one. */
+        static final int STATEFUL_BODIES = 8;
         final java.util.concurrent.atomic.AtomicReferenceArray<Counter> kept =
                 new java.util.concurrent.atomic.AtomicReferenceArray<>(KEPT);
+        /** {@code JsonGenerator.setCodec(codec)}, as {@code (Object, Object)Object}. */
+        final MethodHandle setCodec;
+        /** One serializer provider per body instead of one per write, or null where not possible. */
+        final OneProviderMapper oneProvider;
+        final Object mapper;
 
         Counters(Object mapper) throws ReflectiveOperationException {
             MethodHandles.Lookup lookup = MethodHandles.publicLookup();
@@ -92,6 +99,18 @@ public final class StainlessRequests {
             }
             setRootValueSeparator = lookup.unreflect(separator).asType(MethodType.methodType(Object.class,
                     Object.class, Object.class));
+            Method codec = null;
+            for (Method m : generator.getMethods()) {
+                if (m.getName().equals("setCodec") && m.getParameterCount() == 1) {
+                    codec = m;
+                }
+            }
+            if (codec == null) {
+                throw new NoSuchMethodException(generator.getName() + ".setCodec");
+            }
+            setCodec = lookup.unreflect(codec).asType(MethodType.methodType(Object.class, Object.class, Object.class));
+            this.mapper = mapper;
+            oneProvider = OneProviderMapper.forMapper(mapper);
         }
 
         Counter take() throws Throwable {
@@ -107,6 +126,10 @@ public final class StainlessRequests {
             c.generator = createGenerator.invokeExact(factory, (OutputStream) c);
             // values written one after another into one generator: nothing between them (else a space each)
             Object self = setRootValueSeparator.invokeExact(c.generator, (Object) null);
+            if (oneProvider != null) {
+                c.copy = oneProvider.copy(mapper);
+                self = setCodec.invokeExact(c.generator, c.copy); // the SDK's members written with writeObject
+            }
             return c;
         }
 
@@ -122,18 +145,49 @@ public final class StainlessRequests {
         /** The body's length in bytes as the mapper writes it. */
         long length(Object mapper, Object body) throws Throwable {
             Counter c = take();
-            long before = c.bytes;
-            writeValue.invokeExact(mapper, c.generator, body);
-            flush.invokeExact(c.generator);
-            long length = c.bytes - before;
+            long length;
+            if (c.copy != null) {
+                oneProvider.use(mapper, c.copy, c.provider);
+                length = write(c.copy, c, body);
+                if (oneProvider.keepsNoState(c.provider)) {
+                    c.stateful = 0;
+                } else {
+                    // the write touched object ids or per-call attributes (serializers made on a type's first write
+                    // may), which a provider per write would not carry from one write to the next: counted again as
+                    // the SDK writes it, and the next body gets a new provider; after a few such bodies in a row, the
+                    // SDK's way for good on this generator
+                    c.provider.provider = null;
+                    Object self = setCodec.invokeExact(c.generator, mapper);
+                    length = write(mapper, c, body);
+                    if (++c.stateful < STATEFUL_BODIES) {
+                        self = setCodec.invokeExact(c.generator, c.copy);
+                    } else {
+                        c.copy = null;
+                    }
+                }
+            } else {
+                length = write(mapper, c, body);
+            }
             giveBack(c); // not reached when the write threw
             return length;
+        }
+
+        private long write(Object codec, Counter c, Object body) throws Throwable {
+            long before = c.bytes;
+            writeValue.invokeExact(codec, c.generator, body);
+            flush.invokeExact(c.generator);
+            return c.bytes - before;
         }
     }
 
     /** A byte count with the generator that writes into it, kept for the next request. */
     private static final class Counter extends ByteCount {
         Object generator;
+        /** The generator's codec when one provider serves a body's writes ({@link OneProviderMapper}), or null. */
+        Object copy;
+        final OneProviderMapper.Provider provider = new OneProviderMapper.Provider();
+        /** Bodies in a row whose write left state in the provider. */
+        int stateful;
     }
 
 
@@ -292,10 +346,13 @@ public final class StainlessRequests {
         return null;
     }
 
-    /** The SDK's mapper, looked up once per class loader (the params class stands for its SDK's loader). */
+    /**
+     * The SDK's mapper, looked up once per class loader (the params class stands for its SDK's loader) and SDK
+     * (its core package).
+     */
     private static SdkMapper sdkMapper(StainlessSdk sdk, Class<?> paramsType) throws ReflectiveOperationException {
         var bySdk = SDK_MAPPERS.get(paramsType);
-        SdkMapper m = bySdk.get(sdk.objectMappers());
+        SdkMapper m = bySdk.get(sdk.corePackage());
         if (m == null) {
             Class<?> mappers = Class.forName(sdk.objectMappers(), false, paramsType.getClassLoader());
             Object mapper = mappers.getMethod("jsonMapper").invoke(null);
@@ -310,7 +367,7 @@ public final class StainlessRequests {
             }
             m = new SdkMapper(mapper, mapper.getClass().getMethod("writeValueAsString", Object.class), writeTo,
                     counters);
-            bySdk.put(sdk.objectMappers(), m);
+            bySdk.put(sdk.corePackage(), m);
         }
         return m;
     }

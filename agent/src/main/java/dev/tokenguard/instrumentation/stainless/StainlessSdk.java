@@ -8,24 +8,19 @@ import java.util.function.Function;
  * their {@code core} classes ({@code HttpResponseFor}, {@code StreamResponse}, {@code ObjectMappers})
  * and how a client's base URL names the provider.
  *
- * @param name        the SDK's name, for failure reports, e.g. {@code anthropic-java}
- * @param corePackage e.g. {@code com.openai.core}
- * @param provider    the GenAI provider name for a client's base URL (which may be null)
+ * @param name            the SDK's name, for failure reports, e.g. {@code anthropic-java}
+ * @param corePackage     e.g. {@code com.openai.core}
+ * @param provider        the GenAI provider name for a client's base URL (which may be null)
+ * @param httpResponseFor the raw-response interface, e.g. {@code com.openai.core.http.HttpResponseFor}
+ * @param streamResponse  the stream interface, e.g. {@code com.openai.core.http.StreamResponse}
+ * @param objectMappers   the class whose {@code jsonMapper()} serialises request bodies as the SDK sends them
  */
-public record StainlessSdk(String name, String corePackage, Function<URI, String> provider) {
+public record StainlessSdk(String name, String corePackage, Function<URI, String> provider, String httpResponseFor,
+                           String streamResponse, String objectMappers) {
 
-    /** The raw-response interface, e.g. {@code com.openai.core.http.HttpResponseFor}. */
-    public String httpResponseFor() {
-        return corePackage + ".http.HttpResponseFor";
-    }
-
-    /** The stream interface, e.g. {@code com.openai.core.http.StreamResponse}. */
-    public String streamResponse() {
-        return corePackage + ".http.StreamResponse";
-    }
-
-    /** The class whose {@code jsonMapper()} serialises request bodies as the SDK sends them. */
-    public String objectMappers() {
-        return corePackage + ".ObjectMappers";
+    /** The class names below the core package, made once (they are asked for on every call). */
+    public StainlessSdk(String name, String corePackage, Function<URI, String> provider) {
+        this(name, corePackage, provider, corePackage + ".http.HttpResponseFor", corePackage + ".http.StreamResponse",
+                corePackage + ".ObjectMappers");
     }
 }

@@ -1,13 +1,20 @@
 package dev.tokenguard.instrumentation.openai;
 
+import com.openai.core.JsonValue;
 import com.openai.core.ObjectMappers;
+import com.openai.models.FunctionDefinition;
+import com.openai.models.FunctionParameters;
 import com.openai.models.ChatModel;
+import com.openai.models.chat.completions.ChatCompletionContentPart;
+import com.openai.models.chat.completions.ChatCompletionContentPartImage;
+import com.openai.models.chat.completions.ChatCompletionContentPartText;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import dev.tokenguard.instrumentation.stainless.StainlessRequests;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -83,6 +90,58 @@ class OpenAiBodyLengthTest {
             }
         } finally {
             pool.shutdownNow();
+        }
+    }
+
+    /** Requests of shapes the counting generators have not written before: tools, schemas, parts, extra fields. */
+    private static List<ChatCompletionCreateParams> otherShapes() {
+        FunctionDefinition lookup = FunctionDefinition.builder().name("lookup_ticket")
+                .description("Finds a ticket by its number.")
+                .parameters(FunctionParameters.builder()
+                        .putAdditionalProperty("type", JsonValue.from("object"))
+                        .putAdditionalProperty("properties", JsonValue.from(Map.of("id", Map.of("type", "string",
+                                "description", "the ticket's number, e.g. T-42"))))
+                        .putAdditionalProperty("required", JsonValue.from(List.of("id")))
+                        .build())
+                .build();
+        return List.of(
+                ChatCompletionCreateParams.builder().model(ChatModel.GPT_4O)
+                        .addSystemMessage("You answer with the ticket's status.")
+                        .addUserMessage("What about T-42?")
+                        .addFunctionTool(lookup)
+                        .maxCompletionTokens(300)
+                        .temperature(0.25)
+                        .build(),
+                ChatCompletionCreateParams.builder().model(ChatModel.GPT_4O_MINI)
+                        .addUserMessageOfArrayOfContentParts(List.of(
+                                ChatCompletionContentPart.ofText(ChatCompletionContentPartText.builder()
+                                        .text("Describe this printer's error light.").build()),
+                                ChatCompletionContentPart.ofImageUrl(ChatCompletionContentPartImage.builder()
+                                        .imageUrl(ChatCompletionContentPartImage.ImageUrl.builder()
+                                                .url("https://example.com/printer.png").build())
+                                        .build())))
+                        .addAssistantMessage("It blinks amber twice.")
+                        .addUserMessage("And what does that mean?")
+                        .putAdditionalBodyProperty("x_trace", JsonValue.from(List.of(1, "two", Map.of("three", 3))))
+                        .build());
+    }
+
+    @Test
+    void requestsOfShapesNotWrittenBeforeCountAsTheSdkWritesThem() throws Exception {
+        List<ChatCompletionCreateParams> requests = new ArrayList<>(List.of(params("warm-up: a plain request")));
+        requests.addAll(otherShapes());
+        requests.add(params("a plain request again"));
+        List<Long> expected = new ArrayList<>();
+        for (ChatCompletionCreateParams p : requests) {
+            expected.add(sdkLength(p));
+        }
+        assertEquals(4, expected.size());
+        for (int round = 0; round < 3; round++) { // the first round meets each shape for the first time
+            List<Long> counted = new ArrayList<>();
+            for (ChatCompletionCreateParams p : requests) {
+                counted.add(StainlessRequests.bodyLength(OpenAiPlugin.SDK, p));
+            }
+            assertEquals(expected, counted, "round " + round);
         }
     }
 }
