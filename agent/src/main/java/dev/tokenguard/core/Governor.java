@@ -268,16 +268,16 @@ public final class Governor {
     }
 
     private Estimate priced(CallRequest request, long input, long output) {
-        Double cost = null;
+        double cost = Double.NaN;
         if (settings.prices() != null) {
             try {
                 PriceTable prices = settings.prices().get();
-                cost = prices.cost(request.provider(), request.requestModel(), input, output, null, null, null);
+                cost = prices.costOrNaN(request.provider(), request.requestModel(), input, output, 0, 0, 0);
             } catch (RuntimeException e) {
                 AgentLog.failure("reserve.price", e);
             }
         }
-        return Estimate.of(input, output, cost);
+        return Estimate.ofUsd(input, output, cost);
     }
 
     private BudgetExhaustedException refuse(CallRequest request, CallScope scope, Refusal refusal, Object parent,
