@@ -45,6 +45,16 @@ public final class Reservation {
         this.owner = owner == null ? null : new WeakReference<>(owner);
     }
 
+    /**
+     * As {@link #ownedBy(Object)}, with a weak reference to the owner the caller already holds (no second one per
+     * call). The reference must not be cleared while the owner lives: a cleared one reads as an owner collected.
+     */
+    public void ownedByReferent(WeakReference<?> owner) {
+        @SuppressWarnings("unchecked")
+        WeakReference<Object> o = (WeakReference<Object>) owner;
+        this.owner = o;
+    }
+
     /** What the call reserved. */
     public Estimate estimate() {
         return estimate;

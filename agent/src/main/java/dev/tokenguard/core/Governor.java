@@ -183,9 +183,10 @@ public final class Governor {
                 String notice = settings.injectWarnings() ? pendingNotices.remove(scope.scopeKey()) : null;
                 LlmCall call = new LlmCall(this, request, scope, clock.instant(), System.nanoTime(), notice,
                         settings.captureContent(), parent, callSite, reservation);
-                call.inFlightId = inFlight.begun(call);
+                java.lang.ref.WeakReference<LlmCall> entry = inFlight.begun(call);
+                call.inFlightId = entry;
                 if (reservation != null) {
-                    reservation.ownedBy(call);
+                    reservation.ownedByReferent(entry); // the same weak reference to the call: one per call
                 }
                 if (ticket != null) {
                     call.sharedTicket(ticket);
@@ -349,12 +350,8 @@ public final class Governor {
             CallRequest request = call.request();
             long durationNanos = System.nanoTime() - call.startNanos();
             Double cost = cost(request, usage);
-            CallRecord record = new CallRecord(request.provider(), request.operation(), request.requestModel(),
-                    usage.responseModel(), usage.responseId(), usage.inputTokens(), usage.outputTokens(),
-                    usage.cacheReadTokens(), usage.cacheWriteTokens(), usage.reasoningTokens(), call.start(),
-                    durationNanos, request.streaming(), error == null ? null : error.getClass().getName(),
-                    usage.source(), usage.finishReasons(), request.serverAddress(), request.serverPort(), cost,
-                    call.callSite());
+            CallRecord record = new CallRecord(request, usage, call.start(), durationNanos,
+                    error == null ? null : error.getClass().getName(), cost, call.callSite());
             long input = CallRecord.orZero(record.inputTokens());
             long output = CallRecord.orZero(record.outputTokens());
             ChargeResult charge = engine.charge(call.scope(), call.reservation(), input, output, cost);
@@ -367,7 +364,9 @@ public final class Governor {
             if (log != null) {
                 log.llmCall(session, record, charge, ids.traceId(), ids.spanId(), call.promptContent(),
                         call.completionContent(), call.wasNoticeInjected());
-                for (ThresholdCrossing crossing : charge.crossings()) {
+                List<ThresholdCrossing> crossings = charge.crossings();
+                for (int c = 0; c < crossings.size(); c++) { // by index: no iterator per call when there is none
+                    ThresholdCrossing crossing = crossings.get(c);
                     int t = crossing.budgetName().equals(defaultBudget) ? Arrays.binarySearch(defaultWarnAt,
                             crossing.threshold()) : -1;
                     if (t > 0 && (fleet == null || !fleet.shares(crossing.budgetName(), call.scope()))) {

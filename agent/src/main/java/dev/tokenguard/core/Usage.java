@@ -15,7 +15,10 @@ public record Usage(Long inputTokens, Long outputTokens, Long cacheReadTokens, L
             UsageSource.PROVIDER);
 
     public Usage {
-        finishReasons = finishReasons == null ? List.of() : List.copyOf(finishReasons);
+        // one reason in a list being built (the usual case) is copied without the array List.copyOf makes of it
+        finishReasons = finishReasons == null ? List.of()
+                : finishReasons instanceof java.util.ArrayList && finishReasons.size() == 1
+                ? List.of(finishReasons.get(0)) : List.copyOf(finishReasons);
         source = source == null ? UsageSource.PROVIDER : source;
     }
 

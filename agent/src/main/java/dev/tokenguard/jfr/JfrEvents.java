@@ -55,7 +55,9 @@ final class JfrEvents {
                 event.commit();
             }
         }
-        for (ThresholdCrossing crossing : charge.crossings()) {
+        java.util.List<ThresholdCrossing> crossings = charge.crossings();
+        for (int c = 0; c < crossings.size(); c++) { // by index: no iterator per call when there is none
+            ThresholdCrossing crossing = crossings.get(c);
             BudgetWarningEvent warning = new BudgetWarningEvent();
             if (!warning.isEnabled()) {
                 break;

@@ -534,7 +534,7 @@ public final class SessionLogWriter implements AutoCloseable {
         }
         LineEncoder encoder = taken;
         try {
-            Instant now = clock.instant();
+            long now = clock.millis(); // epoch ms: no Instant per line
             boolean daily = settings.layout() == LogLayout.DAILY;
             String name = daily ? dailyFileName(now) : sessionFileName(s);
             boolean closeFile = endSession && !daily;
@@ -575,7 +575,7 @@ public final class SessionLogWriter implements AutoCloseable {
     }
 
     /** Called with f.lock held; {@code encoder} is given back by the caller. */
-    private void writeLine(SessionFile f, Session s, Instant now, String event, Fields fields, LineEncoder encoder) {
+    private void writeLine(SessionFile f, Session s, long now, String event, Fields fields, LineEncoder encoder) {
         FileChannel channel;
         try {
             channel = openChannel(f);
@@ -735,8 +735,8 @@ public final class SessionLogWriter implements AutoCloseable {
      * The daily file of {@code now}'s UTC day. The first line of a new day closes the files of earlier days (a
      * line of an earlier day that comes later reopens its day's file) and starts a retention sweep.
      */
-    private String dailyFileName(Instant now) {
-        long day = Math.floorDiv(now.toEpochMilli(), MILLIS_PER_DAY);
+    private String dailyFileName(long nowMillis) {
+        long day = Math.floorDiv(nowMillis, MILLIS_PER_DAY);
         DayFile current = currentDay;
         if (day == current.day()) {
             return current.name();
@@ -1018,7 +1018,7 @@ public final class SessionLogWriter implements AutoCloseable {
             g.setRootValueSeparator(null);
         }
 
-        void encode(Session s, long seq, Instant now, String event, Fields fields) throws IOException {
+        void encode(Session s, long seq, long now, String event, Fields fields) throws IOException {
             clean = false;
             if (bytes.length > KEEP_AT_MOST) {
                 bytes = new byte[INITIAL];
@@ -1054,14 +1054,15 @@ public final class SessionLogWriter implements AutoCloseable {
         }
 
         /** {@code ts} as {@code uuuu-MM-dd'T'HH:mm:ss.SSS'Z'} (UTC); the date and time part is kept per second. */
-        private void writeTimestamp(Instant now) throws IOException {
-            long second = now.getEpochSecond();
+        private void writeTimestamp(long epochMillis) throws IOException {
+            long second = Math.floorDiv(epochMillis, 1000L);
             int year = 0;
             if (second != tsSecond) {
                 LocalDate date = LocalDate.ofEpochDay(Math.floorDiv(second, 86_400L));
                 year = date.getYear();
                 if (year < 1000 || year > 9999) {
-                    g.writeString(TIMESTAMP.format(now)); // four digits or more: the formatter's own rules
+                    // four digits or more: the formatter's own rules
+                    g.writeString(TIMESTAMP.format(Instant.ofEpochMilli(epochMillis)));
                     return;
                 }
                 int secondOfDay = (int) Math.floorMod(second, 86_400L);
@@ -1081,7 +1082,7 @@ public final class SessionLogWriter implements AutoCloseable {
                 ts[23] = 'Z';
                 tsSecond = second;
             }
-            int millis = now.getNano() / 1_000_000;
+            int millis = (int) Math.floorMod(epochMillis, 1000L);
             ts[20] = (char) ('0' + millis / 100);
             ts[21] = (char) ('0' + millis / 10 % 10);
             ts[22] = (char) ('0' + millis % 10);
