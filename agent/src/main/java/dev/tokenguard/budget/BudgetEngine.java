@@ -313,23 +313,32 @@ public final class BudgetEngine {
      * @return the admission with its reservation (which the caller must settle or release), or the refusal
      */
     public Admission reserve(CallScope scope, Estimate estimate, long waitNanos) {
+        Object decided = reserveOrRefuse(scope, estimate, waitNanos);
+        return decided instanceof Refusal r ? new Admission(null, r) : new Admission((Reservation) decided, null);
+    }
+
+    /**
+     * As {@link #reserve}, without an {@link Admission} per call: the {@link Reservation} of an admitted call, or the
+     * {@link Refusal} of a refused one.
+     */
+    public Object reserveOrRefuse(CallScope scope, Estimate estimate, long waitNanos) {
         Objects.requireNonNull(estimate, "estimate");
         long deadline = waitNanos > 0 ? System.nanoTime() + waitNanos : 0;
         ScopeInstance[] enforcing = enforcingInstances(scope);
         for (;;) {
             Refusal refusal = check(scope);
             if (refusal != null) {
-                return new Admission(null, refusal);
+                return refusal;
             }
             long now = clock.millis();
             int blocked = tryReserveAll(enforcing, estimate, now, false);
             if (blocked < 0) {
-                return new Admission(register(enforcing, estimate, now, false), null);
+                return register(enforcing, estimate, now, false);
             }
             long left = deadline - System.nanoTime();
             if (waitNanos <= 0 || left <= 0 || Thread.currentThread().isInterrupted()) {
                 tryReserveAll(enforcing, estimate, now, true);
-                return new Admission(register(enforcing, estimate, now, true), null);
+                return register(enforcing, estimate, now, true);
             }
             ScopeInstance s = enforcing[blocked];
             try {

@@ -1,7 +1,6 @@
 package dev.tokenguard.core;
 
 import dev.tokenguard.api.BudgetExhaustedException;
-import dev.tokenguard.budget.Admission;
 import dev.tokenguard.budget.BudgetEngine;
 import dev.tokenguard.budget.BudgetSpec;
 import dev.tokenguard.budget.BudgetState;
@@ -155,11 +154,11 @@ public final class Governor {
             long wait = EventLoopThreads.isEventLoop(Thread.currentThread()) ? 0
                     : reservations.reserveWait().toNanos();
             if (reservations.on()) {
-                Admission admission = engine.reserve(scope, estimate(request, reservations, scope), wait);
-                if (!admission.admitted()) {
-                    return refuse(request, scope, admission.refusal(), parent, callSite);
+                Object decided = engine.reserveOrRefuse(scope, estimate(request, reservations, scope), wait);
+                if (decided instanceof Refusal refusal) {
+                    return refuse(request, scope, refusal, parent, callSite);
                 }
-                reservation = admission.reservation();
+                reservation = (Reservation) decided;
             } else {
                 Refusal refusal = engine.check(scope);
                 if (refusal != null) {
