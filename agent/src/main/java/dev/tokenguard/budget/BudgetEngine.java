@@ -64,6 +64,8 @@ public final class BudgetEngine {
     /** Reservations not yet settled or released, for {@link #releaseAbandoned}. */
     private final Set<Reservation> reservations = ConcurrentHashMap.newKeySet();
     private volatile FleetView fleet = FleetView.NONE;
+    /** Whether a budget is scoped by thread: every call then resolves its thread's scope. */
+    private final boolean byThread;
 
     /**
      * @param budgets  the budgets, the default one ({@code default}) first: its scope defines sessions
@@ -97,6 +99,11 @@ public final class BudgetEngine {
             keptUsage.add(byMdc ? new ConcurrentHashMap<>() : null);
         }
         this.globals = new AtomicReferenceArray<>(budgets.size());
+        boolean thread = false;
+        for (BudgetLimits b : this.budgets) {
+            thread |= b.scopeKind == ScopeSpec.Kind.THREAD;
+        }
+        this.byThread = thread;
     }
 
     /** The budgets, in configuration order. */
@@ -115,26 +122,46 @@ public final class BudgetEngine {
      */
     public CallScope enter() {
         long now = clock.millis();
-        ScopeInstance[] instances = new ScopeInstance[budgets.length];
-        ThreadScope ts = null;
+        ThreadScope ts = byThread ? threadScope() : null;
+        // the calling thread's previous call's instances: while each is the same, that array is the call's too
+        ScopeInstance[] last = ts != null ? ts.lastInstances() : null;
+        ScopeInstance[] instances = null;
+        boolean keep = ts != null;
         for (int i = 0; i < budgets.length; i++) {
             BudgetLimits b = budgets[i];
+            ScopeInstance s;
             switch (b.scopeKind) {
-                case GLOBAL -> instances[i] = global(b, now);
+                case GLOBAL -> s = global(b, now);
                 case MDC -> {
                     String value = mdc.get(b.mdcKey);
                     if (value == null || value.isEmpty()) {
                         ts = ts != null ? ts : threadScope();
-                        instances[i] = threadInstance(ts, b, now);
+                        s = threadInstance(ts, b, now);
                     } else {
-                        instances[i] = mdcInstance(b, value, now);
+                        s = mdcInstance(b, value, now);
+                        keep = false; // a thread scope keeps no MDC value's instance (the idle sweep releases those)
                     }
                 }
                 default -> {
                     ts = ts != null ? ts : threadScope();
-                    instances[i] = threadInstance(ts, b, now);
+                    s = threadInstance(ts, b, now);
                 }
             }
+            if (instances == null) {
+                if (last != null && last[i] == s) {
+                    continue;
+                }
+                instances = new ScopeInstance[budgets.length];
+                if (i > 0) {
+                    System.arraycopy(last, 0, instances, 0, i);
+                }
+            }
+            instances[i] = s;
+        }
+        if (instances == null) {
+            instances = last;
+        } else if (keep) {
+            ts.lastInstances(instances);
         }
         UsageWindow w = instances[0].resolve(budgets[0].windowIndex(now), listener);
         return new CallScope(instances, w.session);
@@ -184,7 +211,7 @@ public final class BudgetEngine {
         long cost = BudgetLimits.toNanoUsd(costUsd);
         boolean priced = costUsd != null;
         long now = clock.millis();
-        ScopeInstance[] instances = scope.instances;
+        ScopeInstance[] instances = scope.instances; // replaced, not written, when an instance has a successor
         ChargeResult result = scope.charged;
         if (result == null) {
             result = new ChargeResult(scope);
@@ -199,11 +226,11 @@ public final class BudgetEngine {
             boolean byMdcValue = b.scopeKind == ScopeSpec.Kind.MDC && s.key.startsWith(MDC_PREFIX);
             boolean releasable = byMdcValue || s.thread != null;
             if (releasable && !s.touch(now)) {
-                s = successor(b, s, now, instances, i);
+                s = successor(b, s, now, scope, i);
             }
             UsageWindow w = s.enter(b.windowIndex(now), l);
             while (w == null && releasable && s.isRetired()) {
-                ScopeInstance next = successor(b, s, now, instances, i);
+                ScopeInstance next = successor(b, s, now, scope, i);
                 if (next == s) {
                     break; // its thread has ended: counted below, in no session
                 }
@@ -252,14 +279,17 @@ public final class BudgetEngine {
      * to the kept usage, which its successor starts from, so the call is charged there (in a new session). For a
      * thread's instance whose thread has ended meanwhile there is none: {@code s} itself.
      */
-    private ScopeInstance successor(BudgetLimits b, ScopeInstance s, long now, ScopeInstance[] instances, int i) {
+    private ScopeInstance successor(BudgetLimits b, ScopeInstance s, long now, CallScope scope, int i) {
         ScopeInstance next = s.thread != null
                 ? claim(s.thread, b, now)
                 : instanceOf(b, s.key.substring(MDC_PREFIX.length() + b.mdcKey.length() + 1), now);
         if (next == null) {
             return s;
         }
-        instances[i] = next;
+        // a copy: the array may be shared with the thread's other calls and with the call's reservation
+        ScopeInstance[] replaced = scope.instances.clone();
+        replaced[i] = next;
+        scope.instances = replaced;
         return next;
     }
 
@@ -283,23 +313,32 @@ public final class BudgetEngine {
      * @return the admission with its reservation (which the caller must settle or release), or the refusal
      */
     public Admission reserve(CallScope scope, Estimate estimate, long waitNanos) {
+        Object decided = reserveOrRefuse(scope, estimate, waitNanos);
+        return decided instanceof Refusal r ? new Admission(null, r) : new Admission((Reservation) decided, null);
+    }
+
+    /**
+     * As {@link #reserve}, without an {@link Admission} per call: the {@link Reservation} of an admitted call, or the
+     * {@link Refusal} of a refused one.
+     */
+    public Object reserveOrRefuse(CallScope scope, Estimate estimate, long waitNanos) {
         Objects.requireNonNull(estimate, "estimate");
         long deadline = waitNanos > 0 ? System.nanoTime() + waitNanos : 0;
         ScopeInstance[] enforcing = enforcingInstances(scope);
         for (;;) {
             Refusal refusal = check(scope);
             if (refusal != null) {
-                return new Admission(null, refusal);
+                return refusal;
             }
             long now = clock.millis();
             int blocked = tryReserveAll(enforcing, estimate, now, false);
             if (blocked < 0) {
-                return new Admission(register(enforcing, estimate, now, false), null);
+                return register(enforcing, estimate, now, false);
             }
             long left = deadline - System.nanoTime();
             if (waitNanos <= 0 || left <= 0 || Thread.currentThread().isInterrupted()) {
                 tryReserveAll(enforcing, estimate, now, true);
-                return new Admission(register(enforcing, estimate, now, true), null);
+                return register(enforcing, estimate, now, true);
             }
             ScopeInstance s = enforcing[blocked];
             try {
@@ -425,6 +464,9 @@ public final class BudgetEngine {
             if (reserves(s.limits)) {
                 n++;
             }
+        }
+        if (n == scope.instances.length) {
+            return scope.instances; // never written: a successor replaces the scope's array
         }
         ScopeInstance[] out = new ScopeInstance[n];
         n = 0;

@@ -135,10 +135,11 @@ final class BudgetLimits {
 
     /** Cost in USD to nano-USD, rounded half up; negative or non-finite costs count as 0. */
     static long toNanoUsd(Double costUsd) {
-        if (costUsd == null) {
-            return 0;
-        }
-        double c = costUsd;
+        return costUsd == null ? 0 : toNanoUsd(costUsd.doubleValue());
+    }
+
+    /** As {@link #toNanoUsd(Double)}, with NaN for unpriced. */
+    static long toNanoUsd(double c) {
         if (!(c > 0) || Double.isInfinite(c)) {
             return 0;
         }

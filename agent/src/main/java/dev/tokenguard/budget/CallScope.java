@@ -6,7 +6,11 @@ package dev.tokenguard.budget;
  * charge an asynchronous call when it completes.
  */
 public final class CallScope {
-    final ScopeInstance[] instances;
+    /**
+     * One instance per budget. Never written once made: the array may be shared by a thread's calls and with the
+     * call's {@link Reservation}; when an instance gets a successor, a copy with it replaces the array.
+     */
+    ScopeInstance[] instances;
     private volatile Session session;
     /** What the last charge of this scope did; made at the first charge, filled again at each. */
     ChargeResult charged;

@@ -15,6 +15,11 @@ import java.util.Objects;
 public final class ChargeResult {
     private final CallScope scope;
     private final List<BudgetState> fixedStates;
+    private final int size;
+    /** Budget 0's state (the default budget), kept in fields: a call of one budget makes no array. */
+    private long used0;
+    private long limit0;
+    /** Budgets 1 and up, by index (slot 0 unused); null when there is only the default budget. */
     private final long[] used;
     private final long[] limits;
     private List<ThresholdCrossing> crossings;
@@ -31,6 +36,7 @@ public final class ChargeResult {
         this.scope = null;
         this.fixedStates = List.copyOf(states);
         this.states = fixedStates;
+        this.size = fixedStates.size();
         this.used = null;
         this.limits = null;
         this.crossings = Objects.requireNonNull(crossings, "crossings");
@@ -40,14 +46,20 @@ public final class ChargeResult {
     ChargeResult(CallScope scope) {
         this.scope = scope;
         this.fixedStates = null;
-        this.used = new long[scope.instances.length];
-        this.limits = new long[scope.instances.length];
+        this.size = scope.instances.length;
+        this.used = size > 1 ? new long[size] : null;
+        this.limits = size > 1 ? new long[size] : null;
     }
 
     /** Budget {@code i}'s state: its binding {@code used} and {@code limit} (as {@link BudgetState}). */
     void set(int i, long usedNow, long limit) {
-        used[i] = usedNow;
-        limits[i] = limit;
+        if (i == 0) {
+            used0 = usedNow;
+            limit0 = limit;
+        } else {
+            used[i] = usedNow;
+            limits[i] = limit;
+        }
     }
 
     /** Starts filling a new charge's result. */
@@ -62,7 +74,7 @@ public final class ChargeResult {
 
     /** How many budgets the call was charged to. */
     public int size() {
-        return fixedStates != null ? fixedStates.size() : used.length;
+        return size;
     }
 
     /** Budget {@code i}'s name. */
@@ -77,12 +89,12 @@ public final class ChargeResult {
 
     /** Budget {@code i}'s used tokens after the charge (see {@link BudgetState#used()}). */
     public long used(int i) {
-        return fixedStates != null ? fixedStates.get(i).used() : used[i];
+        return fixedStates != null ? fixedStates.get(i).used() : i == 0 ? used0 : used[i];
     }
 
     /** Budget {@code i}'s limit, or -1 when it has no token limit (see {@link BudgetState#limit()}). */
     public long limit(int i) {
-        return fixedStates != null ? fixedStates.get(i).limit() : limits[i];
+        return fixedStates != null ? fixedStates.get(i).limit() : i == 0 ? limit0 : limits[i];
     }
 
     /** Each budget's state right after the charge, in configuration order. */

@@ -24,6 +24,11 @@ public record Estimate(long inputTokens, long outputTokens, long costNanoUsd) {
         return new Estimate(inputTokens, outputTokens, BudgetLimits.toNanoUsd(costUsd));
     }
 
+    /** An estimate with a cost in USD ({@code NaN} or unpriced: 0), without boxing it. */
+    public static Estimate ofUsd(long inputTokens, long outputTokens, double costUsd) {
+        return new Estimate(inputTokens, outputTokens, BudgetLimits.toNanoUsd(costUsd));
+    }
+
     public long totalTokens() {
         return inputTokens + outputTokens;
     }

@@ -1,7 +1,8 @@
 package dev.tokenguard.budget;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.ref.WeakReference;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The tokens (and cost) one admitted call holds in the scope instances of its enforcing budgets until it ends:
@@ -16,7 +17,17 @@ public final class Reservation {
     /** Whether the call was admitted after the wait ran out, or on a thread that may not wait. */
     final boolean forced;
     private volatile WeakReference<Object> owner;
-    private final AtomicBoolean open = new AtomicBoolean(true);
+    /** Closed exactly once ({@link #close()}): a field and a handle, no atomic object per call. */
+    private volatile boolean closed;
+    private static final VarHandle CLOSED;
+
+    static {
+        try {
+            CLOSED = MethodHandles.lookup().findVarHandle(Reservation.class, "closed", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     Reservation(ScopeInstance[] instances, Estimate estimate, long reservedAtMillis, boolean forced) {
         this.instances = instances;
@@ -32,6 +43,16 @@ public final class Reservation {
      */
     public void ownedBy(Object owner) {
         this.owner = owner == null ? null : new WeakReference<>(owner);
+    }
+
+    /**
+     * As {@link #ownedBy(Object)}, with a weak reference to the owner the caller already holds (no second one per
+     * call). The reference must not be cleared while the owner lives: a cleared one reads as an owner collected.
+     */
+    public void ownedByReferent(WeakReference<?> owner) {
+        @SuppressWarnings("unchecked")
+        WeakReference<Object> o = (WeakReference<Object>) owner;
+        this.owner = o;
     }
 
     /** What the call reserved. */
@@ -51,12 +72,12 @@ public final class Reservation {
 
     /** Whether it still holds its amounts. */
     public boolean isOpen() {
-        return open.get();
+        return !closed;
     }
 
     /** True for the one caller that closes it. */
     boolean close() {
-        return open.compareAndSet(true, false);
+        return CLOSED.compareAndSet(this, false, true);
     }
 
     /** The object whose life is the call's (e.g. the call record a stream holds) was collected. */
@@ -67,6 +88,6 @@ public final class Reservation {
 
     @Override
     public String toString() {
-        return "Reservation[" + estimate + ", at " + reservedAtMillis + (open.get() ? ", open" : ", settled") + "]";
+        return "Reservation[" + estimate + ", at " + reservedAtMillis + (closed ? ", settled" : ", open") + "]";
     }
 }

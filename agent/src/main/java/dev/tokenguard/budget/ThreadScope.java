@@ -46,9 +46,26 @@ final class ThreadScope extends WeakReference<Thread> {
         return SLOT.getAcquire(slots, budget);
     }
 
+    /**
+     * The instances of the thread's last call, one per budget, while each is still in its slot (or a global one):
+     * {@link BudgetEngine#enter()} hands the same array to the thread's next call when it resolves the same
+     * instances. Never written once made. Dropped whenever a slot changes, so an instance released as idle is not
+     * kept here.
+     */
+    private volatile ScopeInstance[] lastInstances;
+
+    ScopeInstance[] lastInstances() {
+        return lastInstances;
+    }
+
+    void lastInstances(ScopeInstance[] instances) {
+        lastInstances = instances;
+    }
+
     /** Under this object's monitor only: an instance, the usage kept of one, or null. */
     void set(int budget, Object slot) {
         SLOT.setRelease(slots, budget, slot);
+        lastInstances = null;
     }
 
     int size() {

@@ -23,8 +23,11 @@ final class CallsInFlight {
         }
     }
 
-    /** Registers a call that has begun; returns what its end gives back to {@link #ended}. */
-    Object begun(LlmCall call) {
+    /**
+     * Registers a call that has begun; returns what its end gives back to {@link #ended}: a weak reference to the
+     * call, which other holders may share ({@link dev.tokenguard.budget.Reservation#ownedByReferent}).
+     */
+    WeakReference<LlmCall> begun(LlmCall call) {
         for (Object gone; (gone = collected.poll()) != null; ) {
             calls.remove(gone);
         }
@@ -33,10 +36,14 @@ final class CallsInFlight {
         return e;
     }
 
-    /** @param entry what {@link #begun} returned for the call, or null (nothing) */
+    /**
+     * @param entry what {@link #begun} returned for the call, or null (nothing). The entry is not cleared: it is the
+     *              weak reference by which the call's reservation knows its owner, and it reads as collected only
+     *              once the call is (an entry enqueued after it left the set is polled and found absent)
+     */
     void ended(Object entry) {
-        if (entry instanceof Entry e && calls.remove(e)) {
-            e.clear();
+        if (entry instanceof Entry e) {
+            calls.remove(e);
         }
     }
 

@@ -1,7 +1,6 @@
 package dev.tokenguard.core;
 
 import dev.tokenguard.api.BudgetExhaustedException;
-import dev.tokenguard.budget.Admission;
 import dev.tokenguard.budget.BudgetEngine;
 import dev.tokenguard.budget.BudgetSpec;
 import dev.tokenguard.budget.BudgetState;
@@ -155,11 +154,11 @@ public final class Governor {
             long wait = EventLoopThreads.isEventLoop(Thread.currentThread()) ? 0
                     : reservations.reserveWait().toNanos();
             if (reservations.on()) {
-                Admission admission = engine.reserve(scope, estimate(request, reservations, scope), wait);
-                if (!admission.admitted()) {
-                    return refuse(request, scope, admission.refusal(), parent, callSite);
+                Object decided = engine.reserveOrRefuse(scope, estimate(request, reservations, scope), wait);
+                if (decided instanceof Refusal refusal) {
+                    return refuse(request, scope, refusal, parent, callSite);
                 }
-                reservation = admission.reservation();
+                reservation = (Reservation) decided;
             } else {
                 Refusal refusal = engine.check(scope);
                 if (refusal != null) {
@@ -183,9 +182,10 @@ public final class Governor {
                 String notice = settings.injectWarnings() ? pendingNotices.remove(scope.scopeKey()) : null;
                 LlmCall call = new LlmCall(this, request, scope, clock.instant(), System.nanoTime(), notice,
                         settings.captureContent(), parent, callSite, reservation);
-                call.inFlightId = inFlight.begun(call);
+                java.lang.ref.WeakReference<LlmCall> entry = inFlight.begun(call);
+                call.inFlightId = entry;
                 if (reservation != null) {
-                    reservation.ownedBy(call);
+                    reservation.ownedByReferent(entry); // the same weak reference to the call: one per call
                 }
                 if (ticket != null) {
                     call.sharedTicket(ticket);
@@ -269,16 +269,16 @@ public final class Governor {
     }
 
     private Estimate priced(CallRequest request, long input, long output) {
-        Double cost = null;
+        double cost = Double.NaN;
         if (settings.prices() != null) {
             try {
                 PriceTable prices = settings.prices().get();
-                cost = prices.cost(request.provider(), request.requestModel(), input, output, null, null, null);
+                cost = prices.costOrNaN(request.provider(), request.requestModel(), input, output, 0, 0, 0);
             } catch (RuntimeException e) {
                 AgentLog.failure("reserve.price", e);
             }
         }
-        return Estimate.of(input, output, cost);
+        return Estimate.ofUsd(input, output, cost);
     }
 
     private BudgetExhaustedException refuse(CallRequest request, CallScope scope, Refusal refusal, Object parent,
@@ -350,12 +350,8 @@ public final class Governor {
             CallRequest request = call.request();
             long durationNanos = System.nanoTime() - call.startNanos();
             Double cost = cost(request, usage);
-            CallRecord record = new CallRecord(request.provider(), request.operation(), request.requestModel(),
-                    usage.responseModel(), usage.responseId(), usage.inputTokens(), usage.outputTokens(),
-                    usage.cacheReadTokens(), usage.cacheWriteTokens(), usage.reasoningTokens(), call.start(),
-                    durationNanos, request.streaming(), error == null ? null : error.getClass().getName(),
-                    usage.source(), usage.finishReasons(), request.serverAddress(), request.serverPort(), cost,
-                    call.callSite());
+            CallRecord record = new CallRecord(request, usage, call.start(), durationNanos,
+                    error == null ? null : error.getClass().getName(), cost, call.callSite());
             long input = CallRecord.orZero(record.inputTokens());
             long output = CallRecord.orZero(record.outputTokens());
             ChargeResult charge = engine.charge(call.scope(), call.reservation(), input, output, cost);
@@ -368,7 +364,9 @@ public final class Governor {
             if (log != null) {
                 log.llmCall(session, record, charge, ids.traceId(), ids.spanId(), call.promptContent(),
                         call.completionContent(), call.wasNoticeInjected());
-                for (ThresholdCrossing crossing : charge.crossings()) {
+                List<ThresholdCrossing> crossings = charge.crossings();
+                for (int c = 0; c < crossings.size(); c++) { // by index: no iterator per call when there is none
+                    ThresholdCrossing crossing = crossings.get(c);
                     int t = crossing.budgetName().equals(defaultBudget) ? Arrays.binarySearch(defaultWarnAt,
                             crossing.threshold()) : -1;
                     if (t > 0 && (fleet == null || !fleet.shares(crossing.budgetName(), call.scope()))) {

@@ -31,10 +31,16 @@ public final class TelemetrySinks implements Telemetry {
 
     @Override
     public Object currentParent() {
-        Object[] parents = new Object[sinks.length];
+        Object[] parents = null; // made once a sink takes something along: none does, no array per call
         for (int i = 0; i < sinks.length; i++) {
             try {
-                parents[i] = sinks[i].currentParent();
+                Object parent = sinks[i].currentParent();
+                if (parent != null) {
+                    if (parents == null) {
+                        parents = new Object[sinks.length];
+                    }
+                    parents[i] = parent;
+                }
             } catch (RuntimeException | LinkageError e) {
                 AgentLog.failure("telemetry.start", e);
             }

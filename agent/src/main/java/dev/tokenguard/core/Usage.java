@@ -15,7 +15,10 @@ public record Usage(Long inputTokens, Long outputTokens, Long cacheReadTokens, L
             UsageSource.PROVIDER);
 
     public Usage {
-        finishReasons = finishReasons == null ? List.of() : List.copyOf(finishReasons);
+        // one reason in a list being built (the usual case) is copied without the array List.copyOf makes of it
+        finishReasons = finishReasons == null ? List.of()
+                : finishReasons instanceof java.util.ArrayList && finishReasons.size() == 1
+                ? List.of(finishReasons.get(0)) : List.copyOf(finishReasons);
         source = source == null ? UsageSource.PROVIDER : source;
     }
 
@@ -31,10 +34,10 @@ public record Usage(Long inputTokens, Long outputTokens, Long cacheReadTokens, L
         if (expectsOutput && outputTokens == null) {
             return "no output token count";
         }
-        for (Long n : new Long[] {inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens, reasoningTokens}) {
-            if (n != null && n < 0) {
-                return "a negative count (" + n + ")";
-            }
+        Long negative = negative(inputTokens, negative(outputTokens, negative(cacheReadTokens,
+                negative(cacheWriteTokens, negative(reasoningTokens, null)))));
+        if (negative != null) {
+            return "a negative count (" + negative + ")";
         }
         try {
             Math.addExact(inputTokens, outputTokens == null ? 0L : outputTokens);
@@ -42,6 +45,11 @@ public record Usage(Long inputTokens, Long outputTokens, Long cacheReadTokens, L
             return "counts that overflow when added";
         }
         return null;
+    }
+
+    /** {@code n} when it is negative, else {@code later} (the first negative count in field order; no array). */
+    private static Long negative(Long n, Long later) {
+        return n != null && n < 0 ? n : later;
     }
 
     /** Whether the provider (or an estimate) gave any token count. */

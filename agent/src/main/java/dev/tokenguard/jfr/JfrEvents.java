@@ -7,6 +7,7 @@ import dev.tokenguard.budget.ThresholdCrossing;
 import dev.tokenguard.core.CallRecord;
 import dev.tokenguard.core.CallRequest;
 import dev.tokenguard.core.CallerFrame;
+import jdk.jfr.EventType;
 
 /**
  * The only class that touches the event classes (loading it loads them: the verifier checks them against
@@ -17,19 +18,25 @@ final class JfrEvents {
     private JfrEvents() {
     }
 
+    /**
+     * The {@code LlmCall} event's type: whether a running recording enables it is one field read, so a call makes no
+     * event object while none does.
+     */
+    private static final EventType CALL = EventType.getEventType(LlmCallEvent.class);
+
     /** An {@code LlmCall} event begun now, or null when no recording takes it. */
     static Object beginCall() {
-        LlmCallEvent event = new LlmCallEvent();
-        if (!event.isEnabled()) {
+        if (!CALL.isEnabled()) {
             return null;
         }
+        LlmCallEvent event = new LlmCallEvent();
         event.begin();
         return event;
     }
 
     static void callFinished(Object begun, CallRecord record, String scope, ChargeResult charge) {
-        LlmCallEvent event = begun instanceof LlmCallEvent e ? e : new LlmCallEvent();
-        if (event.isEnabled()) {
+        LlmCallEvent event = begun instanceof LlmCallEvent e ? e : CALL.isEnabled() ? new LlmCallEvent() : null;
+        if (event != null && event.isEnabled()) {
             event.end();
             if (event.shouldCommit()) {
                 event.provider = record.provider();
@@ -48,7 +55,9 @@ final class JfrEvents {
                 event.commit();
             }
         }
-        for (ThresholdCrossing crossing : charge.crossings()) {
+        java.util.List<ThresholdCrossing> crossings = charge.crossings();
+        for (int c = 0; c < crossings.size(); c++) { // by index: no iterator per call when there is none
+            ThresholdCrossing crossing = crossings.get(c);
             BudgetWarningEvent warning = new BudgetWarningEvent();
             if (!warning.isEnabled()) {
                 break;

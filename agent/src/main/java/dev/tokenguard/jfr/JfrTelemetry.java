@@ -1,6 +1,5 @@
 package dev.tokenguard.jfr;
 
-import dev.tokenguard.budget.BudgetState;
 import dev.tokenguard.budget.ChargeResult;
 import dev.tokenguard.budget.Refusal;
 import dev.tokenguard.budget.Session;
@@ -9,8 +8,6 @@ import dev.tokenguard.core.CallRecord;
 import dev.tokenguard.core.CallRequest;
 import dev.tokenguard.core.CallerFrame;
 import dev.tokenguard.core.Telemetry;
-
-import java.util.List;
 
 /**
  * Hands calls, warnings and refusals to JDK Flight Recorder as the events {@code dev.tokenguard.LlmCall},
@@ -53,9 +50,8 @@ public final class JfrTelemetry implements Telemetry {
     public SpanIds callFinished(CallRecord record, Session session, ChargeResult charge, Object parent) {
         try {
             if (recording()) {
-                List<BudgetState> states = charge.states();
-                String scope = states.isEmpty() ? (session == null ? null : session.scopeKey())
-                        : states.get(0).scopeKey();
+                String scope = charge.size() == 0 ? (session == null ? null : session.scopeKey())
+                        : charge.scopeKey(0);
                 JfrEvents.callFinished(parent, record, scope, charge);
             }
         } catch (RuntimeException | LinkageError e) {

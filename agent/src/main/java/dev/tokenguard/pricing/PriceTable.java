@@ -239,19 +239,34 @@ public final class PriceTable {
      */
     public Double cost(String provider, String model, Long inputTokens, Long outputTokens, Long cacheReadTokens,
                        Long cacheWriteTokens, Long reasoningTokens) {
-        if (inputTokens == null && outputTokens == null || model == null) {
+        if (inputTokens == null && outputTokens == null) {
             return null;
+        }
+        double cost = costOrNaN(provider, model, count(inputTokens), count(outputTokens), count(cacheReadTokens),
+                count(cacheWriteTokens), count(reasoningTokens));
+        return Double.isNaN(cost) ? null : cost;
+    }
+
+    /**
+     * The estimated cost of one call in USD, as {@link #cost(String, String, Long, Long, Long, Long, Long)} with
+     * every count known (a negative count counts as 0), or {@code NaN} when the model is not priced: the same figure
+     * without boxing a count or the result.
+     */
+    public double costOrNaN(String provider, String model, long inputTokens, long outputTokens, long cacheReadTokens,
+                            long cacheWriteTokens, long reasoningTokens) {
+        if (model == null) {
+            return Double.NaN;
         }
         Priced priced = lookUp(provider, model);
         if (priced.price() == null) {
-            return null;
+            return Double.NaN;
         }
         ModelPrice price = priced.price();
-        long input = count(inputTokens);
-        long output = count(outputTokens);
-        long cacheRead = count(cacheReadTokens);
-        long cacheWrite = count(cacheWriteTokens);
-        long reasoning = count(reasoningTokens);
+        long input = Math.max(0, inputTokens);
+        long output = Math.max(0, outputTokens);
+        long cacheRead = Math.max(0, cacheReadTokens);
+        long cacheWrite = Math.max(0, cacheWriteTokens);
+        long reasoning = Math.max(0, reasoningTokens);
 
         long uncached = Math.max(0, input - cacheRead - cacheWrite);
         if (priced.whole()) {

@@ -136,6 +136,8 @@ public final class SessionLogWriter implements AutoCloseable {
             new AtomicReferenceArray<>(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
 
     private final ConcurrentHashMap<String, SessionFile> files = new ConcurrentHashMap<>();
+    /** Makes the entry of a file not yet in {@link #files} (one function, not a lambda made per line). */
+    private final java.util.function.Function<String, SessionFile> newFile = n -> new SessionFile(dir().resolve(n));
     /** Files with an open channel, least recently used first. Guarded by itself. */
     private final LinkedHashMap<SessionFile, Boolean> openFiles = new LinkedHashMap<>(64, 0.75f, true);
     private final Set<String> reportedKinds = ConcurrentHashMap.newKeySet();
@@ -241,14 +243,55 @@ public final class SessionLogWriter implements AutoCloseable {
                     + " (session " + (s == null ? null : s.id()) + ")");
             return;
         }
-        append(s, "llm_call", false, g -> {
+        LineEncoder encoder = takeEncoder();
+        encoder.llmCall.set(r, budgets, charge, traceId, spanId, promptContent, completionContent, noticeInjected);
+        append(s, "llm_call", false, encoder.llmCall, encoder);
+    }
+
+    /**
+     * The fields of one {@code llm_call} line, kept by its {@link LineEncoder} and set again for each line: the
+     * line is written without a lambda capturing the call's values. Cleared once the line is written.
+     */
+    static final class LlmCallFields implements Fields {
+        private CallRecord r;
+        private List<BudgetState> budgets;
+        private ChargeResult charge;
+        private String traceId;
+        private String spanId;
+        private String promptContent;
+        private String completionContent;
+        private boolean noticeInjected;
+
+        void set(CallRecord r, List<BudgetState> budgets, ChargeResult charge, String traceId, String spanId,
+                 String promptContent, String completionContent, boolean noticeInjected) {
+            this.r = r;
+            this.budgets = budgets;
+            this.charge = charge;
+            this.traceId = traceId;
+            this.spanId = spanId;
+            this.promptContent = promptContent;
+            this.completionContent = completionContent;
+            this.noticeInjected = noticeInjected;
+        }
+
+        void clear() {
+            set(null, null, null, null, null, null, null, false);
+        }
+
+        @Override
+        public void write(JsonGenerator g) throws IOException {
             g.writeStringField("provider", r.provider());
             g.writeStringField("operation", r.operation());
             g.writeStringField("request_model", r.requestModel());
             g.writeStringField("response_model", r.responseModel());
             writeNumber(g, "input_tokens", r.inputTokens());
             writeNumber(g, "output_tokens", r.outputTokens());
-            writeNumber(g, "total_tokens", r.totalTokens());
+            if (r.inputTokens() == null && r.outputTokens() == null) { // as CallRecord.totalTokens(), unboxed
+                g.writeNullField("total_tokens");
+            } else {
+                g.writeNumberField("total_tokens",
+                        CallRecord.orZero(r.inputTokens()) + CallRecord.orZero(r.outputTokens()));
+            }
             writeNumber(g, "cache_read_tokens", r.cacheReadTokens());
             writeNumber(g, "cache_write_tokens", r.cacheWriteTokens());
             writeNumber(g, "reasoning_tokens", r.reasoningTokens());
@@ -292,7 +335,7 @@ public final class SessionLogWriter implements AutoCloseable {
             if (completionContent != null) {
                 g.writeStringField("completion", truncate(completionContent));
             }
-        });
+        }
     }
 
     /** Event {@code budget_warning}: {@code budget}, {@code threshold}, {@code used}, {@code limit}. */
@@ -473,23 +516,39 @@ public final class SessionLogWriter implements AutoCloseable {
     }
 
     private void append(Session s, String event, boolean endSession, Fields fields) {
+        append(s, event, endSession, fields, null);
+    }
+
+    /**
+     * @param taken an encoder already taken for this line ({@code fields} may be its own), or null to take one;
+     *              either way it is given back (or dropped after a failure) before this returns
+     */
+    private void append(Session s, String event, boolean endSession, Fields fields, LineEncoder taken) {
         if (s == null) {
+            if (taken != null) {
+                taken.llmCall.clear();
+                giveBack(taken);
+            }
             report("null-session", "TokenGuard: session log: a " + event + " event without a session was dropped");
             return;
         }
+        LineEncoder encoder = taken;
         try {
-            Instant now = clock.instant();
+            long now = clock.millis(); // epoch ms: no Instant per line
             boolean daily = settings.layout() == LogLayout.DAILY;
             String name = daily ? dailyFileName(now) : sessionFileName(s);
             boolean closeFile = endSession && !daily;
             while (true) {
-                SessionFile f = files.computeIfAbsent(name, n -> new SessionFile(dir.resolve(n)));
+                SessionFile f = files.computeIfAbsent(name, newFile);
                 f.lock.lock();
                 try {
                     if (f.retired) {
                         continue; // session_end raced us; a fresh entry serializes with any other writer
                     }
-                    writeLine(f, s, now, event, fields);
+                    if (encoder == null) {
+                        encoder = takeEncoder();
+                    }
+                    writeLine(f, s, now, event, fields, encoder);
                     if (closeFile) {
                         closeChannel(f);
                         f.retired = true;
@@ -507,18 +566,22 @@ public final class SessionLogWriter implements AutoCloseable {
         } catch (RuntimeException e) {
             report("internal:" + e.getClass().getName(), "TokenGuard: session log: internal error writing "
                     + event + " (" + describe(e) + "); the line was dropped, the application is unaffected");
+        } finally {
+            if (encoder != null) {
+                encoder.llmCall.clear();
+                giveBack(encoder); // kept only when its last line was encoded whole
+            }
         }
     }
 
-    /** Called with f.lock held. */
-    private void writeLine(SessionFile f, Session s, Instant now, String event, Fields fields) {
+    /** Called with f.lock held; {@code encoder} is given back by the caller. */
+    private void writeLine(SessionFile f, Session s, long now, String event, Fields fields, LineEncoder encoder) {
         FileChannel channel;
         try {
             channel = openChannel(f);
         } catch (IOException e) {
             return; // reported by openChannel
         }
-        LineEncoder encoder = takeEncoder();
         try {
             encoder.encode(s, s.nextSeq(), now, event, fields);
         } catch (IOException e) {
@@ -539,8 +602,6 @@ public final class SessionLogWriter implements AutoCloseable {
             closeChannel(f);
             report("write:" + cause.getClass().getName(), "TokenGuard: session log: cannot write to " + f.path
                     + " (" + describe(cause) + "); lines are dropped until writing succeeds again");
-        } finally {
-            giveBack(encoder);
         }
     }
 
@@ -674,8 +735,8 @@ public final class SessionLogWriter implements AutoCloseable {
      * The daily file of {@code now}'s UTC day. The first line of a new day closes the files of earlier days (a
      * line of an earlier day that comes later reopens its day's file) and starts a retention sweep.
      */
-    private String dailyFileName(Instant now) {
-        long day = Math.floorDiv(now.toEpochMilli(), MILLIS_PER_DAY);
+    private String dailyFileName(long nowMillis) {
+        long day = Math.floorDiv(nowMillis, MILLIS_PER_DAY);
         DayFile current = currentDay;
         if (day == current.day()) {
             return current.name();
@@ -940,6 +1001,8 @@ public final class SessionLogWriter implements AutoCloseable {
         private ByteBuffer view = ByteBuffer.wrap(bytes);
         private final JsonGenerator g;
         private boolean clean = true;
+        /** The fields of the {@code llm_call} line being written with this encoder (set and cleared per line). */
+        final LlmCallFields llmCall = new LlmCallFields();
         /** Scratch for numbers written as text ({@code cost_usd}). */
         final char[] number = new char[USD_CHARS];
         /** {@code ts}: the text of the last second written, and that second (epoch seconds). */
@@ -955,7 +1018,7 @@ public final class SessionLogWriter implements AutoCloseable {
             g.setRootValueSeparator(null);
         }
 
-        void encode(Session s, long seq, Instant now, String event, Fields fields) throws IOException {
+        void encode(Session s, long seq, long now, String event, Fields fields) throws IOException {
             clean = false;
             if (bytes.length > KEEP_AT_MOST) {
                 bytes = new byte[INITIAL];
@@ -991,14 +1054,15 @@ public final class SessionLogWriter implements AutoCloseable {
         }
 
         /** {@code ts} as {@code uuuu-MM-dd'T'HH:mm:ss.SSS'Z'} (UTC); the date and time part is kept per second. */
-        private void writeTimestamp(Instant now) throws IOException {
-            long second = now.getEpochSecond();
+        private void writeTimestamp(long epochMillis) throws IOException {
+            long second = Math.floorDiv(epochMillis, 1000L);
             int year = 0;
             if (second != tsSecond) {
                 LocalDate date = LocalDate.ofEpochDay(Math.floorDiv(second, 86_400L));
                 year = date.getYear();
                 if (year < 1000 || year > 9999) {
-                    g.writeString(TIMESTAMP.format(now)); // four digits or more: the formatter's own rules
+                    // four digits or more: the formatter's own rules
+                    g.writeString(TIMESTAMP.format(Instant.ofEpochMilli(epochMillis)));
                     return;
                 }
                 int secondOfDay = (int) Math.floorMod(second, 86_400L);
@@ -1018,7 +1082,7 @@ public final class SessionLogWriter implements AutoCloseable {
                 ts[23] = 'Z';
                 tsSecond = second;
             }
-            int millis = now.getNano() / 1_000_000;
+            int millis = (int) Math.floorMod(epochMillis, 1000L);
             ts[20] = (char) ('0' + millis / 100);
             ts[21] = (char) ('0' + millis / 10 % 10);
             ts[22] = (char) ('0' + millis % 10);
