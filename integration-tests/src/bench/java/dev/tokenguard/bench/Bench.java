@@ -65,7 +65,7 @@ public final class Bench {
             return quick
                     ? new Settings(2, 1, 2_000, 2_000, 5_000, 10_000, 1_000, 200, 1, 2, TimeValue.milliseconds(500),
                     10_000)
-                    : new Settings(11, 3, 10_000, 20_000, 100_000, 100_000, 20_000, 2_000, 3, 5, TimeValue.seconds(1),
+                    : new Settings(11, 3, 20_000, 20_000, 100_000, 100_000, 20_000, 2_000, 3, 5, TimeValue.seconds(1),
                     100_000);
         }
     }
