@@ -88,29 +88,27 @@ public final class StainlessRequests {
                     .asType(MethodType.methodType(void.class, Object.class, Object.class, Object.class));
             flush = lookup.unreflect(generator.getMethod("flush")).asType(MethodType.methodType(void.class,
                     Object.class));
-            Method separator = null;
-            for (Method m : generator.getMethods()) {
-                if (m.getName().equals("setRootValueSeparator") && m.getParameterCount() == 1) {
-                    separator = m;
-                }
-            }
-            if (separator == null) {
-                throw new NoSuchMethodException(generator.getName() + ".setRootValueSeparator");
-            }
+            Method separator = oneArgument(generator, "setRootValueSeparator");
             setRootValueSeparator = lookup.unreflect(separator).asType(MethodType.methodType(Object.class,
                     Object.class, Object.class));
-            Method codec = null;
-            for (Method m : generator.getMethods()) {
-                if (m.getName().equals("setCodec") && m.getParameterCount() == 1) {
-                    codec = m;
-                }
-            }
-            if (codec == null) {
-                throw new NoSuchMethodException(generator.getName() + ".setCodec");
-            }
+            Method codec = oneArgument(generator, "setCodec");
             setCodec = lookup.unreflect(codec).asType(MethodType.methodType(Object.class, Object.class, Object.class));
             this.mapper = mapper;
             oneProvider = OneProviderMapper.forMapper(mapper);
+        }
+
+        /** The public method {@code name} of {@code type} that takes one argument (the last one found). */
+        private static Method oneArgument(Class<?> type, String name) throws NoSuchMethodException {
+            Method found = null;
+            for (Method m : type.getMethods()) {
+                if (m.getName().equals(name) && m.getParameterCount() == 1) {
+                    found = m;
+                }
+            }
+            if (found == null) {
+                throw new NoSuchMethodException(type.getName() + "." + name);
+            }
+            return found;
         }
 
         Counter take() throws Throwable {
