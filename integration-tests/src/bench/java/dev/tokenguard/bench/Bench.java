@@ -253,7 +253,8 @@ public final class Bench {
                     command.addAll(v.flags());
                     command.addAll(COMMON_FLAGS);
                     // -Dbench.extra.flags: more JVM flags for these runs, space-separated, {variant} and {round}
-                    // replaced (e.g. -XX:StartFlightRecording=filename=/tmp/calls-{variant}-{round}.jfr,settings=profile)
+                    // replaced, e.g. -XX:StartFlightRecording=filename=calls-{variant}-{round}.jfr,settings=profile
+                    // (a relative file lands in the run's own directory under bench.work)
                     for (String flag : given("bench.extra.flags", "").split(" ")) {
                         if (!flag.isBlank()) {
                             command.add(flag.replace("{variant}", v.name()).replace("{round}", String.valueOf(round)));
