@@ -2,6 +2,7 @@ package dev.tokenguard.instrumentation;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * The whole declaration of one SDK plugin. Everything else about an SDK is derived from it: the
@@ -38,5 +39,22 @@ public record SdkPlugin(String name, String provider, String markerClass, Versio
     /** The key of the option that switches this plugin off. */
     public String enabledKey() {
         return "tokenguard.instrumentation." + name + ".enabled";
+    }
+
+    /*
+     * Written out rather than generated: a record's own hashCode and equals bootstrap method handles on first use,
+     * some 100 ms of CPU at JVM start-up while the transformer keys its plugins. Same meaning as the generated ones.
+     */
+
+    @Override
+    public int hashCode() {
+        return Objects.hashCode(name);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o == this || o instanceof SdkPlugin p && Objects.equals(name, p.name)
+                && Objects.equals(provider, p.provider) && Objects.equals(markerClass, p.markerClass)
+                && Objects.equals(versions, p.versions) && hooks.equals(p.hooks) && reads.equals(p.reads);
     }
 }
