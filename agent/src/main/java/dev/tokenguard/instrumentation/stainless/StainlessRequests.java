@@ -43,10 +43,52 @@ public final class StainlessRequests {
     private static final String[] OUTPUT_CAP_ACCESSORS = {"maxCompletionTokens", "maxTokens", "maxOutputTokens"};
 
     /**
-     * The SDK's own JSON mapper, its {@code writeValueAsString} and its {@code writeValue(OutputStream, Object)} (as a
-     * handle of type {@code (Object, OutputStream, Object)void}), per SDK object-mappers class name and loader.
+     * The SDK's own JSON mapper with its {@code writeValueAsString} and {@code writeValue(OutputStream, Object)}, per
+     * SDK object-mappers class name and loader. The first {@link #PLAIN_BODIES} bodies are counted through plain
+     * reflection; the kept generators ({@link Counters}) are made for the bodies after them. Making them builds
+     * method handles, whose adapters the JVM generates and compiles: work a JVM's first call should not wait for.
      */
-    private record SdkMapper(Object mapper, Method write, MethodHandle writeTo, Counters counters) {
+    /** Bodies per SDK mapper counted through plain reflection before the kept generators are made. */
+    public static final int PLAIN_BODIES = 16;
+
+    private static final class SdkMapper {
+        final Object mapper;
+        final Method write;
+        final Method writeTo;
+        /** Bodies counted so far through {@link #writeTo}; racy, an estimate is enough. */
+        private int plainCalls;
+        /** The kept generators once made; {@link #NONE} when the mapper has not the methods they need. */
+        private volatile Object counters;
+        private static final Object NONE = new Object();
+
+        SdkMapper(Object mapper) throws NoSuchMethodException {
+            this.mapper = mapper;
+            this.write = mapper.getClass().getMethod("writeValueAsString", Object.class);
+            this.writeTo = mapper.getClass().getMethod("writeValue", OutputStream.class, Object.class);
+        }
+
+        /** The kept generators, or null while bodies are still counted the plain way (or for good). */
+        Counters counters() {
+            Object c = counters;
+            if (c == null) {
+                if (plainCalls < PLAIN_BODIES) {
+                    plainCalls++;
+                    return null;
+                }
+                synchronized (this) {
+                    c = counters;
+                    if (c == null) {
+                        try {
+                            c = new Counters(mapper);
+                        } catch (ReflectiveOperationException | RuntimeException e) {
+                            c = NONE; // a mapper without these methods: a new counting stream per request
+                        }
+                        counters = c;
+                    }
+                }
+            }
+            return c == NONE ? null : (Counters) c;
+        }
     }
 
     /**
@@ -284,7 +326,7 @@ public final class StainlessRequests {
                 return null;
             }
             SdkMapper m = sdkMapper(sdk, params.getClass());
-            return (String) m.write().invoke(m.mapper(), body);
+            return (String) m.write.invoke(m.mapper, body);
         } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
             return null;
         }
@@ -301,11 +343,12 @@ public final class StainlessRequests {
                 return -1;
             }
             SdkMapper m = sdkMapper(sdk, params.getClass());
-            if (m.counters() != null) {
-                return m.counters().length(m.mapper(), body);
+            Counters counters = m.counters();
+            if (counters != null) {
+                return counters.length(m.mapper, body);
             }
             ByteCount count = new ByteCount();
-            m.writeTo().invokeExact(m.mapper(), (OutputStream) count, body);
+            m.writeTo.invoke(m.mapper, count, body);
             return count.bytes;
         } catch (Throwable e) { // the handle's invokeExact declares Throwable; anything it throws means unreadable
             if (e instanceof VirtualMachineError v && !(e instanceof StackOverflowError)) {
@@ -353,18 +396,7 @@ public final class StainlessRequests {
         SdkMapper m = bySdk.get(sdk.corePackage());
         if (m == null) {
             Class<?> mappers = Class.forName(sdk.objectMappers(), false, paramsType.getClassLoader());
-            Object mapper = mappers.getMethod("jsonMapper").invoke(null);
-            MethodHandle writeTo = MethodHandles.publicLookup().unreflect(mapper.getClass().getMethod("writeValue",
-                    OutputStream.class, Object.class)).asType(MethodType.methodType(void.class, Object.class,
-                    OutputStream.class, Object.class));
-            Counters counters;
-            try {
-                counters = new Counters(mapper);
-            } catch (ReflectiveOperationException | RuntimeException e) {
-                counters = null; // a mapper without these methods: a new counting stream per request, as before
-            }
-            m = new SdkMapper(mapper, mapper.getClass().getMethod("writeValueAsString", Object.class), writeTo,
-                    counters);
+            m = new SdkMapper(mappers.getMethod("jsonMapper").invoke(null));
             bySdk.put(sdk.corePackage(), m);
         }
         return m;
