@@ -10,8 +10,8 @@ import java.util.List;
  * verification). Classes of one SDK's plugin are not here: they load with the first call through that SDK.
  *
  * <p>Names, not class literals: most are package-private elsewhere. A name that is no longer a class is
- * skipped here and reported by {@code FirstCallClassesTest}. Names under {@code net.bytebuddy} and
- * {@code com.fasterxml.jackson} become the agent jar's relocated names when the jar is built.
+ * skipped here and reported by {@code FirstCallClassesTest}. Names under {@code net.bytebuddy} become the agent
+ * jar's relocated names when the jar is built.
  */
 final class FirstCallClasses {
     static final List<String> NAMES = List.of(
@@ -78,11 +78,8 @@ final class FirstCallClasses {
             "dev.tokenguard.budget.ChargeResult",
             // the session log's line
             "dev.tokenguard.sessionlog.SessionLogWriter$LineEncoder",
-            "dev.tokenguard.sessionlog.WholeLineAppend",
-            "com.fasterxml.jackson.core.json.JsonWriteContext",
-            "com.fasterxml.jackson.core.io.NumberOutput",
-            "com.fasterxml.jackson.core.PrettyPrinter",
-            "com.fasterxml.jackson.core.StreamWriteCapability");
+            "dev.tokenguard.sessionlog.JsonLine",
+            "dev.tokenguard.sessionlog.WholeLineAppend");
 
     private FirstCallClasses() {
     }

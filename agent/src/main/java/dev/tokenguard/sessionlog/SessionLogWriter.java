@@ -1,8 +1,5 @@
 package dev.tokenguard.sessionlog;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import dev.tokenguard.budget.BudgetState;
 import dev.tokenguard.budget.ChargeResult;
 import dev.tokenguard.budget.LimitKind;
@@ -104,15 +101,17 @@ public final class SessionLogWriter implements AutoCloseable {
     private static final int HASH_HEX_CHARS = 16;
     private static final String HASH_MARK = "-h";
     private static final Pattern LOOKS_HASHED = Pattern.compile(".*-h[0-9a-f]{" + HASH_HEX_CHARS + "}");
-    private static final DateTimeFormatter TIMESTAMP =
-            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
+    /** For a {@code ts} outside the years 1000 to 9999 only: made on first use (java.time's formatters are costly to set up). */
+    private static final class OddYears {
+        static final DateTimeFormatter TIMESTAMP =
+                DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
+    }
 
     private final Path dir;
     private final String agentVersion;
     private final long pid;
     private final Clock clock;
     private final Consumer<String> errorReporter;
-    private final JsonFactory json;
     private final boolean posix;
     private final Settings settings;
     private final LogRetention retention;
@@ -166,7 +165,6 @@ public final class SessionLogWriter implements AutoCloseable {
         this.pid = pid;
         this.clock = Objects.requireNonNull(clock, "clock");
         this.errorReporter = Objects.requireNonNull(errorReporter, "errorReporter");
-        this.json = JsonFactory.builder().enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8).build();
         this.posix = this.dir.getFileSystem().supportedFileAttributeViews().contains("posix");
         this.retention = new LogRetention(this.dir, settings.maxAge(), settings.maxTotalBytes(), clock,
                 files::containsKey, errorReporter);
@@ -279,7 +277,7 @@ public final class SessionLogWriter implements AutoCloseable {
         }
 
         @Override
-        public void write(JsonGenerator g) throws IOException {
+        public void write(JsonLine g) throws IOException {
             g.writeStringField("provider", r.provider());
             g.writeStringField("operation", r.operation());
             g.writeStringField("request_model", r.requestModel());
@@ -356,7 +354,7 @@ public final class SessionLogWriter implements AutoCloseable {
         });
     }
 
-    private void writeUsage(JsonGenerator g, long used, long limit, LimitKind kind) throws IOException {
+    private void writeUsage(JsonLine g, long used, long limit, LimitKind kind) throws IOException {
         if (kind.isTokens()) {
             g.writeNumberField("used", used);
             writeLimit(g, limit);
@@ -496,7 +494,7 @@ public final class SessionLogWriter implements AutoCloseable {
     /** Writes an event's own fields after the common ones. */
     @FunctionalInterface
     private interface Fields {
-        void write(JsonGenerator g) throws IOException;
+        void write(JsonLine g) throws IOException;
     }
 
     /** One session file: its lock, and its channel while open. */
@@ -616,7 +614,7 @@ public final class SessionLogWriter implements AutoCloseable {
                 return e;
             }
         }
-        return new LineEncoder(json);
+        return new LineEncoder();
     }
 
     /** Keeps {@code e} for a next line when a slot is free (else it is left to the garbage collector). */
@@ -829,7 +827,7 @@ public final class SessionLogWriter implements AutoCloseable {
         }
     }
 
-    private static void writeNumber(JsonGenerator g, String field, Long value) throws IOException {
+    private static void writeNumber(JsonLine g, String field, Long value) throws IOException {
         if (value == null) {
             g.writeNullField(field);
         } else {
@@ -837,7 +835,7 @@ public final class SessionLogWriter implements AutoCloseable {
         }
     }
 
-    private static void writeNumber(JsonGenerator g, String field, Double value) throws IOException {
+    private static void writeNumber(JsonLine g, String field, Double value) throws IOException {
         if (value == null || value.isNaN() || value.isInfinite()) {
             g.writeNullField(field);
         } else {
@@ -850,15 +848,14 @@ public final class SessionLogWriter implements AutoCloseable {
      * noise ({@code 7.937999999999998E-4}) that would otherwise reach the log; 12 places keep a thousandth of a
      * nano-dollar, finer than any price per token.
      */
-    private static void writeUsd(JsonGenerator g, String field, Double value) throws IOException {
+    private static void writeUsd(JsonLine g, String field, Double value) throws IOException {
         if (value == null || value.isNaN() || value.isInfinite()) {
             g.writeNullField(field);
         } else {
             g.writeFieldName(field);
             double v = value;
-            Object target = g.getOutputTarget();
-            if (Math.abs(v) < 1e3 && target instanceof LineEncoder) {
-                char[] text = ((LineEncoder) target).number;
+            if (Math.abs(v) < 1e3) {
+                char[] text = g.scratch();
                 g.writeNumber(text, 0, usdChars(v, text));
             } else {
                 g.writeNumber(usd(v));
@@ -931,7 +928,7 @@ public final class SessionLogWriter implements AutoCloseable {
     private static final long PICO_PER_UNIT = 1_000_000_000_000L;
 
     /** A negative limit means the budget has no token limit: written as null. */
-    private static void writeLimit(JsonGenerator g, long limit) throws IOException {
+    private static void writeLimit(JsonLine g, long limit) throws IOException {
         if (limit < 0) {
             g.writeNullField("limit");
         } else {
@@ -985,46 +982,32 @@ public final class SessionLogWriter implements AutoCloseable {
     }
 
     /**
-     * Encodes lines into one growing byte array that is kept from line to line, with one jackson-core generator
-     * over it (no separator between root values; the generator is flushed after each line, so the array holds
-     * exactly the line). Byte 0 is kept free for the newline that ends a partly written earlier line, so that a
-     * line is always written with one write. One thread uses an encoder at a time; after a failure half-way
-     * through a line it is dropped, never reused.
+     * Encodes lines into one growing byte array that is kept from line to line ({@link JsonLine}). Byte 0 is kept
+     * free for the newline that ends a partly written earlier line, so that a line is always written with one
+     * write. One thread uses an encoder at a time; after a failure half-way through a line it is dropped, never
+     * reused.
      */
-    static final class LineEncoder extends OutputStream {
+    static final class LineEncoder {
         private static final int INITIAL = 1024;
         /** Kept lines grow the array up to this; a longer line (captured content) gets a larger one once. */
         private static final int KEEP_AT_MOST = 64 * 1024;
 
-        private byte[] bytes = new byte[INITIAL];
-        private int size = 1;
-        private ByteBuffer view = ByteBuffer.wrap(bytes);
-        private final JsonGenerator g;
+        private final JsonLine g = new JsonLine(INITIAL);
+        private ByteBuffer view = ByteBuffer.wrap(g.bytes());
         private boolean clean = true;
         /** The fields of the {@code llm_call} line being written with this encoder (set and cleared per line). */
         final LlmCallFields llmCall = new LlmCallFields();
-        /** Scratch for numbers written as text ({@code cost_usd}). */
-        final char[] number = new char[USD_CHARS];
         /** {@code ts}: the text of the last second written, and that second (epoch seconds). */
         private final char[] ts = new char[24];
         private long tsSecond = Long.MIN_VALUE;
 
-        LineEncoder(JsonFactory json) {
-            try {
-                this.g = json.createGenerator(this);
-            } catch (IOException e) {
-                throw new IllegalStateException("cannot create a JSON generator over memory", e);
-            }
-            g.setRootValueSeparator(null);
-        }
-
         void encode(Session s, long seq, long now, String event, Fields fields) throws IOException {
             clean = false;
-            if (bytes.length > KEEP_AT_MOST) {
-                bytes = new byte[INITIAL];
-                view = ByteBuffer.wrap(bytes);
+            if (g.bytes().length > KEEP_AT_MOST) {
+                g.replaceArray(INITIAL, 1);
+            } else {
+                g.reset(1);
             }
-            size = 1;
             g.writeStartObject();
             g.writeFieldName("ts");
             writeTimestamp(now);
@@ -1033,8 +1016,7 @@ public final class SessionLogWriter implements AutoCloseable {
             g.writeStringField("event", event);
             fields.write(g);
             g.writeEndObject();
-            g.flush();
-            write('\n');
+            g.writeRaw((byte) '\n');
             clean = true;
         }
 
@@ -1044,12 +1026,16 @@ public final class SessionLogWriter implements AutoCloseable {
 
         /** The line just encoded, preceded by a newline when {@code afterPartialLine}. */
         ByteBuffer line(boolean afterPartialLine) {
+            byte[] bytes = g.bytes();
+            if (view.array() != bytes) {
+                view = ByteBuffer.wrap(bytes);
+            }
             int from = 1;
             if (afterPartialLine) {
                 bytes[0] = '\n';
                 from = 0;
             }
-            view.limit(size).position(from);
+            view.limit(g.size()).position(from);
             return view;
         }
 
@@ -1062,7 +1048,7 @@ public final class SessionLogWriter implements AutoCloseable {
                 year = date.getYear();
                 if (year < 1000 || year > 9999) {
                     // four digits or more: the formatter's own rules
-                    g.writeString(TIMESTAMP.format(Instant.ofEpochMilli(epochMillis)));
+                    g.writeString(OddYears.TIMESTAMP.format(Instant.ofEpochMilli(epochMillis)));
                     return;
                 }
                 int secondOfDay = (int) Math.floorMod(second, 86_400L);
@@ -1092,28 +1078,6 @@ public final class SessionLogWriter implements AutoCloseable {
         private void two(int at, int value) {
             ts[at] = (char) ('0' + value / 10);
             ts[at + 1] = (char) ('0' + value % 10);
-        }
-
-        @Override
-        public void write(int b) {
-            if (size == bytes.length) {
-                grow(size + 1);
-            }
-            bytes[size++] = (byte) b;
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) {
-            if (size + len > bytes.length) {
-                grow(size + len);
-            }
-            System.arraycopy(b, off, bytes, size, len);
-            size += len;
-        }
-
-        private void grow(int needed) {
-            bytes = java.util.Arrays.copyOf(bytes, Math.max(needed, bytes.length * 2));
-            view = ByteBuffer.wrap(bytes);
         }
     }
 }

@@ -49,8 +49,11 @@ import java.util.function.BooleanSupplier;
  * window of 1,000,000 lines it took about twice the CPU time of this scanner (docs/PERFORMANCE.md).
  */
 public final class WindowReplay {
-    private static final DateTimeFormatter TIMESTAMP =
-            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
+    /** Made on first use: a start-up without windowed budgets never needs java.time's formatters. */
+    private static final class Timestamps {
+        static final DateTimeFormatter FORMAT =
+                DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
+    }
     /** A file last written this long before a window started can hold no line of it (the clock and mtimes may differ a little). */
     static final long MTIME_SLACK_MILLIS = 60_000;
     private static final int CANCEL_CHECK_LINES = 4096;
@@ -251,14 +254,15 @@ public final class WindowReplay {
             this.windowStarts = new byte[this.targets.length][];
             byte[] oldest = null;
             for (int i = 0; i < this.targets.length; i++) {
-                windowStarts[i] = ascii(TIMESTAMP.format(Instant.ofEpochMilli(this.targets[i].windowStartMillis())));
+                windowStarts[i] = ascii(Timestamps.FORMAT.format(
+                        Instant.ofEpochMilli(this.targets[i].windowStartMillis())));
                 if (oldest == null || compare(windowStarts[i], 0, oldest) < 0) {
                     oldest = windowStarts[i];
                 }
                 sums.add(new LinkedHashMap<>());
             }
             this.oldestStart = oldest;
-            this.until = ascii(TIMESTAMP.format(Instant.ofEpochMilli(untilMillis)));
+            this.until = ascii(Timestamps.FORMAT.format(Instant.ofEpochMilli(untilMillis)));
             this.cancelled = cancelled;
         }
 

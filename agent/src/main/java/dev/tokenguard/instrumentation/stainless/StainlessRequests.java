@@ -34,9 +34,12 @@ public final class StainlessRequests {
     /**
      * jackson-core alone: what every call reads of its request is read with the streaming parser. Field names are
      * not canonicalized: a request is read once, and a parser with a symbol table makes a child table each time.
+     * Made on first use: only calls whose reservation reads the prompt's text need it.
      */
-    private static final JsonFactory STREAMING = JsonFactory.builder()
-            .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).build();
+    private static final class Streaming {
+        static final JsonFactory FACTORY = JsonFactory.builder()
+                .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).build();
+    }
     private static final List<String> OUTPUT_CAP_FIELDS = List.of("max_completion_tokens", "max_tokens",
             "max_output_tokens");
     /** The accessors of {@link #OUTPUT_CAP_FIELDS}, in the same order. */
@@ -445,7 +448,7 @@ public final class StainlessRequests {
         }
         StringBuilder[] texts = new StringBuilder[fields.size()];
         long[] caps = new long[OUTPUT_CAP_FIELDS.size()];
-        try (JsonParser p = STREAMING.createParser(json)) {
+        try (JsonParser p = Streaming.FACTORY.createParser(json)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 return null;
             }
