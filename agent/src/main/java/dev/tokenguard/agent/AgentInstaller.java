@@ -75,10 +75,7 @@ public final class AgentInstaller {
             transformer = deferred;
         }
         try {
-            deferred.complete(() -> {
-                JdkModules.letReadBridge(on, instrumentation);
-                return new TargetTransformer(on);
-            }, instrumentation);
+            deferred.complete(new TargetTransformers(on, instrumentation), instrumentation);
             DISPATCH.holdStartUpIfAsked();
             Governor governor = AgentRuntime.start(config, prices).governor();
             DISPATCH.use(new CallSites(on, governor));
@@ -119,15 +116,32 @@ public final class AgentInstaller {
         instrumentation.addTransformer(deferred, true);
         transformer = deferred;
         // the JDK plugins' modules read the bridge before the transformer that hooks them is ready
-        deferred.complete(() -> {
-            JdkModules.letReadBridge(all, instrumentation);
-            return new TargetTransformer(all);
-        }, instrumentation);
+        deferred.complete(new TargetTransformers(all, instrumentation), instrumentation);
         return transformer;
     }
 
     /** The SDKs governed so far (name and version), in the order they were first instrumented. */
     static List<String> governedSdks() {
         return TargetTransformer.governedSdks();
+    }
+
+    /**
+     * Makes the transformer of the plugins, once the JDK plugins' modules read the bridge. A class of its own, not a
+     * lambda, whose class would be spun at run time on the application's start-up.
+     */
+    private static final class TargetTransformers implements Supplier<ClassFileTransformer> {
+        private final List<SdkPlugin> plugins;
+        private final Instrumentation instrumentation;
+
+        TargetTransformers(List<SdkPlugin> plugins, Instrumentation instrumentation) {
+            this.plugins = plugins;
+            this.instrumentation = instrumentation;
+        }
+
+        @Override
+        public ClassFileTransformer get() {
+            JdkModules.letReadBridge(plugins, instrumentation);
+            return new TargetTransformer(plugins);
+        }
     }
 }

@@ -21,7 +21,6 @@ import dev.tokenguard.jfr.JfrTelemetry;
 import dev.tokenguard.otel.BudgetUtilization;
 import dev.tokenguard.otel.OtelSetup;
 import dev.tokenguard.pricing.PriceTable;
-import java.util.function.Supplier;
 import dev.tokenguard.config.ConfigOptions;
 import dev.tokenguard.sessionlog.DailyFileName;
 import dev.tokenguard.sessionlog.RestartReplay;
@@ -35,11 +34,17 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * The agent's running parts: the budget engine, the session log, the governor that feeds both,
  * the daemon thread that releases the budgets of ended threads, and the shutdown hook that ends
  * every open session.
+ *
+ * <p>The callbacks made at start-up are anonymous classes, not lambdas or method references, whose classes
+ * would be spun at run time on the application's start-up.
  */
 final class AgentRuntime {
     static final long REAP_INTERVAL_MILLIS = 1_000;
@@ -50,6 +55,14 @@ final class AgentRuntime {
      * nor closed, yet still referenced) reaches it.
      */
     static final Duration MAX_CALL_LIFETIME = Duration.ofMinutes(15);
+
+    /** {@link AgentLog#error}. */
+    private static final Consumer<String> ERRORS = new Consumer<>() {
+        @Override
+        public void accept(String message) {
+            AgentLog.error(message);
+        }
+    };
 
     private final BudgetEngine engine;
     private final SessionLogWriter log;
@@ -106,13 +119,13 @@ final class AgentRuntime {
         String service = ServiceName.resolve(otelProperties(), System.getenv());
         SessionLogWriter log = config.sessionLogEnabled()
                 ? new SessionLogWriter(config.sessionLogDir(), AgentVersion.get(), ProcessHandle.current().pid(),
-                clock, AgentLog::error, new SessionLogWriter.Settings(config.value(ConfigOptions.SESSION_LOG_LAYOUT),
+                clock, ERRORS, new SessionLogWriter.Settings(config.value(ConfigOptions.SESSION_LOG_LAYOUT),
                 service, DailyFileName.currentProcess(), config.value(ConfigOptions.SESSION_LOG_MAX_AGE),
                 orNoLimit(config.value(ConfigOptions.SESSION_LOG_MAX_TOTAL_SIZE))))
                 : null;
         BudgetEngine engine = new BudgetEngine(config.budgets(), clock, new ThreadContextMdc(), sessionsTo(log));
         RestartReplay replay = log == null ? null
-                : RestartReplay.start(log.dir(), service, config.budgets(), engine, clock, AgentLog::error);
+                : RestartReplay.start(log.dir(), service, config.budgets(), engine, clock, ERRORS);
         int budgetScopes = config.otelBudgetScopes();
         Telemetry otel = config.otelEnabled() && mayExport(otelProperties(), System.getenv())
                 ? OtelTelemetry.start(OtelSetup.fromEnvironment(otelProperties(), System.getenv()), clock,
@@ -120,10 +133,15 @@ final class AgentRuntime {
                 : Telemetry.NONE;
         CallCounts counts = new CallCounts();
         Telemetry telemetry = TelemetrySinks.of(List.of(otel, JfrTelemetry.create(), counts));
+        Predicate<String> pluginOn = new Predicate<>() {
+            @Override
+            public boolean test(String plugin) {
+                return config.instrumentationEnabled(plugin);
+            }
+        };
         Governor governor = new Governor(engine, log, telemetry, clock,
                 new Governor.Settings(config.injectWarnings(), config.captureContent(), prices, config.httpEndpoints(),
-                        config::instrumentationEnabled, config.callSiteEnabled() ? callSites() : null,
-                        config.reservations()));
+                        pluginOn, config.callSiteEnabled() ? callSites() : null, config.reservations()));
         UsageEvents usageEvents = new UsageEvents(engine, UsageEvents.BACKLOG);
         UsageEvents.install(usageEvents);
         PublicApi.connect(usageEvents);
@@ -137,9 +155,20 @@ final class AgentRuntime {
             log.startRetention();
         }
         AgentRuntime runtime = new AgentRuntime(engine, log, governor, otel, usageEvents, shared);
-        Budgets budgets = new Budgets(engine, governor, log, counts, AgentInstaller::governedSdks);
+        Supplier<List<String>> sdks = new Supplier<>() {
+            @Override
+            public List<String> get() {
+                return AgentInstaller.governedSdks();
+            }
+        };
+        Budgets budgets = new Budgets(engine, governor, log, counts, sdks);
         runtime.startReaper(config.idleRelease().toMillis(), new BudgetsRegistration(budgets));
-        Runtime.getRuntime().addShutdownHook(new Thread(runtime::shutdown, "tokenguard-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(new Runnable() {
+            @Override
+            public void run() {
+                runtime.shutdown();
+            }
+        }, "tokenguard-shutdown"));
         return runtime;
     }
 
@@ -153,7 +182,7 @@ final class AgentRuntime {
         SharedBudgets shared = SharedBudgets.redis(store, config.value(ConfigOptions.STORE_TLS_CA_FILE),
                 namespace != null ? namespace : service,
                 config.value(ConfigOptions.STORE_TIMEOUT), config.value(ConfigOptions.STORE_ON_FAILURE),
-                MAX_CALL_LIFETIME, clock, AgentLog::error);
+                MAX_CALL_LIFETIME, clock, ERRORS);
         governor.shareBudgets(shared);
         engine.shareWith(shared); // JMX, status and the public API show the fleet's usage of shared budgets
         return shared;
@@ -191,23 +220,30 @@ final class AgentRuntime {
 
     /** Every second: ends the scopes of ended threads and of idle MDC values and threads, and calls that cannot end. */
     private void startReaper(long idleReleaseMillis, BudgetsRegistration jmx) {
-        Thread reaper = new Thread(() -> {
-            while (!Thread.currentThread().isInterrupted()) {
-                try {
-                    Thread.sleep(REAP_INTERVAL_MILLIS);
-                    engine.reapEndedThreads();
-                    engine.releaseIdle(idleReleaseMillis);
-                    jmx.poll();
-                    reportAbandoned(engine.releaseAbandoned(MAX_CALL_LIFETIME.toMillis()));
-                } catch (InterruptedException e) {
-                    return;
-                } catch (RuntimeException | Error e) {
-                    AgentLog.failure("reaper", e);
-                }
+        Thread reaper = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                reap(idleReleaseMillis, jmx);
             }
         }, "tokenguard-reaper");
         reaper.setDaemon(true);
         reaper.start();
+    }
+
+    private void reap(long idleReleaseMillis, BudgetsRegistration jmx) {
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                Thread.sleep(REAP_INTERVAL_MILLIS);
+                engine.reapEndedThreads();
+                engine.releaseIdle(idleReleaseMillis);
+                jmx.poll();
+                reportAbandoned(engine.releaseAbandoned(MAX_CALL_LIFETIME.toMillis()));
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException | Error e) {
+                AgentLog.failure("reaper", e);
+            }
+        }
     }
 
     private void reportAbandoned(java.util.List<dev.tokenguard.budget.Reservation> released) {

@@ -47,17 +47,11 @@ final class AgentStartUp implements Runnable {
 
     /** The built-in price table, read on a daemon thread off the application's start-up path. */
     private static Supplier<PriceTable> loadInBackground() {
-        CompletableFuture<PriceTable> table = new CompletableFuture<>();
-        Thread loader = new Thread(() -> {
-            try {
-                table.complete(PriceTable.builtIn());
-            } catch (RuntimeException | Error e) {
-                table.completeExceptionally(e);
-            }
-        }, "tokenguard-prices");
+        Prices prices = new Prices();
+        Thread loader = new Thread(prices, "tokenguard-prices");
         loader.setDaemon(true);
         loader.start();
-        return table::join;
+        return prices;
     }
 
     /**
@@ -77,7 +71,7 @@ final class AgentStartUp implements Runnable {
             if (config.pricingFile().isPresent()) {
                 // the user's file is checked now: a bad one disables the agent with one line
                 PriceTable table = PriceTable.builtInWith(config.pricingFile().get());
-                prices = () -> table;
+                prices = new Prices(table);
             } else {
                 prices = loadInBackground();
             }
@@ -98,5 +92,34 @@ final class AgentStartUp implements Runnable {
             AgentInstaller.completeAtStartup(deferred, config, prices, instrumentation);
         }
         return true;
+    }
+
+    /**
+     * The price table: the given one, or the built-in one once {@link #run} read it. A class of its own, not
+     * lambdas, whose classes would be spun at run time on the application's start-up.
+     */
+    private static final class Prices implements Supplier<PriceTable>, Runnable {
+        private final CompletableFuture<PriceTable> table = new CompletableFuture<>();
+
+        Prices() {
+        }
+
+        Prices(PriceTable given) {
+            table.complete(given);
+        }
+
+        @Override
+        public void run() {
+            try {
+                table.complete(PriceTable.builtIn());
+            } catch (RuntimeException | Error e) {
+                table.completeExceptionally(e);
+            }
+        }
+
+        @Override
+        public PriceTable get() {
+            return table.join();
+        }
     }
 }

@@ -25,7 +25,13 @@ final class JdkModules {
 
     /** The boot-layer module holding the plugin's marker class, or null when it is not a JDK plugin. */
     static Module of(SdkPlugin plugin) {
-        return BY_MARKER.computeIfAbsent(plugin.markerClass(), JdkModules::find).orElse(null);
+        String marker = plugin.markerClass();
+        Optional<Module> module = BY_MARKER.get(marker);
+        if (module == null) {
+            module = find(marker);
+            BY_MARKER.put(marker, module);
+        }
+        return module.orElse(null);
     }
 
     private static Optional<Module> find(String marker) {

@@ -34,8 +34,18 @@ final class TargetTransformer implements ClassFileTransformer {
         for (SdkPlugin plugin : plugins) {
             presences.put(plugin, new SdkPresence(plugin));
             for (Hook hook : plugin.hooks()) {
-                targets.computeIfAbsent(hook.typeName().replace('.', '/'), name -> new LinkedHashMap<>())
-                        .computeIfAbsent(plugin, p -> new ArrayList<>()).add(hook);
+                String type = hook.typeName().replace('.', '/');
+                Map<SdkPlugin, List<Hook>> byPlugin = targets.get(type);
+                if (byPlugin == null) {
+                    byPlugin = new LinkedHashMap<>();
+                    targets.put(type, byPlugin);
+                }
+                List<Hook> hooks = byPlugin.get(plugin);
+                if (hooks == null) {
+                    hooks = new ArrayList<>();
+                    byPlugin.put(plugin, hooks);
+                }
+                hooks.add(hook);
             }
         }
     }

@@ -3,6 +3,7 @@ package dev.tokenguard.budget;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
@@ -28,6 +29,13 @@ public final class BudgetEngine {
     private static final List<ThresholdCrossing> NO_CROSSINGS = List.of();
     private static final String GLOBAL_KEY = "global";
     private static final String MDC_PREFIX = "mdc:";
+    /** Reservations by age, oldest first (a class of its own: no class spun at run time by the first reap). */
+    private static final Comparator<Reservation> OLDEST_FIRST = new Comparator<>() {
+        @Override
+        public int compare(Reservation a, Reservation b) {
+            return Long.compare(a.reservedAtMillis, b.reservedAtMillis);
+        }
+    };
 
     private final BudgetLimits[] budgets;
     private final Clock clock;
@@ -433,7 +441,7 @@ public final class BudgetEngine {
                 released.add(r);
             }
         }
-        released.sort((a, b) -> Long.compare(a.reservedAtMillis, b.reservedAtMillis));
+        released.sort(OLDEST_FIRST);
         return released;
     }
 

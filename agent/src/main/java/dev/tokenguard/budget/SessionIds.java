@@ -1,5 +1,7 @@
 package dev.tokenguard.budget;
 
+import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -24,7 +26,8 @@ final class SessionIds {
         try {
             ProcessHandle self = ProcessHandle.current();
             pid = self.pid();
-            start = self.info().startInstant().map(i -> i.toEpochMilli()).orElseGet(System::currentTimeMillis);
+            Optional<Instant> started = self.info().startInstant();
+            start = started.isPresent() ? started.get().toEpochMilli() : System.currentTimeMillis();
         } catch (RuntimeException e) {
             // process information unavailable (restricted platform): the clock still tells restarts apart
             pid = 0;

@@ -145,7 +145,8 @@ public final class TokenGuardConfig {
         if (s != null) {
             return s.value();
         }
-        return ConfigOptions.find(key).map(ConfigOption::defaultText).orElse(null);
+        Optional<ConfigOption<?>> option = ConfigOptions.find(key);
+        return option.isPresent() ? option.get().defaultText() : null;
     }
 
     /**

@@ -76,7 +76,12 @@ public final class CallerFrames {
     /** Not found ahead: {@link #takeAhead()} when {@link #findAhead()} was not called on the thread. */
     public static final CallerFrame NOT_AHEAD = CallerFrame.of("", "", null, -1);
     /** What {@link #findAhead()} found on each thread, until taken. */
-    private final ThreadLocal<Ahead> ahead = ThreadLocal.withInitial(Ahead::new);
+    private final ThreadLocal<Ahead> ahead = new ThreadLocal<>() {
+        @Override
+        protected Ahead initialValue() {
+            return new Ahead();
+        }
+    };
 
     /** One thread's frame found ahead and its walk function (one holder per thread: using it makes nothing). */
     private final class Ahead {

@@ -7,7 +7,12 @@ package dev.tokenguard.core;
  * around an SDK hook keeps the thread marked until the outer call returns.
  */
 public final class GovernedThread {
-    private static final ThreadLocal<int[]> DEPTH = ThreadLocal.withInitial(() -> new int[1]);
+    private static final ThreadLocal<int[]> DEPTH = new ThreadLocal<>() {
+        @Override
+        protected int[] initialValue() {
+            return new int[1];
+        }
+    };
 
     private GovernedThread() {
     }

@@ -60,11 +60,18 @@ public final class Governor {
     public record Settings(boolean injectWarnings, boolean captureContent, Supplier<PriceTable> prices,
                            List<HttpEndpoint> httpEndpoints, Predicate<String> pluginOn, CallerFrames callSites,
                            Reservations reservations) {
+        /** Every plugin is on (a class of its own, not a lambda spun at run time on the start-up). */
+        private static final Predicate<String> EVERY_PLUGIN = new Predicate<>() {
+            @Override
+            public boolean test(String name) {
+                return true;
+            }
+        };
         public static final Settings DEFAULT = new Settings(false, false, null);
 
         public Settings {
             httpEndpoints = httpEndpoints == null ? List.of() : List.copyOf(httpEndpoints);
-            pluginOn = pluginOn == null ? name -> true : pluginOn;
+            pluginOn = pluginOn == null ? EVERY_PLUGIN : pluginOn;
             reservations = reservations == null ? Reservations.DEFAULT : reservations;
         }
 

@@ -4,6 +4,7 @@ import dev.tokenguard.budget.ChargeResult;
 import dev.tokenguard.budget.Refusal;
 import dev.tokenguard.budget.Session;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -22,7 +23,12 @@ public final class TelemetrySinks implements Telemetry {
 
     /** The sinks as one; the only sink itself when there is one, {@link Telemetry#NONE} when none. */
     public static Telemetry of(List<Telemetry> sinks) {
-        List<Telemetry> real = sinks.stream().filter(s -> s != null && s != NONE).toList();
+        List<Telemetry> real = new ArrayList<>();
+        for (Telemetry s : sinks) {
+            if (s != null && s != NONE) {
+                real.add(s);
+            }
+        }
         if (real.isEmpty()) {
             return NONE;
         }

@@ -132,7 +132,11 @@ public final class PriceTable {
         found = price == null ? Priced.NONE : Priced.of(price);
         if (rememberedCount.get() < MAX_REMEMBERED) {
             if (byModel == null) {
-                byModel = remembered.computeIfAbsent(p, k -> new ConcurrentHashMap<>());
+                ConcurrentHashMap<String, Priced> made = new ConcurrentHashMap<>();
+                byModel = remembered.putIfAbsent(p, made);
+                if (byModel == null) {
+                    byModel = made;
+                }
             }
             if (byModel.putIfAbsent(model, found) == null) {
                 rememberedCount.incrementAndGet();

@@ -1,7 +1,9 @@
 package dev.tokenguard.sessionlog;
 
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -55,7 +57,8 @@ public record DailyFileName(String service, LocalDate day, String process) {
         try {
             ProcessHandle self = ProcessHandle.current();
             pid = self.pid();
-            start = self.info().startInstant().map(i -> i.toEpochMilli()).orElseGet(System::currentTimeMillis);
+            Optional<Instant> started = self.info().startInstant();
+            start = started.isPresent() ? started.get().toEpochMilli() : System.currentTimeMillis();
         } catch (RuntimeException e) {
             pid = 0;
             start = System.currentTimeMillis();

@@ -5,12 +5,12 @@ import dev.tokenguard.instrumentation.Layer;
 import dev.tokenguard.instrumentation.Member;
 import dev.tokenguard.instrumentation.SdkPlugin;
 import dev.tokenguard.instrumentation.VersionRange;
-import dev.tokenguard.instrumentation.stainless.StainlessCallSite;
 import dev.tokenguard.instrumentation.stainless.StainlessSdk;
-import dev.tokenguard.instrumentation.stainless.StainlessSite;
 
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 import static dev.tokenguard.instrumentation.Member.method;
 
@@ -21,7 +21,7 @@ import static dev.tokenguard.instrumentation.Member.method;
  * {@code countTokens} is not hooked: it spends nothing.
  */
 public final class AnthropicPlugin {
-    static final StainlessSdk SDK = new StainlessSdk("anthropic-java", "com.anthropic.core", baseUrl -> "anthropic");
+    static final StainlessSdk SDK = new StainlessSdk("anthropic-java", "com.anthropic.core", new Provider());
 
     private static final String MESSAGES = "com.anthropic.models.messages.";
     private static final String BETA = "com.anthropic.models.beta.messages.";
@@ -40,8 +40,7 @@ public final class AnthropicPlugin {
                 String type = "com.anthropic.services." + (async ? "async." : "blocking.") + area
                         + (async ? "MessageServiceAsyncImpl" : "MessageServiceImpl") + "$WithRawResponseImpl";
                 hooks.add(new Hook(type, List.of("create", "createStreaming"), 2, Layer.SDK,
-                        (method, governor) -> new StainlessCallSite(new StainlessSite(SDK, AnthropicMessages.INSTANCE,
-                                method.equals("createStreaming"), async), governor)));
+                        SDK.callSites(AnthropicMessages.INSTANCE, async)));
             }
         }
         return hooks;
@@ -83,5 +82,13 @@ public final class AnthropicPlugin {
                     method(event, "contentBlockDelta", 0)));
         }
         return reads;
+    }
+
+    /** Whatever the base URL, the provider is Anthropic. */
+    private static final class Provider implements Function<URI, String> {
+        @Override
+        public String apply(URI baseUrl) {
+            return "anthropic";
+        }
     }
 }

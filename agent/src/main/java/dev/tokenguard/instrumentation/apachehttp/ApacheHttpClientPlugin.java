@@ -1,5 +1,7 @@
 package dev.tokenguard.instrumentation.apachehttp;
 
+import dev.tokenguard.core.Governor;
+import dev.tokenguard.instrumentation.CallSite;
 import dev.tokenguard.instrumentation.CallSiteFactory;
 import dev.tokenguard.instrumentation.Hook;
 import dev.tokenguard.instrumentation.Layer;
@@ -24,14 +26,13 @@ public final class ApacheHttpClientPlugin {
     static final String CLASSIC = "org.apache.hc.client5.http.impl.classic.";
     static final String CORE = "org.apache.hc.core5.http.";
 
-    /** The declaration. */
     /**
-     * Makes the call site on its first call: a lambda (not {@code ApacheHttpCallSite::new}, which would load
-     * that class with the declaration), one for all the hooks.
+     * Makes the call site on its first call (not {@code ApacheHttpCallSite::new}, which would load that class with the
+     * declaration), one for all the hooks.
      */
-    private static final CallSiteFactory APACHE_HTTP_CALL_SITE =
-            (method, governor) -> new ApacheHttpCallSite(method, governor);
+    private static final CallSiteFactory APACHE_HTTP_CALL_SITE = new CallSites();
 
+    /** The declaration. */
     public static final SdkPlugin DECLARATION = new SdkPlugin("apache-httpclient5", "openai",
             CLASSIC + "CloseableHttpClient", new VersionRange("5.0", "6"), List.of(
                     new Hook(CLASSIC + "InternalHttpClient", List.of("doExecute"), 3, Layer.HTTP,
@@ -55,5 +56,12 @@ public final class ApacheHttpClientPlugin {
                 method(CORE + "HttpEntity", "isRepeatable", 0), method(CORE + "HttpEntity", "getContent", 0),
                 method(CORE + "HttpEntity", "writeTo", 1), method(CORE + "HttpEntity", "isStreaming", 0),
                 method(CORE + "EntityDetails", "getContentLength", 0));
+    }
+
+    private static final class CallSites implements CallSiteFactory {
+        @Override
+        public CallSite create(String method, Governor governor) {
+            return new ApacheHttpCallSite(method, governor);
+        }
     }
 }

@@ -1,5 +1,8 @@
 package dev.tokenguard.instrumentation.azure;
 
+import dev.tokenguard.core.Governor;
+import dev.tokenguard.instrumentation.CallSite;
+import dev.tokenguard.instrumentation.CallSiteFactory;
 import dev.tokenguard.instrumentation.Hook;
 import dev.tokenguard.instrumentation.Layer;
 import dev.tokenguard.instrumentation.Member;
@@ -48,9 +51,7 @@ public final class AzureOpenAiPlugin {
             boolean azure = type.equals(AZURE_IMPL);
             hooks.add(new Hook(type, List.of("getChatCompletionsWithResponse", "getChatCompletionsWithResponseAsync",
                     "getEmbeddingsWithResponse", "getEmbeddingsWithResponseAsync"), 3, Layer.SDK,
-                    Hook.Shape.ARGUMENTS, (method, governor) -> new AzureOpenAiCallSite(azure,
-                    method.startsWith("getEmbeddings") ? WireApi.OPENAI_EMBEDDINGS : WireApi.OPENAI_CHAT,
-                    method.endsWith("Async"), governor)));
+                    Hook.Shape.ARGUMENTS, new CallSites(azure)));
         }
         return hooks;
     }
@@ -68,5 +69,21 @@ public final class AzureOpenAiPlugin {
                 method(flux, "doOnComplete", 1), method(flux, "doOnError", 1), method(flux, "doOnCancel", 1),
                 method(mono, "fromSupplier", 1), method(mono, "map", 1), method(mono, "doOnError", 1),
                 method(mono, "doOnCancel", 1), method(mono, "block", 0));
+    }
+
+    /** The call sites of one client implementation's methods: Azure OpenAI's or OpenAI's. */
+    private static final class CallSites implements CallSiteFactory {
+        private final boolean azure;
+
+        CallSites(boolean azure) {
+            this.azure = azure;
+        }
+
+        @Override
+        public CallSite create(String method, Governor governor) {
+            return new AzureOpenAiCallSite(azure,
+                    method.startsWith("getEmbeddings") ? WireApi.OPENAI_EMBEDDINGS : WireApi.OPENAI_CHAT,
+                    method.endsWith("Async"), governor);
+        }
     }
 }

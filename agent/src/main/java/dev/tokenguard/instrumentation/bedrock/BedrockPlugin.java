@@ -1,6 +1,8 @@
 package dev.tokenguard.instrumentation.bedrock;
 
 import dev.tokenguard.instrumentation.CallSiteFactory;
+import dev.tokenguard.core.Governor;
+import dev.tokenguard.instrumentation.CallSite;
 import dev.tokenguard.instrumentation.Hook;
 import dev.tokenguard.instrumentation.Layer;
 import dev.tokenguard.instrumentation.Member;
@@ -46,12 +48,9 @@ public final class BedrockPlugin {
     }
 
     private static List<Hook> hooks() {
-        // one factory for both async hooks: each lambda expression spins a class of its own at start-up
-        CallSiteFactory async =
-                (method, governor) -> new BedrockCallSite(BedrockApi.of(method), true, governor);
+        CallSiteFactory async = new CallSites(true);
         return List.of(
-                new Hook(SYNC, List.of("converse", "invokeModel"), 1, Layer.SDK,
-                        (method, governor) -> new BedrockCallSite(BedrockApi.of(method), false, governor)),
+                new Hook(SYNC, List.of("converse", "invokeModel"), 1, Layer.SDK, new CallSites(false)),
                 new Hook(ASYNC, List.of("converse", "invokeModel"), 1, Layer.SDK, async),
                 new Hook(ASYNC, List.of("converseStream", "invokeModelWithResponseStream"), 2, Layer.SDK,
                         Hook.Shape.REQUEST_AND_HANDLER, async));
@@ -101,5 +100,19 @@ public final class BedrockPlugin {
                 method(CONVERSE_HANDLER, "exceptionOccurred", 1),
                 method(INVOKE_STREAM_HANDLER, "onEventStream", 1),
                 method(SDK_PUBLISHER, "map", 1), method(SDK_PUBLISHER, "doAfterOnCancel", 1));
+    }
+
+    /** The call sites of the sync or the async client's methods. */
+    private static final class CallSites implements CallSiteFactory {
+        private final boolean async;
+
+        CallSites(boolean async) {
+            this.async = async;
+        }
+
+        @Override
+        public CallSite create(String method, Governor governor) {
+            return new BedrockCallSite(BedrockApi.of(method), async, governor);
+        }
     }
 }

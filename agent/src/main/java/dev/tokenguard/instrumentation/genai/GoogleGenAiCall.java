@@ -9,6 +9,7 @@ import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
  * One governed request of the Google GenAI SDK. The SDK returns an {@code HttpApiResponse} over OkHttp's
@@ -84,7 +85,7 @@ final class GoogleGenAiCall implements GovernedCall {
 
     /** The response with its body observed; when that fails, as it came (the call is then charged as it stands). */
     private Object safelyObserved(Object response) {
-        Object observed = Callbacks.get("google-genai.response", () -> observe(response), null);
+        Object observed = Callbacks.get("google-genai.response", new Observation(response), null);
         if (observed == null) {
             Callbacks.run("google-genai.end", () -> call.end(null));
             return response;
@@ -113,5 +114,19 @@ final class GoogleGenAiCall implements GovernedCall {
 
     /** How an {@code HttpApiResponse} is taken apart and made again. */
     private record Access(Field field, Constructor<?> constructor) {
+    }
+
+    /** {@link #observe} of {@code response}: a class of its own, not a lambda spun at run time in the first call. */
+    private final class Observation implements Supplier<Object> {
+        private final Object response;
+
+        Observation(Object response) {
+            this.response = response;
+        }
+
+        @Override
+        public Object get() {
+            return observe(response);
+        }
     }
 }

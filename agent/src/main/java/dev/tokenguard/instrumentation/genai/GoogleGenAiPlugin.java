@@ -1,5 +1,8 @@
 package dev.tokenguard.instrumentation.genai;
 
+import dev.tokenguard.core.Governor;
+import dev.tokenguard.instrumentation.CallSite;
+import dev.tokenguard.instrumentation.CallSiteFactory;
 import dev.tokenguard.instrumentation.Hook;
 import dev.tokenguard.instrumentation.Layer;
 import dev.tokenguard.instrumentation.Member;
@@ -44,8 +47,7 @@ public final class GoogleGenAiPlugin {
     public static final SdkPlugin DECLARATION = new SdkPlugin("google-genai", "gcp.gemini",
             "com.google.genai.Client", new VersionRange("1.58.0", "3"), List.of(
                     new Hook(CLIENT, List.of("request", "asyncRequest"), 4, Layer.SDK, Hook.Shape.ARGUMENTS,
-                            (method, governor) -> new GoogleGenAiCallSite(method.equals("asyncRequest"),
-                                    governor))),
+                            new CallSites())),
             reads());
 
     private GoogleGenAiPlugin() {
@@ -61,5 +63,12 @@ public final class GoogleGenAiPlugin {
                 method(okhttp("ResponseBody"), "contentLength", 0), method(okhttp("ResponseBody"), "create", 3),
                 method(okio("Source"), "read", 2), method(okio("Buffer"), "readByteArray", 0),
                 method(okio("Buffer"), "write", 3), method(okio("Okio"), "buffer", 1));
+    }
+
+    private static final class CallSites implements CallSiteFactory {
+        @Override
+        public CallSite create(String method, Governor governor) {
+            return new GoogleGenAiCallSite(method.equals("asyncRequest"), governor);
+        }
     }
 }

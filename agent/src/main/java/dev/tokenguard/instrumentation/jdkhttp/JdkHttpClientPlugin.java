@@ -1,5 +1,7 @@
 package dev.tokenguard.instrumentation.jdkhttp;
 
+import dev.tokenguard.core.Governor;
+import dev.tokenguard.instrumentation.CallSite;
 import dev.tokenguard.instrumentation.CallSiteFactory;
 import dev.tokenguard.instrumentation.Hook;
 import dev.tokenguard.instrumentation.Layer;
@@ -22,14 +24,13 @@ import java.util.List;
 public final class JdkHttpClientPlugin {
     static final String FACADE = "jdk.internal.net.http.HttpClientFacade";
 
-    /** The declaration. */
     /**
-     * Makes the call site on its first call: a lambda (not {@code JdkHttpCallSite::new}, which would load
-     * that class with the declaration), one for all the hooks.
+     * Makes the call site on its first call (not {@code JdkHttpCallSite::new}, which would load that class with the
+     * declaration), one for all the hooks.
      */
-    private static final CallSiteFactory JDK_HTTP_CALL_SITE =
-            (method, governor) -> new JdkHttpCallSite(method, governor);
+    private static final CallSiteFactory JDK_HTTP_CALL_SITE = new CallSites();
 
+    /** The declaration. */
     public static final SdkPlugin DECLARATION = new SdkPlugin("jdk-http-client", "openai", FACADE,
             new VersionRange("17", "26"), List.of(
                     new Hook(FACADE, List.of("send", "sendAsync"), 2, Layer.HTTP, Hook.Shape.REQUEST_AND_HANDLER,
@@ -39,5 +40,12 @@ public final class JdkHttpClientPlugin {
             List.of());
 
     private JdkHttpClientPlugin() {
+    }
+
+    private static final class CallSites implements CallSiteFactory {
+        @Override
+        public CallSite create(String method, Governor governor) {
+            return new JdkHttpCallSite(method, governor);
+        }
     }
 }

@@ -1,5 +1,7 @@
 package dev.tokenguard.instrumentation.langchain4j;
 
+import dev.tokenguard.core.Governor;
+import dev.tokenguard.instrumentation.CallSite;
 import dev.tokenguard.instrumentation.CallSiteFactory;
 import dev.tokenguard.instrumentation.Hook;
 import dev.tokenguard.instrumentation.Layer;
@@ -26,19 +28,25 @@ import java.util.List;
 public final class LangChain4jPlugin {
     static final String RETRY_POLICY = "dev.langchain4j.internal.RetryUtils$RetryPolicy";
 
-    /** The declaration. */
     /**
-     * Makes the call site on its first call: a lambda (not {@code RetryLoopCallSite::new}, which would load
-     * that class with the declaration), one for all the hooks.
+     * Makes the call site on its first call (not {@code RetryLoopCallSite::new}, which would load that class with the
+     * declaration), one for all the hooks.
      */
-    private static final CallSiteFactory RETRY_LOOP_CALL_SITE =
-            (method, governor) -> new RetryLoopCallSite(method, governor);
+    private static final CallSiteFactory RETRY_LOOP_CALL_SITE = new CallSites();
 
+    /** The declaration. */
     public static final SdkPlugin DECLARATION = new SdkPlugin("langchain4j", "openai",
             "dev.langchain4j.internal.RetryUtils", new VersionRange("1.0.0", "2"), List.of(
                     new Hook(RETRY_POLICY, List.of("withRetry"), 2, Layer.FRAMEWORK, RETRY_LOOP_CALL_SITE)),
             List.of());
 
     private LangChain4jPlugin() {
+    }
+
+    private static final class CallSites implements CallSiteFactory {
+        @Override
+        public CallSite create(String method, Governor governor) {
+            return new RetryLoopCallSite(method, governor);
+        }
     }
 }

@@ -9,6 +9,7 @@ import static dev.tokenguard.instrumentation.okhttp.OkHttpNames.okio;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import java.util.function.Supplier;
 
 /**
  * An {@code okio.Source} (a JDK proxy: the agent does not link against Okio) in front of a response
@@ -57,7 +58,7 @@ final class ObservedSource implements InvocationHandler {
                     try {
                         invokeOn(method, null);
                     } finally {
-                        Callbacks.run("okhttp.close", () -> call.end(null));
+                        Callbacks.run("okhttp.close", new End(call, null));
                     }
                     return null;
                 }
@@ -96,16 +97,16 @@ final class ObservedSource implements InvocationHandler {
                 n = (Long) read.invoke(delegate, scratch, byteCount);
             } catch (InvocationTargetException e) {
                 Throwable failure = e.getCause();
-                Callbacks.run("okhttp.read", () -> call.end(failure));
+                Callbacks.run("okhttp.read", new End(call, failure));
                 throw failure;
             }
             if (n < 0) {
                 exhausted = true;
-                pending = Callbacks.get("okhttp.read", call::endOfBody, NONE);
-                Callbacks.run("okhttp.read", () -> call.end(null));
+                pending = Callbacks.get("okhttp.read", new EndOfBody(call), NONE);
+                Callbacks.run("okhttp.read", new End(call, null));
             } else {
                 byte[] bytes = (byte[]) readByteArray.invoke(scratch);
-                pending = Callbacks.get("okhttp.read", () -> call.onBytes(bytes, 0, bytes.length), bytes);
+                pending = Callbacks.get("okhttp.read", new Bytes(call, bytes), bytes);
             }
             pendingOffset = 0;
         }
@@ -120,6 +121,55 @@ final class ObservedSource implements InvocationHandler {
             return method.invoke(delegate, args);
         } catch (InvocationTargetException e) {
             throw e.getCause();
+        }
+    }
+
+    /**
+     * Ends the call ({@code failure} null: as it stands). This and the two below are classes of their own, not lambdas,
+     * whose classes would be spun at run time in the first call.
+     */
+    private static final class End implements Runnable {
+        private final HttpLlmCall call;
+        private final Throwable failure;
+
+        End(HttpLlmCall call, Throwable failure) {
+            this.call = call;
+            this.failure = failure;
+        }
+
+        @Override
+        public void run() {
+            call.end(failure);
+        }
+    }
+
+    /** What the app still reads at the end of the body. */
+    private static final class EndOfBody implements Supplier<byte[]> {
+        private final HttpLlmCall call;
+
+        EndOfBody(HttpLlmCall call) {
+            this.call = call;
+        }
+
+        @Override
+        public byte[] get() {
+            return call.endOfBody();
+        }
+    }
+
+    /** What the app reads of {@code bytes}. */
+    private static final class Bytes implements Supplier<byte[]> {
+        private final HttpLlmCall call;
+        private final byte[] bytes;
+
+        Bytes(HttpLlmCall call, byte[] bytes) {
+            this.call = call;
+            this.bytes = bytes;
+        }
+
+        @Override
+        public byte[] get() {
+            return call.onBytes(bytes, 0, bytes.length);
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.tokenguard.instrumentation.okhttp;
 
+import dev.tokenguard.core.Governor;
+import dev.tokenguard.instrumentation.CallSite;
 import dev.tokenguard.instrumentation.CallSiteFactory;
 import dev.tokenguard.instrumentation.Hook;
 import dev.tokenguard.instrumentation.Layer;
@@ -26,14 +28,13 @@ import static dev.tokenguard.instrumentation.Member.method;
 public final class OkHttpPlugin {
     static final String REAL_CALL = okhttp("internal.connection.RealCall");
 
-    /** The declaration. */
     /**
-     * Makes the call site on its first call: a lambda (not {@code OkHttpCallSite::new}, which would load
-     * that class with the declaration), one for all the hooks.
+     * Makes the call site on its first call (not {@code OkHttpCallSite::new}, which would load that class with the
+     * declaration), one for all the hooks.
      */
-    private static final CallSiteFactory OK_HTTP_CALL_SITE =
-            (method, governor) -> new OkHttpCallSite(method, governor);
+    private static final CallSiteFactory OK_HTTP_CALL_SITE = new CallSites();
 
+    /** The declaration. */
     public static final SdkPlugin DECLARATION = new SdkPlugin("okhttp", "openai", okhttp("OkHttpClient"),
             new VersionRange("4.9.0", "6"), List.of(
                     new Hook(REAL_CALL, List.of("execute"), 0, Layer.HTTP, Hook.Shape.TARGET, OK_HTTP_CALL_SITE),
@@ -63,5 +64,12 @@ public final class OkHttpPlugin {
                 method(okio("Source"), "read", 2), method(okio("Source"), "timeout", 0),
                 method(okio("Source"), "close", 0), method(okio("Buffer"), "readByteArray", 0),
                 method(okio("Buffer"), "write", 3), method(okio("Okio"), "buffer", 1));
+    }
+
+    private static final class CallSites implements CallSiteFactory {
+        @Override
+        public CallSite create(String method, Governor governor) {
+            return new OkHttpCallSite(method, governor);
+        }
     }
 }

@@ -1,5 +1,7 @@
 package dev.tokenguard.instrumentation.ollama;
 
+import dev.tokenguard.core.Governor;
+import dev.tokenguard.instrumentation.CallSite;
 import dev.tokenguard.instrumentation.CallSiteFactory;
 import dev.tokenguard.instrumentation.Hook;
 import dev.tokenguard.instrumentation.Layer;
@@ -47,29 +49,36 @@ public final class Ollama4jPlugin {
     static final String PARSE_LINE = "parseResponseAndAddToBuffer";
 
     /** The declaration. */
-    /**
-     * Makes the call site on its first call: a lambda (not {@code ResponseLineSite::new}, which would load
-     * that class with the declaration), one for all the hooks.
-     */
-    private static final CallSiteFactory RESPONSE_LINE_SITE =
-            (method, governor) -> new ResponseLineSite(method, governor);
-    private static final CallSiteFactory REFUSAL_UNWRAPPING =
-            (method, governor) -> new RefusalUnwrapping(method, governor);
-
     public static final SdkPlugin DECLARATION = new SdkPlugin("ollama4j", "ollama", OLLAMA,
             new VersionRange("1.1.2", "2"), List.of(
-                    new Hook(CHAT_CALLER, List.of("callSync"), 1, Layer.SDK,
-                            (method, governor) -> new OllamaCallSite(WireApi.OLLAMA_CHAT, governor)),
-                    new Hook(GENERATE_CALLER, List.of("callSync"), 1, Layer.SDK,
-                            (method, governor) -> new OllamaCallSite(WireApi.OLLAMA_GENERATE, governor)),
-                    new Hook(OLLAMA, List.of("embed"), 1, Layer.SDK,
-                            (method, governor) -> new OllamaCallSite(WireApi.OLLAMA_EMBED, governor)),
-                    new Hook(CHAT_CALLER, List.of(PARSE_LINE), 3, Layer.SDK, RESPONSE_LINE_SITE),
-                    new Hook(GENERATE_CALLER, List.of(PARSE_LINE), 3, Layer.SDK, RESPONSE_LINE_SITE),
-                    new Hook(OLLAMA, List.of("chat", "generate"), 2, Layer.SDK, REFUSAL_UNWRAPPING)),
+                    new Hook(CHAT_CALLER, List.of("callSync"), 1, Layer.SDK, CallSites.CHAT),
+                    new Hook(GENERATE_CALLER, List.of("callSync"), 1, Layer.SDK, CallSites.GENERATE),
+                    new Hook(OLLAMA, List.of("embed"), 1, Layer.SDK, CallSites.EMBED),
+                    new Hook(CHAT_CALLER, List.of(PARSE_LINE), 3, Layer.SDK, CallSites.RESPONSE_LINE),
+                    new Hook(GENERATE_CALLER, List.of(PARSE_LINE), 3, Layer.SDK, CallSites.RESPONSE_LINE),
+                    new Hook(OLLAMA, List.of("chat", "generate"), 2, Layer.SDK, CallSites.REFUSAL_UNWRAPPING)),
             List.of(method(UTILS, "getObjectMapper", 0), method(ENDPOINT_CALLER, "getHost", 0), field(OLLAMA, "host"),
                     method(EMBED_RESULT, "getModel", 0), method(EMBED_RESULT, "getPromptEvalCount", 0)));
 
     private Ollama4jPlugin() {
+    }
+
+    /**
+     * The hooks' call sites, each made on its first call (the call site classes load then, not with the
+     * declaration).
+     */
+    private enum CallSites implements CallSiteFactory {
+        CHAT, GENERATE, EMBED, RESPONSE_LINE, REFUSAL_UNWRAPPING;
+
+        @Override
+        public CallSite create(String method, Governor governor) {
+            return switch (this) {
+                case CHAT -> new OllamaCallSite(WireApi.OLLAMA_CHAT, governor);
+                case GENERATE -> new OllamaCallSite(WireApi.OLLAMA_GENERATE, governor);
+                case EMBED -> new OllamaCallSite(WireApi.OLLAMA_EMBED, governor);
+                case RESPONSE_LINE -> new ResponseLineSite(method, governor);
+                case REFUSAL_UNWRAPPING -> new RefusalUnwrapping(method, governor);
+            };
+        }
     }
 }

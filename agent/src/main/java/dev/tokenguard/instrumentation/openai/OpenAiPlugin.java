@@ -6,12 +6,12 @@ import dev.tokenguard.instrumentation.Member;
 import dev.tokenguard.instrumentation.SdkPlugin;
 import dev.tokenguard.instrumentation.VersionRange;
 import dev.tokenguard.instrumentation.stainless.StainlessApi;
-import dev.tokenguard.instrumentation.stainless.StainlessCallSite;
 import dev.tokenguard.instrumentation.stainless.StainlessSdk;
-import dev.tokenguard.instrumentation.stainless.StainlessSite;
 
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 import static dev.tokenguard.instrumentation.Member.method;
 
@@ -21,7 +21,7 @@ import static dev.tokenguard.instrumentation.Member.method;
  * request happens whichever HTTP client the app configured and whether or not it uses raw responses.
  */
 public final class OpenAiPlugin {
-    static final StainlessSdk SDK = new StainlessSdk("openai-java", "com.openai.core", OpenAiRequests::provider);
+    static final StainlessSdk SDK = new StainlessSdk("openai-java", "com.openai.core", new Provider());
 
     private static final String SERVICES = "com.openai.services.";
     private static final String CHAT = "com.openai.models.chat.completions.";
@@ -49,8 +49,7 @@ public final class OpenAiPlugin {
     private static Hook hook(String service, boolean async, StainlessApi api, String... methods) {
         String type = SERVICES + (async ? "async." : "blocking.") + service + (async ? "AsyncImpl" : "Impl")
                 + "$WithRawResponseImpl";
-        return new Hook(type, List.of(methods), 2, Layer.SDK, (method, governor) -> new StainlessCallSite(
-                new StainlessSite(SDK, api, method.equals("createStreaming"), async), governor));
+        return new Hook(type, List.of(methods), 2, Layer.SDK, SDK.callSites(api, async));
     }
 
     private static List<Member> reads() {
@@ -94,5 +93,13 @@ public final class OpenAiPlugin {
                 method(EMBEDDINGS + "CreateEmbeddingResponse", "usage", 0),
                 method(EMBEDDINGS + "CreateEmbeddingResponse$Usage", "promptTokens", 0),
                 method(EMBEDDINGS + "EmbeddingCreateParams", "model", 0));
+    }
+
+    /** {@link OpenAiRequests#provider}. */
+    private static final class Provider implements Function<URI, String> {
+        @Override
+        public String apply(URI baseUrl) {
+            return OpenAiRequests.provider(baseUrl);
+        }
     }
 }

@@ -24,8 +24,7 @@ public final class SpringAiAnthropicPlugin {
     /** The declaration. */
     public static final SdkPlugin DECLARATION = new SdkPlugin(NAME, "anthropic", API, new VersionRange("1.1.0", "2"),
             List.of(new Hook(API, List.of("chatCompletionEntity", "chatCompletionStream"), 2, Layer.FRAMEWORK,
-                    (method, governor) -> new SpringAiCallSite(NAME, "anthropic", SpringAiApi.ANTHROPIC_CHAT,
-                            method.equals("chatCompletionStream"), governor))),
+                    new SpringAiCallSites(NAME, "anthropic", SpringAiApi.ANTHROPIC_CHAT))),
             reads());
 
     private SpringAiAnthropicPlugin() {

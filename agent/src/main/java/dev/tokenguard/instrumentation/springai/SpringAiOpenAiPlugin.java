@@ -26,11 +26,9 @@ public final class SpringAiOpenAiPlugin {
     /** The declaration. */
     public static final SdkPlugin DECLARATION = new SdkPlugin(NAME, "openai", API, new VersionRange("1.1.0", "2"),
             List.of(new Hook(API, List.of("chatCompletionEntity", "chatCompletionStream"), 2, Layer.FRAMEWORK,
-                            (method, governor) -> new SpringAiCallSite(NAME, "openai", SpringAiApi.OPENAI_CHAT,
-                                    method.equals("chatCompletionStream"), governor)),
+                            new SpringAiCallSites(NAME, "openai", SpringAiApi.OPENAI_CHAT)),
                     new Hook(API, List.of("embeddings"), 1, Layer.FRAMEWORK,
-                            (method, governor) -> new SpringAiCallSite(NAME, "openai", SpringAiApi.OPENAI_EMBEDDINGS,
-                                    false, governor))),
+                            new SpringAiCallSites(NAME, "openai", SpringAiApi.OPENAI_EMBEDDINGS))),
             reads());
 
     private SpringAiOpenAiPlugin() {

@@ -12,6 +12,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
@@ -53,7 +54,7 @@ public final class StainlessResponses {
         protected MethodHandle computeValue(Class<?> type) {
             try {
                 Class<?> proxyClass = Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type},
-                        (proxy, method, args) -> null).getClass();
+                        new NoCalls()).getClass();
                 return MethodHandles.publicLookup().findConstructor(proxyClass,
                         MethodType.methodType(void.class, InvocationHandler.class))
                         .asType(MethodType.methodType(Object.class, InvocationHandler.class));
@@ -188,6 +189,33 @@ public final class StainlessResponses {
         }
     }
 
+    /**
+     * Handles no call: given to a proxy made only for its class. (This and {@link Parsed} are classes of their own,
+     * not lambdas, whose classes would be spun at run time in the first call.)
+     */
+    private static final class NoCalls implements InvocationHandler {
+        @Override
+        public Object invoke(Object proxy, Method method, Object[] args) {
+            return null;
+        }
+    }
+
+    /** What the listener makes of the parsed {@code value}. */
+    private static final class Parsed implements Supplier<Object> {
+        private final ResponseListener listener;
+        private final Object value;
+
+        Parsed(ResponseListener listener, Object value) {
+            this.listener = listener;
+            this.value = value;
+        }
+
+        @Override
+        public Object get() {
+            return listener.parsed(value);
+        }
+    }
+
     private static final class ResponseHandler extends Delegating {
         private final ResponseListener listener;
         private volatile boolean parsed;
@@ -228,7 +256,7 @@ public final class StainlessResponses {
                     Callbacks.run("response.parse-failed", () -> listener.parseFailed(error));
                     throw error;
                 }
-                Object result = Callbacks.get("response.parse", () -> listener.parsed(value), value);
+                Object result = Callbacks.get("response.parse", new Parsed(listener, value), value);
                 parsedValue = result;
                 parsed = true;
                 return result;

@@ -1,5 +1,9 @@
 package dev.tokenguard.instrumentation.stainless;
 
+import dev.tokenguard.core.Governor;
+import dev.tokenguard.instrumentation.CallSite;
+import dev.tokenguard.instrumentation.CallSiteFactory;
+
 import java.net.URI;
 import java.util.function.Function;
 
@@ -22,5 +26,30 @@ public record StainlessSdk(String name, String corePackage, Function<URI, String
     public StainlessSdk(String name, String corePackage, Function<URI, String> provider) {
         this(name, corePackage, provider, corePackage + ".http.HttpResponseFor", corePackage + ".http.StreamResponse",
                 corePackage + ".ObjectMappers");
+    }
+
+    /**
+     * The call sites of one hook on {@code api}'s {@code create} and {@code createStreaming} (whichever the hook
+     * has), blocking or {@code async}.
+     */
+    public CallSiteFactory callSites(StainlessApi api, boolean async) {
+        return new CallSites(this, api, async);
+    }
+
+    private static final class CallSites implements CallSiteFactory {
+        private final StainlessSdk sdk;
+        private final StainlessApi api;
+        private final boolean async;
+
+        CallSites(StainlessSdk sdk, StainlessApi api, boolean async) {
+            this.sdk = sdk;
+            this.api = api;
+            this.async = async;
+        }
+
+        @Override
+        public CallSite create(String method, Governor governor) {
+            return new StainlessCallSite(new StainlessSite(sdk, api, method.equals("createStreaming"), async), governor);
+        }
     }
 }

@@ -1,5 +1,7 @@
 package dev.tokenguard.instrumentation.urlconnection;
 
+import dev.tokenguard.core.Governor;
+import dev.tokenguard.instrumentation.CallSite;
 import dev.tokenguard.instrumentation.CallSiteFactory;
 import dev.tokenguard.instrumentation.Hook;
 import dev.tokenguard.instrumentation.Layer;
@@ -27,14 +29,13 @@ public final class HttpUrlConnectionPlugin {
     static final String SUN = "sun.net.www.protocol.http.HttpURLConnection";
     static final String JAVA_NET = "java.net.HttpURLConnection";
 
-    /** The declaration. */
     /**
-     * Makes the call site on its first call: a lambda (not {@code UrlConnectionCallSite::new}, which would load
-     * that class with the declaration), one for all the hooks.
+     * Makes the call site on its first call (not {@code UrlConnectionCallSite::new}, which would load that class with the
+     * declaration), one for all the hooks.
      */
-    private static final CallSiteFactory URL_CONNECTION_CALL_SITE =
-            (method, governor) -> new UrlConnectionCallSite(method, governor);
+    private static final CallSiteFactory URL_CONNECTION_CALL_SITE = new CallSites();
 
+    /** The declaration. */
     public static final SdkPlugin DECLARATION = new SdkPlugin("http-url-connection", "openai", SUN,
             new VersionRange("17", "26"), List.of(
                     new Hook(JAVA_NET, List.of("setFixedLengthStreamingMode", "setChunkedStreamingMode"), 1,
@@ -46,5 +47,12 @@ public final class HttpUrlConnectionPlugin {
             List.of());
 
     private HttpUrlConnectionPlugin() {
+    }
+
+    private static final class CallSites implements CallSiteFactory {
+        @Override
+        public CallSite create(String method, Governor governor) {
+            return new UrlConnectionCallSite(method, governor);
+        }
     }
 }
