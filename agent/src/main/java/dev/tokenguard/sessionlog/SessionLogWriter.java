@@ -116,11 +116,18 @@ public final class SessionLogWriter implements AutoCloseable {
     private final Settings settings;
     private final LogRetention retention;
     private final AtomicBoolean sweeping = new AtomicBoolean();
-    /** Runs retention sweeps: a daemon thread each; tests run them on the calling thread. */
-    private volatile Executor sweeps = sweep -> {
-        Thread t = new Thread(sweep, "tokenguard-log-retention");
-        t.setDaemon(true);
-        t.start();
+    /**
+     * Runs retention sweeps: a daemon thread each; tests run them on the calling thread. Here and below, classes
+     * rather than lambdas where the code runs at the agent's start-up or on a first call: a lambda is a class the
+     * JVM spins at run time, on the start-up's critical path.
+     */
+    private volatile Executor sweeps = new Executor() {
+        @Override
+        public void execute(Runnable sweep) {
+            Thread t = new Thread(sweep, "tokenguard-log-retention");
+            t.setDaemon(true);
+            t.start();
+        }
     };
     private volatile long lastSweepStart = Long.MIN_VALUE;
     /** The newest daily file; those of earlier days are closed. */
@@ -136,7 +143,13 @@ public final class SessionLogWriter implements AutoCloseable {
 
     private final ConcurrentHashMap<String, SessionFile> files = new ConcurrentHashMap<>();
     /** Makes the entry of a file not yet in {@link #files} (one function, not a lambda made per line). */
-    private final java.util.function.Function<String, SessionFile> newFile = n -> new SessionFile(dir().resolve(n));
+    private final java.util.function.Function<String, SessionFile> newFile =
+            new java.util.function.Function<>() {
+                @Override
+                public SessionFile apply(String name) {
+                    return new SessionFile(dir().resolve(name));
+                }
+            };
     /** Files with an open channel, least recently used first. Guarded by itself. */
     private final LinkedHashMap<SessionFile, Boolean> openFiles = new LinkedHashMap<>(64, 0.75f, true);
     private final Set<String> reportedKinds = ConcurrentHashMap.newKeySet();
@@ -167,7 +180,12 @@ public final class SessionLogWriter implements AutoCloseable {
         this.errorReporter = Objects.requireNonNull(errorReporter, "errorReporter");
         this.posix = this.dir.getFileSystem().supportedFileAttributeViews().contains("posix");
         this.retention = new LogRetention(this.dir, settings.maxAge(), settings.maxTotalBytes(), clock,
-                files::containsKey, errorReporter);
+                new java.util.function.Predicate<>() {
+                    @Override
+                    public boolean test(String name) {
+                        return files.containsKey(name);
+                    }
+                }, errorReporter);
     }
 
     /** The layout, service and retention this writer was made with. */
@@ -197,13 +215,24 @@ public final class SessionLogWriter implements AutoCloseable {
 
     /** Event {@code session_start}: {@code scope}, {@code thread}, {@code pid}, {@code agent_version}, {@code service}. */
     public void sessionStart(Session s) {
-        append(s, "session_start", false, g -> {
+        append(s, "session_start", false, new SessionStartFields(s));
+    }
+
+    private final class SessionStartFields implements Fields {
+        private final Session s;
+
+        SessionStartFields(Session s) {
+            this.s = s;
+        }
+
+        @Override
+        public void write(JsonLine g) {
             g.writeStringField("scope", s.scopeKey());
             g.writeStringField("thread", s.threadName());
             g.writeNumberField("pid", pid);
             g.writeStringField("agent_version", agentVersion);
             g.writeStringField("service", settings.service());
-        });
+        }
     }
 
     /**
@@ -792,14 +821,17 @@ public final class SessionLogWriter implements AutoCloseable {
         }
         lastSweepStart = now;
         try {
-            sweeps.execute(() -> {
-                try {
-                    retention.sweep();
-                } catch (RuntimeException | Error e) {
-                    report("retention:" + e.getClass().getName(), "TokenGuard: session log: retention sweep of "
-                            + dir + " failed (" + e + "); files are kept");
-                } finally {
-                    sweeping.set(false);
+            sweeps.execute(new Runnable() {
+                @Override
+                public void run() {
+                    try {
+                        retention.sweep();
+                    } catch (RuntimeException | Error e) {
+                        report("retention:" + e.getClass().getName(), "TokenGuard: session log: retention sweep of "
+                                + dir + " failed (" + e + "); files are kept");
+                    } finally {
+                        sweeping.set(false);
+                    }
                 }
             });
         } catch (RuntimeException | Error e) {
