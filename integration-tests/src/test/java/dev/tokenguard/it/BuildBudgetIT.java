@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The README's build-budget recipe, run for real: a small Maven project (test resource {@code build-budget}) whose
  * JUnit 5 tests ask a model through openai-java, with the agent on Surefire's {@code argLine} and one global token
- * budget for the whole test run, built offline by a nested {@code mvn -o -q test} against the fake OpenAI server.
+ * budget for the whole test run, built by a nested {@code mvn -q test} against the fake OpenAI server.
  * The suite overspends: the build fails, Surefire names the refused tests with the budget and its limit, and the
  * session log tells which test spent what.
  */
@@ -171,15 +171,17 @@ class BuildBudgetIT {
     }
 
     /**
-     * {@code mvn -o -q test} with the versions this build uses (so everything resolves from the local repository)
-     * and the local repository this build uses. The agent jar goes in a property outside {@code tokenguard.*}:
+     * {@code mvn -q test} with the versions this build uses and the local repository this build uses. Not offline: the
+     * project depends on openai-java as an application does, so Maven resolves the SDK's own Jackson and Kotlin
+     * versions, which this build (managing newer ones) never downloads; on a fresh machine they come from Maven
+     * Central the first time, after that from the local repository. The agent jar goes in a property outside {@code tokenguard.*}:
      * Surefire hands command-line properties to the test JVM, where the agent would read them as its settings.
      */
     private static List<String> mvnCommand(String baseUrl) throws IOException {
         String home = System.getProperty("tokenguard.maven.home", "");
         Path mvn = home.isBlank() ? null : Path.of(home, "bin", "mvn");
         List<String> command = new ArrayList<>(List.of(mvn != null && Files.isExecutable(mvn) ? mvn.toString() : "mvn",
-                "-o", "-q", "-B", "test",
+                "-q", "-B", "test",
                 "-DtokenguardAgent=" + ForkedJvm.AGENT_JAR,
                 "-Dsupport.llm.base-url=" + baseUrl,
                 "-Dopenai.version=" + required("tokenguard.openai.version"),
